@@ -1,0 +1,71 @@
+// Batch formation shared by every policy: greedy work-conserving batching up to
+// max_batch, an optional wait for a batch to fill, and optional SLO-aware dropping.
+#pragma once
+
+#include <cstdint>
+
+#include "sim/core/engine.h"
+#include "sim/core/params.h"
+
+namespace infersim {
+
+struct BatchRule {
+  int max_batch = 16;
+  SimTime timeout = 0;  // 0: start as soon as the GPU slot is free
+  bool drop_late = false;
+
+  static BatchRule from(const Params& p) {
+    return {static_cast<int>(p.get_int("max_batch")), ms_to_ns(p.get("batch_timeout_ms")),
+            p.get_bool("drop_late")};
+  }
+
+  // With drop_late, drops queued requests of tenant t (oldest first) that would miss
+  // their deadline even as a batch of 1 started now.
+  void drop_hopeless(Engine& e, std::uint32_t gpu, std::uint32_t t) const {
+    if (!drop_late) return;
+    auto& q = e.queue(t);
+    const SimTime solo = e.tenant(t).latency_ns[1];
+    while (!q.empty() && e.now() + solo > e.request(q.front()).deadline) {
+      e.drop(q.pop_front(), gpu);
+    }
+  }
+
+  // When a batch of tenant t may start: now if greedy, full, or the oldest request has
+  // waited `timeout`; otherwise the time the oldest request's wait runs out.
+  SimTime ready_at(Engine& e, std::uint32_t t) const {
+    const auto& q = e.queue(t);
+    if (timeout == 0 || q.size() >= static_cast<std::size_t>(max_batch)) return e.now();
+    SimTime due = e.request(q.front()).arrival + timeout;
+    return due > e.now() ? due : e.now();
+  }
+};
+
+// A timer whose earlier settings are cancelled by a generation number: the policy
+// schedules payload encode(gen) and ignores a firing whose generation is stale.
+class Timer {
+ public:
+  // Arms the timer for time t unless it is already armed for t; returns the payload to
+  // schedule or 0 when nothing needs scheduling. Payload tag bits are the caller's.
+  bool arm(SimTime t) {
+    if (armed_ && at_ == t) return false;
+    armed_ = true;
+    at_ = t;
+    ++gen_;
+    return true;
+  }
+  void cancel() { armed_ = false; }
+  std::uint64_t generation() const { return gen_; }
+  // True when a firing with generation g is the live one (and disarms).
+  bool fire(std::uint64_t g) {
+    if (!armed_ || g != gen_) return false;
+    armed_ = false;
+    return true;
+  }
+
+ private:
+  bool armed_ = false;
+  SimTime at_ = 0;
+  std::uint64_t gen_ = 0;
+};
+
+}  // namespace infersim

@@ -1,0 +1,13 @@
+// The GPU-sharing policies that ship with infersim. Registration is an explicit call.
+#pragma once
+
+#include "sim/core/policy.h"
+
+namespace infersim {
+
+void register_builtin_policies(PolicyRegistry& registry);
+
+// One per policy file.
+void register_exclusive(PolicyRegistry& registry);
+
+}  // namespace infersim

@@ -1,0 +1,144 @@
+#include "sim/cli/output.h"
+
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+
+#include <chrono>
+#include <ctime>
+#include <ostream>
+
+namespace infersim {
+namespace {
+
+// The latency/SLO columns shared by /summary and /tenants, in DESIGN.md's order.
+void add_latency_columns(Table& t) {
+  for (const char* c : {"requests", "completed", "dropped"}) t.add_column(c, ColType::Int64);
+  for (const char* c : {"throughput_rps", "goodput_rps", "slo_attainment", "mean_ms", "p50_ms",
+                        "p90_ms", "p99_ms", "p999_ms", "max_ms", "latency_cv"}) {
+    t.add_column(c, ColType::Float64);
+  }
+}
+
+void push_latency(std::vector<Cell>& row, const LatencySummary& s) {
+  row.emplace_back(static_cast<std::int64_t>(s.requests));
+  row.emplace_back(static_cast<std::int64_t>(s.completed));
+  row.emplace_back(static_cast<std::int64_t>(s.dropped));
+  for (double v : {s.throughput_rps, s.goodput_rps, s.slo_attainment, s.mean_ms, s.p50_ms,
+                   s.p90_ms, s.p99_ms, s.p999_ms, s.max_ms, s.latency_cv}) {
+    row.emplace_back(v);
+  }
+}
+
+}  // namespace
+
+void RequestStreamSink::record(const RequestOutcome& r) {
+  RequestRecord rec;
+  rec.tenant = static_cast<std::int32_t>(r.tenant);
+  rec.gpu = static_cast<std::int32_t>(r.gpu);
+  rec.arrival_ns = r.arrival;
+  rec.start_ns = r.start;
+  rec.end_ns = r.end;
+  rec.batch = r.batch;
+  rec.status = r.dropped ? 1 : 0;
+  stream_.append(rec);
+}
+
+Table summary_table(const std::vector<RunResult>& runs, const std::vector<SweptValues>& swept) {
+  Table t;
+  t.add_column("run", ColType::Int64);
+  if (!swept.empty()) {
+    for (const auto& [name, value] : swept.front()) {
+      t.add_column(name, std::holds_alternative<std::string>(value)  ? ColType::String
+                         : std::holds_alternative<double>(value) ? ColType::Float64
+                                                                 : ColType::Int64);
+    }
+  }
+  t.add_column("policy", ColType::String);
+  t.add_column("replication", ColType::Int64);
+  t.add_column("seed", ColType::Int64);
+  add_latency_columns(t);
+  for (const char* c : {"gpu_busy", "gpu_load", "flop_util", "window_s"}) {
+    t.add_column(c, ColType::Float64);
+  }
+  t.add_column("events", ColType::Int64);
+  t.add_column("wall_s", ColType::Float64);
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    const RunResult& r = runs[i];
+    std::vector<Cell> row;
+    row.emplace_back(static_cast<std::int64_t>(r.run));
+    if (!swept.empty()) {
+      for (const auto& [name, value] : swept[i]) row.push_back(value);
+    }
+    row.emplace_back(r.policy);
+    row.emplace_back(static_cast<std::int64_t>(r.replication));
+    // HDF5 int64: the seed's bits, reinterpreted.
+    row.emplace_back(static_cast<std::int64_t>(r.seed));
+    push_latency(row, r.all);
+    for (double v : {r.gpu_busy, r.gpu_load, r.flop_util, r.window_s}) row.emplace_back(v);
+    row.emplace_back(static_cast<std::int64_t>(r.events));
+    row.emplace_back(r.wall_s);
+    t.rows.push_back(std::move(row));
+  }
+  return t;
+}
+
+Table tenants_table(const Experiment& x, const std::vector<RunResult>& runs) {
+  Table t;
+  t.add_column("run", ColType::Int64);
+  t.add_column("tenant", ColType::Int64);
+  t.add_column("name", ColType::String);
+  t.add_column("model", ColType::String);
+  t.add_column("gpu", ColType::Int64);
+  t.add_column("slo_ms", ColType::Float64);
+  add_latency_columns(t);
+  for (const RunResult& r : runs) {
+    for (std::size_t i = 0; i < r.tenants.size(); ++i) {
+      std::vector<Cell> row;
+      row.emplace_back(static_cast<std::int64_t>(r.run));
+      row.emplace_back(static_cast<std::int64_t>(i));
+      row.emplace_back(x.tenants[i].name);
+      row.emplace_back(x.tenants[i].model);
+      row.emplace_back(static_cast<std::int64_t>(r.tenant_gpu[i]));
+      row.emplace_back(x.tenants[i].slo_ms);
+      push_latency(row, r.tenants[i]);
+      t.rows.push_back(std::move(row));
+    }
+  }
+  return t;
+}
+
+void write_provenance(ResultFile& f, const Experiment& x, const std::vector<std::string>& sets) {
+  f.set_root_attr("experiment_yaml", x.yaml_text);
+  f.set_root_attr("experiment_file", x.file);
+  std::string overrides;
+  for (const auto& s : sets) overrides += s + "\n";
+  f.set_root_attr("overrides", overrides);
+  f.set_root_attr("infersim_version", INFERSIM_VERSION);
+  f.set_root_attr("git_revision", INFERSIM_GIT_REV);
+  std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  f.set_root_attr("created_utc", buf);
+}
+
+void print_summary(std::ostream& out, const Experiment& x, const std::vector<RunResult>& runs) {
+  fmt::print(out, "{:>4} {:<12} {:>10} {:>10} {:>11} {:>9} {:>9} {:>9} {:>7} {:>8}\n", "run",
+             "policy", "requests", "dropped", "thru_rps", "mean_ms", "p50_ms", "p99_ms", "slo",
+             "gpu_busy");
+  for (const RunResult& r : runs) {
+    const LatencySummary& s = r.all;
+    fmt::print(out, "{:>4} {:<12} {:>10} {:>10} {:>11.1f} {:>9.3f} {:>9.3f} {:>9.3f} {:>7.4f} {:>8.3f}\n",
+               r.run, r.policy, s.requests, s.dropped, s.throughput_rps, s.mean_ms, s.p50_ms,
+               s.p99_ms, s.slo_attainment, r.gpu_busy);
+    if (runs.size() == 1 && r.tenants.size() > 1 && r.tenants.size() <= 32) {
+      for (std::size_t i = 0; i < r.tenants.size(); ++i) {
+        const LatencySummary& ts = r.tenants[i];
+        fmt::print(out, "     {:<24} gpu {:<3} {:>9} {:>11.1f} {:>9.3f} {:>9.3f} {:>9.3f} {:>7.4f}\n",
+                   x.tenants[i].name, r.tenant_gpu[i], ts.requests, ts.throughput_rps,
+                   ts.mean_ms, ts.p50_ms, ts.p99_ms, ts.slo_attainment);
+      }
+    }
+  }
+}
+
+}  // namespace infersim

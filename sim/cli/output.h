@@ -1,0 +1,35 @@
+// Turns run results into the HDF5 result set of DESIGN.md and a terminal summary table.
+#pragma once
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "sim/cli/runner.h"
+#include "sim/results/hdf5_writer.h"
+
+namespace infersim {
+
+// Adapts the engine's per-request outcomes to a /runs/<run>/requests stream.
+class RequestStreamSink final : public RequestSink {
+ public:
+  explicit RequestStreamSink(RequestStream& s) : stream_(s) {}
+  void record(const RequestOutcome& r) override;
+
+ private:
+  RequestStream& stream_;
+};
+
+// Swept parameter values of one run, by dotted path (empty without a sweep).
+using SweptValues = std::vector<std::pair<std::string, Cell>>;
+
+Table summary_table(const std::vector<RunResult>& runs, const std::vector<SweptValues>& swept);
+Table tenants_table(const Experiment& x, const std::vector<RunResult>& runs);
+
+// Root attributes: experiment_yaml, overrides, infersim_version, git_revision, created_utc.
+void write_provenance(ResultFile& f, const Experiment& x, const std::vector<std::string>& sets);
+
+// One line per run, and per tenant when there are few.
+void print_summary(std::ostream& out, const Experiment& x, const std::vector<RunResult>& runs);
+
+}  // namespace infersim

@@ -1,0 +1,247 @@
+#include "sim/config/experiment.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <set>
+#include <sstream>
+
+#include "sim/config/yaml_reader.h"
+
+namespace infersim {
+namespace fs = std::filesystem;
+namespace {
+
+// Reads the keys of a component's mapping (all but `skip`) as numbers/bools for
+// resolve_params, keeping each value's mark.
+std::map<std::string, GivenParam> given_params(const YAML::Node& map, const std::string& file,
+                                               const std::set<std::string>& skip) {
+  std::map<std::string, GivenParam> out;
+  for (auto it = map.begin(); it != map.end(); ++it) {
+    std::string key = it->first.Scalar();
+    if (skip.count(key)) continue;
+    const YAML::Node& v = it->second;
+    double value;
+    if (v.IsScalar() && (v.Scalar() == "true" || v.Scalar() == "false")) {
+      value = v.Scalar() == "true" ? 1.0 : 0.0;
+    } else {
+      value = yaml_double(v, file, key);
+    }
+    out[key] = GivenParam{value, mark_of(v, file)};
+  }
+  return out;
+}
+
+// Profiles are parsed once per path and shared (sweeps parse an experiment per point).
+const Profile& cached_profile(const std::string& path) {
+  static std::mutex mu;
+  static std::map<std::string, std::unique_ptr<Profile>> cache;
+  std::lock_guard<std::mutex> lock(mu);
+  auto& slot = cache[path];
+  if (!slot) slot = std::make_unique<Profile>(load_profile(path));
+  return *slot;
+}
+
+}  // namespace
+
+std::string resolve_data_path(const std::string& path, const std::string& experiment_file,
+                              const Mark& where) {
+  fs::path p(path);
+  std::vector<fs::path> candidates{p};
+  if (p.is_relative()) {
+    candidates.push_back(fs::path(experiment_file).parent_path() / p);
+    candidates.push_back(fs::path(INFERSIM_DATA_DIR) / p);
+  }
+  for (const auto& c : candidates) {
+    std::error_code ec;
+    if (fs::is_regular_file(c, ec)) return c.string();
+  }
+  throw InputError(where, fmt::format("file '{}' not found (looked as given, next to the "
+                                      "experiment, and in {})", path, INFERSIM_DATA_DIR));
+}
+
+Experiment parse_experiment(const YAML::Node& root, const std::string& file,
+                            const std::string& text, const Registries& reg) {
+  Experiment x;
+  x.file = file;
+  x.yaml_text = text;
+  MapReader top(root, file, "experiment");
+  x.name = top.get_string("name", fs::path(file).stem().string());
+  std::int64_t seed = top.get_int("seed", 1);
+  if (seed < 0) top.fail("seed", "expected 'seed' >= 0");
+  x.seed = static_cast<std::uint64_t>(seed);
+  x.duration_s = top.get_positive("duration_s");
+  x.warmup_s = top.get_nonnegative("warmup_s", 0);
+  if (x.warmup_s >= x.duration_s) {
+    top.fail("warmup_s", fmt::format("expected 'warmup_s' < duration_s ({})", x.duration_s));
+  }
+
+  {
+    MapReader hw(top.get("hardware"), file, "hardware");
+    x.hardware_mark = hw.mark();
+    x.profile_path = resolve_data_path(hw.get_string("profile"), file, hw.mark("profile"));
+    x.profile = cached_profile(x.profile_path);
+    std::string gpus_file = resolve_data_path(
+        hw.get_string("gpus_file", (fs::path(x.profile_path).parent_path() / "gpus.yaml").string()),
+        file, hw.mark("gpus_file"));
+    std::vector<GpuSpec> gpus = load_gpus(gpus_file);
+    std::string gpu_name = hw.get_string("gpu", x.profile.gpu);
+    const GpuSpec* spec = find_gpu(gpus, gpu_name);
+    if (!spec) {
+      std::string list;
+      for (const auto& g : gpus) list += (list.empty() ? "" : ", ") + g.name;
+      hw.fail("gpu", fmt::format("unknown GPU '{}' (expected one of: {})", gpu_name, list));
+    }
+    x.gpu = *spec;
+    std::int64_t count = hw.get_int("count", 1);
+    if (count < 1 || count > 100000) hw.fail("count", "expected 'count' between 1 and 100000");
+    x.gpu_count = static_cast<int>(count);
+    hw.finish({"profile", "gpu", "count", "gpus_file"});
+  }
+
+  {
+    YAML::Node pnode = top.get("policy");
+    x.policy_mark = mark_of(pnode, file);
+    std::string pname;
+    if (pnode.IsScalar()) {
+      pname = pnode.Scalar();
+    } else {
+      MapReader pm(pnode, file, "policy");
+      pname = pm.get_string("name");
+    }
+    const PolicyInfo& info = reg.policies.get(pname, x.policy_mark);
+    x.policy = pname;
+    std::map<std::string, GivenParam> given;
+    if (pnode.IsMap()) given = given_params(pnode, file, {"name"});
+    x.policy_params =
+        resolve_params(info.params, given, x.policy_mark, fmt::format("policy '{}'", pname));
+  }
+
+  {
+    YAML::Node tnode = top.get("tenants");
+    x.tenants_mark = mark_of(tnode, file);
+    if (!tnode.IsSequence() || tnode.size() == 0) {
+      throw InputError(x.tenants_mark, "expected a non-empty list for 'tenants'");
+    }
+    std::set<std::string> names;
+    for (std::size_t i = 0; i < tnode.size(); ++i) {
+      const YAML::Node& tn = tnode[i];
+      MapReader tm(tn, file, "tenant");
+      TenantSpec base;
+      base.mark = tm.mark();
+      base.model = tm.get_string("model");
+      base.profile = x.profile.find(base.model);
+      if (!base.profile) {
+        tm.fail("model", fmt::format("unknown model '{}' in profile {} (`infersim models {}` "
+                                     "lists them)", base.model, x.profile_path, x.profile_path));
+      }
+      std::string name = tm.get_string("name", base.model);
+      std::int64_t replicas = tm.get_int("replicas", 1);
+      if (replicas < 1 || replicas > 100000) tm.fail("replicas", "expected 'replicas' >= 1");
+      base.slo_ms = tm.get_nonnegative("slo_ms", 0);
+      std::int64_t gpu = tm.get_int("gpu", -1);
+      if (gpu < -1 || gpu >= x.gpu_count) {
+        tm.fail("gpu", fmt::format("expected 'gpu' between 0 and {} (hardware.count - 1)",
+                                   x.gpu_count - 1));
+      }
+      base.gpu = static_cast<int>(gpu);
+      MapReader am(tm.get("arrival"), file, "arrival");
+      base.arrival = am.get_string("process");
+      const ArrivalInfo& ai = reg.arrivals.get(base.arrival, am.mark("process"));
+      base.arrival_params =
+          resolve_params(ai.params, given_params(am.node(), file, {"process"}), am.mark(),
+                         fmt::format("arrival '{}'", base.arrival));
+      tm.finish({"model", "name", "replicas", "slo_ms", "gpu", "arrival"});
+      for (std::int64_t r = 0; r < replicas; ++r) {
+        TenantSpec t = base;
+        t.name = replicas > 1 ? fmt::format("{}/{}", name, r) : name;
+        if (!names.insert(t.name).second) {
+          tm.fail("name", fmt::format("duplicate tenant name '{}' (give each entry a distinct "
+                                      "'name')", t.name));
+        }
+        x.tenants.push_back(std::move(t));
+      }
+    }
+  }
+
+  if (auto out = top.find("output")) {
+    MapReader om(*out, file, "output");
+    x.output_requests = om.get_bool("requests", false);
+    om.finish({"requests"});
+  }
+  if (top.has("sweep")) {
+    top.fail("sweep", "sweeps are not supported by this version of infersim yet; run each "
+                      "variant with --set path=value");
+  }
+  top.find("sweep");
+  top.finish({"name", "seed", "duration_s", "warmup_s", "hardware", "policy", "tenants",
+              "output", "sweep"});
+  return x;
+}
+
+Experiment load_experiment(const std::string& path, const std::vector<std::string>& sets,
+                           const Registries& reg) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(Mark{path, 0, 0}, "cannot open experiment file");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  YAML::Node root = load_yaml_string(ss.str(), path);
+  for (const auto& s : sets) root = apply_set(root, s);
+  return parse_experiment(root, path, ss.str(), reg);
+}
+
+YAML::Node apply_set(const YAML::Node& root, const std::string& assignment) {
+  Mark where{"--set " + assignment, 0, 0};
+  auto eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    throw InputError(where, "expected path=value, e.g. tenants.0.arrival.rate=100");
+  }
+  std::string path = assignment.substr(0, eq);
+  YAML::Node value;
+  try {
+    value = YAML::Load(assignment.substr(eq + 1));
+  } catch (const YAML::Exception& e) {
+    throw InputError(where, fmt::format("value is not valid YAML: {}", e.msg));
+  }
+  std::vector<std::string> parts;
+  std::stringstream ps(path);
+  for (std::string p; std::getline(ps, p, '.');) parts.push_back(p);
+
+  YAML::Node copy = YAML::Clone(root);
+  YAML::Node cur = copy;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    const std::string& key = parts[i];
+    bool last = i + 1 == parts.size();
+    if (key.empty()) throw InputError(where, "empty component in path");
+    if (cur.IsSequence()) {
+      char* end = nullptr;
+      long idx = std::strtol(key.c_str(), &end, 10);
+      if (*end != '\0' || idx < 0 || static_cast<std::size_t>(idx) >= cur.size()) {
+        throw InputError(where, fmt::format("'{}' is not an index of a list of {} elements",
+                                            key, cur.size()));
+      }
+      if (last) {
+        cur[idx] = value;
+      } else {
+        cur.reset(cur[idx]);
+      }
+    } else if (cur.IsMap() || cur.IsNull()) {
+      if (last) {
+        cur[key] = value;
+      } else {
+        if (!cur[key]) throw InputError(where, fmt::format("no key '{}' on the path", key));
+        YAML::Node next = cur[key];
+        cur.reset(next);
+      }
+    } else {
+      throw InputError(where, fmt::format("'{}' is a scalar, it has no '{}'",
+                                          fmt::join(parts.begin(), parts.begin() + i, "."), key));
+    }
+  }
+  return copy;
+}
+
+}  // namespace infersim

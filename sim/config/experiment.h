@@ -1,0 +1,76 @@
+// An experiment file, validated into typed settings.
+//
+// Parsing is strict: every key is declared, unknown keys and wrong types are errors with
+// file:line:column. Overrides (--set path=value, sweep points) are applied to the YAML
+// tree before validation, so they are checked exactly like the file itself.
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sim/core/arrival.h"
+#include "sim/core/params.h"
+#include "sim/core/policy.h"
+#include "sim/gpu/profile.h"
+
+namespace infersim {
+
+struct TenantSpec {
+  std::string name;   // unique within the experiment
+  std::string model;  // a model of the profile
+  const ModelProfile* profile = nullptr;
+  double slo_ms = 0;  // 0: no SLO
+  int gpu = -1;       // explicit placement; -1: automatic
+  std::string arrival;
+  Params arrival_params;
+  Mark mark;
+};
+
+struct Experiment {
+  std::string file;       // path it was read from
+  std::string yaml_text;  // the file's text, for provenance
+  std::string name;
+  std::uint64_t seed = 0;
+  double duration_s = 0;
+  double warmup_s = 0;
+
+  std::string profile_path;  // resolved
+  Profile profile;
+  GpuSpec gpu;
+  int gpu_count = 1;
+  Mark hardware_mark;
+
+  std::string policy;
+  Params policy_params;
+  Mark policy_mark;
+
+  std::vector<TenantSpec> tenants;  // replicas expanded
+  Mark tenants_mark;
+
+  bool output_requests = false;
+};
+
+struct Registries {
+  const PolicyRegistry& policies;
+  const ArrivalRegistry& arrivals;
+};
+
+// Reads and validates. `file` names the source in errors; `text` is kept for provenance.
+Experiment parse_experiment(const YAML::Node& root, const std::string& file,
+                            const std::string& text, const Registries& reg);
+Experiment load_experiment(const std::string& path, const std::vector<std::string>& sets,
+                           const Registries& reg);
+
+// Applies "a.b.0.c=value" to a copy of the tree (value parsed as YAML). Map keys may be
+// new; sequence indices must exist. Errors name the --set argument.
+YAML::Node apply_set(const YAML::Node& root, const std::string& assignment);
+
+// Finds a data file: as given, relative to the experiment's folder, or to the folder
+// infersim was built from. Throws InputError at `where` when none exists.
+std::string resolve_data_path(const std::string& path, const std::string& experiment_file,
+                              const Mark& where);
+
+}  // namespace infersim

@@ -1,0 +1,75 @@
+// Strict, mark-preserving access to YAML documents (yaml-cpp 0.7).
+//
+// yaml-cpp accepts duplicate keys silently and gives missing keys no mark, so every read
+// goes through these helpers: duplicate keys, unknown keys, missing keys and wrong types
+// become InputError naming file:line:column and what was expected. Nodes are only ever read
+// through const references (non-const operator[] inserts keys).
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "sim/core/error.h"
+
+namespace infersim {
+
+// Parses a file / string. Syntax errors and duplicate keys throw InputError.
+YAML::Node load_yaml_file(const std::string& path);
+YAML::Node load_yaml_string(const std::string& text, const std::string& name);
+
+Mark mark_of(const YAML::Node& node, const std::string& file);
+
+// Scalar conversions with typed errors ("expected a number for 'rate'").
+double yaml_double(const YAML::Node& n, const std::string& file, const std::string& what);
+std::int64_t yaml_int(const YAML::Node& n, const std::string& file, const std::string& what);
+bool yaml_bool(const YAML::Node& n, const std::string& file, const std::string& what);
+std::string yaml_string(const YAML::Node& n, const std::string& file, const std::string& what);
+
+// Reads one mapping; remembers which keys were read so finish() can reject the rest.
+class MapReader {
+ public:
+  // `what` names the mapping in errors, e.g. "tenant", "policy".
+  MapReader(const YAML::Node& node, std::string file, std::string what);
+
+  bool has(const std::string& key) const;
+  const YAML::Node& node() const { return node_; }
+  const std::string& file() const { return file_; }
+  Mark mark() const { return mark_of(node_, file_); }
+  Mark mark(const std::string& key) const;  // the key's value if present, else the map
+
+  // Required: missing key is an error at the mapping's mark.
+  YAML::Node get(const std::string& key);
+  double get_double(const std::string& key);
+  std::int64_t get_int(const std::string& key);
+  std::string get_string(const std::string& key);
+  bool get_bool(const std::string& key);
+  // Optional with default.
+  std::optional<YAML::Node> find(const std::string& key);
+  double get_double(const std::string& key, double def);
+  std::int64_t get_int(const std::string& key, std::int64_t def);
+  std::string get_string(const std::string& key, const std::string& def);
+  bool get_bool(const std::string& key, bool def);
+
+  // Range-checked variants: error "expected X > 0" etc. at the value's mark.
+  double get_positive(const std::string& key);
+  double get_positive(const std::string& key, double def);
+  double get_nonnegative(const std::string& key, double def);
+
+  // Throws on the first key that was never read, listing the valid ones.
+  void finish(const std::vector<std::string>& valid_keys) const;
+
+  [[noreturn]] void fail(const std::string& key, const std::string& message) const;
+
+ private:
+  YAML::Node node_;
+  std::string file_;
+  std::string what_;
+  mutable std::set<std::string> used_;
+};
+
+}  // namespace infersim

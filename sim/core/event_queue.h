@@ -1,0 +1,98 @@
+// The future event list. Events are small values ordered totally by
+// (time, priority, insertion sequence): equal-time events fire by priority level, then in
+// the order they were scheduled. The default queue is a binary heap over a vector that is
+// reserved up front and reused, so scheduling allocates nothing in steady state.
+#pragma once
+
+#include <cassert>
+#include <cstdint>
+#include <vector>
+
+#include "sim/core/time.h"
+
+namespace infersim {
+
+// Priority levels at one instant: completions free resources first, then arrivals join
+// queues, then policies decide with everything that happened at that instant in view.
+enum class Priority : std::uint8_t {
+  kCompletion = 0,
+  kArrival = 1,
+  kTimer = 2,     // policy timers (quantum ends, batch timeouts)
+  kDispatch = 3,  // scheduling decisions
+};
+
+struct Event {
+  SimTime time;
+  std::uint64_t key;      // priority in the top 8 bits, insertion sequence below
+  std::uint32_t kind;     // engine-level dispatch tag
+  std::uint32_t target;   // tenant or GPU index
+  std::uint64_t payload;  // meaning chosen by the target
+
+  Priority priority() const { return static_cast<Priority>(key >> 56); }
+  bool before(const Event& o) const { return time < o.time || (time == o.time && key < o.key); }
+};
+
+// Binary min-heap. Cancellation is by flag in the owner (a generation number in the
+// payload), which keeps the heap a plain array.
+class EventQueue {
+ public:
+  EventQueue() { heap_.reserve(1024); }
+
+  bool empty() const { return heap_.empty(); }
+  std::size_t size() const { return heap_.size(); }
+  std::uint64_t scheduled() const { return seq_; }
+
+  void push(SimTime time, Priority prio, std::uint32_t kind, std::uint32_t target,
+            std::uint64_t payload) {
+    assert(seq_ < (1ULL << 56));
+    Event e{time, (static_cast<std::uint64_t>(prio) << 56) | seq_++, kind, target, payload};
+    heap_.push_back(e);
+    sift_up(heap_.size() - 1);
+  }
+
+  const Event& top() const { return heap_.front(); }
+
+  Event pop() {
+    Event top = heap_.front();
+    Event last = heap_.back();
+    heap_.pop_back();
+    if (!heap_.empty()) sift_down(last);
+    return top;
+  }
+
+  void clear() {
+    heap_.clear();
+    seq_ = 0;
+  }
+
+ private:
+  void sift_up(std::size_t i) {
+    Event e = heap_[i];
+    while (i > 0) {
+      std::size_t parent = (i - 1) / 2;
+      if (!e.before(heap_[parent])) break;
+      heap_[i] = heap_[parent];
+      i = parent;
+    }
+    heap_[i] = e;
+  }
+  // Places `e` (the former last element) starting from the root.
+  void sift_down(const Event& e) {
+    std::size_t n = heap_.size();
+    std::size_t i = 0;
+    for (;;) {
+      std::size_t child = 2 * i + 1;
+      if (child >= n) break;
+      if (child + 1 < n && heap_[child + 1].before(heap_[child])) ++child;
+      if (!heap_[child].before(e)) break;
+      heap_[i] = heap_[child];
+      i = child;
+    }
+    heap_[i] = e;
+  }
+
+  std::vector<Event> heap_;
+  std::uint64_t seq_ = 0;
+};
+
+}  // namespace infersim

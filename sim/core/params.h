@@ -1,0 +1,61 @@
+// Self-documenting settings of a pluggable component (a policy, an arrival process).
+//
+// Each component declares its keys with a description, a default and a range; the config
+// layer validates a YAML mapping against that list (unknown keys, wrong types and values
+// out of range are errors with file:line:column) and hands the component a Params.
+#pragma once
+
+#include <cmath>
+#include <limits>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "sim/core/error.h"
+
+namespace infersim {
+
+enum class ParamKind { kNumber, kInteger, kBool };
+
+struct ParamSpec {
+  std::string key;
+  ParamKind kind = ParamKind::kNumber;
+  double default_value = kRequired;  // kRequired: the key must be given
+  std::string description;           // with units and the source of the default
+  double min = -std::numeric_limits<double>::infinity();
+  double max = std::numeric_limits<double>::infinity();
+  bool min_exclusive = false;        // value must be > min rather than >= min
+
+  static constexpr double kRequired = std::numeric_limits<double>::quiet_NaN();
+  bool required() const { return std::isnan(default_value); }
+};
+
+// Validated values, every declared key present.
+class Params {
+ public:
+  double get(const std::string& key) const;  // throws std::logic_error for undeclared keys
+  std::int64_t get_int(const std::string& key) const {
+    return static_cast<std::int64_t>(get(key));
+  }
+  bool get_bool(const std::string& key) const { return get(key) != 0.0; }
+  void set(const std::string& key, double v) { values_[key] = v; }
+  const std::map<std::string, double>& values() const { return values_; }
+
+ private:
+  std::map<std::string, double> values_;
+};
+
+// Fills defaults; `given` holds the keys the user wrote. Range and required checks throw
+// InputError at `mark_of(key)`.
+struct GivenParam {
+  double value;
+  Mark mark;
+};
+Params resolve_params(const std::vector<ParamSpec>& specs,
+                      const std::map<std::string, GivenParam>& given, const Mark& where,
+                      const std::string& what);
+
+// Renders a spec list as aligned "key  default  description" lines (for --help).
+std::string describe_params(const std::vector<ParamSpec>& specs);
+
+}  // namespace infersim

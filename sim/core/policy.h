@@ -1,0 +1,72 @@
+// The interface every GPU-sharing policy implements, and the registry that names them.
+//
+// One Policy instance drives one GPU and the tenants placed on it. The engine calls three
+// hooks; a policy acts only through the Engine (take requests from tenant queues, schedule
+// its own events, report completions and drops, report how busy the GPU is).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sim/core/params.h"
+
+namespace infersim {
+
+class Engine;
+struct GpuSpec;
+using RequestId = std::uint32_t;
+
+class Policy {
+ public:
+  virtual ~Policy() = default;
+  // A request joined its tenant's queue (already pushed by the engine). The engine then
+  // asks for a dispatch at this instant, after all arrivals and completions at it.
+  virtual void on_arrival(RequestId /*id*/) {}
+  // Decide what to run now. Called once per instant at most, after events of that instant.
+  virtual void on_dispatch() = 0;
+  // An event this policy scheduled through Engine::schedule fired.
+  virtual void on_event(std::uint64_t payload) = 0;
+};
+
+// What a policy is built with.
+struct PolicySetup {
+  Engine& engine;
+  std::uint32_t gpu;
+  std::vector<std::uint32_t> tenants;  // tenants placed on this GPU
+  const Params& params;
+  const GpuSpec& spec;
+};
+
+// How a policy maps tenants to GPU processes, which the memory check and placement use.
+enum class ProcessModel {
+  kOneProcess,          // all tenants on the GPU share one process/context
+  kProcessPerTenant,    // each tenant has its own process (own context memory)
+};
+
+struct PolicyInfo {
+  std::string name;
+  std::string description;
+  std::vector<ParamSpec> params;  // includes the common batching keys
+  ProcessModel processes = ProcessModel::kOneProcess;
+  int max_tenants_per_gpu = 0;    // 0: unlimited
+  std::function<std::unique_ptr<Policy>(const PolicySetup&)> create;
+};
+
+// Keys every policy accepts: max_batch, batch_timeout_ms, drop_late.
+std::vector<ParamSpec> common_policy_params();
+
+class PolicyRegistry {
+ public:
+  void add(PolicyInfo info);  // throws std::logic_error on a duplicate name
+  // Throws InputError at `where` listing the valid names when unknown.
+  const PolicyInfo& get(const std::string& name, const struct Mark& where) const;
+  const std::vector<PolicyInfo>& all() const { return entries_; }
+
+ private:
+  std::vector<PolicyInfo> entries_;
+};
+
+}  // namespace infersim

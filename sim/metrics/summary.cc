@@ -1,0 +1,33 @@
+#include "sim/metrics/summary.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace infersim {
+
+LatencySummary summarize(const TenantCounters& c, double window_s) {
+  LatencySummary s;
+  s.requests = c.arrived;
+  s.completed = c.completed;
+  s.dropped = c.dropped;
+  s.met_slo = c.met_slo;
+  if (window_s > 0) {
+    s.throughput_rps = static_cast<double>(c.completed) / window_s;
+    s.goodput_rps = static_cast<double>(c.met_slo) / window_s;
+  }
+  s.slo_attainment = c.arrived ? static_cast<double>(c.met_slo) / static_cast<double>(c.arrived) : 0;
+  if (c.completed) {
+    double n = static_cast<double>(c.completed);
+    s.mean_ms = ns_to_ms(c.latency_sum_ns) / n;
+    double var = std::max(0.0, c.latency_sumsq_ms2 / n - s.mean_ms * s.mean_ms);
+    s.latency_cv = s.mean_ms > 0 ? std::sqrt(var) / s.mean_ms : 0;
+    s.p50_ms = c.latency.quantile(0.50) / 1e6;
+    s.p90_ms = c.latency.quantile(0.90) / 1e6;
+    s.p99_ms = c.latency.quantile(0.99) / 1e6;
+    s.p999_ms = c.latency.quantile(0.999) / 1e6;
+    s.max_ms = ns_to_ms(c.latency.max());
+  }
+  return s;
+}
+
+}  // namespace infersim

@@ -1,0 +1,103 @@
+// Open-loop arrival processes: requests come at a given mean rate whatever the system does.
+#include <cmath>
+
+#include "sim/core/rng.h"
+#include "workloads/builtin.h"
+
+namespace infersim {
+namespace {
+
+// Rounds a gap in seconds to whole nanoseconds.
+SimTime to_ns(double seconds) { return static_cast<SimTime>(std::llround(seconds * 1e9)); }
+
+// Exponential gaps: a Poisson process.
+class Poisson final : public ArrivalProcess {
+ public:
+  explicit Poisson(double rate) : rate_(rate), mean_(1.0 / rate) {}
+  SimTime next_gap(Rng& rng) override { return to_ns(rng.exponential(mean_)); }
+  double mean_rate() const override { return rate_; }
+
+ private:
+  double rate_;
+  double mean_;
+};
+
+// Gamma-distributed gaps with mean 1/rate and coefficient of variation cv: cv > 1 is
+// burstier than Poisson (cv = 1 is Poisson), cv < 1 more regular.
+class GammaArrivals final : public ArrivalProcess {
+ public:
+  GammaArrivals(double rate, double cv)
+      : rate_(rate), shape_(1.0 / (cv * cv)), scale_(1.0 / rate / shape_) {}
+  SimTime next_gap(Rng& rng) override { return to_ns(rng.gamma(shape_, scale_)); }
+  double mean_rate() const override { return rate_; }
+
+ private:
+  double rate_;
+  double shape_;
+  double scale_;
+};
+
+// Evenly spaced arrivals; the k-th comes at round(k / rate) so rounding never drifts.
+class Constant final : public ArrivalProcess {
+ public:
+  explicit Constant(double rate) : rate_(rate) {}
+  SimTime next_gap(Rng&) override {
+    ++k_;
+    SimTime at = to_ns(static_cast<double>(k_) / rate_);
+    SimTime gap = at - last_;
+    last_ = at;
+    return gap;
+  }
+  double mean_rate() const override { return rate_; }
+
+ private:
+  double rate_;
+  std::int64_t k_ = 0;
+  SimTime last_ = 0;
+};
+
+// N requests always outstanding: each completion (or drop) is replaced after a think time
+// (exponential with mean think_ms, or none). With think_ms 0 the tenant's queue never
+// empties: seed 003's saturated setting.
+class Closed final : public ArrivalProcess {
+ public:
+  Closed(int n, double think_ms) : n_(n), think_s_(think_ms / 1e3) {}
+  SimTime next_gap(Rng& rng) override {
+    return think_s_ > 0 ? to_ns(rng.exponential(think_s_)) : 0;
+  }
+  int outstanding() const override { return n_; }
+
+ private:
+  int n_;
+  double think_s_;
+};
+
+ParamSpec rate_spec() {
+  return {"rate", ParamKind::kNumber, ParamSpec::kRequired, "mean arrival rate, requests/s", 0,
+          1e12, true};
+}
+
+}  // namespace
+
+void register_builtin_arrivals(ArrivalRegistry& r) {
+  r.add({"poisson", "exponential inter-arrival times (memoryless)", {rate_spec()},
+         [](const Params& p) { return std::make_unique<Poisson>(p.get("rate")); }});
+  r.add({"gamma", "gamma inter-arrival times; cv > 1 is bursty",
+         {rate_spec(),
+          {"cv", ParamKind::kNumber, ParamSpec::kRequired,
+           "coefficient of variation of the gaps (1 = Poisson)", 0, 1e3, true}},
+         [](const Params& p) {
+           return std::make_unique<GammaArrivals>(p.get("rate"), p.get("cv"));
+         }});
+  r.add({"constant", "evenly spaced arrivals", {rate_spec()},
+         [](const Params& p) { return std::make_unique<Constant>(p.get("rate")); }});
+  r.add({"closed", "closed loop: n requests always outstanding",
+         {{"n", ParamKind::kInteger, ParamSpec::kRequired, "requests kept outstanding", 1, 1e6},
+          {"think_ms", ParamKind::kNumber, 0,
+           "mean think time between a completion and the next request (exponential), ms", 0}},
+         [](const Params& p) {
+           return std::make_unique<Closed>(static_cast<int>(p.get_int("n")), p.get("think_ms"));
+         }});
+}
+
+}  // namespace infersim
