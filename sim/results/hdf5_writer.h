@@ -1,0 +1,150 @@
+// The HDF5 result set: small tables (/summary, /tenants) as 1-D compound datasets, streamed
+// per-request records (/runs/<run>/requests) and root provenance attributes, written
+// crash-safely (temporary file, close, fsync, rename, fsync of the directory).
+//
+// Files are readable without custom code by h5py (`pd.DataFrame(f["summary"][:])`) and by
+// pandas + PyTables (`pd.read_hdf(path, "summary")`): compound members are int64 / float64 /
+// fixed-length null-padded strings (h5py gives bytes), the file type is the packed memory
+// type, datasets are chunked with shuffle + deflate 4, and every table carries the H5TB
+// attributes (CLASS="TABLE", VERSION, TITLE, FIELD_<i>_NAME) so PyTables opens it as a Table.
+// Root attributes are variable-length UTF-8 strings in a scalar dataspace (h5py gives str).
+//
+// Every HDF5 failure becomes a std::runtime_error naming what was being done and HDF5's own
+// description; HDF5's automatic error printing is switched off. The HDF5 library from Debian
+// is not thread-safe: use these classes from one thread at a time.
+#pragma once
+
+#include <hdf5.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace infersim {
+
+// Owns one HDF5 identifier and closes it with the matching H5*close. Move-only.
+class Handle {
+ public:
+  using Closer = herr_t (*)(hid_t);
+
+  Handle() = default;
+  // Takes ownership of `id`; throws std::runtime_error("HDF5: <what>: ...") if id < 0.
+  Handle(hid_t id, Closer closer, const std::string& what);
+  ~Handle();
+  Handle(Handle&& other) noexcept;
+  Handle& operator=(Handle&& other) noexcept;
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+
+  hid_t get() const { return id_; }
+  explicit operator bool() const { return id_ >= 0; }
+  // Closes now; throws if HDF5 reports a failure (the handle is empty afterwards either way).
+  void close(const std::string& what);
+  // Closes now, ignoring failures (for destructors and error paths).
+  void reset() noexcept;
+
+ private:
+  hid_t id_ = H5I_INVALID_HID;
+  Closer closer_ = nullptr;
+};
+
+enum class ColType { Int64, Float64, String };
+using Cell = std::variant<std::int64_t, double, std::string>;
+
+// A small table written as one 1-D compound dataset (one row per element).
+struct Table {
+  std::vector<std::string> names;
+  std::vector<ColType> types;
+  std::vector<std::vector<Cell>> rows;  // each row has names.size() cells, of the column's type
+  void add_column(std::string name, ColType t);  // only before rows are added
+  // Index of the column called `name`, or -1.
+  int column(const std::string& name) const;
+};
+
+// One per-request record, written as compound rows of /runs/<run>/requests.
+struct RequestRecord {
+  std::int32_t tenant = 0;
+  std::int32_t gpu = 0;
+  std::int64_t arrival_ns = 0, start_ns = 0, end_ns = 0;
+  std::int32_t batch = 0;
+  std::int8_t status = 0;  // 0 = completed, 1 = dropped
+};
+
+class ResultFile;
+
+// Appends RequestRecords in chunks to an extendible chunked dataset. Memory stays flat:
+// records are buffered and written every kFlushRecords. Obtained from
+// ResultFile::open_requests; ResultFile::commit() closes streams still open, and a
+// ResultFile destroyed without commit() abandons them (append() then throws).
+class RequestStream {
+ public:
+  static constexpr std::size_t kFlushRecords = 65536;
+  static constexpr hsize_t kChunkRecords = 16384;  // ~600 KiB per chunk (37-byte rows)
+
+  ~RequestStream();
+  RequestStream(const RequestStream&) = delete;
+  RequestStream& operator=(const RequestStream&) = delete;
+
+  void append(const RequestRecord& r);  // buffers in memory; flushes every ~64k records
+  void close();                         // flush remainder; idempotent; also in destructor
+  std::uint64_t size() const { return written_ + buffer_.size(); }  // records appended
+
+ private:
+  friend class ResultFile;
+  RequestStream(ResultFile* owner, Handle dataset, Handle memtype, std::string path);
+  void flush();
+  void abandon() noexcept;  // owner going away without commit: drop everything
+
+  ResultFile* owner_;
+  Handle dataset_;
+  Handle memtype_;  // compound type describing RequestRecord in memory
+  std::string path_;
+  std::vector<RequestRecord> buffer_;
+  std::uint64_t written_ = 0;
+};
+
+class ResultFile {
+ public:
+  // Creates "<final_path>.tmp.<pid>" (parent directory is created if missing).
+  explicit ResultFile(std::string final_path);
+  ~ResultFile();  // if commit() was not called: closes and REMOVES the temporary file
+  ResultFile(const ResultFile&) = delete;
+  ResultFile& operator=(const ResultFile&) = delete;
+
+  // e.g. "/summary"; creates intermediate groups. Throws if the dataset exists.
+  void write_table(const std::string& dataset_path, const Table& t);
+  // Variable-length UTF-8 string attribute on "/", scalar dataspace; replaces an existing one.
+  void set_root_attr(const std::string& name, const std::string& value);
+  // e.g. "/runs/3" -> dataset "/runs/3/requests" (groups created as needed).
+  std::unique_ptr<RequestStream> open_requests(const std::string& group_path);
+  // Closes everything, fsyncs, renames the temp file over final_path atomically and fsyncs
+  // the directory. After commit() only the destructor may be called.
+  void commit();
+
+  const std::string& final_path() const { return final_path_; }
+  const std::string& temp_path() const { return temp_path_; }
+
+ private:
+  friend class RequestStream;
+  void check_open(const char* op) const;
+  void forget(RequestStream* s);
+
+  std::string final_path_;
+  std::string temp_path_;
+  Handle file_;
+  std::vector<RequestStream*> streams_;
+  bool committed_ = false;
+};
+
+// Reading back (used later for merging shards and by tests). read_table accepts any 1-D
+// compound dataset: integer members read as Int64, floating as Float64, fixed- or
+// variable-length strings as String (trailing NULs removed).
+Table read_table(const std::string& file_path, const std::string& dataset_path);
+std::string read_root_attr(const std::string& file_path, const std::string& name);
+// All records of "<group_path>/requests" (e.g. "/runs/3").
+std::vector<RequestRecord> read_requests(const std::string& file_path,
+                                         const std::string& group_path);
+
+}  // namespace infersim

@@ -1,0 +1,56 @@
+// Test helpers: build an experiment from YAML text and run it in-process, collecting every
+// request's outcome.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "policies/builtin.h"
+#include "sim/cli/runner.h"
+#include "sim/config/experiment.h"
+#include "sim/config/yaml_reader.h"
+#include "workloads/builtin.h"
+
+namespace infersim::testing {
+
+struct TestRegistries {
+  PolicyRegistry policies;
+  ArrivalRegistry arrivals;
+  TestRegistries() {
+    register_builtin_policies(policies);
+    register_builtin_arrivals(arrivals);
+  }
+  Registries view() const { return Registries{policies, arrivals}; }
+};
+
+inline const TestRegistries& registries() {
+  static const TestRegistries r;
+  return r;
+}
+
+inline Experiment experiment_from(const std::string& yaml,
+                                  const std::vector<std::string>& sets = {}) {
+  YAML::Node root = load_yaml_string(yaml, "test.yaml");
+  for (const auto& s : sets) root = apply_set(root, s);
+  return parse_experiment(root, "test.yaml", yaml, registries().view());
+}
+
+class CollectingSink final : public RequestSink {
+ public:
+  void record(const RequestOutcome& r) override { outcomes.push_back(r); }
+  std::vector<RequestOutcome> outcomes;
+};
+
+inline RunResult run(const Experiment& x, RequestSink* sink = nullptr, int replication = 0) {
+  return simulate(x, registries().view(), 0, replication, sink);
+}
+
+// A one-GPU V100 experiment header; append `policy:` and `tenants:`.
+inline std::string v100_header(double duration_s, double warmup_s = 0, int gpus = 1) {
+  return "name: t\nseed: 7\nduration_s: " + std::to_string(duration_s) +
+         "\nwarmup_s: " + std::to_string(warmup_s) +
+         "\nhardware: {profile: hardware_profiles/v100_clockwork.yaml, gpu: v100, count: " +
+         std::to_string(gpus) + "}\n";
+}
+
+}  // namespace infersim::testing
