@@ -19,7 +19,7 @@ void check_duplicates(const YAML::Node& n, const std::string& file) {
   if (n.IsMap()) {
     std::set<std::string> seen;
     for (auto it = n.begin(); it != n.end(); ++it) {
-      const YAML::Node& key = it->first;
+      const YAML::Node key = it->first;  // a copy: it->first lives in a temporary proxy
       std::string k = key.IsScalar() ? key.Scalar() : std::string("<complex key>");
       if (!seen.insert(k).second) {
         throw InputError(to_mark(key.Mark(), file), fmt::format("duplicate key '{}'", k));

@@ -1,0 +1,91 @@
+// Hardware profiles: per-model latency tables L(b) measured on one GPU (e.g. the Clockwork
+// V100 table in hardware_profiles/v100_clockwork.yaml), and GPU specifications
+// (hardware_profiles/gpus.yaml).
+//
+// Profile file layout:
+//   gpu: v100                        # the GPU the latencies were measured on
+//   models:
+//     resnet50_v1:                   # model name (unique)
+//       family: ResNet               # optional, default ""
+//       input_kb: 602                # required, >= 0
+//       output_kb: 4                 # required, >= 0
+//       weights_mb: 102.3            # required, >= 0
+//       transfer_ms: 8.33            # required, >= 0 (weights host->GPU)
+//       latency_ms: {1: 2.61, 2: 3.78, 4: 5.61, 8: 9.13, 16: 15.67}
+//                                    # required: batch size (integer >= 1, strictly
+//                                    # ascending in the file, at least 2 of them) ->
+//                                    # latency in ms (> 0, non-decreasing in batch size)
+//       gflop: 7.6                   # optional FLOPs per inference in GFLOP (> 0)
+//
+// GPU file layout:
+//   gpus:
+//     v100: {memory_gib: 16, fp32_tflops: 15.7, fp16_tflops: 125,
+//            memory_bandwidth_gbs: 900, sm_count: 80, pcie_gbs: 16}   # all required, > 0
+//
+// Every problem in either file is an InputError naming file:line:column.
+#pragma once
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "sim/core/error.h"
+
+namespace infersim {
+
+struct ModelProfile {
+  std::string name, family;
+  double input_kb = 0, output_kb = 0, weights_mb = 0, transfer_ms = 0;
+  double gflop = 0;                // FLOPs per inference in GFLOP; 0 = unknown
+  std::vector<int> batch_sizes;    // ascending profiled sizes, e.g. 1 2 4 8 16
+  std::vector<double> latency_ms;  // L(b) at batch_sizes (> 0, non-decreasing)
+  Mark mark;                       // where the model is defined (its name key)
+
+  // L(b) in ms for a batch of size b > 0 (b may be fractional):
+  //  - at a profiled size: the profiled value;
+  //  - between two profiled sizes: linear interpolation between them;
+  //  - above the largest: linear extrapolation from the last two points. Since profiles
+  //    are non-decreasing, this never falls below the largest profiled latency;
+  //  - below the smallest (b1): linear from the first two points, but never below the
+  //    proportional line L(b1) * b / b1. The linear part is used while its intercept
+  //    (latency at b = 0) is positive; otherwise the proportional line takes over, so
+  //    L stays > 0 as b -> 0.
+  // The result is positive, continuous and non-decreasing in b.
+  // Throws std::invalid_argument if b <= 0 or is not finite, or the profile is empty.
+  double latency_ms_at(double b) const;
+
+  // Solo utilization u(b) = (b / L(b)) / max_k (k / L(k)) over profiled sizes k: the
+  // fraction of the model's best profiled throughput a batch of b reaches alone. Clamped
+  // to (0, 1] (extrapolated sizes above the largest may exceed the profiled peak; they
+  // count as 1). Throws std::invalid_argument like latency_ms_at.
+  double solo_utilization(double b) const;
+};
+
+struct GpuSpec {
+  std::string name;
+  double memory_gib = 0, fp32_tflops = 0, fp16_tflops = 0, memory_bandwidth_gbs = 0,
+         pcie_gbs = 0;
+  int sm_count = 0;
+  Mark mark;  // where the GPU is defined (its name key)
+};
+
+struct Profile {
+  std::string path;
+  std::string gpu;                   // the GPU the profile was measured on
+  std::vector<ModelProfile> models;  // in file order
+  const ModelProfile* find(const std::string& name) const;  // nullptr if absent
+};
+
+// Both throw InputError (with file:line:column) on any problem: unreadable file, YAML
+// syntax, duplicate or unknown keys, missing keys, wrong types, out-of-range values.
+Profile load_profile(const std::string& path);
+std::vector<GpuSpec> load_gpus(const std::string& path);
+
+// nullptr if absent; names are matched exactly.
+const GpuSpec* find_gpu(const std::vector<GpuSpec>& gpus, const std::string& name);
+
+// Prints the model table aligned, a header line and then one model a line: name, family,
+// weights MB, transfer ms, L(1) L(2) L(4) L(8) L(16) in ms, u(1), gflop ("-" if unknown).
+void print_models(const Profile& p, std::ostream& out);
+
+}  // namespace infersim
