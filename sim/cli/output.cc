@@ -57,7 +57,7 @@ Table summary_table(const std::vector<RunResult>& runs, const std::vector<SweptV
   t.add_column("replication", ColType::Int64);
   t.add_column("seed", ColType::Int64);
   add_latency_columns(t);
-  for (const char* c : {"gpu_busy", "gpu_load", "flop_util", "window_s"}) {
+  for (const char* c : {"gpu_busy", "gpu_load", "flop_util", "memory_mib", "window_s"}) {
     t.add_column(c, ColType::Float64);
   }
   t.add_column("events", ColType::Int64);
@@ -74,7 +74,9 @@ Table summary_table(const std::vector<RunResult>& runs, const std::vector<SweptV
     // HDF5 int64: the seed's bits, reinterpreted.
     row.emplace_back(static_cast<std::int64_t>(r.seed));
     push_latency(row, r.all);
-    for (double v : {r.gpu_busy, r.gpu_load, r.flop_util, r.window_s}) row.emplace_back(v);
+    for (double v : {r.gpu_busy, r.gpu_load, r.flop_util, r.memory_mib, r.window_s}) {
+      row.emplace_back(v);
+    }
     row.emplace_back(static_cast<std::int64_t>(r.events));
     row.emplace_back(r.wall_s);
     t.rows.push_back(std::move(row));

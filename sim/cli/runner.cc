@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <algorithm>
 #include <limits>
 
 namespace infersim {
@@ -12,35 +13,105 @@ std::uint64_t replication_seed(std::uint64_t experiment_seed, int replication) {
   return stream_seed(experiment_seed, static_cast<std::uint64_t>(replication), "replication");
 }
 
-std::vector<std::uint32_t> place_tenants(const Experiment& x, const PolicyInfo& policy) {
-  std::vector<std::uint32_t> gpu(x.tenants.size());
-  std::vector<int> per_gpu(x.gpu_count, 0);
-  std::uint32_t next = 0;
-  for (std::size_t i = 0; i < x.tenants.size(); ++i) {
-    if (x.tenants[i].gpu >= 0) {
-      gpu[i] = static_cast<std::uint32_t>(x.tenants[i].gpu);
-    } else {
-      gpu[i] = next;
-      next = (next + 1) % static_cast<std::uint32_t>(x.gpu_count);
+namespace {
+
+double tenant_load(const TenantSpec& t) {
+  const auto& v = t.arrival_params.values();
+  if (v.count("n")) return 1.0;  // closed loop: keeps the GPU busy
+  auto rate = v.find("rate");
+  return rate == v.end() ? 0.0 : rate->second * t.profile->latency_ms_at(1) / 1e3;
+}
+
+}  // namespace
+
+Placement place_tenants(const Experiment& x, const PolicyInfo& policy) {
+  const std::size_t n = x.tenants.size();
+  const auto& pv = x.policy_params.values();
+  MemorySettings ms;
+  ms.context_mib = pv.count("context_mib") ? pv.at("context_mib") : 0;
+  ms.activation_factor = x.activation_factor;
+  ms.max_batch = static_cast<int>(x.policy_params.get_int("max_batch"));
+  // A policy's per-GPU tenant limit: its static rule, or its `max_clients` setting.
+  int limit = policy.max_tenants_per_gpu;
+  if (pv.count("max_clients")) limit = static_cast<int>(pv.at("max_clients"));
+  const double capacity_mib = x.gpu.memory_gib * 1024.0;
+
+  Placement p;
+  p.gpu.assign(n, 0);
+  std::vector<std::vector<const ModelProfile*>> models(x.gpu_count);
+  std::vector<double> load(x.gpu_count, 0.0);
+
+  auto demand_with = [&](int g, const TenantSpec& t) {
+    auto m = models[g];
+    m.push_back(t.profile);
+    return memory_demand(m, policy.processes, ms);
+  };
+  auto count_error = [&](const TenantSpec& t, int g) {
+    return InputError(t.mark, fmt::format("policy '{}' allows {} tenant(s) per GPU, but tenant "
+                                          "'{}' would be the {}th on GPU {} ({} tenants, {} "
+                                          "GPUs); add GPUs (hardware.count) or choose a "
+                                          "sharing policy",
+                                          policy.name, limit, t.name, models[g].size() + 1, g, n,
+                                          x.gpu_count));
+  };
+  auto memory_error = [&](const TenantSpec& t, int g, const MemoryDemand& d) {
+    return InputError(t.mark, fmt::format("tenant '{}' does not fit in the memory of GPU {} "
+                                          "under policy '{}': needs {}, but a {} has {:.0f} MiB",
+                                          t.name, g, policy.name, describe(d), x.gpu.name,
+                                          capacity_mib));
+  };
+  auto place = [&](std::size_t i, int g) {
+    p.gpu[i] = static_cast<std::uint32_t>(g);
+    models[g].push_back(x.tenants[i].profile);
+    load[g] += tenant_load(x.tenants[i]);
+  };
+
+  std::vector<std::size_t> automatic;
+  for (std::size_t i = 0; i < n; ++i) {
+    const TenantSpec& t = x.tenants[i];
+    if (t.gpu < 0) {
+      automatic.push_back(i);
+      continue;
     }
-    int n = ++per_gpu[gpu[i]];
-    if (policy.max_tenants_per_gpu > 0 && n > policy.max_tenants_per_gpu) {
-      throw InputError(x.tenants[i].mark,
-                       fmt::format("policy '{}' allows {} tenant(s) per GPU, but tenant '{}' is "
-                                   "the {}th on GPU {} ({} tenants, {} GPUs); add GPUs "
-                                   "(hardware.count) or choose a sharing policy",
-                                   policy.name, policy.max_tenants_per_gpu, x.tenants[i].name, n,
-                                   gpu[i], x.tenants.size(), x.gpu_count));
-    }
+    if (limit > 0 && static_cast<int>(models[t.gpu].size()) >= limit) throw count_error(t, t.gpu);
+    MemoryDemand d = demand_with(t.gpu, t);
+    if (d.total() > capacity_mib) throw memory_error(t, t.gpu, d);
+    place(i, t.gpu);
   }
-  return gpu;
+  std::stable_sort(automatic.begin(), automatic.end(), [&](std::size_t a, std::size_t b) {
+    return tenant_load(x.tenants[a]) > tenant_load(x.tenants[b]);
+  });
+  for (std::size_t i : automatic) {
+    const TenantSpec& t = x.tenants[i];
+    int best = -1;
+    for (int g = 0; g < x.gpu_count; ++g) {
+      if (limit > 0 && static_cast<int>(models[g].size()) >= limit) continue;
+      if (demand_with(g, t).total() > capacity_mib) continue;
+      if (best < 0 || load[g] < load[best] ||
+          (load[g] == load[best] && models[g].size() < models[best].size())) {
+        best = g;
+      }
+    }
+    if (best < 0) {
+      // Name the most room-giving GPU in the error.
+      int g = static_cast<int>(std::min_element(load.begin(), load.end()) - load.begin());
+      if (limit > 0 && static_cast<int>(models[g].size()) >= limit) throw count_error(t, g);
+      throw memory_error(t, g, demand_with(g, t));
+    }
+    place(i, best);
+  }
+  for (int g = 0; g < x.gpu_count; ++g) {
+    p.memory.push_back(memory_demand(models[g], policy.processes, ms));
+  }
+  return p;
 }
 
 RunResult simulate(const Experiment& x, const Registries& reg, std::uint64_t run_index,
                    int replication, RequestSink* sink) {
   auto wall_start = std::chrono::steady_clock::now();
   const PolicyInfo& pinfo = reg.policies.get(x.policy, x.policy_mark);
-  std::vector<std::uint32_t> placement = place_tenants(x, pinfo);
+  const Placement placed = place_tenants(x, pinfo);
+  const std::vector<std::uint32_t>& placement = placed.gpu;
   const int max_batch = static_cast<int>(x.policy_params.get_int("max_batch"));
 
   std::vector<TenantInfo> tenants;
@@ -89,6 +160,7 @@ RunResult simulate(const Experiment& x, const Registries& reg, std::uint64_t run
   r.seed = cfg.seed;
   r.policy = x.policy;
   r.tenant_gpu = placement;
+  for (const MemoryDemand& d : placed.memory) r.memory_mib = std::max(r.memory_mib, d.total());
   SimTime end = std::max(engine.end_time(), cfg.warmup);
   r.window_s = ns_to_s(end - cfg.warmup);
   TenantCounters total;

@@ -8,6 +8,7 @@
 
 #include "sim/config/experiment.h"
 #include "sim/core/engine.h"
+#include "sim/gpu/memory.h"
 #include "sim/metrics/summary.h"
 
 namespace infersim {
@@ -24,6 +25,7 @@ struct RunResult {
   double gpu_load = 0;   // mean over GPUs of the solo-utilization-weighted share in use
   double flop_util = 0;  // achieved FLOP/s over peak FP32; NaN when a model's FLOPs are unknown
   double window_s = 0;   // measured span: warm-up to the last completion
+  double memory_mib = 0; // GPU memory demand of the fullest GPU
   std::uint64_t events = 0;
   double wall_s = 0;
   std::size_t peak_in_flight = 0;
@@ -33,9 +35,17 @@ struct RunResult {
 // policy sees the same arrival trace (common random numbers).
 std::uint64_t replication_seed(std::uint64_t experiment_seed, int replication);
 
-// GPU index of each tenant: explicit `gpu:` or round-robin over the GPUs. Throws
-// InputError when the placement breaks the policy's rule.
-std::vector<std::uint32_t> place_tenants(const Experiment& x, const PolicyInfo& policy);
+struct Placement {
+  std::vector<std::uint32_t> gpu;     // per tenant
+  std::vector<MemoryDemand> memory;   // per GPU
+};
+
+// Places tenants on GPUs: explicit `gpu:` first, then the rest heaviest first, each on the
+// least-loaded GPU where it fits (policy's tenant limit, GPU memory); ties go to the lower
+// GPU index, so equal tenants are dealt round-robin. A tenant's load is its arrival rate
+// times L(1) (a closed-loop tenant counts as a full GPU). Throws InputError naming the
+// tenant when the policy's rule or the memory does not allow it.
+Placement place_tenants(const Experiment& x, const PolicyInfo& policy);
 
 RunResult simulate(const Experiment& x, const Registries& reg, std::uint64_t run_index,
                    int replication, RequestSink* sink = nullptr);

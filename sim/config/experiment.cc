@@ -99,7 +99,8 @@ Experiment parse_experiment(const YAML::Node& root, const std::string& file,
     std::int64_t count = hw.get_int("count", 1);
     if (count < 1 || count > 100000) hw.fail("count", "expected 'count' between 1 and 100000");
     x.gpu_count = static_cast<int>(count);
-    hw.finish({"profile", "gpu", "count", "gpus_file"});
+    x.activation_factor = hw.get_nonnegative("activation_factor", 32);
+    hw.finish({"profile", "gpu", "count", "gpus_file", "activation_factor"});
   }
 
   {

@@ -41,6 +41,7 @@ struct Experiment {
   Profile profile;
   GpuSpec gpu;
   int gpu_count = 1;
+  double activation_factor = 32;  // activation MiB per sample = factor x input size
   Mark hardware_mark;
 
   std::string policy;

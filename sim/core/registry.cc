@@ -44,6 +44,11 @@ std::vector<ParamSpec> common_policy_params() {
        "drop a request at batch formation when even a batch of 1 started now would miss "
        "its SLO (as Clockwork does)",
        0, 1},
+      {"context_mib", ParamKind::kNumber, 500,
+       "GPU memory per process for its CUDA context, framework and allocator pools, MiB; with "
+       "the activation buffers this makes 18 ResNet-50 processes fill a 16 GB V100 and a 19th "
+       "fail, the memory wall of seed 003 (Figure 5)",
+       0},
   };
 }
 

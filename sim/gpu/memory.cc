@@ -1,0 +1,36 @@
+#include "sim/gpu/memory.h"
+
+#include <fmt/format.h>
+
+#include <set>
+
+namespace infersim {
+
+MemoryDemand memory_demand(const std::vector<const ModelProfile*>& models,
+                           ProcessModel processes, const MemorySettings& s) {
+  MemoryDemand d;
+  if (models.empty()) return d;
+  constexpr double kMiBPerMB = 1e6 / (1024.0 * 1024.0);
+  std::set<std::string> archs;
+  for (const ModelProfile* m : models) {
+    d.weights_mib += m->weights_mb * kMiBPerMB;
+    double act = s.max_batch * (m->input_kb / 1024.0) * s.activation_factor;
+    if (processes == ProcessModel::kProcessPerTenant) {
+      d.activation_mib += act;
+    } else if (archs.insert(m->name).second) {
+      d.activation_mib += act;
+    }
+  }
+  d.processes = processes == ProcessModel::kProcessPerTenant ? static_cast<int>(models.size()) : 1;
+  d.context_mib = d.processes * s.context_mib;
+  return d;
+}
+
+std::string describe(const MemoryDemand& d) {
+  return fmt::format("{} process{}: {:.0f} MiB context + {:.0f} MiB weights + {:.0f} MiB "
+                     "activations = {:.0f} MiB",
+                     d.processes, d.processes == 1 ? "" : "es", d.context_mib, d.weights_mib,
+                     d.activation_mib, d.total());
+}
+
+}  // namespace infersim

@@ -1,0 +1,40 @@
+// GPU memory demand of a placement: model weights, one context per process, and
+// activation buffers for every batch that can run at once.
+//
+// This is what produces seed 003's memory wall (Figure 5): with one process per tenant
+// (time-sliced, MPS) every replica pays a context and its own activation buffers, so a
+// 16 GB V100 holds 18 ResNet-50 replicas; one process (space-time) pays them once.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "sim/core/policy.h"
+#include "sim/gpu/profile.h"
+
+namespace infersim {
+
+struct MemorySettings {
+  double context_mib = 500;      // per process (policy setting context_mib)
+  double activation_factor = 32; // activation MiB per sample = factor x input size
+  int max_batch = 16;
+};
+
+struct MemoryDemand {
+  double weights_mib = 0;
+  double context_mib = 0;
+  double activation_mib = 0;
+  int processes = 0;
+  double total() const { return weights_mib + context_mib + activation_mib; }
+};
+
+// Demand of the given models placed together on one GPU under a process model. Batch
+// slots: one per process, or for a single process one per distinct architecture (a
+// space-time super-kernel per architecture; exclusive holds one tenant).
+MemoryDemand memory_demand(const std::vector<const ModelProfile*>& models,
+                           ProcessModel processes, const MemorySettings& s);
+
+// "19 processes: 9500 MiB contexts + 1854 MiB weights + 5719 MiB activations = 17073 MiB"
+std::string describe(const MemoryDemand& d);
+
+}  // namespace infersim
