@@ -48,7 +48,7 @@ Placement place_tenants(const Experiment& x, const PolicyInfo& policy) {
   };
   auto count_error = [&](const TenantSpec& t, int g) {
     return InputError(t.mark, fmt::format("policy '{}' allows {} tenant(s) per GPU, but tenant "
-                                          "'{}' would be the {}th on GPU {} ({} tenants, {} "
+                                          "'{}' would be number {} on GPU {} ({} tenants, {} "
                                           "GPUs); add GPUs (hardware.count) or choose a "
                                           "sharing policy",
                                           policy.name, limit, t.name, models[g].size() + 1, g, n,

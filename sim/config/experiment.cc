@@ -69,6 +69,8 @@ Experiment parse_experiment(const YAML::Node& root, const std::string& file,
   x.file = file;
   x.yaml_text = text;
   MapReader top(root, file, "experiment");
+  top.check_keys({"name", "seed", "duration_s", "warmup_s", "hardware", "policy", "tenants",
+                  "output", "sweep"});
   x.name = top.get_string("name", fs::path(file).stem().string());
   std::int64_t seed = top.get_int("seed", 1);
   if (seed < 0) top.fail("seed", "expected 'seed' >= 0");
@@ -81,6 +83,7 @@ Experiment parse_experiment(const YAML::Node& root, const std::string& file,
 
   {
     MapReader hw(top.get("hardware"), file, "hardware");
+    hw.check_keys({"profile", "gpu", "count", "gpus_file", "activation_factor"});
     x.hardware_mark = hw.mark();
     x.profile_path = resolve_data_path(hw.get_string("profile"), file, hw.mark("profile"));
     x.profile = cached_profile(x.profile_path);
@@ -131,6 +134,7 @@ Experiment parse_experiment(const YAML::Node& root, const std::string& file,
     for (std::size_t i = 0; i < tnode.size(); ++i) {
       const YAML::Node& tn = tnode[i];
       MapReader tm(tn, file, "tenant");
+      tm.check_keys({"model", "name", "replicas", "slo_ms", "gpu", "arrival"});
       TenantSpec base;
       base.mark = tm.mark();
       base.model = tm.get_string("model");
@@ -139,7 +143,20 @@ Experiment parse_experiment(const YAML::Node& root, const std::string& file,
         tm.fail("model", fmt::format("unknown model '{}' in profile {} (`infersim models {}` "
                                      "lists them)", base.model, x.profile_path, x.profile_path));
       }
+      // Without an explicit name a tenant is called after its model, made unique with
+      // the entry's index when another entry serves the same model.
+      const bool named = tm.has("name");
       std::string name = tm.get_string("name", base.model);
+      if (!named) {
+        for (std::size_t j = 0; j < tnode.size(); ++j) {
+          const YAML::Node& other = tnode[j];
+          if (j != i && other.IsMap() && other["model"] && other["model"].IsScalar() &&
+              other["model"].Scalar() == base.model) {
+            name = fmt::format("{}#{}", base.model, i);
+            break;
+          }
+        }
+      }
       std::int64_t replicas = tm.get_int("replicas", 1);
       if (replicas < 1 || replicas > 100000) tm.fail("replicas", "expected 'replicas' >= 1");
       base.slo_ms = tm.get_nonnegative("slo_ms", 0);
@@ -191,7 +208,14 @@ Experiment load_experiment(const std::string& path, const std::vector<std::strin
   ss << in.rdbuf();
   YAML::Node root = load_yaml_string(ss.str(), path);
   for (const auto& s : sets) root = apply_set(root, s);
-  return parse_experiment(root, path, ss.str(), reg);
+  try {
+    Experiment x = parse_experiment(root, path, ss.str(), reg);
+    clear_overrides();
+    return x;
+  } catch (...) {
+    clear_overrides();
+    throw;
+  }
 }
 
 YAML::Node apply_set(const YAML::Node& root, const std::string& assignment) {
@@ -226,12 +250,14 @@ YAML::Node apply_set(const YAML::Node& root, const std::string& assignment) {
       }
       if (last) {
         cur[idx] = value;
+        register_override(cur[idx], "--set " + assignment);
       } else {
         cur.reset(cur[idx]);
       }
     } else if (cur.IsMap() || cur.IsNull()) {
       if (last) {
         cur[key] = value;
+        register_override(cur[key], "--set " + assignment);
       } else {
         if (!cur[key]) throw InputError(where, fmt::format("no key '{}' on the path", key));
         YAML::Node next = cur[key];

@@ -56,7 +56,20 @@ YAML::Node load_yaml_string(const std::string& text, const std::string& name) {
   return parse(text, name);
 }
 
+namespace {
+thread_local std::vector<std::pair<YAML::Node, std::string>> g_overrides;
+}  // namespace
+
+void register_override(const YAML::Node& node, const std::string& label) {
+  g_overrides.emplace_back(node, label);
+}
+
+void clear_overrides() { g_overrides.clear(); }
+
 Mark mark_of(const YAML::Node& node, const std::string& file) {
+  for (const auto& [n, label] : g_overrides) {
+    if (n.is(node)) return Mark{label, 0, 0};
+  }
   return to_mark(node.Mark(), file);
 }
 
@@ -168,6 +181,18 @@ double MapReader::get_nonnegative(const std::string& key, double def) {
   double v = get_double(key, def);
   if (!(v >= 0)) fail(key, fmt::format("expected '{}' >= 0, got {}", key, v));
   return v;
+}
+
+void MapReader::check_keys(const std::vector<std::string>& valid_keys) const {
+  std::set<std::string> valid(valid_keys.begin(), valid_keys.end());
+  std::swap(valid, used_);
+  try {
+    finish(valid_keys);
+  } catch (...) {
+    std::swap(valid, used_);
+    throw;
+  }
+  std::swap(valid, used_);
 }
 
 void MapReader::finish(const std::vector<std::string>& valid_keys) const {

@@ -24,6 +24,12 @@ YAML::Node load_yaml_string(const std::string& text, const std::string& name);
 
 Mark mark_of(const YAML::Node& node, const std::string& file);
 
+// Values set from the command line (--set, sweep points) have no place in the file; once
+// registered, mark_of() names them by `label` (e.g. "--set tenants.0.arrival.rate=0")
+// instead. The registry is per thread; clear it when the tree is no longer used.
+void register_override(const YAML::Node& node, const std::string& label);
+void clear_overrides();
+
 // Scalar conversions with typed errors ("expected a number for 'rate'").
 double yaml_double(const YAML::Node& n, const std::string& file, const std::string& what);
 std::int64_t yaml_int(const YAML::Node& n, const std::string& file, const std::string& what);
@@ -62,6 +68,9 @@ class MapReader {
 
   // Throws on the first key that was never read, listing the valid ones.
   void finish(const std::vector<std::string>& valid_keys) const;
+  // Throws on the first key not in `valid_keys` (call first, so a misspelt key is named
+  // as unknown rather than reported as a missing one).
+  void check_keys(const std::vector<std::string>& valid_keys) const;
 
   [[noreturn]] void fail(const std::string& key, const std::string& message) const;
 

@@ -16,6 +16,16 @@ Params resolve_params(const std::vector<ParamSpec>& specs,
                       const std::map<std::string, GivenParam>& given, const Mark& where,
                       const std::string& what) {
   Params p;
+  for (const auto& [key, gp] : given) {
+    bool known = false;
+    for (const auto& s : specs) known = known || s.key == key;
+    if (!known) {
+      std::string list;
+      for (const auto& s : specs) list += (list.empty() ? "" : ", ") + s.key;
+      throw InputError(gp.mark, fmt::format("unknown key '{}' in {} (expected one of: {})", key,
+                                            what, list));
+    }
+  }
   for (const auto& s : specs) {
     auto it = given.find(s.key);
     if (it == given.end()) {
@@ -39,16 +49,6 @@ Params resolve_params(const std::vector<ParamSpec>& specs,
       throw InputError(m, fmt::format("expected '{}' {}, got {}", s.key, range, v));
     }
     p.set(s.key, v);
-  }
-  for (const auto& [key, gp] : given) {
-    bool known = false;
-    for (const auto& s : specs) known = known || s.key == key;
-    if (!known) {
-      std::string list;
-      for (const auto& s : specs) list += (list.empty() ? "" : ", ") + s.key;
-      throw InputError(gp.mark, fmt::format("unknown key '{}' in {} (expected one of: {})", key,
-                                            what, list));
-    }
   }
   return p;
 }
