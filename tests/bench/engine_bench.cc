@@ -1,0 +1,44 @@
+// Simulation speed: simulated requests per second of wall time, and peak memory.
+//
+// usage: infersim_bench POLICY REQUESTS [TENANTS]
+// One V100, TENANTS resnet50_v1 tenants (1 for exclusive) with Poisson arrivals at a
+// total load of 0.7 of what greedy batching sustains, run until REQUESTS have arrived.
+// Prints one line: policy, requests, wall seconds, requests/s, events/s, peak RSS (MiB).
+// Peak RSS is the whole process's (getrusage), including the profile and the binary.
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "tests/harness.h"
+
+int main(int argc, char** argv) {
+  using namespace infersim;
+  if (argc < 3) {
+    std::fprintf(stderr, "usage: %s POLICY REQUESTS [TENANTS]\n", argv[0]);
+    return 2;
+  }
+  std::string policy = argv[1];
+  double requests = std::atof(argv[2]);
+  int tenants = argc > 3 ? std::atoi(argv[3]) : 1;
+  // resnet50_v1 at max_batch 16 serves 16 / 15.67 ms = 1021 requests/s; load 0.7.
+  const double total_rate = 0.7 * 16 / 15.67e-3;
+  const double duration = requests / total_rate;
+  std::string yaml = testing::v100_header(duration) + "policy: {name: " + policy +
+                     ", max_batch: 16}\ntenants:\n  - {model: resnet50_v1, replicas: " +
+                     std::to_string(tenants) + ", arrival: {process: poisson, rate: " +
+                     std::to_string(total_rate / tenants) + "}}\n";
+  Experiment x = testing::experiment_from(yaml);
+  auto t0 = std::chrono::steady_clock::now();
+  RunResult r = testing::run(x);
+  double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  std::printf("%-12s tenants=%-3d requests=%-10llu wall_s=%-8.3f requests_per_s=%-12.0f "
+              "events_per_s=%-12.0f peak_rss_mib=%.1f\n",
+              policy.c_str(), tenants, static_cast<unsigned long long>(r.all.requests), wall,
+              r.all.requests / wall, r.events / wall, ru.ru_maxrss / 1024.0);
+  return 0;
+}
