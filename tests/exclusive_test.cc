@@ -149,3 +149,29 @@ TEST(Exclusive, InvariantsOnRandomScenarios) {
 
 }  // namespace
 }  // namespace infersim
+
+namespace infersim {
+namespace {
+
+// Under exclusive every tenant has a GPU of its own, so running it alone on the same
+// arrival trace (streams are named by tenant) must give exactly the same latencies:
+// isolation p99 / p99-alone is 1 for every tenant.
+TEST(Exclusive, PerfectIsolationOnOwnGpus) {
+  Experiment x = testing::experiment_from(
+      testing::v100_header(10, 1, 3) +
+      "policy: {name: exclusive, max_batch: 8}\n"
+      "tenants:\n"
+      "  - {model: resnet50_v1, replicas: 2, arrival: {process: poisson, rate: 300}}\n"
+      "  - {model: densenet121, arrival: {process: gamma, rate: 100, cv: 4}}\n"
+      "output: {isolation: true}\n");
+  RunResult r = testing::run(x);
+  ASSERT_EQ(r.p99_alone_ms.size(), 3u);
+  for (std::size_t t = 0; t < 3; ++t) EXPECT_EQ(r.tenants[t].p99_ms, r.p99_alone_ms[t]);
+  EXPECT_EQ(r.worst_isolation, 1.0);
+  // Jain's index is (sum x)^2 / (n sum x^2), in (1/n, 1].
+  EXPECT_GT(r.jain_fairness, 1.0 / 3);
+  EXPECT_LE(r.jain_fairness, 1.0);
+}
+
+}  // namespace
+}  // namespace infersim

@@ -57,7 +57,9 @@ Table summary_table(const std::vector<RunResult>& runs, const std::vector<SweptV
   t.add_column("replication", ColType::Int64);
   t.add_column("seed", ColType::Int64);
   add_latency_columns(t);
-  for (const char* c : {"gpu_busy", "gpu_load", "flop_util", "memory_mib", "window_s"}) {
+  for (const char* c : {"gpu_busy", "gpu_load", "flop_util", "memory_mib", "window_s",
+                        "throughput_per_gpu", "p99_over_p50", "p50_spread_ms", "p50_gap",
+                        "jain_fairness", "worst_isolation"}) {
     t.add_column(c, ColType::Float64);
   }
   t.add_column("events", ColType::Int64);
@@ -74,7 +76,9 @@ Table summary_table(const std::vector<RunResult>& runs, const std::vector<SweptV
     // HDF5 int64: the seed's bits, reinterpreted.
     row.emplace_back(static_cast<std::int64_t>(r.seed));
     push_latency(row, r.all);
-    for (double v : {r.gpu_busy, r.gpu_load, r.flop_util, r.memory_mib, r.window_s}) {
+    for (double v : {r.gpu_busy, r.gpu_load, r.flop_util, r.memory_mib, r.window_s,
+                     r.throughput_per_gpu, r.p99_over_p50, r.p50_spread_ms, r.p50_gap,
+                     r.jain_fairness, r.worst_isolation}) {
       row.emplace_back(v);
     }
     row.emplace_back(static_cast<std::int64_t>(r.events));
@@ -93,6 +97,9 @@ Table tenants_table(const Experiment& x, const std::vector<RunResult>& runs) {
   t.add_column("gpu", ColType::Int64);
   t.add_column("slo_ms", ColType::Float64);
   add_latency_columns(t);
+  t.add_column("slowdown", ColType::Float64);
+  t.add_column("p99_alone_ms", ColType::Float64);
+  t.add_column("isolation", ColType::Float64);
   for (const RunResult& r : runs) {
     for (std::size_t i = 0; i < r.tenants.size(); ++i) {
       std::vector<Cell> row;
@@ -103,6 +110,9 @@ Table tenants_table(const Experiment& x, const std::vector<RunResult>& runs) {
       row.emplace_back(static_cast<std::int64_t>(r.tenant_gpu[i]));
       row.emplace_back(x.tenants[i].slo_ms);
       push_latency(row, r.tenants[i]);
+      row.emplace_back(r.slowdown[i]);
+      row.emplace_back(r.p99_alone_ms[i]);
+      row.emplace_back(r.tenants[i].p99_ms / r.p99_alone_ms[i]);  // NaN without isolation
       t.rows.push_back(std::move(row));
     }
   }

@@ -8,6 +8,9 @@
 #include <limits>
 
 namespace infersim {
+namespace {
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+}  // namespace
 
 std::uint64_t replication_seed(std::uint64_t experiment_seed, int replication) {
   return stream_seed(experiment_seed, static_cast<std::uint64_t>(replication), "replication");
@@ -181,6 +184,26 @@ RunResult simulate(const Experiment& x, const Registries& reg, std::uint64_t run
     flops += static_cast<double>(c.completed) * gflop * 1e9;
   }
   r.all = summarize(total, r.window_s);
+  r.throughput_per_gpu = r.all.throughput_rps / cfg.gpus;
+  r.p99_over_p50 = r.all.p50_ms > 0 ? r.all.p99_ms / r.all.p50_ms : 0;
+  double p50_min = 0, p50_max = 0, sum = 0, sum2 = 0;
+  int with_latency = 0;
+  for (std::uint32_t t = 0; t < x.tenants.size(); ++t) {
+    const LatencySummary& s = r.tenants[t];
+    double solo_ms = ns_to_ms(engine.tenant(t).latency_ns[1]);
+    r.slowdown.push_back(s.completed ? s.mean_ms / solo_ms : kNaN);
+    r.p99_alone_ms.push_back(kNaN);
+    if (!s.completed) continue;
+    p50_min = with_latency ? std::min(p50_min, s.p50_ms) : s.p50_ms;
+    p50_max = with_latency ? std::max(p50_max, s.p50_ms) : s.p50_ms;
+    sum += r.slowdown.back();
+    sum2 += r.slowdown.back() * r.slowdown.back();
+    ++with_latency;
+  }
+  r.p50_spread_ms = p50_max - p50_min;
+  r.p50_gap = p50_min > 0 ? p50_max / p50_min - 1 : 0;
+  r.jain_fairness = sum2 > 0 ? sum * sum / (with_latency * sum2) : 0;
+  r.worst_isolation = kNaN;
   double busy = 0, load = 0;
   for (std::uint32_t g = 0; g < cfg.gpus; ++g) {
     busy += engine.gpu_busy_ns(g);
@@ -192,9 +215,25 @@ RunResult simulate(const Experiment& x, const Registries& reg, std::uint64_t run
     r.gpu_load = load / gpu_window_ns;
   }
   double peak = x.gpu.fp32_tflops * 1e12 * r.window_s * cfg.gpus;
-  r.flop_util = flops_known && peak > 0 ? flops / peak : std::numeric_limits<double>::quiet_NaN();
+  r.flop_util = flops_known && peak > 0 ? flops / peak : kNaN;
   r.events = engine.events();
   r.peak_in_flight = engine.peak_in_flight();
+  if (x.isolation && x.tenants.size() > 1) {
+    // The same tenant, same arrival stream (streams are named by tenant), alone on a GPU.
+    r.worst_isolation = 0;
+    for (std::uint32_t t = 0; t < x.tenants.size(); ++t) {
+      Experiment alone = x;
+      alone.tenants = {x.tenants[t]};
+      alone.tenants[0].gpu = -1;
+      alone.gpu_count = 1;
+      alone.isolation = false;
+      RunResult a = simulate(alone, reg, run_index, replication);
+      r.p99_alone_ms[t] = a.all.p99_ms;
+      if (a.all.p99_ms > 0 && r.tenants[t].completed) {
+        r.worst_isolation = std::max(r.worst_isolation, r.tenants[t].p99_ms / a.all.p99_ms);
+      }
+    }
+  }
   r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   return r;
 }

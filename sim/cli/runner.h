@@ -20,6 +20,17 @@ struct RunResult {
   std::string policy;
   LatencySummary all;
   std::vector<LatencySummary> tenants;
+  // Per tenant: mean latency over the model's solo batch-1 latency L(1), and with
+  // output.isolation the p99 of the same tenant on the same trace alone on a GPU.
+  std::vector<double> slowdown;
+  std::vector<double> p99_alone_ms;  // NaN unless output.isolation
+  // Seed 003's criteria, over the run: predictability and fairness.
+  double p99_over_p50 = 0;   // tail spread of all requests' latency
+  double p50_spread_ms = 0;  // max - min of per-tenant p50
+  double p50_gap = 0;        // max / min - 1 of per-tenant p50 (seed 003: up to 25% in MPS)
+  double jain_fairness = 0;  // Jain's index over per-tenant slowdowns (1 = all equal)
+  double worst_isolation = 0;  // max over tenants of p99 / p99 alone (NaN without isolation)
+  double throughput_per_gpu = 0;
   std::vector<std::uint32_t> tenant_gpu;
   double gpu_busy = 0;   // mean over GPUs of the fraction of the window with work running
   double gpu_load = 0;   // mean over GPUs of the solo-utilization-weighted share in use

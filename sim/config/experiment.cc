@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "sim/config/sweep.h"
 #include "sim/config/yaml_reader.h"
 
 namespace infersim {
@@ -188,12 +189,11 @@ Experiment parse_experiment(const YAML::Node& root, const std::string& file,
   if (auto out = top.find("output")) {
     MapReader om(*out, file, "output");
     x.output_requests = om.get_bool("requests", false);
-    om.finish({"requests"});
+    x.isolation = om.get_bool("isolation", false);
+    om.finish({"requests", "isolation"});
   }
-  if (top.has("sweep")) {
-    top.fail("sweep", "sweeps are not supported by this version of infersim yet; run each "
-                      "variant with --set path=value");
-  }
+  // The sweep block is read and expanded by Sweep (sim/config/sweep.h), which hands each
+  // point here without it; parsing a file directly ignores it (runs the base point).
   top.find("sweep");
   top.finish({"name", "seed", "duration_s", "warmup_s", "hardware", "policy", "tenants",
               "output", "sweep"});
@@ -207,7 +207,8 @@ Experiment load_experiment(const std::string& path, const std::vector<std::strin
   std::stringstream ss;
   ss << in.rdbuf();
   YAML::Node root = load_yaml_string(ss.str(), path);
-  for (const auto& s : sets) root = apply_set(root, s);
+  // In place: apply_set's copy (YAML::Clone) would lose every node's file:line:column.
+  for (const auto& s : sets) apply_set_in_place(root, s);
   try {
     Experiment x = parse_experiment(root, path, ss.str(), reg);
     clear_overrides();

@@ -52,6 +52,8 @@ struct Experiment {
   Mark tenants_mark;
 
   bool output_requests = false;
+  // Also run every tenant alone (same policy, same arrival trace) to measure isolation.
+  bool isolation = false;
 };
 
 struct Registries {

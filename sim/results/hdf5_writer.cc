@@ -494,6 +494,18 @@ std::unique_ptr<RequestStream> ResultFile::open_requests(const std::string& grou
   return s;
 }
 
+void ResultFile::copy_object(const std::string& src_file, const std::string& src_path,
+                             const std::string& dst_path) {
+  check_open("copy_object");
+  const std::string where = "copy " + src_file + ":" + src_path + " to " + dst_path;
+  Handle src = open_file_readonly(src_file);
+  Handle lcpl = make_lcpl();
+  check(H5Ocopy(src.get(), src_path.c_str(), file_.get(), dst_path.c_str(), H5P_DEFAULT,
+                lcpl.get()),
+        where);
+  src.close("close " + src_file);
+}
+
 void ResultFile::commit() {
   check_open("commit");
   while (!streams_.empty()) streams_.back()->close();  // close() removes it from streams_

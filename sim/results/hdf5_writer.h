@@ -119,6 +119,10 @@ class ResultFile {
   void set_root_attr(const std::string& name, const std::string& value);
   // e.g. "/runs/3" -> dataset "/runs/3/requests" (groups created as needed).
   std::unique_ptr<RequestStream> open_requests(const std::string& group_path);
+  // Copies the object (group or dataset, with everything below it) at `src_path` of the
+  // closed file `src_file` to `dst_path` here (intermediate groups created): merging shards.
+  void copy_object(const std::string& src_file, const std::string& src_path,
+                   const std::string& dst_path);
   // Closes everything, fsyncs, renames the temp file over final_path atomically and fsyncs
   // the directory. After commit() only the destructor may be called.
   void commit();
