@@ -2,6 +2,11 @@
 
 namespace infersim {
 
-void register_builtin_policies(PolicyRegistry& r) { register_exclusive(r); }
+void register_builtin_policies(PolicyRegistry& r) {
+  register_exclusive(r);
+  register_time_sliced(r);
+  register_mps(r);
+  register_space_time(r);
+}
 
 }  // namespace infersim

@@ -9,5 +9,8 @@ void register_builtin_policies(PolicyRegistry& registry);
 
 // One per policy file.
 void register_exclusive(PolicyRegistry& registry);
+void register_time_sliced(PolicyRegistry& registry);
+void register_mps(PolicyRegistry& registry);
+void register_space_time(PolicyRegistry& registry);
 
 }  // namespace infersim

@@ -24,7 +24,7 @@ std::map<std::string, GivenParam> given_params(const YAML::Node& map, const std:
   for (auto it = map.begin(); it != map.end(); ++it) {
     std::string key = it->first.Scalar();
     if (skip.count(key)) continue;
-    const YAML::Node& v = it->second;
+    const YAML::Node v = it->second;  // a copy: it->second lives in a temporary proxy
     double value;
     if (v.IsScalar() && (v.Scalar() == "true" || v.Scalar() == "false")) {
       value = v.Scalar() == "true" ? 1.0 : 0.0;

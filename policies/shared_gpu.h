@@ -1,0 +1,176 @@
+// A processor-sharing model of kernels running concurrently on one GPU, used by the
+// spatial-sharing policies (mps, space_time).
+//
+// The GPU has a fixed number of kernel *slots* (mps: one per tenant process; space_time:
+// one per architecture group); each slot runs at most one kernel (a batch) at a time. A
+// kernel has
+//   - remaining solo work, in ns of solo execution time (it starts at L(b)), and
+//   - a solo utilization u = u(b), the share of the GPU it would use alone.
+// With k kernels running and U = Σu over them, each kernel progresses at
+//     speed = (U <= 1 ? 1 : 1/U)                       processor sharing
+//           × 1 / (1 + interference · (k − 1))          per-extra-kernel interference
+//           × (k >= 2 ? 1 / slowdown[slot] : 1)         the slot's straggler factor
+// solo-ns per ns. While U <= 1 (and no interference) the kernels fit side by side and run
+// at solo speed; above 1 they share the GPU in proportion to their solo demand, so the
+// total work rate is the same as running them back to back. The per-slot slowdown (>= 1)
+// applies only while the kernel shares the GPU: alone, a kernel runs exactly as profiled.
+// The GPU share reported to the engine is min(1, U).
+//
+// Rates change only when a kernel starts or finishes. At each change the model advances
+// every running kernel's remaining work to now at the old rates, recomputes the rates and
+// schedules one event: the earliest completion. Earlier, now stale, completion events are
+// cancelled by a generation number (see Timer in batching.h).
+//
+// Determinism: remaining work is a double, but every event time is an integer number of
+// ns computed with an explicit rounding (ceil, with a relative tolerance of 1e-12 so a
+// duration that is an integer in exact arithmetic but lands a rounding error above it is
+// not pushed one ns later). IEEE double arithmetic in a fixed order gives the same bits on
+// every machine. A kernel whose remaining solo work is within 1 ns of zero when an event
+// fires completes then, so no kernel is ever left with a sliver of work that rounds to a
+// zero-length step.
+//
+// Event payloads: the model's completion events carry an even payload (generation << 1);
+// a policy that shares the GPU's event channel must use odd payloads for its own timers.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <stdexcept>
+#include <vector>
+
+#include "policies/batching.h"
+#include "sim/core/engine.h"
+
+namespace infersim {
+
+class SharedGpu {
+ public:
+  // A kernel with at most this much solo work left (ns) has finished.
+  static constexpr double kDoneNs = 1.0;
+
+  SharedGpu(Engine& e, std::uint32_t gpu, std::size_t slots, double interference)
+      : e_(e), gpu_(gpu), interference_(interference), slots_(slots) {
+    if (!(interference >= 0)) throw std::invalid_argument("interference must be >= 0");
+  }
+
+  std::size_t slots() const { return slots_.size(); }
+  std::size_t running() const { return running_; }
+  bool busy(std::size_t s) const { return slots_[s].busy; }
+  // Solo work left in slot s as of the last rate change (ns).
+  double remaining(std::size_t s) const { return slots_[s].remaining; }
+  // The speed slot s's kernel currently runs at (solo-ns per ns); 0 when idle.
+  double speed(std::size_t s) const { return slots_[s].busy ? slots_[s].speed : 0.0; }
+  double total_utilization() const { return total_u_; }
+
+  // A persistent slowdown (>= 1) of slot s's kernels while they share the GPU.
+  void set_slowdown(std::size_t s, double slowdown) {
+    if (!(slowdown >= 1)) throw std::invalid_argument("slowdown must be >= 1");
+    slots_[s].slowdown = slowdown;
+  }
+
+  // Starts a kernel in the free slot s now, with solo_ns of solo work and solo utilization
+  // u. Call commit() after the last start of an instant.
+  void start(std::size_t s, SimTime solo_ns, double u) {
+    Slot& k = slots_[s];
+    if (k.busy) throw std::logic_error("SharedGpu: slot already running a kernel");
+    advance();
+    k.busy = true;
+    k.remaining = static_cast<double>(solo_ns);
+    k.u = u;
+    k.speed = 0;
+    ++running_;
+  }
+
+  // Recomputes the rates of the running kernels, reports the GPU share and schedules the
+  // earliest completion (unless that exact event is already pending).
+  void commit() {
+    advance();
+    double total_u = 0;
+    for (const Slot& k : slots_) {
+      if (k.busy) total_u += k.u;
+    }
+    total_u_ = total_u;
+    const double share_speed = total_u > 1.0 ? 1.0 / total_u : 1.0;
+    const double inter =
+        running_ > 1 ? 1.0 / (1.0 + interference_ * static_cast<double>(running_ - 1)) : 1.0;
+    SimTime next = kTimeMax;
+    for (Slot& k : slots_) {
+      if (!k.busy) continue;
+      double speed = share_speed * inter;
+      if (running_ > 1) speed /= k.slowdown;
+      k.speed = speed;
+      next = std::min(next, e_.now() + ticks(k.remaining, speed));
+    }
+    e_.set_gpu_share(gpu_, std::min(1.0, total_u));
+    if (next == kTimeMax) {
+      timer_.cancel();
+    } else if (timer_.arm(next)) {
+      e_.schedule(next, Priority::kCompletion, gpu_, timer_.generation() << 1);
+    }
+  }
+
+  static bool is_completion(std::uint64_t payload) { return (payload & 1) == 0; }
+
+  // Handles a completion payload. When it is the live one: advances to now, calls
+  // done(slot) for every kernel that has finished, in slot order, with the slot already
+  // free, then commits the new rates. Returns how many kernels finished (0 for a stale
+  // event).
+  template <typename F>
+  std::size_t on_completion(std::uint64_t payload, F&& done) {
+    if (!timer_.fire(payload >> 1)) return 0;
+    advance();
+    std::size_t n = 0;
+    for (std::size_t s = 0; s < slots_.size(); ++s) {
+      Slot& k = slots_[s];
+      if (!k.busy || k.remaining > kDoneNs) continue;
+      k.busy = false;
+      k.remaining = 0;
+      k.speed = 0;
+      --running_;
+      ++n;
+      done(s);
+    }
+    commit();
+    return n;
+  }
+
+  // Whole ns for `work` solo-ns at `speed`: ceil, tolerating a relative rounding error of
+  // 1e-12 above an integer; at least 1 ns while work is left.
+  static SimTime ticks(double work, double speed) {
+    if (work <= kDoneNs) return 0;
+    double t = std::ceil((work / speed) * (1.0 - 1e-12));
+    return t < 1.0 ? 1 : static_cast<SimTime>(t);
+  }
+
+ private:
+  struct Slot {
+    bool busy = false;
+    double remaining = 0;  // solo ns
+    double u = 0;
+    double speed = 0;
+    double slowdown = 1;
+  };
+
+  // Brings every running kernel's remaining work to now at the current rates.
+  void advance() {
+    const SimTime now = e_.now();
+    if (now == last_) return;
+    const double dt = static_cast<double>(now - last_);
+    last_ = now;
+    for (Slot& k : slots_) {
+      if (k.busy) k.remaining -= dt * k.speed;
+    }
+  }
+
+  Engine& e_;
+  std::uint32_t gpu_;
+  double interference_;
+  std::vector<Slot> slots_;
+  std::size_t running_ = 0;
+  double total_u_ = 0;
+  SimTime last_ = 0;
+  Timer timer_;
+};
+
+}  // namespace infersim
