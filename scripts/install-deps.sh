@@ -10,6 +10,9 @@ PKGS=(
   libhdf5-dev hdf5-tools
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-h5py python3-pandas python3-tables python3-numpy
+  # notebooks (make notebooks / make test) and sweeps across ranks (mpirun)
+  python3-matplotlib jupyter-nbconvert python3-ipykernel
+  libopenmpi-dev openmpi-bin
 )
 
 missing=()

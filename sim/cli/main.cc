@@ -13,6 +13,7 @@
 #include "policies/builtin.h"
 #include "sim/cli/output.h"
 #include "sim/cli/runner.h"
+#include "sim/cli/sweep_run.h"
 #include "sim/config/experiment.h"
 #include "sim/gpu/profile.h"
 #include "workloads/builtin.h"
@@ -27,21 +28,14 @@ constexpr const char* kUsage =
     "usage: infersim <command> [options]\n"
     "\n"
     "commands:\n"
-    "  run EXPERIMENT.yaml [-o OUT.h5] [--set path=value]...   simulate, write a result set\n"
+    "  run EXPERIMENT.yaml [-o OUT.h5] [-j N] [--set path=value]... [--dry-run] [--resume]\n"
+    "      [--shard I/N] [--stop-on-error] [--keep-shards]   simulate every sweep point\n"
+    "  merge OUT.h5.d [-o OUT.h5] [--allow-missing]            merge shards into a result set\n"
     "  models [PROFILE.yaml]                                   list models and L(b)\n"
     "  policies                                                list policies and their keys\n"
     "  arrivals                                                list arrival processes\n"
     "\n"
     "`infersim <command> --help` describes a command's options.\n";
-
-// The temporary output file, removed if the run is interrupted.
-char g_temp_path[4096] = {0};
-
-extern "C" void on_signal(int sig) {
-  if (g_temp_path[0]) ::unlink(g_temp_path);
-  std::signal(sig, SIG_DFL);
-  std::raise(sig);
-}
 
 struct Registries_ {
   PolicyRegistry policies;
@@ -53,18 +47,55 @@ struct Registries_ {
   Registries view() const { return Registries{policies, arrivals}; }
 };
 
+// "I/N" -> (I, N).
+void parse_shard(const std::string& s, RunOptions& o) {
+  auto slash = s.find('/');
+  try {
+    if (slash == std::string::npos) throw std::invalid_argument(s);
+    std::size_t a = 0, b = 0;
+    o.shard_index = std::stoi(s.substr(0, slash), &a);
+    o.shard_count = std::stoi(s.substr(slash + 1), &b);
+    if (a != slash || b != s.size() - slash - 1) throw std::invalid_argument(s);
+  } catch (const std::exception&) {
+    throw po::error("--shard expects I/N, e.g. --shard 0/4");
+  }
+  if (o.shard_count < 1 || o.shard_index < 0 || o.shard_index >= o.shard_count) {
+    throw po::error("--shard I/N needs 0 <= I < N");
+  }
+}
+
 int cmd_run(const std::vector<std::string>& args) {
-  po::options_description opts("infersim run EXPERIMENT.yaml [options]");
-  std::string out;
-  std::vector<std::string> sets;
+  po::options_description opts(
+      "infersim run EXPERIMENT.yaml [options]\n\n"
+      "Runs every point of the experiment's sweep (x replications), each into its own shard\n"
+      "OUT.h5.d/run-NNNNNN.h5 (crash-safe), then merges them into OUT.h5 and removes\n"
+      "OUT.h5.d. Exit status: 0 ok, 1 a run failed, 2 bad input (nothing written).\n\n"
+      "options");
+  RunOptions o;
+  std::string shard;
   opts.add_options()("help,h", "show this help")(
-      "output,o", po::value(&out), "result file (default: results/<experiment name>.h5)")(
-      "set", po::value(&sets)->composing(),
+      "output,o", po::value(&o.out), "result file (default: results/<experiment name>.h5)")(
+      "jobs,j", po::value(&o.jobs)->default_value(0),
+      "worker threads (default 0: every core; under mpirun, the cores divided among the "
+      "machine's ranks)")(
+      "set", po::value(&o.sets)->composing(),
       "override a setting by its dotted path, e.g. --set tenants.0.arrival.rate=300; "
-      "repeatable")("quiet,q", "do not print the summary table");
+      "repeatable; applies to every sweep point")(
+      "dry-run,n", po::bool_switch(&o.dry_run),
+      "check every point, list the runs (index, point, replication, seed, config hash, swept "
+      "values) and exit")(
+      "resume", po::bool_switch(&o.resume),
+      "run only the runs without a valid shard of the same config hash in OUT.h5.d; nothing "
+      "when OUT.h5 is up to date")(
+      "shard", po::value(&shard),
+      "I/N: run only the runs whose index is I modulo N, keep their shards and do not merge "
+      "(for job arrays; then `infersim merge OUT.h5.d`)")(
+      "stop-on-error", po::bool_switch(&o.stop_on_error),
+      "stop at the first failed run (default: report it and go on)")(
+      "keep-shards", po::bool_switch(&o.keep_shards), "keep OUT.h5.d after merging")(
+      "quiet,q", po::bool_switch(&o.quiet), "no progress and no summary table");
   po::options_description hidden;
-  std::string experiment;
-  hidden.add_options()("experiment", po::value(&experiment));
+  hidden.add_options()("experiment", po::value(&o.experiment));
   po::options_description all;
   all.add(opts).add(hidden);
   po::positional_options_description pos;
@@ -76,40 +107,39 @@ int cmd_run(const std::vector<std::string>& args) {
     std::cout << opts;
     return 0;
   }
-  if (experiment.empty()) throw po::error("missing EXPERIMENT.yaml");
-
+  if (o.experiment.empty()) throw po::error("missing EXPERIMENT.yaml");
+  if (o.jobs < 0) throw po::error("-j expects a number of threads >= 0");
+  if (!shard.empty()) parse_shard(shard, o);
   Registries_ reg;
-  Experiment x = load_experiment(experiment, sets, reg.view());
-  if (out.empty()) out = (fs::path("results") / (x.name + ".h5")).string();
-  // Placement errors are input errors: find them before any file is created.
-  place_tenants(x, reg.policies.get(x.policy, x.policy_mark));
+  return run_command(o, reg.view());
+}
 
-  ResultFile file(out);
-  std::snprintf(g_temp_path, sizeof g_temp_path, "%s", file.temp_path().c_str());
-  std::signal(SIGINT, on_signal);
-  std::signal(SIGTERM, on_signal);
-
-  std::vector<RunResult> runs;
-  {
-    std::unique_ptr<RequestStream> stream;
-    std::unique_ptr<RequestStreamSink> sink;
-    if (x.output_requests) {
-      stream = file.open_requests("/runs/0");
-      sink = std::make_unique<RequestStreamSink>(*stream);
-    }
-    runs.push_back(simulate(x, reg.view(), 0, 0, sink.get()));
-    if (stream) stream->close();
+int cmd_merge(const std::vector<std::string>& args) {
+  po::options_description opts(
+      "infersim merge OUT.h5.d [options]\n\n"
+      "Builds the result set from the shards of a sweep (from --shard jobs, MPI ranks or an\n"
+      "interrupted run). The shards are kept.\n\n"
+      "options");
+  MergeOptions o;
+  opts.add_options()("help,h", "show this help")(
+      "output,o", po::value(&o.out), "result file (default: the directory name without .d)")(
+      "allow-missing", po::bool_switch(&o.allow_missing), "merge even if some runs have no shard")(
+      "quiet,q", po::bool_switch(&o.quiet), "no summary table");
+  po::options_description hidden;
+  hidden.add_options()("dir", po::value(&o.dir));
+  po::options_description all;
+  all.add(opts).add(hidden);
+  po::positional_options_description pos;
+  pos.add("dir", 1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    std::cout << opts;
+    return 0;
   }
-  file.write_table("/summary", summary_table(runs, {}));
-  file.write_table("/tenants", tenants_table(x, runs));
-  write_provenance(file, x, sets);
-  file.commit();
-  g_temp_path[0] = 0;
-
-  if (!vm.count("quiet")) print_summary(std::cout, x, runs);
-  std::cout << fmt::format("wrote {} ({} run{}, {:.2f} s wall)\n", out, runs.size(),
-                           runs.size() == 1 ? "" : "s", runs[0].wall_s);
-  return 0;
+  if (o.dir.empty()) throw po::error("missing the shard directory (OUT.h5.d)");
+  return merge_command(o);
 }
 
 int cmd_models(const std::vector<std::string>& args) {
@@ -153,6 +183,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 2, argv + argc);
   try {
     if (cmd == "run") return cmd_run(args);
+    if (cmd == "merge") return cmd_merge(args);
     if (cmd == "models") return cmd_models(args);
     if (cmd == "policies") return cmd_policies();
     if (cmd == "arrivals") return cmd_arrivals();

@@ -1,7 +1,6 @@
 #include "sim/cli/output.h"
 
 #include <fmt/format.h>
-#include <fmt/ostream.h>
 
 #include <chrono>
 #include <ctime>
@@ -131,26 +130,6 @@ void write_provenance(ResultFile& f, const Experiment& x, const std::vector<std:
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
   f.set_root_attr("created_utc", buf);
-}
-
-void print_summary(std::ostream& out, const Experiment& x, const std::vector<RunResult>& runs) {
-  fmt::print(out, "{:>4} {:<12} {:>10} {:>10} {:>11} {:>9} {:>9} {:>9} {:>7} {:>8}\n", "run",
-             "policy", "requests", "dropped", "thru_rps", "mean_ms", "p50_ms", "p99_ms", "slo",
-             "gpu_busy");
-  for (const RunResult& r : runs) {
-    const LatencySummary& s = r.all;
-    fmt::print(out, "{:>4} {:<12} {:>10} {:>10} {:>11.1f} {:>9.3f} {:>9.3f} {:>9.3f} {:>7.4f} {:>8.3f}\n",
-               r.run, r.policy, s.requests, s.dropped, s.throughput_rps, s.mean_ms, s.p50_ms,
-               s.p99_ms, s.slo_attainment, r.gpu_busy);
-    if (runs.size() == 1 && r.tenants.size() > 1 && r.tenants.size() <= 32) {
-      for (std::size_t i = 0; i < r.tenants.size(); ++i) {
-        const LatencySummary& ts = r.tenants[i];
-        fmt::print(out, "     {:<24} gpu {:<3} {:>9} {:>11.1f} {:>9.3f} {:>9.3f} {:>9.3f} {:>7.4f}\n",
-                   x.tenants[i].name, r.tenant_gpu[i], ts.requests, ts.throughput_rps,
-                   ts.mean_ms, ts.p50_ms, ts.p99_ms, ts.slo_attainment);
-      }
-    }
-  }
 }
 
 }  // namespace infersim

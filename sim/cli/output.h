@@ -1,4 +1,4 @@
-// Turns run results into the HDF5 result set of DESIGN.md and a terminal summary table.
+// Turns run results into the tables of the HDF5 result set of DESIGN.md.
 #pragma once
 
 #include <iosfwd>
@@ -29,7 +29,5 @@ Table tenants_table(const Experiment& x, const std::vector<RunResult>& runs);
 // Root attributes: experiment_yaml, overrides, infersim_version, git_revision, created_utc.
 void write_provenance(ResultFile& f, const Experiment& x, const std::vector<std::string>& sets);
 
-// One line per run, and per tenant when there are few.
-void print_summary(std::ostream& out, const Experiment& x, const std::vector<RunResult>& runs);
 
 }  // namespace infersim

@@ -180,9 +180,9 @@ void set_path(YAML::Node& root, const std::vector<std::string>& parts, const YAM
         cur.reset(next);
       }
     } else {
-      throw InputError(where, fmt::format("'{}' is {}, it has no '{}'",
-                                          i ? join_path(parts, i) : "the experiment",
-                                          type_word(c), key));
+      throw InputError(where,
+                       fmt::format("'{}' is {}, it has no '{}'",
+                                   i ? join_path(parts, i) : "the experiment", type_word(c), key));
     }
   }
 }
@@ -249,8 +249,9 @@ Sweep Sweep::from_text(const std::string& text, const std::string& file,
       sw.points_.emplace_back();
       return sw;
     }
-    throw InputError(block_mark, "expected a mapping for 'sweep' (keys: grid, zip, exclude, "
-                                 "replications)");
+    throw InputError(block_mark,
+                     "expected a mapping for 'sweep' (keys: grid, zip, exclude, "
+                     "replications)");
   }
 
   // Axes of the product, each a list of parameter indices that advance together.
@@ -270,9 +271,9 @@ Sweep Sweep::from_text(const std::string& text, const std::string& file,
     p.parts = split_path(p.path);
     if (p.parts.front() == "sweep") throw InputError(p.mark, "a sweep cannot sweep 'sweep'");
     if (!values.IsSequence() || values.size() == 0) {
-      throw InputError(mark_of(values, file),
-                       fmt::format("expected a non-empty list of values for '{}', e.g. [a, b]",
-                                   p.path));
+      throw InputError(
+          mark_of(values, file),
+          fmt::format("expected a non-empty list of values for '{}', e.g. [a, b]", p.path));
     }
     // The path must lead somewhere in the file; its last key may be left to its default.
     YAML::Node cur;
@@ -285,18 +286,18 @@ Sweep Sweep::from_text(const std::string& text, const std::string& file,
       if (!next) {
         const std::string where = i ? "'" + join_path(p.parts, i) + "'" : "the experiment";
         if (cur.IsSequence()) {
-          throw InputError(p.mark, fmt::format("'{}' in '{}' is not an index of {}, a list of {} "
-                                               "element{}",
-                                               k, p.path, where, cur.size(),
-                                               cur.size() == 1 ? "" : "s"));
+          throw InputError(p.mark,
+                           fmt::format("'{}' in '{}' is not an index of {}, a list of {} "
+                                       "element{}",
+                                       k, p.path, where, cur.size(), cur.size() == 1 ? "" : "s"));
         }
         if (cur.IsMap() && last) {
           p.new_key = true;
           break;
         }
         if (cur.IsMap()) {
-          throw InputError(p.mark, fmt::format("'{}' does not exist: no key '{}' in {}", p.path,
-                                               k, where));
+          throw InputError(p.mark,
+                           fmt::format("'{}' does not exist: no key '{}' in {}", p.path, k, where));
         }
         throw InputError(p.mark, fmt::format("'{}' does not exist: {} is {}, it has no '{}'",
                                              p.path, where, type_word(cur), k));
@@ -306,12 +307,11 @@ Sweep Sweep::from_text(const std::string& text, const std::string& file,
     for (const SweptParam& q : sw.params_) {
       std::size_t n = std::min(p.parts.size(), q.parts.size());
       if (std::equal(p.parts.begin(), p.parts.begin() + n, q.parts.begin())) {
-        throw InputError(p.mark,
-                         p.parts.size() == q.parts.size()
-                             ? fmt::format("'{}' is swept twice (also at {})", p.path,
-                                           format_mark(q.mark))
-                             : fmt::format("'{}' overlaps '{}', swept at {}", p.path, q.path,
-                                           format_mark(q.mark)));
+        throw InputError(p.mark, p.parts.size() == q.parts.size()
+                                     ? fmt::format("'{}' is swept twice (also at {})", p.path,
+                                                   format_mark(q.mark))
+                                     : fmt::format("'{}' overlaps '{}', swept at {}", p.path,
+                                                   q.path, format_mark(q.mark)));
       }
     }
     bool all_int = true, all_num = true;

@@ -40,13 +40,13 @@
 namespace infersim {
 
 struct SweptParam {
-  std::string path;                // dotted path, as written
-  std::vector<std::string> parts;  // its components
-  Mark mark;                       // the entry's key in the sweep block
-  bool new_key = false;            // the last component is not in the file (default value)
-  std::vector<std::string> labels; // each value as text (scalars as written, others flow YAML)
-  std::vector<Cell> cells;         // each value as a table cell, all of `type`
-  ColType type = ColType::String;  // Int64 if every value is an integer, Float64 if numeric
+  std::string path;                 // dotted path, as written
+  std::vector<std::string> parts;   // its components
+  Mark mark;                        // the entry's key in the sweep block
+  bool new_key = false;             // the last component is not in the file (default value)
+  std::vector<std::string> labels;  // each value as text (scalars as written, others flow YAML)
+  std::vector<Cell> cells;          // each value as a table cell, all of `type`
+  ColType type = ColType::String;   // Int64 if every value is an integer, Float64 if numeric
 };
 
 class Sweep {
