@@ -11,8 +11,10 @@
 //    or can start one now (after drop_late drops, its queue is non-empty and BatchRule
 //    says the batch may start). A context waiting on batch_timeout_ms is not ready; a
 //    timer wakes the scheduler when its wait runs out.
-//  - Scheduling decisions are taken at dispatch priority, so they see every completion and
-//    arrival of the instant (a closed-loop replacement request is already queued).
+//  - Scheduling decisions see every completion and arrival of the instant (a closed-loop
+//    replacement request is already queued): they are taken at dispatch priority, or
+//    directly in a quantum-expiry or switch-end event, which fire at timer priority, after
+//    completions and arrivals (saving a dispatch event per slice).
 //  - The running context keeps the GPU for one quantum (quantum_ms) from the moment it
 //    starts running. Within it, when its batch finishes and it has a next batch ready, it
 //    starts that batch in the remaining quantum (no switch). When its quantum runs out in
@@ -209,8 +211,10 @@ class TimeSliced final : public Policy {
       const int n = static_cast<int>(x.batch.size());
       for (RequestId id : x.batch) e_.complete(id, gpu_, x.first_start, n);
       x.batch.clear();
+      e_.request_dispatch(gpu_);  // at completion priority: this instant's arrivals come later
+    } else {
+      decide();  // a quantum expiry fires at timer priority, after this instant's arrivals
     }
-    e_.request_dispatch(gpu_);
   }
 
   // The switch finished: the target context is resident and its quantum starts. Whether it
@@ -223,7 +227,7 @@ class TimeSliced final : public Policy {
     current_ = target_;
     has_current_ = true;
     quantum_end_ = e_.now() + quantum_;
-    e_.request_dispatch(gpu_);
+    decide();  // at timer priority: this instant's completions and arrivals are in view
   }
 
   static constexpr std::size_t kNone = SIZE_MAX;

@@ -7,7 +7,9 @@ B="$BUILD/infersim_bench"
 echo "# exclusive, one tenant, Poisson at load 0.7, memory vs request count"
 "$B" exclusive 1000000
 "$B" exclusive 10000000
-echo "# every policy, 4 tenants sharing one GPU (exclusive: one tenant), 10M requests"
+# Load 0.4: one that every policy sustains with four tenants, so queues stay bounded and
+# memory flat (an overloaded policy's queues grow without bound, and so does its memory).
+echo "# every policy at load 0.4, 4 tenants sharing one GPU (exclusive: one tenant), 10M requests"
 for p in $("$BUILD/infersim" policies | sed -n 's/^\([a-z_]*\): .*/\1/p'); do
-  if [ "$p" = exclusive ]; then "$B" "$p" 10000000 1; else "$B" "$p" 10000000 4; fi
+  if [ "$p" = exclusive ]; then "$B" "$p" 10000000 1 0.4; else "$B" "$p" 10000000 4 0.4; fi
 done

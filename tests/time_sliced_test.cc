@@ -406,7 +406,8 @@ INSTANTIATE_TEST_SUITE_P(
 double uniform(std::mt19937_64& g) { return static_cast<double>(g() >> 11) * 0x1.0p-53; }
 
 TEST(TimeSlicedRandom, Invariants) {
-  const Profile profile = load_profile("hardware_profiles/v100_clockwork.yaml");
+  const Profile profile =
+      load_profile(std::string(INFERSIM_SOURCE_DIR) + "/hardware_profiles/v100_clockwork.yaml");
   ASSERT_FALSE(profile.models.empty());
   for (std::uint64_t seed = 1; seed <= 20; ++seed) {
     SCOPED_TRACE(fmt::format("seed {}", seed));

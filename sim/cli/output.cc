@@ -56,7 +56,8 @@ Table summary_table(const std::vector<RunResult>& runs, const std::vector<SweptV
   t.add_column("replication", ColType::Int64);
   t.add_column("seed", ColType::Int64);
   add_latency_columns(t);
-  for (const char* c : {"gpu_busy", "gpu_load", "flop_util", "memory_mib", "window_s",
+  for (const char* c : {"gpu_busy", "gpu_load", "flop_util", "memory_mib",
+                        "memory_capacity_mib", "window_s",
                         "throughput_per_gpu", "p99_over_p50", "p50_spread_ms", "p50_gap",
                         "jain_fairness", "worst_isolation"}) {
     t.add_column(c, ColType::Float64);
@@ -75,7 +76,8 @@ Table summary_table(const std::vector<RunResult>& runs, const std::vector<SweptV
     // HDF5 int64: the seed's bits, reinterpreted.
     row.emplace_back(static_cast<std::int64_t>(r.seed));
     push_latency(row, r.all);
-    for (double v : {r.gpu_busy, r.gpu_load, r.flop_util, r.memory_mib, r.window_s,
+    for (double v : {r.gpu_busy, r.gpu_load, r.flop_util, r.memory_mib, r.memory_capacity_mib,
+                     r.window_s,
                      r.throughput_per_gpu, r.p99_over_p50, r.p50_spread_ms, r.p50_gap,
                      r.jain_fairness, r.worst_isolation}) {
       row.emplace_back(v);

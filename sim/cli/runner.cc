@@ -164,6 +164,7 @@ RunResult simulate(const Experiment& x, const Registries& reg, std::uint64_t run
   r.policy = x.policy;
   r.tenant_gpu = placement;
   for (const MemoryDemand& d : placed.memory) r.memory_mib = std::max(r.memory_mib, d.total());
+  r.memory_capacity_mib = x.gpu.memory_gib * 1024.0;
   SimTime end = std::max(engine.end_time(), cfg.warmup);
   r.window_s = ns_to_s(end - cfg.warmup);
   TenantCounters total;

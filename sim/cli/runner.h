@@ -37,6 +37,7 @@ struct RunResult {
   double flop_util = 0;  // achieved FLOP/s over peak FP32; NaN when a model's FLOPs are unknown
   double window_s = 0;   // measured span: warm-up to the last completion
   double memory_mib = 0; // GPU memory demand of the fullest GPU
+  double memory_capacity_mib = 0;  // memory of one GPU
   std::uint64_t events = 0;
   double wall_s = 0;
   std::size_t peak_in_flight = 0;

@@ -1,8 +1,9 @@
 // Simulation speed: simulated requests per second of wall time, and peak memory.
 //
-// usage: infersim_bench POLICY REQUESTS [TENANTS]
-// One V100, TENANTS resnet50_v1 tenants (1 for exclusive) with Poisson arrivals at a
-// total load of 0.7 of what greedy batching sustains, run until REQUESTS have arrived.
+// usage: infersim_bench POLICY REQUESTS [TENANTS [LOAD]]
+// One V100, TENANTS resnet50_v1 tenants (default 1) with Poisson arrivals at a total load
+// of LOAD (default 0.7) of what one tenant's greedy batching sustains (16 / L(16)), run
+// until REQUESTS have arrived.
 // Prints one line: policy, requests, wall seconds, requests/s, events/s, peak RSS (MiB).
 // Peak RSS is the whole process's (getrusage), including the profile and the binary.
 #include <sys/resource.h>
@@ -17,14 +18,15 @@
 int main(int argc, char** argv) {
   using namespace infersim;
   if (argc < 3) {
-    std::fprintf(stderr, "usage: %s POLICY REQUESTS [TENANTS]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s POLICY REQUESTS [TENANTS [LOAD]]\n", argv[0]);
     return 2;
   }
   std::string policy = argv[1];
   double requests = std::atof(argv[2]);
   int tenants = argc > 3 ? std::atoi(argv[3]) : 1;
-  // resnet50_v1 at max_batch 16 serves 16 / 15.67 ms = 1021 requests/s; load 0.7.
-  const double total_rate = 0.7 * 16 / 15.67e-3;
+  double load = argc > 4 ? std::atof(argv[4]) : 0.7;
+  // resnet50_v1 at max_batch 16 serves 16 / 15.67 ms = 1021 requests/s.
+  const double total_rate = load * 16 / 15.67e-3;
   const double duration = requests / total_rate;
   std::string yaml = testing::v100_header(duration) + "policy: {name: " + policy +
                      ", max_batch: 16}\ntenants:\n  - {model: resnet50_v1, replicas: " +
@@ -36,9 +38,10 @@ int main(int argc, char** argv) {
   double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
-  std::printf("%-12s tenants=%-3d requests=%-10llu wall_s=%-8.3f requests_per_s=%-12.0f "
+  std::printf("%-12s tenants=%-3d load=%.2f requests=%-10llu wall_s=%-8.3f requests_per_s=%-12.0f "
               "events_per_s=%-12.0f peak_rss_mib=%.1f\n",
-              policy.c_str(), tenants, static_cast<unsigned long long>(r.all.requests), wall,
+              policy.c_str(), tenants, load, static_cast<unsigned long long>(r.all.requests), wall,
               r.all.requests / wall, r.events / wall, ru.ru_maxrss / 1024.0);
+  std::printf("%-12s   mean latency %.2f ms, p99 %.2f ms\n", "", r.all.mean_ms, r.all.p99_ms);
   return 0;
 }
