@@ -276,6 +276,7 @@ struct Plan {
   std::vector<std::string> columns;  // the summary column of each swept parameter
   std::vector<RunSpec> runs;
   std::vector<bool> point_requests;  // output.requests of each point
+  std::vector<std::string> effective;  // each point's effective YAML (provenance)
   std::string sweep_id;
   std::string name;  // the experiment's name (of point 0)
 
@@ -291,7 +292,7 @@ struct Plan {
 
 // Expands and validates every point before anything runs: a bad point is an InputError.
 Plan make_plan(const RunOptions& o, const Registries& reg) {
-  Plan plan{Sweep::load(o.experiment, o.sets), {}, {}, {}, {}, {}};
+  Plan plan{Sweep::load(o.experiment, o.sets), {}, {}, {}, {}, {}, {}};
   const Sweep& sw = plan.sweep;
   for (const auto& s : o.sets) {
     const std::string path = s.substr(0, s.find('='));
@@ -321,7 +322,8 @@ Plan make_plan(const RunOptions& o, const Registries& reg) {
     }
     if (point == 0) plan.name = x.name;
     plan.point_requests.push_back(x.output_requests);
-    const std::string effective = sw.effective_yaml(point);
+    plan.effective.push_back(sw.effective_yaml(point));
+    const std::string& effective = plan.effective.back();
     std::string swept;
     const auto& values = sw.point_values(point);
     for (std::size_t p = 0; p < plan.columns.size(); ++p) {
@@ -530,7 +532,7 @@ class Executor {
           try {
             const std::size_t point = plan_.runs[run].point;
             job.x = std::make_unique<Experiment>(plan_.sweep.experiment(point, reg_));
-            job.effective = plan_.sweep.effective_yaml(point);
+            job.effective = plan_.effective[point];
           } catch (const std::exception& e) {
             std::lock_guard<std::mutex> l(mu);
             outcomes.push_back(Outcome{run, false, e.what()});
@@ -633,7 +635,11 @@ class Executor {
       file->set_root_attr("effective_yaml", job.effective);
       file->set_root_attr("swept_columns", join(plan_.columns, "\n"));
       file->set_root_attr("infersim_shard", shard_info_text(info));
-      file->commit();
+      file->finish();
+      h5.unlock();
+      // fsync and rename, without the lock: other workers write meanwhile. The directory is
+      // fsynced once after all runs; a rename lost in a crash only means re-running.
+      file->publish(/*sync_dir=*/false);
       temps_.clear(slot);
       sink.reset();
       stream.reset();
@@ -840,6 +846,8 @@ int run_command_impl(const RunOptions& o, const Registries& reg, MpiWorld& world
     Executor ex(plan, reg, dir, temps, o.stop_on_error);
     c = ex.execute(todo, jobs, progress);
   }
+  // Shards were renamed into place without syncing the directory each time: do it once.
+  if (!todo.empty()) sync_directory(dir);
 
   // 5. Totals over every rank; rank 0 merges when everything is there.
   std::int64_t totals[4] = {c.ok, c.failed, already, c.not_started};

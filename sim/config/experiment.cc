@@ -46,6 +46,16 @@ const Profile& cached_profile(const std::string& path) {
   return *slot;
 }
 
+// GPU spec files likewise.
+const std::vector<GpuSpec>& cached_gpus(const std::string& path) {
+  static std::mutex mu;
+  static std::map<std::string, std::unique_ptr<std::vector<GpuSpec>>> cache;
+  std::lock_guard<std::mutex> lock(mu);
+  auto& slot = cache[path];
+  if (!slot) slot = std::make_unique<std::vector<GpuSpec>>(load_gpus(path));
+  return *slot;
+}
+
 }  // namespace
 
 std::string resolve_data_path(const std::string& path, const std::string& experiment_file,
@@ -91,7 +101,7 @@ Experiment parse_experiment(const YAML::Node& root, const std::string& file,
     std::string gpus_file = resolve_data_path(
         hw.get_string("gpus_file", (fs::path(x.profile_path).parent_path() / "gpus.yaml").string()),
         file, hw.mark("gpus_file"));
-    std::vector<GpuSpec> gpus = load_gpus(gpus_file);
+    const std::vector<GpuSpec>& gpus = cached_gpus(gpus_file);
     std::string gpu_name = hw.get_string("gpu", x.profile.gpu);
     const GpuSpec* spec = find_gpu(gpus, gpu_name);
     if (!spec) {

@@ -507,10 +507,21 @@ void ResultFile::copy_object(const std::string& src_file, const std::string& src
 }
 
 void ResultFile::commit() {
+  finish();
+  publish();
+}
+
+void ResultFile::finish() {
   check_open("commit");
   while (!streams_.empty()) streams_.back()->close();  // close() removes it from streams_
   file_.close("close " + temp_path_);
+  finished_ = true;
+}
 
+void ResultFile::publish(bool sync_dir) {
+  if (!finished_ || committed_) {
+    throw std::logic_error("ResultFile " + final_path_ + ": publish() needs finish() first");
+  }
   int fd = ::open(temp_path_.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) fail_errno("open " + temp_path_ + " for fsync", errno);
   if (::fsync(fd) != 0) {
@@ -525,15 +536,19 @@ void ResultFile::commit() {
   }
   committed_ = true;
 
-  // Make the rename itself durable.
-  std::filesystem::path dir = std::filesystem::path(final_path_).parent_path();
-  if (dir.empty()) dir = ".";
+  if (sync_dir) {  // make the rename itself durable
+    std::filesystem::path dir = std::filesystem::path(final_path_).parent_path();
+    sync_directory(dir.empty() ? "." : dir.string());
+  }
+}
+
+void sync_directory(const std::string& dir) {
   int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0) fail_errno("open directory " + dir.string() + " for fsync", errno);
+  if (dfd < 0) fail_errno("open directory " + dir + " for fsync", errno);
   if (::fsync(dfd) != 0 && errno != EINVAL) {
     int err = errno;
     ::close(dfd);
-    fail_errno("fsync directory " + dir.string(), err);
+    fail_errno("fsync directory " + dir, err);
   }
   ::close(dfd);
 }

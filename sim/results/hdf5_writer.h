@@ -126,6 +126,14 @@ class ResultFile {
   // Closes everything, fsyncs, renames the temp file over final_path atomically and fsyncs
   // the directory. After commit() only the destructor may be called.
   void commit();
+  // commit() in two steps, for callers that serialize HDF5 calls behind a lock: finish()
+  // closes the HDF5 file (HDF5 calls: hold the lock); publish() does the fsync, rename and
+  // directory fsync (no HDF5 calls: the lock may be released first).
+  void finish();
+  // sync_dir false skips the directory fsync that makes the rename durable: for a caller
+  // that fsyncs the directory once after many files (sync_directory), and for which a
+  // rename lost in a crash only means redoing that file.
+  void publish(bool sync_dir = true);
 
   const std::string& final_path() const { return final_path_; }
   const std::string& temp_path() const { return temp_path_; }
@@ -139,8 +147,12 @@ class ResultFile {
   std::string temp_path_;
   Handle file_;
   std::vector<RequestStream*> streams_;
+  bool finished_ = false;
   bool committed_ = false;
 };
+
+// fsyncs a directory, making the renames into it durable.
+void sync_directory(const std::string& dir);
 
 // Reading back (used later for merging shards and by tests). read_table accepts any 1-D
 // compound dataset: integer members read as Int64, floating as Float64, fixed- or
