@@ -34,19 +34,11 @@
 namespace infersim {
 namespace {
 
-class Mps final : public Policy {
+class Mps final : public SharedGpuPolicy {
  public:
-  explicit Mps(const PolicySetup& s)
-      : e_(s.engine),
-        gpu_(s.gpu),
-        rule_(BatchRule::from(s.params)),
-        tenants_(s.tenants),
-        shared_(s.engine, s.gpu, s.tenants.size(), s.params.get("interference")),
-        batches_(s.tenants.size()),
-        start_(s.tenants.size(), 0) {
+  explicit Mps(const PolicySetup& s) : SharedGpuPolicy(s, s.tenants.size()), tenants_(s.tenants) {
     const double spread = s.params.get("straggler_spread");
     for (std::size_t i = 0; i < tenants_.size(); ++i) {
-      batches_[i].reserve(static_cast<std::size_t>(rule_.max_batch));
       // One draw per tenant process per run, from the tenant's own stream: adding a
       // tenant or changing another setting never shifts another tenant's factor.
       Rng rng = e_.make_rng(fmt::format("gpu{}/mps/{}", gpu_, e_.tenant(tenants_[i]).name));
@@ -57,7 +49,6 @@ class Mps final : public Policy {
   void on_dispatch() override {
     const SimTime now = e_.now();
     SimTime wake = kTimeMax;
-    bool started = false;
     for (std::size_t i = 0; i < tenants_.size(); ++i) {
       if (shared_.busy(i)) continue;
       const std::uint32_t t = tenants_[i];
@@ -73,43 +64,14 @@ class Mps final : public Policy {
       auto& batch = batches_[i];
       batch.clear();
       for (std::size_t j = 0; j < n; ++j) batch.push_back(q.pop_front());
-      const TenantInfo& ti = e_.tenant(t);
-      start_[i] = now;
-      shared_.start(i, ti.latency_ns[n], ti.utilization[n]);
-      started = true;
+      start_batch(i, e_.tenant(t));
     }
-    if (started) shared_.commit();
     // One batch-timeout timer for the GPU, set to the earliest tenant that waits to fill.
-    if (wake == kTimeMax) {
-      timer_.cancel();
-    } else if (timer_.arm(wake)) {
-      e_.schedule(wake, Priority::kTimer, gpu_, timer_.generation() << 1 | 1);
-    }
-  }
-
-  void on_event(std::uint64_t payload) override {
-    if (!SharedGpu::is_completion(payload)) {  // batch timeout
-      if (timer_.fire(payload >> 1)) e_.request_dispatch(gpu_);
-      return;
-    }
-    std::size_t n = shared_.on_completion(payload, [this](std::size_t i) {
-      auto& batch = batches_[i];
-      const int b = static_cast<int>(batch.size());
-      for (RequestId id : batch) e_.complete(id, gpu_, start_[i], b);
-      batch.clear();
-    });
-    if (n > 0) e_.request_dispatch(gpu_);
+    end_dispatch(wake);
   }
 
  private:
-  Engine& e_;
-  std::uint32_t gpu_;
-  BatchRule rule_;
-  std::vector<std::uint32_t> tenants_;
-  SharedGpu shared_;
-  std::vector<std::vector<RequestId>> batches_;  // per tenant slot, reserved to max_batch
-  std::vector<SimTime> start_;
-  Timer timer_;
+  std::vector<std::uint32_t> tenants_;  // slot i runs tenant tenants_[i]
 };
 
 }  // namespace

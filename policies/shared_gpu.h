@@ -173,4 +173,67 @@ class SharedGpu {
   Timer timer_;
 };
 
+// What mps and space_time share: one batch per slot executing on a SharedGpu, one
+// batch-timeout timer for the GPU (odd payloads), and completions reported to the engine.
+// A subclass's on_dispatch fills batches_[slot], calls start_batch for it, and ends with
+// end_dispatch.
+class SharedGpuPolicy : public Policy {
+ public:
+  void on_event(std::uint64_t payload) final {
+    if (!SharedGpu::is_completion(payload)) {  // batch timeout
+      if (timer_.fire(payload >> 1)) e_.request_dispatch(gpu_);
+      return;
+    }
+    std::size_t n = shared_.on_completion(payload, [this](std::size_t slot) {
+      auto& batch = batches_[slot];
+      const int b = static_cast<int>(batch.size());
+      for (RequestId id : batch) e_.complete(id, gpu_, start_[slot], b);
+      batch.clear();
+    });
+    if (n > 0) e_.request_dispatch(gpu_);
+  }
+
+ protected:
+  SharedGpuPolicy(const PolicySetup& s, std::size_t slots)
+      : e_(s.engine),
+        gpu_(s.gpu),
+        rule_(BatchRule::from(s.params)),
+        shared_(s.engine, s.gpu, slots, s.params.get("interference")),
+        batches_(slots),
+        start_(slots, 0) {
+    for (auto& b : batches_) b.reserve(static_cast<std::size_t>(rule_.max_batch));
+  }
+
+  // Starts the batch now in batches_[slot], timed by tenant ti's latency table.
+  void start_batch(std::size_t slot, const TenantInfo& ti) {
+    const std::size_t n = batches_[slot].size();
+    start_[slot] = e_.now();
+    shared_.start(slot, ti.latency_ns[n], ti.utilization[n]);
+    started_ = true;
+  }
+
+  // Commits the kernels started in this dispatch and sets the batch-timeout timer to
+  // `wake`, the earliest time a waiting batch may start (kTimeMax: none waits).
+  void end_dispatch(SimTime wake) {
+    if (started_) shared_.commit();
+    started_ = false;
+    if (wake == kTimeMax) {
+      timer_.cancel();
+    } else if (timer_.arm(wake)) {
+      e_.schedule(wake, Priority::kTimer, gpu_, timer_.generation() << 1 | 1);
+    }
+  }
+
+  Engine& e_;
+  std::uint32_t gpu_;
+  BatchRule rule_;
+  SharedGpu shared_;
+  std::vector<std::vector<RequestId>> batches_;  // per slot, reserved to max_batch
+
+ private:
+  std::vector<SimTime> start_;
+  Timer timer_;
+  bool started_ = false;
+};
+
 }  // namespace infersim

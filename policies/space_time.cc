@@ -37,23 +37,14 @@
 namespace infersim {
 namespace {
 
-class SpaceTime final : public Policy {
+class SpaceTime final : public SharedGpuPolicy {
  public:
   explicit SpaceTime(const PolicySetup& s)
-      : e_(s.engine),
-        gpu_(s.gpu),
-        rule_(BatchRule::from(s.params)),
-        groups_(make_groups(s)),
-        shared_(s.engine, s.gpu, groups_.size(), s.params.get("interference")),
-        batches_(groups_.size()),
-        start_(groups_.size(), 0) {
-    for (auto& b : batches_) b.reserve(static_cast<std::size_t>(rule_.max_batch));
-  }
+      : SpaceTime(s, make_groups(s)) {}
 
   void on_dispatch() override {
     const SimTime now = e_.now();
     SimTime wake = kTimeMax;
-    bool started = false;
     for (std::size_t g = 0; g < groups_.size(); ++g) {
       if (shared_.busy(g)) continue;
       const auto& members = groups_[g];
@@ -95,34 +86,15 @@ class SpaceTime final : public Policy {
         }
         batch.push_back(e_.queue(best).pop_front());
       }
-      const TenantInfo& ti = e_.tenant(members.front());
-      start_[g] = now;
-      shared_.start(g, ti.latency_ns[n], ti.utilization[n]);
-      started = true;
+      start_batch(g, e_.tenant(members.front()));  // a group shares one latency table
     }
-    if (started) shared_.commit();
-    if (wake == kTimeMax) {
-      timer_.cancel();
-    } else if (timer_.arm(wake)) {
-      e_.schedule(wake, Priority::kTimer, gpu_, timer_.generation() << 1 | 1);
-    }
-  }
-
-  void on_event(std::uint64_t payload) override {
-    if (!SharedGpu::is_completion(payload)) {  // batch timeout
-      if (timer_.fire(payload >> 1)) e_.request_dispatch(gpu_);
-      return;
-    }
-    std::size_t n = shared_.on_completion(payload, [this](std::size_t g) {
-      auto& batch = batches_[g];
-      const int b = static_cast<int>(batch.size());
-      for (RequestId id : batch) e_.complete(id, gpu_, start_[g], b);
-      batch.clear();
-    });
-    if (n > 0) e_.request_dispatch(gpu_);
+    end_dispatch(wake);
   }
 
  private:
+  SpaceTime(const PolicySetup& s, std::vector<std::vector<std::uint32_t>> groups)
+      : SharedGpuPolicy(s, groups.size()), groups_(std::move(groups)) {}
+
   // Groups of tenants by model, in order of each model's first tenant; members ascend.
   static std::vector<std::vector<std::uint32_t>> make_groups(const PolicySetup& s) {
     std::vector<std::uint32_t> sorted = s.tenants;
@@ -142,14 +114,7 @@ class SpaceTime final : public Policy {
     return groups;
   }
 
-  Engine& e_;
-  std::uint32_t gpu_;
-  BatchRule rule_;
-  std::vector<std::vector<std::uint32_t>> groups_;
-  SharedGpu shared_;
-  std::vector<std::vector<RequestId>> batches_;  // per group, reserved to max_batch
-  std::vector<SimTime> start_;
-  Timer timer_;
+  std::vector<std::vector<std::uint32_t>> groups_;  // slot g runs group g's super-kernels
 };
 
 }  // namespace

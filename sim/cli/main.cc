@@ -64,6 +64,26 @@ void parse_shard(const std::string& s, RunOptions& o) {
   }
 }
 
+// Parses a command's options and its one positional argument into `positional`.
+// Returns false when --help was asked for (and printed).
+bool parse_command(const std::vector<std::string>& args, const po::options_description& opts,
+                   const char* positional_name, std::string& positional) {
+  po::options_description hidden;
+  hidden.add_options()(positional_name, po::value(&positional));
+  po::options_description all;
+  all.add(opts).add(hidden);
+  po::positional_options_description pos;
+  pos.add(positional_name, 1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    std::cout << opts;
+    return false;
+  }
+  return true;
+}
+
 int cmd_run(const std::vector<std::string>& args) {
   po::options_description opts(
       "infersim run EXPERIMENT.yaml [options]\n\n"
@@ -94,19 +114,7 @@ int cmd_run(const std::vector<std::string>& args) {
       "stop at the first failed run (default: report it and go on)")(
       "keep-shards", po::bool_switch(&o.keep_shards), "keep OUT.h5.d after merging")(
       "quiet,q", po::bool_switch(&o.quiet), "no progress and no summary table");
-  po::options_description hidden;
-  hidden.add_options()("experiment", po::value(&o.experiment));
-  po::options_description all;
-  all.add(opts).add(hidden);
-  po::positional_options_description pos;
-  pos.add("experiment", 1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    std::cout << opts;
-    return 0;
-  }
+  if (!parse_command(args, opts, "experiment", o.experiment)) return 0;
   if (o.experiment.empty()) throw po::error("missing EXPERIMENT.yaml");
   if (o.jobs < 0) throw po::error("-j expects a number of threads >= 0");
   if (!shard.empty()) parse_shard(shard, o);
@@ -125,19 +133,7 @@ int cmd_merge(const std::vector<std::string>& args) {
       "output,o", po::value(&o.out), "result file (default: the directory name without .d)")(
       "allow-missing", po::bool_switch(&o.allow_missing), "merge even if some runs have no shard")(
       "quiet,q", po::bool_switch(&o.quiet), "no summary table");
-  po::options_description hidden;
-  hidden.add_options()("dir", po::value(&o.dir));
-  po::options_description all;
-  all.add(opts).add(hidden);
-  po::positional_options_description pos;
-  pos.add("dir", 1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    std::cout << opts;
-    return 0;
-  }
+  if (!parse_command(args, opts, "dir", o.dir)) return 0;
   if (o.dir.empty()) throw po::error("missing the shard directory (OUT.h5.d)");
   return merge_command(o);
 }
