@@ -21,6 +21,7 @@
 #include <optional>
 #include <set>
 #include <sstream>
+#include <exception>
 #include <thread>
 
 #include "sim/cli/mpi_world.h"
@@ -311,19 +312,53 @@ Plan make_plan(const RunOptions& o, const Registries& reg) {
     plan.columns.push_back(fixed.count(p.path) ? "sweep." + p.path : p.path);
   }
 
+  // Check the points on every core (parsing dominates the start of a large sweep); the
+  // first bad point in point order is the one reported, whatever the thread timing.
+  struct PointCheck {
+    std::string name;
+    bool requests = false;
+    std::uint64_t seed = 0;
+    std::exception_ptr error;
+  };
+  const std::size_t points = sw.points();
+  std::vector<PointCheck> checks(points);
+  plan.effective.resize(points);
+  std::atomic<std::size_t> next_point{0};
+  auto check = [&] {
+    for (std::size_t point; (point = next_point++) < points;) {
+      try {
+        Experiment x = sw.experiment(point, reg);
+        try {
+          place_tenants(x, reg.policies.get(x.policy, x.policy_mark));
+        } catch (const InputError& e) {
+          sw.rethrow_for_point(point, e);
+        }
+        checks[point].name = x.name;
+        checks[point].requests = x.output_requests;
+        checks[point].seed = x.seed;
+        plan.effective[point] = sw.effective_yaml(point);
+      } catch (...) {
+        checks[point].error = std::current_exception();
+      }
+    }
+  };
+  const std::size_t threads = std::min<std::size_t>(
+      points, o.jobs > 0 ? static_cast<std::size_t>(o.jobs)
+                         : std::max(1u, std::thread::hardware_concurrency()));
+  std::vector<std::thread> pool;
+  for (std::size_t i = 1; i < threads; ++i) pool.emplace_back(check);
+  check();
+  for (auto& t : pool) t.join();
+  for (const PointCheck& c : checks) {
+    if (c.error) std::rethrow_exception(c.error);
+  }
+
   const int reps = sw.replications();
   std::string all_hashes = fmt::format("runs {}\n", sw.runs());
-  for (std::size_t point = 0; point < sw.points(); ++point) {
-    Experiment x = sw.experiment(point, reg);
-    try {
-      place_tenants(x, reg.policies.get(x.policy, x.policy_mark));
-    } catch (const InputError& e) {
-      sw.rethrow_for_point(point, e);
-    }
-    if (point == 0) plan.name = x.name;
-    plan.point_requests.push_back(x.output_requests);
-    plan.effective.push_back(sw.effective_yaml(point));
-    const std::string& effective = plan.effective.back();
+  for (std::size_t point = 0; point < points; ++point) {
+    if (point == 0) plan.name = checks[point].name;
+    plan.point_requests.push_back(checks[point].requests);
+    const std::string& effective = plan.effective[point];
     std::string swept;
     const auto& values = sw.point_values(point);
     for (std::size_t p = 0; p < plan.columns.size(); ++p) {
@@ -333,7 +368,7 @@ Plan make_plan(const RunOptions& o, const Registries& reg) {
       RunSpec r;
       r.point = point;
       r.replication = rep;
-      r.seed = replication_seed(x.seed, rep);
+      r.seed = replication_seed(checks[point].seed, rep);
       const std::size_t run =
           point * static_cast<std::size_t>(reps) + static_cast<std::size_t>(rep);
       r.config_hash = content_hash(
