@@ -1,6 +1,8 @@
 // GPU memory and placement: seed 003's memory wall, and load-spreading placement.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "tests/harness.h"
 
 namespace infersim {
@@ -84,6 +86,76 @@ TEST(Placement, ExplicitGpuIsKeptAndChecked) {
       "  - {model: resnet50_v1, gpu: 1, arrival: {process: poisson, rate: 300}}\n");
   EXPECT_THROW(place_tenants(bad, testing::registries().policies.get("exclusive", Mark{})),
                InputError);
+}
+
+}  // namespace
+}  // namespace infersim
+
+namespace infersim {
+namespace {
+
+// Invariant over random placements for every policy: when placement succeeds, no GPU's
+// memory demand exceeds its capacity and no GPU holds more tenants than the policy allows.
+// The demand is recomputed here from the profile: weights + processes x context_mib +
+// batch slots x max_batch x input size x activation_factor (32).
+TEST(Placement, RandomPlacementsNeverExceedMemoryOrTenantLimits) {
+  const char* policies[] = {"exclusive", "time_sliced", "mps", "space_time"};
+  const char* models[] = {"resnet50_v1", "densenet121", "resnet152_v1", "googlenet",
+                          "mobile_pose_mobilenet1.0"};
+  Rng pick(77);
+  int placed = 0, refused = 0;
+  for (int scenario = 0; scenario < 300; ++scenario) {
+    std::string policy = policies[pick.next_u64() % 4];
+    int gpus = 1 + static_cast<int>(pick.next_u64() % 4);
+    int max_batch = 1 + static_cast<int>(pick.next_u64() % 16);
+    double context = 100 + pick.uniform() * 900;
+    std::string yaml = testing::v100_header(0.1, 0, gpus) + "policy: {name: " + policy +
+                       ", max_batch: " + std::to_string(max_batch) +
+                       ", context_mib: " + std::to_string(context) + "}\ntenants:\n";
+    int entries = 1 + static_cast<int>(pick.next_u64() % 4);
+    for (int e = 0; e < entries; ++e) {
+      yaml += "  - {model: " + std::string(models[pick.next_u64() % 5]) + ", replicas: " +
+              std::to_string(1 + pick.next_u64() % 30) +
+              ", arrival: {process: poisson, rate: " + std::to_string(1 + pick.uniform() * 300) +
+              "}}\n";
+    }
+    Experiment x = testing::experiment_from(yaml);
+    const PolicyInfo& info = testing::registries().policies.get(policy, Mark{});
+    Placement p;
+    try {
+      p = place_tenants(x, info);
+    } catch (const InputError&) {
+      ++refused;
+      continue;
+    }
+    ++placed;
+    const double capacity = x.gpu.memory_gib * 1024;
+    for (int g = 0; g < gpus; ++g) {
+      double weights = 0, activations = 0;
+      int tenants = 0;
+      std::set<std::string> archs;
+      for (std::size_t t = 0; t < x.tenants.size(); ++t) {
+        if (p.gpu[t] != static_cast<std::uint32_t>(g)) continue;
+        const ModelProfile& m = *x.tenants[t].profile;
+        ++tenants;
+        weights += m.weights_mb * 1e6 / 1048576.0;
+        double slot = max_batch * m.input_kb / 1024.0 * 32;
+        if (info.processes == ProcessModel::kProcessPerTenant || archs.insert(m.name).second) {
+          activations += slot;
+        }
+      }
+      if (tenants == 0) continue;
+      int processes = info.processes == ProcessModel::kProcessPerTenant ? tenants : 1;
+      double demand = weights + processes * x.policy_params.get("context_mib") + activations;
+      ASSERT_NEAR(p.memory[g].total(), demand, 1e-6) << yaml;
+      ASSERT_LE(demand, capacity) << yaml;
+      if (policy == "exclusive") ASSERT_LE(tenants, 1) << yaml;
+      if (policy == "mps") ASSERT_LE(tenants, 48) << yaml;
+    }
+  }
+  // Both outcomes occur, so the invariant was exercised on full GPUs.
+  EXPECT_GT(placed, 50);
+  EXPECT_GT(refused, 50);
 }
 
 }  // namespace
