@@ -149,8 +149,12 @@ TEST(Placement, RandomPlacementsNeverExceedMemoryOrTenantLimits) {
       double demand = weights + processes * x.policy_params.get("context_mib") + activations;
       ASSERT_NEAR(p.memory[g].total(), demand, 1e-6) << yaml;
       ASSERT_LE(demand, capacity) << yaml;
-      if (policy == "exclusive") ASSERT_LE(tenants, 1) << yaml;
-      if (policy == "mps") ASSERT_LE(tenants, 48) << yaml;
+      if (policy == "exclusive") {
+        ASSERT_LE(tenants, 1) << yaml;
+      }
+      if (policy == "mps") {
+        ASSERT_LE(tenants, 48) << yaml;
+      }
     }
   }
   // Both outcomes occur, so the invariant was exercised on full GPUs.

@@ -1,5 +1,7 @@
 #include "sim/cli/output.h"
 
+#include "sim/core/version.h"
+
 #include <fmt/format.h>
 
 #include <chrono>
@@ -126,8 +128,8 @@ void write_provenance(ResultFile& f, const Experiment& x, const std::vector<std:
   std::string overrides;
   for (const auto& s : sets) overrides += s + "\n";
   f.set_root_attr("overrides", overrides);
-  f.set_root_attr("infersim_version", INFERSIM_VERSION);
-  f.set_root_attr("git_revision", INFERSIM_GIT_REV);
+  f.set_root_attr("infersim_version", version());
+  f.set_root_attr("git_revision", git_revision());
   std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));

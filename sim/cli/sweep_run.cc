@@ -1,5 +1,7 @@
 #include "sim/cli/sweep_run.h"
 
+#include "sim/core/version.h"
+
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 #include <signal.h>
@@ -373,7 +375,7 @@ Plan make_plan(const RunOptions& o, const Registries& reg) {
           point * static_cast<std::size_t>(reps) + static_cast<std::size_t>(rep);
       r.config_hash = content_hash(
           fmt::format("infersim {}\nrun {}\npoint {}\nreplication {}\nseed {}\n{}---\n{}",
-                      INFERSIM_VERSION, run, point, rep, r.seed, swept, effective));
+                      version(), run, point, rep, r.seed, swept, effective));
       all_hashes += r.config_hash + "\n";
       plan.runs.push_back(std::move(r));
     }
