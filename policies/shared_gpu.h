@@ -63,6 +63,9 @@ class SharedGpu {
   double speed(std::size_t s) const { return slots_[s].busy ? slots_[s].speed : 0.0; }
   double total_utilization() const { return total_u_; }
 
+  double slowdown(std::size_t s) const { return slots_[s].slowdown; }
+  // Whether slot s's current (or just finished) kernel ever ran slowed by its slowdown.
+  bool was_slowed(std::size_t s) const { return slots_[s].slowed; }
   // A persistent slowdown (>= 1) of slot s's kernels while they share the GPU.
   void set_slowdown(std::size_t s, double slowdown) {
     if (!(slowdown >= 1)) throw std::invalid_argument("slowdown must be >= 1");
@@ -76,6 +79,7 @@ class SharedGpu {
     if (k.busy) throw std::logic_error("SharedGpu: slot already running a kernel");
     advance();
     k.busy = true;
+    k.slowed = false;
     k.remaining = static_cast<double>(solo_ns);
     k.u = u;
     k.speed = 0;
@@ -98,7 +102,10 @@ class SharedGpu {
     for (Slot& k : slots_) {
       if (!k.busy) continue;
       double speed = share_speed * inter;
-      if (running_ > 1) speed /= k.slowdown;
+      if (running_ > 1) {
+        speed /= k.slowdown;
+        k.slowed = k.slowed || k.slowdown > 1;
+      }
       k.speed = speed;
       next = std::min(next, e_.now() + ticks(k.remaining, speed));
     }
@@ -150,6 +157,7 @@ class SharedGpu {
     double u = 0;
     double speed = 0;
     double slowdown = 1;
+    bool slowed = false;  // the kernel has run slowed by `slowdown`
   };
 
   // Brings every running kernel's remaining work to now at the current rates.
@@ -189,11 +197,15 @@ class SharedGpuPolicy : public Policy {
       const int b = static_cast<int>(batch.size());
       for (RequestId id : batch) e_.complete(id, gpu_, start_[slot], b);
       batch.clear();
+      on_batch_done(slot);
     });
     if (n > 0) e_.request_dispatch(gpu_);
   }
 
  protected:
+  // Called when slot's batch has completed (its requests reported), before the dispatch.
+  virtual void on_batch_done(std::size_t /*slot*/) {}
+
   SharedGpuPolicy(const PolicySetup& s, std::size_t slots)
       : e_(s.engine),
         gpu_(s.gpu),

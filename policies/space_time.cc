@@ -19,13 +19,17 @@
 //     scheduler, so the per-extra-kernel penalty fitted for mps applies between them. It
 //     counts super-kernels, not tenants: with one architecture on a GPU at most one kernel
 //     runs and it never applies -- that reduction is the point of the super-kernel.
-//   - no straggler noise: seed 003 attributes stragglers to separate processes under MPS
-//     (each process consistently fast or slow); here there is one process, and a
-//     super-kernel serves several tenants, so a per-process slowdown has nothing to attach
-//     to.
-//   - no straggler eviction: the seed proposes evicting degraded workers (stream
-//     scheduling anomalies) by monitoring per-kernel latency; with no straggler noise in
-//     this model there is nothing to detect or evict.
+//   - stream stragglers, off by default (straggler_spread 0): seed 003's MPS stragglers
+//     are separate processes, and here there is one. It does report CUDA stream
+//     scheduling anomalies that make a few streams stragglers; straggler_spread > 0 gives
+//     each group's stream a persistent slowdown uniform in [1, 1 + spread], drawn from its
+//     own seeded stream and applied while it shares the GPU (as in mps).
+//   - straggler eviction (evict_stragglers, off by default), as the seed proposes: the
+//     per-kernel latency monitor (assumed exact) sees a super-kernel that ran slowed
+//     (while sharing) finish on a stream slower than evict_threshold; that worker is evicted and restarted on a new stream,
+//     so the group runs nothing for evict_ms and then gets a freshly drawn slowdown.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <vector>
 
@@ -47,6 +51,10 @@ class SpaceTime final : public SharedGpuPolicy {
     SimTime wake = kTimeMax;
     for (std::size_t g = 0; g < groups_.size(); ++g) {
       if (shared_.busy(g)) continue;
+      if (now < restart_at_[g]) {  // its worker is being restarted after an eviction
+        wake = std::min(wake, restart_at_[g]);
+        continue;
+      }
       const auto& members = groups_[g];
       std::size_t queued = 0;
       SimTime oldest = kTimeMax;
@@ -93,7 +101,30 @@ class SpaceTime final : public SharedGpuPolicy {
 
  private:
   SpaceTime(const PolicySetup& s, std::vector<std::vector<std::uint32_t>> groups)
-      : SharedGpuPolicy(s, groups.size()), groups_(std::move(groups)) {}
+      : SharedGpuPolicy(s, groups.size()),
+        groups_(std::move(groups)),
+        spread_(s.params.get("straggler_spread")),
+        evict_(s.params.get_bool("evict_stragglers")),
+        evict_threshold_(s.params.get("evict_threshold")),
+        evict_ns_(ms_to_ns(s.params.get("evict_ms"))),
+        restart_at_(groups_.size(), 0) {
+    for (std::size_t g = 0; g < groups_.size(); ++g) {
+      stream_rngs_.push_back(e_.make_rng(
+          fmt::format("gpu{}/space_time/{}", gpu_, e_.tenant(groups_[g].front()).model)));
+      draw_slowdown(g);
+    }
+  }
+
+  void draw_slowdown(std::size_t g) {
+    if (spread_ > 0) shared_.set_slowdown(g, 1.0 + spread_ * stream_rngs_[g].uniform());
+  }
+
+  void on_batch_done(std::size_t g) override {
+    // The monitor sees a slow stream only when its slowdown applied (while sharing).
+    if (!evict_ || !shared_.was_slowed(g) || shared_.slowdown(g) <= evict_threshold_) return;
+    restart_at_[g] = e_.now() + evict_ns_;
+    draw_slowdown(g);
+  }
 
   // Groups of tenants by model, in order of each model's first tenant; members ascend.
   static std::vector<std::vector<std::uint32_t>> make_groups(const PolicySetup& s) {
@@ -115,6 +146,12 @@ class SpaceTime final : public SharedGpuPolicy {
   }
 
   std::vector<std::vector<std::uint32_t>> groups_;  // slot g runs group g's super-kernels
+  double spread_;
+  bool evict_;
+  double evict_threshold_;
+  SimTime evict_ns_;
+  std::vector<SimTime> restart_at_;  // per group: when its restarted worker may run again
+  std::vector<Rng> stream_rngs_;     // per group: draws its stream's slowdowns
 };
 
 }  // namespace
@@ -127,6 +164,25 @@ void register_space_time(PolicyRegistry& r) {
        "architectures on one GPU): 1/(1 + interference*(k-1)) with k running; as mps (fit to "
        "seed 003 Table 1); never applies with a single architecture",
        0, 100});
+  params.push_back(
+      {"straggler_spread", ParamKind::kNumber, 0,
+       "each architecture's CUDA stream draws a persistent slowdown uniform in [1, 1+spread], "
+       "applied while it shares the GPU; seed 003 reports stream scheduling anomalies that make "
+       "a few streams stragglers. 0: none (one process has no MPS client stragglers)",
+       0, 100});
+  params.push_back(
+      {"evict_stragglers", ParamKind::kBool, 0,
+       "evict a worker whose super-kernel finished on a stream slower than evict_threshold and "
+       "restart it on a new stream (a fresh slowdown draw), as seed 003 proposes",
+       0, 1});
+  params.push_back({"evict_threshold", ParamKind::kNumber, 1.1,
+                    "stream slowdown above which a worker is evicted (1.1: 10% slower)", 1,
+                    100});
+  params.push_back(
+      {"evict_ms", ParamKind::kNumber, 5,
+       "time an evicted worker's architecture runs nothing while it restarts, ms (an "
+       "assumption: a new thread and stream, and a warm-up kernel)",
+       0});
   r.add({"space_time",
          "one process; same-architecture tenants' queued requests merge into one super-kernel "
          "of up to max_batch, earliest deadline first; super-kernels of different "
