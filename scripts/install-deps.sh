@@ -5,10 +5,12 @@ set -euo pipefail
 
 PKGS=(
   build-essential cmake pkg-config
-  libboost-graph-dev libboost-program-options-dev
-  libyaml-cpp-dev libfmt-dev
-  libhdf5-dev hdf5-tools
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libboost-program-options-dev  # the command line
+  libyaml-cpp-dev               # experiment and profile files
+  libfmt-dev                    # formatting (GCC 12 has no std::format)
+  libhdf5-dev                   # result sets (C API)
+  libgtest-dev                  # unit tests
+  # reading result sets in tests and notebooks (pd.read_hdf needs PyTables)
   python3 python3-h5py python3-pandas python3-tables python3-numpy
   # notebooks (make notebooks / make test) and sweeps across ranks (mpirun)
   python3-matplotlib jupyter-nbconvert python3-ipykernel
