@@ -5,34 +5,26 @@
 #include <string>
 #include <vector>
 
-#include "policies/builtin.h"
+#include "sim/cli/builtin_registries.h"
 #include "sim/cli/runner.h"
 #include "sim/config/experiment.h"
+#include "sim/config/sweep.h"
 #include "sim/config/yaml_reader.h"
-#include "workloads/builtin.h"
 
 namespace infersim::testing {
 
-struct TestRegistries {
-  PolicyRegistry policies;
-  ArrivalRegistry arrivals;
-  TestRegistries() {
-    register_builtin_policies(policies);
-    register_builtin_arrivals(arrivals);
-  }
-  Registries view() const { return Registries{policies, arrivals}; }
-};
-
-inline const TestRegistries& registries() {
-  static const TestRegistries r;
+inline const BuiltinRegistries& registries() {
+  static const BuiltinRegistries r;
   return r;
 }
 
 inline Experiment experiment_from(const std::string& yaml,
                                   const std::vector<std::string>& sets = {}) {
   YAML::Node root = load_yaml_string(yaml, "test.yaml");
-  for (const auto& s : sets) root = apply_set(root, s);
-  return parse_experiment(root, "test.yaml", yaml, registries().view());
+  for (const auto& s : sets) apply_set_in_place(root, s);
+  Experiment x = parse_experiment(root, "test.yaml", yaml, registries().view());
+  clear_overrides();
+  return x;
 }
 
 class CollectingSink final : public RequestSink {

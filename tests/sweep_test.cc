@@ -216,7 +216,7 @@ TEST(Sweep, EffectiveYamlHasThePointsValuesAndNoSweep) {
 }
 
 TEST(Overrides, SetInPlaceKeepsTheOtherNodesMarks) {
-  // With apply_set's copy every mark became 1:1; in place, the rest keeps its position.
+  // A copied tree (YAML::Clone) marks every node 1:1; in place, the rest keeps its position.
   YAML::Node root = load_yaml_string(
       "a: 1\n"
       "b:\n"

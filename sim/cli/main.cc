@@ -2,24 +2,17 @@
 // with status 2; nothing is written then.
 #include <fmt/format.h>
 #include <fmt/ostream.h>
-#include <unistd.h>
 
 #include <boost/program_options.hpp>
-#include <csignal>
 #include <cstring>
-#include <filesystem>
 #include <iostream>
 
-#include "policies/builtin.h"
-#include "sim/cli/output.h"
-#include "sim/cli/runner.h"
+#include "sim/cli/builtin_registries.h"
 #include "sim/cli/sweep_run.h"
 #include "sim/config/experiment.h"
 #include "sim/gpu/profile.h"
-#include "workloads/builtin.h"
 
 namespace po = boost::program_options;
-namespace fs = std::filesystem;
 using namespace infersim;
 
 namespace {
@@ -36,16 +29,6 @@ constexpr const char* kUsage =
     "  arrivals                                                list arrival processes\n"
     "\n"
     "`infersim <command> --help` describes a command's options.\n";
-
-struct Registries_ {
-  PolicyRegistry policies;
-  ArrivalRegistry arrivals;
-  Registries_() {
-    register_builtin_policies(policies);
-    register_builtin_arrivals(arrivals);
-  }
-  Registries view() const { return Registries{policies, arrivals}; }
-};
 
 // "I/N" -> (I, N).
 void parse_shard(const std::string& s, RunOptions& o) {
@@ -118,7 +101,7 @@ int cmd_run(const std::vector<std::string>& args) {
   if (o.experiment.empty()) throw po::error("missing EXPERIMENT.yaml");
   if (o.jobs < 0) throw po::error("-j expects a number of threads >= 0");
   if (!shard.empty()) parse_shard(shard, o);
-  Registries_ reg;
+  BuiltinRegistries reg;
   return run_command(o, reg.view());
 }
 
@@ -153,7 +136,7 @@ int cmd_models(const std::vector<std::string>& args) {
 }
 
 int cmd_policies() {
-  Registries_ reg;
+  BuiltinRegistries reg;
   for (const auto& p : reg.policies.all()) {
     std::cout << fmt::format("{}: {}\n", p.name, p.description) << describe_params(p.params);
   }
@@ -161,7 +144,7 @@ int cmd_policies() {
 }
 
 int cmd_arrivals() {
-  Registries_ reg;
+  BuiltinRegistries reg;
   for (const auto& a : reg.arrivals.all()) {
     std::cout << fmt::format("{}: {}\n", a.name, a.description) << describe_params(a.params);
   }

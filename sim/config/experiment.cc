@@ -3,13 +3,10 @@
 #include <fmt/format.h>
 
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <mutex>
 #include <set>
-#include <sstream>
 
-#include "sim/config/sweep.h"
 #include "sim/config/yaml_reader.h"
 
 namespace infersim {
@@ -208,78 +205,6 @@ Experiment parse_experiment(const YAML::Node& root, const std::string& file,
   top.finish({"name", "seed", "duration_s", "warmup_s", "hardware", "policy", "tenants",
               "output", "sweep"});
   return x;
-}
-
-Experiment load_experiment(const std::string& path, const std::vector<std::string>& sets,
-                           const Registries& reg) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(Mark{path, 0, 0}, "cannot open experiment file");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  YAML::Node root = load_yaml_string(ss.str(), path);
-  // In place: apply_set's copy (YAML::Clone) would lose every node's file:line:column.
-  for (const auto& s : sets) apply_set_in_place(root, s);
-  try {
-    Experiment x = parse_experiment(root, path, ss.str(), reg);
-    clear_overrides();
-    return x;
-  } catch (...) {
-    clear_overrides();
-    throw;
-  }
-}
-
-YAML::Node apply_set(const YAML::Node& root, const std::string& assignment) {
-  Mark where{"--set " + assignment, 0, 0};
-  auto eq = assignment.find('=');
-  if (eq == std::string::npos || eq == 0) {
-    throw InputError(where, "expected path=value, e.g. tenants.0.arrival.rate=100");
-  }
-  std::string path = assignment.substr(0, eq);
-  YAML::Node value;
-  try {
-    value = YAML::Load(assignment.substr(eq + 1));
-  } catch (const YAML::Exception& e) {
-    throw InputError(where, fmt::format("value is not valid YAML: {}", e.msg));
-  }
-  std::vector<std::string> parts;
-  std::stringstream ps(path);
-  for (std::string p; std::getline(ps, p, '.');) parts.push_back(p);
-
-  YAML::Node copy = YAML::Clone(root);
-  YAML::Node cur = copy;
-  for (std::size_t i = 0; i < parts.size(); ++i) {
-    const std::string& key = parts[i];
-    bool last = i + 1 == parts.size();
-    if (key.empty()) throw InputError(where, "empty component in path");
-    if (cur.IsSequence()) {
-      char* end = nullptr;
-      long idx = std::strtol(key.c_str(), &end, 10);
-      if (*end != '\0' || idx < 0 || static_cast<std::size_t>(idx) >= cur.size()) {
-        throw InputError(where, fmt::format("'{}' is not an index of a list of {} elements",
-                                            key, cur.size()));
-      }
-      if (last) {
-        cur[idx] = value;
-        register_override(cur[idx], "--set " + assignment);
-      } else {
-        cur.reset(cur[idx]);
-      }
-    } else if (cur.IsMap() || cur.IsNull()) {
-      if (last) {
-        cur[key] = value;
-        register_override(cur[key], "--set " + assignment);
-      } else {
-        if (!cur[key]) throw InputError(where, fmt::format("no key '{}' on the path", key));
-        YAML::Node next = cur[key];
-        cur.reset(next);
-      }
-    } else {
-      throw InputError(where, fmt::format("'{}' is a scalar, it has no '{}'",
-                                          fmt::join(parts.begin(), parts.begin() + i, "."), key));
-    }
-  }
-  return copy;
 }
 
 }  // namespace infersim

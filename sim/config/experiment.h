@@ -2,7 +2,8 @@
 //
 // Parsing is strict: every key is declared, unknown keys and wrong types are errors with
 // file:line:column. Overrides (--set path=value, sweep points) are applied to the YAML
-// tree before validation, so they are checked exactly like the file itself.
+// tree before validation (Sweep, sim/config/sweep.h), so they are checked exactly like the
+// file itself.
 #pragma once
 
 #include <yaml-cpp/yaml.h>
@@ -64,12 +65,6 @@ struct Registries {
 // Reads and validates. `file` names the source in errors; `text` is kept for provenance.
 Experiment parse_experiment(const YAML::Node& root, const std::string& file,
                             const std::string& text, const Registries& reg);
-Experiment load_experiment(const std::string& path, const std::vector<std::string>& sets,
-                           const Registries& reg);
-
-// Applies "a.b.0.c=value" to a copy of the tree (value parsed as YAML). Map keys may be
-// new; sequence indices must exist. Errors name the --set argument.
-YAML::Node apply_set(const YAML::Node& root, const std::string& assignment);
 
 // Finds a data file: as given, relative to the experiment's folder, or to the folder
 // infersim was built from. Throws InputError at `where` when none exists.

@@ -111,7 +111,7 @@ class Sweep {
 void set_path(YAML::Node& root, const std::vector<std::string>& parts, const YAML::Node& value,
               const Mark& where, bool allow_new_key);
 // Applies "a.b.0.c=value" (value parsed as YAML) in place; map keys may be new, list indices
-// must exist. Errors name the --set argument. Unlike apply_set, the rest of the tree keeps
+// must exist. Errors name the --set argument. Unlike a copy (YAML::Clone), the tree keeps
 // its file:line:column marks.
 void apply_set_in_place(YAML::Node& root, const std::string& assignment);
 // Splits "a.b.0.c" into its components.
