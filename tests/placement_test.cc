@@ -20,7 +20,7 @@ Experiment replicas(const std::string& policy, int r) {
 bool fits(const std::string& policy, int r) {
   Experiment x = replicas(policy, r);
   try {
-    place_tenants(x, testing::registries().policies.get(policy, Mark{}));
+    place_tenants(x, testing::registries().view());
     return true;
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("does not fit in the memory of GPU 0"),
@@ -49,7 +49,7 @@ TEST(Memory, SpaceTimeFitsAboutOneHundredSixtyReplicas) {
 
 TEST(Memory, DemandIsReportedPerGpu) {
   Experiment x = replicas("mps", 10);
-  Placement p = place_tenants(x, testing::registries().policies.get("mps", Mark{}));
+  Placement p = place_tenants(x, testing::registries().view());
   ASSERT_EQ(p.memory.size(), 1u);
   EXPECT_EQ(p.memory[0].processes, 10);
   EXPECT_NEAR(p.memory[0].total(), 10 * (102.3e6 / 1048576.0 + 500 + 16 * 602 / 1024.0 * 32),
@@ -67,7 +67,7 @@ TEST(Placement, HeaviestFirstOnLeastLoadedGpu) {
       "  - {model: googlenet, arrival: {process: poisson, rate: 50}}\n"
       "  - {model: densenet121, replicas: 2, arrival: {process: poisson, rate: 100}}\n"
       "  - {model: resnet50_v1, arrival: {process: poisson, rate: 300}}\n");
-  Placement p = place_tenants(x, testing::registries().policies.get("mps", Mark{}));
+  Placement p = place_tenants(x, testing::registries().view());
   EXPECT_EQ(p.gpu, (std::vector<std::uint32_t>{1, 1, 1, 0}));
 }
 
@@ -77,14 +77,14 @@ TEST(Placement, ExplicitGpuIsKeptAndChecked) {
       "policy: {name: exclusive}\ntenants:\n"
       "  - {model: googlenet, gpu: 1, arrival: {process: poisson, rate: 50}}\n"
       "  - {model: resnet50_v1, arrival: {process: poisson, rate: 300}}\n");
-  Placement p = place_tenants(x, testing::registries().policies.get("exclusive", Mark{}));
+  Placement p = place_tenants(x, testing::registries().view());
   EXPECT_EQ(p.gpu, (std::vector<std::uint32_t>{1, 0}));
   Experiment bad = experiment_from(
       v100_header(0.1, 0, 2) +
       "policy: {name: exclusive}\ntenants:\n"
       "  - {model: googlenet, gpu: 1, arrival: {process: poisson, rate: 50}}\n"
       "  - {model: resnet50_v1, gpu: 1, arrival: {process: poisson, rate: 300}}\n");
-  EXPECT_THROW(place_tenants(bad, testing::registries().policies.get("exclusive", Mark{})),
+  EXPECT_THROW(place_tenants(bad, testing::registries().view()),
                InputError);
 }
 
@@ -123,7 +123,7 @@ TEST(Placement, RandomPlacementsNeverExceedMemoryOrTenantLimits) {
     const PolicyInfo& info = testing::registries().policies.get(policy, Mark{});
     Placement p;
     try {
-      p = place_tenants(x, info);
+      p = place_tenants(x, testing::registries().view());
     } catch (const InputError&) {
       ++refused;
       continue;

@@ -16,19 +16,18 @@ std::uint64_t replication_seed(std::uint64_t experiment_seed, int replication) {
   return stream_seed(experiment_seed, static_cast<std::uint64_t>(replication), "replication");
 }
 
-namespace {
-
-double tenant_load(const TenantSpec& t) {
-  const auto& v = t.arrival_params.values();
-  if (v.count("n")) return 1.0;  // closed loop: keeps the GPU busy
-  auto rate = v.find("rate");
-  return rate == v.end() ? 0.0 : rate->second * t.profile->latency_ms_at(1) / 1e3;
-}
-
-}  // namespace
-
-Placement place_tenants(const Experiment& x, const PolicyInfo& policy) {
+Placement place_tenants(const Experiment& x, const Registries& reg) {
+  const PolicyInfo& policy = reg.policies.get(x.policy, x.policy_mark);
   const std::size_t n = x.tenants.size();
+  // Each tenant's load, asked of its arrival process: rate x L(1), or a full GPU for a
+  // closed loop, which keeps its queue busy.
+  std::vector<double> tenant_load(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const TenantSpec& t = x.tenants[i];
+    auto a = reg.arrivals.get(t.arrival, t.mark).create(t.arrival_params);
+    tenant_load[i] =
+        a->outstanding() > 0 ? 1.0 : a->mean_rate() * t.profile->latency_ms_at(1) / 1e3;
+  }
   const auto& pv = x.policy_params.values();
   MemorySettings ms;
   ms.context_mib = pv.count("context_mib") ? pv.at("context_mib") : 0;
@@ -66,7 +65,7 @@ Placement place_tenants(const Experiment& x, const PolicyInfo& policy) {
   auto place = [&](std::size_t i, int g) {
     p.gpu[i] = static_cast<std::uint32_t>(g);
     models[g].push_back(x.tenants[i].profile);
-    load[g] += tenant_load(x.tenants[i]);
+    load[g] += tenant_load[i];
   };
 
   std::vector<std::size_t> automatic;
@@ -82,7 +81,7 @@ Placement place_tenants(const Experiment& x, const PolicyInfo& policy) {
     place(i, t.gpu);
   }
   std::stable_sort(automatic.begin(), automatic.end(), [&](std::size_t a, std::size_t b) {
-    return tenant_load(x.tenants[a]) > tenant_load(x.tenants[b]);
+    return tenant_load[a] > tenant_load[b];
   });
   for (std::size_t i : automatic) {
     const TenantSpec& t = x.tenants[i];
@@ -113,7 +112,7 @@ RunResult simulate(const Experiment& x, const Registries& reg, std::uint64_t run
                    int replication, RequestSink* sink) {
   auto wall_start = std::chrono::steady_clock::now();
   const PolicyInfo& pinfo = reg.policies.get(x.policy, x.policy_mark);
-  const Placement placed = place_tenants(x, pinfo);
+  const Placement placed = place_tenants(x, reg);
   const std::vector<std::uint32_t>& placement = placed.gpu;
   const int max_batch = static_cast<int>(x.policy_params.get_int("max_batch"));
 
@@ -218,7 +217,6 @@ RunResult simulate(const Experiment& x, const Registries& reg, std::uint64_t run
   double peak = x.gpu.fp32_tflops * 1e12 * r.window_s * cfg.gpus;
   r.flop_util = flops_known && peak > 0 ? flops / peak : kNaN;
   r.events = engine.events();
-  r.peak_in_flight = engine.peak_in_flight();
   if (x.isolation && x.tenants.size() > 1) {
     // The same tenant, same arrival stream (streams are named by tenant), alone on a GPU.
     r.worst_isolation = 0;

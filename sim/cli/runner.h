@@ -40,7 +40,6 @@ struct RunResult {
   double memory_capacity_mib = 0;  // memory of one GPU
   std::uint64_t events = 0;
   double wall_s = 0;
-  std::size_t peak_in_flight = 0;
 };
 
 // The seed of replication `r`. Runs that differ only in swept settings share it, so every
@@ -57,7 +56,7 @@ struct Placement {
 // GPU index, so equal tenants are dealt round-robin. A tenant's load is its arrival rate
 // times L(1) (a closed-loop tenant counts as a full GPU). Throws InputError naming the
 // tenant when the policy's rule or the memory does not allow it.
-Placement place_tenants(const Experiment& x, const PolicyInfo& policy);
+Placement place_tenants(const Experiment& x, const Registries& reg);
 
 RunResult simulate(const Experiment& x, const Registries& reg, std::uint64_t run_index,
                    int replication, RequestSink* sink = nullptr);

@@ -331,7 +331,7 @@ Plan make_plan(const RunOptions& o, const Registries& reg) {
       try {
         Experiment x = sw.experiment(point, reg);
         try {
-          place_tenants(x, reg.policies.get(x.policy, x.policy_mark));
+          place_tenants(x, reg);
         } catch (const InputError& e) {
           sw.rethrow_for_point(point, e);
         }

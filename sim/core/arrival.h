@@ -22,8 +22,8 @@ class ArrivalProcess {
   virtual SimTime next_gap(Rng& rng) = 0;
   // Closed loop: the number of requests kept outstanding; 0 for an open-loop process.
   virtual int outstanding() const { return 0; }
-  // Mean arrival rate in requests/s for an open-loop process (for load-based placement);
-  // 0 when not known in advance.
+  // Mean arrival rate in requests/s of an open-loop process (placement spreads tenants by
+  // it); 0 when not known in advance.
   virtual double mean_rate() const { return 0.0; }
 };
 

@@ -31,7 +31,6 @@ struct TenantInfo {
   std::vector<SimTime> latency_ns;   // L(b) for b = 0..max (index 0 unused, 0)
   std::vector<double> utilization;   // u(b), solo utilization, same indexing
 
-  int max_table_batch() const { return static_cast<int>(latency_ns.size()) - 1; }
 };
 
 struct Request {
@@ -118,7 +117,6 @@ class Engine {
   // GPU-time in use within [warmup, end]: any work running (busy) and share-weighted (load).
   double gpu_busy_ns(std::uint32_t gpu) const { return gpus_[gpu].busy_ns; }
   double gpu_load_ns(std::uint32_t gpu) const { return gpus_[gpu].load_ns; }
-  std::size_t peak_in_flight() const { return requests_.size(); }
 
  private:
   enum Kind : std::uint32_t { kArrival = 0, kGpuEvent = 1, kDispatch = 2 };

@@ -40,7 +40,6 @@ class EventQueue {
 
   bool empty() const { return heap_.empty(); }
   std::size_t size() const { return heap_.size(); }
-  std::uint64_t scheduled() const { return seq_; }
 
   void push(SimTime time, Priority prio, std::uint32_t kind, std::uint32_t target,
             std::uint64_t payload) {
