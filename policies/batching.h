@@ -44,8 +44,8 @@ struct BatchRule {
 // schedules payload encode(gen) and ignores a firing whose generation is stale.
 class Timer {
  public:
-  // Arms the timer for time t unless it is already armed for t; returns the payload to
-  // schedule or 0 when nothing needs scheduling. Payload tag bits are the caller's.
+  // Arms the timer for time t unless it is already armed for t; returns whether the caller
+  // must schedule an event for t carrying generation() (in payload bits of its choosing).
   bool arm(SimTime t) {
     if (armed_ && at_ == t) return false;
     armed_ = true;

@@ -101,9 +101,9 @@ void register_mps(PolicyRegistry& r) {
          "per-process straggler slowdowns)",
          std::move(params), ProcessModel::kProcessPerTenant, 0,
          [](const PolicySetup& s) -> std::unique_ptr<Policy> {
-           // The client limit depends on a setting, so it cannot be the static
-           // PolicyInfo::max_tenants_per_gpu; it is checked here, when the GPU's tenants
-           // are known. (Placement could check it earlier by reading max_clients.)
+           // Placement (place_tenants) already refuses more than max_clients tenants on a
+           // GPU, naming the tenant's line; this is the backstop for a policy built
+           // directly.
            const auto max_clients = s.params.get_int("max_clients");
            if (static_cast<std::int64_t>(s.tenants.size()) > max_clients) {
              throw InputError(
