@@ -36,7 +36,7 @@ bench-sweep: build
 	@bash scripts/bench_sweep.sh $(BUILD)
 
 format:
-	clang-format -i $$(git ls-files '*.cc' '*.h')
+	clang-format -i $$(git ls-files '*.cc' '*.h' '*.cu')
 
 clean:
 	rm -rf $(BUILD)

@@ -2,12 +2,21 @@
 // max_batch, an optional wait for a batch to fill, and optional SLO-aware dropping.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <vector>
 
 #include "sim/core/engine.h"
 #include "sim/core/params.h"
+#include "sim/core/policy.h"
 
 namespace infersim {
+
+// Keys every policy accepts: max_batch, batch_timeout_ms, drop_late, context_mib.
+std::vector<ParamSpec> common_policy_params();
+
+// PolicyInfo::needs of a policy that reads only the common keys, with its tenant limit.
+PolicyNeeds common_needs(const Params& p, int max_tenants_per_gpu);
 
 struct BatchRule {
   int max_batch = 16;
@@ -28,6 +37,16 @@ struct BatchRule {
     while (!q.empty() && e.now() + solo > e.request(q.front()).deadline) {
       e.drop(q.pop_front(), gpu);
     }
+  }
+
+  // Moves up to max_batch of tenant t's oldest queued requests into `batch` (cleared
+  // first); returns how many.
+  std::size_t take(Engine& e, std::uint32_t t, std::vector<RequestId>& batch) const {
+    auto& q = e.queue(t);
+    const std::size_t n = std::min<std::size_t>(q.size(), static_cast<std::size_t>(max_batch));
+    batch.clear();
+    for (std::size_t i = 0; i < n; ++i) batch.push_back(q.pop_front());
+    return n;
   }
 
   // When a batch of tenant t may start: now if greedy, full, or the oldest request has

@@ -25,13 +25,12 @@ class Exclusive final : public Policy {
     if (q.empty()) return;
     SimTime ready = rule_.ready_at(e_, tenant_);
     if (ready > e_.now()) {
-      if (timer_.arm(ready)) e_.schedule(ready, Priority::kTimer, gpu_, timer_.generation() << 1 | 1);
+      if (timer_.arm(ready))
+        e_.schedule(ready, Priority::kTimer, gpu_, timer_.generation() << 1 | 1);
       return;
     }
     timer_.cancel();
-    std::size_t n = std::min<std::size_t>(q.size(), rule_.max_batch);
-    batch_.clear();
-    for (std::size_t i = 0; i < n; ++i) batch_.push_back(q.pop_front());
+    const std::size_t n = rule_.take(e_, tenant_, batch_);
     const TenantInfo& t = e_.tenant(tenant_);
     start_ = e_.now();
     running_ = true;
@@ -67,9 +66,9 @@ class Exclusive final : public Policy {
 }  // namespace
 
 void register_exclusive(PolicyRegistry& r) {
-  r.add({"exclusive",
-         "one tenant per GPU, one batch at a time; a batch of b takes L(b)",
-         common_policy_params(), ProcessModel::kOneProcess, 1,
+  r.add({"exclusive", "one tenant per GPU, one batch at a time; a batch of b takes L(b)",
+         common_policy_params(), ProcessModel::kOneProcess,
+         [](const Params& p) { return common_needs(p, 1); },
          [](const PolicySetup& s) { return std::make_unique<Exclusive>(s); }});
 }
 

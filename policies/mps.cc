@@ -60,10 +60,7 @@ class Mps final : public SharedGpuPolicy {
         wake = std::min(wake, ready);
         continue;
       }
-      std::size_t n = std::min<std::size_t>(q.size(), static_cast<std::size_t>(rule_.max_batch));
-      auto& batch = batches_[i];
-      batch.clear();
-      for (std::size_t j = 0; j < n; ++j) batch.push_back(q.pop_front());
+      rule_.take(e_, t, batches_[i]);
       start_batch(i, e_.tenant(t));
     }
     // One batch-timeout timer for the GPU, set to the earliest tenant that waits to fill.
@@ -90,32 +87,32 @@ void register_mps(PolicyRegistry& r) {
        "applied while it shares the GPU; 0.25: the up-to-25% fastest-to-straggler latency gap "
        "of seed 003 Figure 4",
        0, 100});
-  params.push_back(
-      {"max_clients", ParamKind::kInteger, 48,
-       "most tenants (MPS client processes) per GPU; 48 is the Volta MPS client limit "
-       "(NVIDIA MPS documentation; 16 before Volta)",
-       1, 1e6});
-  r.add({"mps",
-         "spatial sharing with one MPS client process per tenant: all tenants' batches run "
-         "concurrently (processor sharing above full utilization, with interference and "
-         "per-process straggler slowdowns)",
-         std::move(params), ProcessModel::kProcessPerTenant, 0,
-         [](const PolicySetup& s) -> std::unique_ptr<Policy> {
-           // Placement (place_tenants) already refuses more than max_clients tenants on a
-           // GPU, naming the tenant's line; this is the backstop for a policy built
-           // directly.
-           const auto max_clients = s.params.get_int("max_clients");
-           if (static_cast<std::int64_t>(s.tenants.size()) > max_clients) {
-             throw InputError(
-                 Mark{},
-                 fmt::format("policy 'mps': GPU {} has {} tenants, each its own MPS client "
-                             "process, but at most max_clients = {} may share a GPU (Volta "
-                             "MPS serves 48); add GPUs (hardware.count), place fewer tenants "
-                             "per GPU, or use space_time (one process)",
-                             s.gpu, s.tenants.size(), max_clients));
-           }
-           return std::make_unique<Mps>(s);
-         }});
+  params.push_back({"max_clients", ParamKind::kInteger, 48,
+                    "most tenants (MPS client processes) per GPU; 48 is the Volta MPS client limit "
+                    "(NVIDIA MPS documentation; 16 before Volta)",
+                    1, 1e6});
+  r.add(
+      {"mps",
+       "spatial sharing with one MPS client process per tenant: all tenants' batches run "
+       "concurrently (processor sharing above full utilization, with interference and "
+       "per-process straggler slowdowns)",
+       std::move(params), ProcessModel::kProcessPerTenant,
+       [](const Params& p) { return common_needs(p, static_cast<int>(p.get_int("max_clients"))); },
+       [](const PolicySetup& s) -> std::unique_ptr<Policy> {
+         // Placement (place_tenants) already refuses more than max_clients tenants on a
+         // GPU, naming the tenant's line; this is the backstop for a policy built
+         // directly.
+         const auto max_clients = s.params.get_int("max_clients");
+         if (static_cast<std::int64_t>(s.tenants.size()) > max_clients) {
+           throw InputError(
+               Mark{}, fmt::format("policy 'mps': GPU {} has {} tenants, each its own MPS client "
+                                   "process, but at most max_clients = {} may share a GPU (Volta "
+                                   "MPS serves 48); add GPUs (hardware.count), place fewer tenants "
+                                   "per GPU, or use space_time (one process)",
+                                   s.gpu, s.tenants.size(), max_clients));
+         }
+         return std::make_unique<Mps>(s);
+       }});
 }
 
 }  // namespace infersim

@@ -26,8 +26,9 @@
 //     own seeded stream and applied while it shares the GPU (as in mps).
 //   - straggler eviction (evict_stragglers, off by default), as the seed proposes: the
 //     per-kernel latency monitor (assumed exact) sees a super-kernel that ran slowed
-//     (while sharing) finish on a stream slower than evict_threshold; that worker is evicted and restarted on a new stream,
-//     so the group runs nothing for evict_ms and then gets a freshly drawn slowdown.
+//     (while sharing) finish on a stream slower than evict_threshold; that worker is evicted and
+//     restarted on a new stream, so the group runs nothing for evict_ms and then gets a freshly
+//     drawn slowdown.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -43,8 +44,7 @@ namespace {
 
 class SpaceTime final : public SharedGpuPolicy {
  public:
-  explicit SpaceTime(const PolicySetup& s)
-      : SpaceTime(s, make_groups(s)) {}
+  explicit SpaceTime(const PolicySetup& s) : SpaceTime(s, make_groups(s)) {}
 
   void on_dispatch() override {
     const SimTime now = e_.now();
@@ -176,18 +176,17 @@ void register_space_time(PolicyRegistry& r) {
        "restart it on a new stream (a fresh slowdown draw), as seed 003 proposes",
        0, 1});
   params.push_back({"evict_threshold", ParamKind::kNumber, 1.1,
-                    "stream slowdown above which a worker is evicted (1.1: 10% slower)", 1,
-                    100});
-  params.push_back(
-      {"evict_ms", ParamKind::kNumber, 5,
-       "time an evicted worker's architecture runs nothing while it restarts, ms (an "
-       "assumption: a new thread and stream, and a warm-up kernel)",
-       0});
+                    "stream slowdown above which a worker is evicted (1.1: 10% slower)", 1, 100});
+  params.push_back({"evict_ms", ParamKind::kNumber, 5,
+                    "time an evicted worker's architecture runs nothing while it restarts, ms (an "
+                    "assumption: a new thread and stream, and a warm-up kernel)",
+                    0});
   r.add({"space_time",
          "one process; same-architecture tenants' queued requests merge into one super-kernel "
          "of up to max_batch, earliest deadline first; super-kernels of different "
          "architectures share the GPU as in mps (without per-process stragglers)",
-         std::move(params), ProcessModel::kOneProcess, 0,
+         std::move(params), ProcessModel::kOneProcess,
+         [](const Params& p) { return common_needs(p, 0); },
          [](const PolicySetup& s) { return std::make_unique<SpaceTime>(s); }});
 }
 

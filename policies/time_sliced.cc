@@ -176,10 +176,8 @@ class TimeSliced final : public Policy {
     const SimTime now = e_.now();
     Context& x = ctx_[c];
     if (x.batch.empty()) {
-      auto& q = e_.queue(x.tenant);
-      std::size_t n = std::min<std::size_t>(q.size(), rule_.max_batch);
+      const std::size_t n = rule_.take(e_, x.tenant, x.batch);
       if (n == 0) throw std::logic_error("time_sliced: running a context with no work");
-      for (std::size_t i = 0; i < n; ++i) x.batch.push_back(q.pop_front());
       x.timer.cancel();
       x.remaining = e_.tenant(x.tenant).latency_ns[n];
       x.first_start = now;
@@ -264,17 +262,12 @@ void register_time_sliced(PolicyRegistry& r) {
        "96 KiB shared memory) = 27.5 MiB, takes ~32 us to save at 900 GB/s when full; "
        "inference kernels rarely fill it",
        0, 1e6});
-  bool has_context_mib = false;
-  for (const auto& p : params) has_context_mib = has_context_mib || p.key == "context_mib";
-  if (!has_context_mib) {
-    params.push_back({"context_mib", ParamKind::kNumber, 500,
-                      "GPU memory per process for its CUDA context, MiB", 0});
-  }
   r.add({"time_sliced",
          "several tenants, one CUDA context each; the GPU runs one context at a time, "
          "round-robin over contexts with work, quantum_ms slices, switch_us per switch; a "
          "batch of b needs L(b) of GPU time, preempted at the end of a slice",
-         std::move(params), ProcessModel::kProcessPerTenant, 0,
+         std::move(params), ProcessModel::kProcessPerTenant,
+         [](const Params& p) { return common_needs(p, 0); },
          [](const PolicySetup& s) { return std::make_unique<TimeSliced>(s); }});
 }
 

@@ -1,4 +1,6 @@
 // The event list's total order: (time, priority, insertion sequence).
+#include "sim/core/event_queue.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -6,7 +8,6 @@
 #include <tuple>
 #include <vector>
 
-#include "sim/core/event_queue.h"
 #include "sim/core/ring_queue.h"
 
 namespace infersim {
@@ -56,7 +57,7 @@ TEST(EventQueue, MatchesStableSortReference) {
   }
 }
 
-TEST(RingQueue, FifoThroughGrowthAndEraseKeepsOrder) {
+TEST(RingQueue, FifoThroughGrowth) {
   RingQueue<int> r;
   int next_in = 0, next_out = 0;
   for (int round = 0; round < 100; ++round) {
@@ -64,11 +65,7 @@ TEST(RingQueue, FifoThroughGrowthAndEraseKeepsOrder) {
     for (int i = 0; i < 30; ++i) ASSERT_EQ(r.pop_front(), next_out++);
   }
   ASSERT_EQ(r.size(), static_cast<std::size_t>(next_in - next_out));
-  int third = r[2];
-  EXPECT_EQ(r.erase_at(2), third);
-  EXPECT_EQ(r[0], next_out);
-  EXPECT_EQ(r[1], next_out + 1);
-  EXPECT_EQ(r[2], next_out + 3);
+  for (std::size_t i = 0; i < r.size(); ++i) EXPECT_EQ(r[i], next_out + static_cast<int>(i));
 }
 
 }  // namespace

@@ -81,11 +81,12 @@ TEST(Exclusive, DropLateScheduleByHand) {
 
 // Same experiment, same seed: identical results, field by field; another seed differs.
 TEST(Exclusive, DeterministicForASeed) {
-  std::string yaml = v100_header(20, 1, 2) +
-                     "policy: {name: exclusive, max_batch: 8, batch_timeout_ms: 1}\n"
-                     "tenants:\n"
-                     "  - {model: resnet50_v1, slo_ms: 20, arrival: {process: gamma, rate: 300, cv: 3}}\n"
-                     "  - {model: densenet121, slo_ms: 30, arrival: {process: poisson, rate: 200}}\n";
+  std::string yaml =
+      v100_header(20, 1, 2) +
+      "policy: {name: exclusive, max_batch: 8, batch_timeout_ms: 1}\n"
+      "tenants:\n"
+      "  - {model: resnet50_v1, slo_ms: 20, arrival: {process: gamma, rate: 300, cv: 3}}\n"
+      "  - {model: densenet121, slo_ms: 30, arrival: {process: poisson, rate: 200}}\n";
   CollectingSink a, b, c;
   RunResult ra = testing::run(experiment_from(yaml), &a);
   RunResult rb = testing::run(experiment_from(yaml), &b);
@@ -106,15 +107,14 @@ TEST(Exclusive, DeterministicForASeed) {
 // exactly once, nothing ends before it arrives or starts, batches respect max_batch, and
 // one GPU never runs two batches at once.
 TEST(Exclusive, InvariantsOnRandomScenarios) {
-  const char* models[] = {"resnet50_v1", "densenet121", "googlenet", "resnet18_v1",
-                          "inceptionv3"};
+  const char* models[] = {"resnet50_v1", "densenet121", "googlenet", "resnet18_v1", "inceptionv3"};
   Rng pick(2024);
   for (int scenario = 0; scenario < 25; ++scenario) {
     int gpus = 1 + static_cast<int>(pick.next_u64() % 3);
     int max_batch = 1 + static_cast<int>(pick.next_u64() % 16);
-    std::string yaml = v100_header(2, 0, gpus) + "policy: {name: exclusive, max_batch: " +
-                       std::to_string(max_batch) + ", batch_timeout_ms: " +
-                       std::to_string(pick.uniform() * 3) +
+    std::string yaml = v100_header(2, 0, gpus) +
+                       "policy: {name: exclusive, max_batch: " + std::to_string(max_batch) +
+                       ", batch_timeout_ms: " + std::to_string(pick.uniform() * 3) +
                        ", drop_late: " + (pick.uniform() < 0.5 ? "true" : "false") +
                        "}\ntenants:\n";
     for (int t = 0; t < gpus; ++t) {

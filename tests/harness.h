@@ -6,10 +6,11 @@
 #include <vector>
 
 #include "sim/cli/builtin_registries.h"
-#include "sim/cli/runner.h"
 #include "sim/config/experiment.h"
-#include "sim/config/sweep.h"
+#include "sim/config/overrides.h"
 #include "sim/config/yaml_reader.h"
+#include "sim/sweep/expansion.h"
+#include "sim/sweep/runner.h"
 
 namespace infersim::testing {
 

@@ -1,6 +1,8 @@
 // The latency histogram's error bound: a reported quantile is the midpoint of the bucket
 // holding the exact order statistic, and buckets are at most 1/128 of their lower bound
 // wide, so the error is at most 1/256 (0.39%) of the true value -- within the 0.5% bound.
+#include "sim/stats/histogram.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -8,7 +10,6 @@
 #include <random>
 
 #include "sim/core/rng.h"
-#include "sim/metrics/histogram.h"
 
 namespace infersim {
 namespace {

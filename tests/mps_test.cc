@@ -22,17 +22,16 @@ using testing::v100_header;
 // SharedGpu driven directly: a policy that starts scripted kernels at given times.
 
 struct Kernel {
-  SimTime at;       // start time, ns
-  SimTime work;     // solo work, ns
-  double u;         // solo utilization
+  SimTime at;    // start time, ns
+  SimTime work;  // solo work, ns
+  double u;      // solo utilization
   double slowdown = 1;
 };
 
 class ScriptPolicy final : public Policy {
  public:
   ScriptPolicy(Engine& e, std::vector<Kernel> ks, double interference)
-      : e_(e), ks_(std::move(ks)), shared_(e, 0, ks_.size(), interference),
-        end_(ks_.size(), -1) {
+      : e_(e), ks_(std::move(ks)), shared_(e, 0, ks_.size(), interference), end_(ks_.size(), -1) {
     for (std::size_t i = 0; i < ks_.size(); ++i) {
       shared_.set_slowdown(i, ks_[i].slowdown);
       e.schedule(ks_[i].at, Priority::kTimer, 0, i << 1 | 1);
@@ -103,8 +102,7 @@ TEST(SharedGpu, OversubscribedKernelsShareInProportion) {
   EXPECT_DOUBLE_EQ(r.load_ns, 16e6);
   // Four kernels of u = 0.3 (Σu = 1.2, inexact in binary): 10 ms at speed 1/1.2 ends at
   // exactly 12 ms -- the rounding tolerance keeps a float error from adding a tick.
-  r = run_script({{0, 10 * kMs, 0.3}, {0, 10 * kMs, 0.3}, {0, 10 * kMs, 0.3},
-                  {0, 10 * kMs, 0.3}});
+  r = run_script({{0, 10 * kMs, 0.3}, {0, 10 * kMs, 0.3}, {0, 10 * kMs, 0.3}, {0, 10 * kMs, 0.3}});
   for (SimTime t : r.ends) EXPECT_EQ(t, 12 * kMs);
 }
 
@@ -168,8 +166,8 @@ TEST(SharedGpu, RandomKernelsAlwaysFinishAndNeverBeatSoloTime) {
 
 std::string at_zero(const std::string& model, int n, const std::string& extra = "") {
   // A closed loop issues n requests at t = 0; the 1 us duration stops replacements.
-  return "  - {model: " + model + extra + ", arrival: {process: closed, n: " +
-         std::to_string(n) + "}}\n";
+  return "  - {model: " + model + extra + ", arrival: {process: closed, n: " + std::to_string(n) +
+         "}}\n";
 }
 
 TEST(Mps, TwoTenantsOneRequestEachByHand) {
@@ -183,8 +181,7 @@ TEST(Mps, TwoTenantsOneRequestEachByHand) {
   // 3.29 ms of solo work; its remaining 6.46 - 3.29 = 3.17 ms run alone at speed 1:
   // it ends at 3,787,151 + 3,170,000 = 6,957,151.
   Experiment x = experiment_from(
-      v100_header(1e-6) +
-      "policy: {name: mps, interference: 0, straggler_spread: 0}\ntenants:\n" +
+      v100_header(1e-6) + "policy: {name: mps, interference: 0, straggler_spread: 0}\ntenants:\n" +
       at_zero("resnext101_64x4d", 1) + at_zero("mobile_pose_resnet50_v1", 1));
   testing::CollectingSink sink;
   testing::run(x, &sink);
@@ -203,8 +200,7 @@ TEST(Mps, TwoSaturatingBatchesTakeTheirCombinedWork) {
   // 8 * 15.67 / 16 = 7.835 ms -- exactly the time the GPU needs for 8 requests at its
   // saturated throughput.
   Experiment x = experiment_from(
-      v100_header(1e-6) +
-      "policy: {name: mps, interference: 0, straggler_spread: 0}\ntenants:\n" +
+      v100_header(1e-6) + "policy: {name: mps, interference: 0, straggler_spread: 0}\ntenants:\n" +
       at_zero("resnet50_v1", 4) + at_zero("resnet50_v1", 4));
   testing::CollectingSink sink;
   testing::run(x, &sink);
@@ -218,9 +214,9 @@ TEST(Mps, TwoSaturatingBatchesTakeTheirCombinedWork) {
 TEST(Mps, DefaultInterferenceSlowsConcurrentBatches) {
   // Two resnet50_v1 requests (u(1) = 0.3752 each, Σu = 0.75 fits): with interference
   // 0.094 and no stragglers both run at 1/1.094: 2.61 ms * 1.094 = 2.85534 ms.
-  Experiment x = experiment_from(v100_header(1e-6) +
-                                 "policy: {name: mps, straggler_spread: 0}\ntenants:\n" +
-                                 at_zero("resnet50_v1", 1) + at_zero("resnet50_v1", 1));
+  Experiment x =
+      experiment_from(v100_header(1e-6) + "policy: {name: mps, straggler_spread: 0}\ntenants:\n" +
+                      at_zero("resnet50_v1", 1) + at_zero("resnet50_v1", 1));
   testing::CollectingSink sink;
   testing::run(x, &sink);
   ASSERT_EQ(sink.outcomes.size(), 2u);
@@ -264,8 +260,8 @@ TEST(Mps, OneTenantIsExactlyExclusive) {
         experiment_from(v100_header(20) + "policy: {name: mps" + batching + "}\n" + tenants));
     expect_same_outcomes(ex, mps);
     auto mps0 = sorted_outcomes(experiment_from(
-        v100_header(20) + "policy: {name: mps, interference: 0, straggler_spread: 0" +
-        batching + "}\n" + tenants));
+        v100_header(20) + "policy: {name: mps, interference: 0, straggler_spread: 0" + batching +
+        "}\n" + tenants));
     expect_same_outcomes(ex, mps0);
   }
 }
@@ -338,9 +334,9 @@ struct PoolModel {
   const char* name;
   double peak_rps;  // ~16 / L(16)
 };
-constexpr PoolModel kPool[] = {{"resnet50_v1", 1021},       {"densenet121", 893},
-                               {"mobile_pose_resnet50_v1", 535}, {"resnext101_64x4d", 266},
-                               {"googlenet", 2250},         {"resnet18_v1", 2279}};
+constexpr PoolModel kPool[] = {
+    {"resnet50_v1", 1021},     {"densenet121", 893}, {"mobile_pose_resnet50_v1", 535},
+    {"resnext101_64x4d", 266}, {"googlenet", 2250},  {"resnet18_v1", 2279}};
 
 struct Scenario {
   std::string yaml;
@@ -355,11 +351,11 @@ Scenario random_scenario(Rng& rng, const std::string& policy_head) {
   s.max_batch = max_batches[static_cast<int>(rng.uniform() * 6)];
   const double timeouts[] = {0, 0, 0.5, 3};
   const double load = 0.3 + 1.2 * rng.uniform();  // up to overload
-  std::string policy = policy_head + ", max_batch: " + std::to_string(s.max_batch) +
-                       ", batch_timeout_ms: " +
-                       std::to_string(timeouts[static_cast<int>(rng.uniform() * 4)]) +
-                       ", drop_late: " + (rng.uniform() < 0.5 ? "true" : "false") +
-                       ", interference: " + std::to_string(0.3 * rng.uniform());
+  std::string policy =
+      policy_head + ", max_batch: " + std::to_string(s.max_batch) +
+      ", batch_timeout_ms: " + std::to_string(timeouts[static_cast<int>(rng.uniform() * 4)]) +
+      ", drop_late: " + (rng.uniform() < 0.5 ? "true" : "false") +
+      ", interference: " + std::to_string(0.3 * rng.uniform());
   std::string tenants;
   const int distinct = 1 + static_cast<int>(rng.uniform() * 3);  // models drawn from a few
   for (int i = 0; i < n; ++i) {
@@ -370,14 +366,16 @@ Scenario random_scenario(Rng& rng, const std::string& policy_head) {
                               ? "{process: poisson, rate: " + std::to_string(rate) + "}"
                               : "{process: gamma, rate: " + std::to_string(rate) +
                                     ", cv: " + std::to_string(0.5 + 3 * rng.uniform()) + "}";
-    std::string slo = rng.uniform() < 0.3 ? "" : ", slo_ms: " + std::to_string(5 + 100 * rng.uniform());
+    std::string slo =
+        rng.uniform() < 0.3 ? "" : ", slo_ms: " + std::to_string(5 + 100 * rng.uniform());
     tenants += "  - {model: " + std::string(m.name) + slo + ", arrival: " + arrival + "}\n";
   }
   s.yaml = v100_header(1.0) + "policy: " + policy + "}\ntenants:\n" + tenants;
   return s;
 }
 
-// Checks that hold for any policy; returns the completed outcomes grouped by `key`.
+// Checks that hold for any policy: every request completes or is dropped exactly once,
+// and the members of each batch (outcomes grouped by `key`) are reported together.
 template <typename Key>
 void check_invariants(const Scenario& s, Key key, const char* what) {
   testing::CollectingSink sink;

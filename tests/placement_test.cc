@@ -23,8 +23,8 @@ bool fits(const std::string& policy, int r) {
     place_tenants(x, testing::registries().view());
     return true;
   } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("does not fit in the memory of GPU 0"),
-              std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("does not fit in the memory of GPU 0"), std::string::npos)
+        << e.what();
     return false;
   }
 }
@@ -52,8 +52,7 @@ TEST(Memory, DemandIsReportedPerGpu) {
   Placement p = place_tenants(x, testing::registries().view());
   ASSERT_EQ(p.memory.size(), 1u);
   EXPECT_EQ(p.memory[0].processes, 10);
-  EXPECT_NEAR(p.memory[0].total(), 10 * (102.3e6 / 1048576.0 + 500 + 16 * 602 / 1024.0 * 32),
-              1e-6);
+  EXPECT_NEAR(p.memory[0].total(), 10 * (102.3e6 / 1048576.0 + 500 + 16 * 602 / 1024.0 * 32), 1e-6);
 }
 
 // Loads (rate x L(1)): a 300/s resnet50 (0.783), two 100/s densenet121 (0.38 each),
@@ -72,20 +71,19 @@ TEST(Placement, HeaviestFirstOnLeastLoadedGpu) {
 }
 
 TEST(Placement, ExplicitGpuIsKeptAndChecked) {
-  Experiment x = experiment_from(
-      v100_header(0.1, 0, 2) +
-      "policy: {name: exclusive}\ntenants:\n"
-      "  - {model: googlenet, gpu: 1, arrival: {process: poisson, rate: 50}}\n"
-      "  - {model: resnet50_v1, arrival: {process: poisson, rate: 300}}\n");
+  Experiment x =
+      experiment_from(v100_header(0.1, 0, 2) +
+                      "policy: {name: exclusive}\ntenants:\n"
+                      "  - {model: googlenet, gpu: 1, arrival: {process: poisson, rate: 50}}\n"
+                      "  - {model: resnet50_v1, arrival: {process: poisson, rate: 300}}\n");
   Placement p = place_tenants(x, testing::registries().view());
   EXPECT_EQ(p.gpu, (std::vector<std::uint32_t>{1, 0}));
-  Experiment bad = experiment_from(
-      v100_header(0.1, 0, 2) +
-      "policy: {name: exclusive}\ntenants:\n"
-      "  - {model: googlenet, gpu: 1, arrival: {process: poisson, rate: 50}}\n"
-      "  - {model: resnet50_v1, gpu: 1, arrival: {process: poisson, rate: 300}}\n");
-  EXPECT_THROW(place_tenants(bad, testing::registries().view()),
-               InputError);
+  Experiment bad =
+      experiment_from(v100_header(0.1, 0, 2) +
+                      "policy: {name: exclusive}\ntenants:\n"
+                      "  - {model: googlenet, gpu: 1, arrival: {process: poisson, rate: 50}}\n"
+                      "  - {model: resnet50_v1, gpu: 1, arrival: {process: poisson, rate: 300}}\n");
+  EXPECT_THROW(place_tenants(bad, testing::registries().view()), InputError);
 }
 
 }  // namespace
@@ -114,8 +112,8 @@ TEST(Placement, RandomPlacementsNeverExceedMemoryOrTenantLimits) {
                        ", context_mib: " + std::to_string(context) + "}\ntenants:\n";
     int entries = 1 + static_cast<int>(pick.next_u64() % 4);
     for (int e = 0; e < entries; ++e) {
-      yaml += "  - {model: " + std::string(models[pick.next_u64() % 5]) + ", replicas: " +
-              std::to_string(1 + pick.next_u64() % 30) +
+      yaml += "  - {model: " + std::string(models[pick.next_u64() % 5]) +
+              ", replicas: " + std::to_string(1 + pick.next_u64() % 30) +
               ", arrival: {process: poisson, rate: " + std::to_string(1 + pick.uniform() * 300) +
               "}}\n";
     }

@@ -1,5 +1,8 @@
 // Hardware profile and GPU spec loading, L(b) interpolation and solo utilization.
+#include "sim/gpu/profile.h"
+
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstdio>
@@ -10,10 +13,8 @@
 #include <stdexcept>
 #include <string>
 
-#include <unistd.h>
-
+#include "sim/config/hardware_files.h"
 #include "sim/core/error.h"
-#include "sim/gpu/profile.h"
 
 namespace infersim {
 namespace {
@@ -66,7 +67,8 @@ void expect_error_at(const std::string& text, int line, const std::string& needl
     std::string msg = e.what();
     std::string where = f.path() + ":" + std::to_string(line) + ":";
     EXPECT_NE(msg.find(where), std::string::npos) << "message: " << msg << "\nexpected: " << where;
-    EXPECT_NE(msg.find(needle), std::string::npos) << "message: " << msg << "\nexpected: " << needle;
+    EXPECT_NE(msg.find(needle), std::string::npos)
+        << "message: " << msg << "\nexpected: " << needle;
     EXPECT_EQ(e.mark().line, line) << msg;
   }
 }
@@ -81,15 +83,15 @@ void expect_gpus_error(const std::string& text, int line, const std::string& nee
 
 // A valid one-model profile; line numbers are referred to in the error tests.
 const char* kGood =
-    "gpu: v100\n"                                     // 1
-    "models:\n"                                       // 2
-    "  m1:\n"                                         // 3
-    "    family: Test\n"                              // 4
-    "    input_kb: 602\n"                             // 5
-    "    output_kb: 4\n"                              // 6
-    "    weights_mb: 10\n"                            // 7
-    "    transfer_ms: 1\n"                            // 8
-    "    latency_ms: {1: 1.0, 2: 1.5, 4: 2.5}\n";     // 9
+    "gpu: v100\n"                                  // 1
+    "models:\n"                                    // 2
+    "  m1:\n"                                      // 3
+    "    family: Test\n"                           // 4
+    "    input_kb: 602\n"                          // 5
+    "    output_kb: 4\n"                           // 6
+    "    weights_mb: 10\n"                         // 7
+    "    transfer_ms: 1\n"                         // 8
+    "    latency_ms: {1: 1.0, 2: 1.5, 4: 2.5}\n";  // 9
 
 // ---------------------------------------------------------------- the real profile
 
@@ -143,10 +145,10 @@ TEST(Profile, ClockworkQuirks) {
 
 TEST(Profile, ClockworkGflopWhereSourced) {
   const Profile& p = clockwork();
-  EXPECT_DOUBLE_EQ(p.find("resnet50_v1")->gflop, 7.6);   // He et al.: 3.8e9 MACs x 2
+  EXPECT_DOUBLE_EQ(p.find("resnet50_v1")->gflop, 7.6);    // He et al.: 3.8e9 MACs x 2
   EXPECT_DOUBLE_EQ(p.find("resnet50_v1b")->gflop, 8.18);  // seed 004: 71.34e12 / 8722.50
   EXPECT_DOUBLE_EQ(p.find("densenet121")->gflop, 5.67);
-  EXPECT_DOUBLE_EQ(p.find("xception")->gflop, 0);          // unknown
+  EXPECT_DOUBLE_EQ(p.find("xception")->gflop, 0);  // unknown
   EXPECT_DOUBLE_EQ(p.find("winograd_resnet50_v2")->gflop, 0);
 }
 
@@ -399,12 +401,12 @@ TEST(Gpus, LoadsTheFourGpus) {
 TEST(Gpus, Errors) {
   const std::string head = "gpus:\n  g:\n";
   const std::string good =
-      "    memory_gib: 16\n"           // 3
-      "    fp32_tflops: 15.7\n"        // 4
-      "    fp16_tflops: 125\n"         // 5
+      "    memory_gib: 16\n"             // 3
+      "    fp32_tflops: 15.7\n"          // 4
+      "    fp16_tflops: 125\n"           // 5
       "    memory_bandwidth_gbs: 900\n"  // 6
-      "    sm_count: 80\n"             // 7
-      "    pcie_gbs: 16\n";            // 8
+      "    sm_count: 80\n"               // 7
+      "    pcie_gbs: 16\n";              // 8
   {
     TempYaml f(head + good);
     auto gpus = load_gpus(f.path());

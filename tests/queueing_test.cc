@@ -24,11 +24,11 @@ TEST_P(MD1, MeanLatencyMatchesPollaczekKhinchine) {
   // About 8 million requests: at rho = 0.9 the sample mean of W has a relative standard
   // error near 0.5%, so the 2% bound is four standard errors wide.
   const double duration = 8e6 / lambda;
-  Experiment x = experiment_from(
-      v100_header(duration, 10) +
-      "policy: {name: exclusive, max_batch: 1}\n"
-      "tenants:\n  - {model: resnet50_v1, arrival: {process: poisson, rate: " +
-      std::to_string(lambda) + "}}\n");
+  Experiment x =
+      experiment_from(v100_header(duration, 10) +
+                      "policy: {name: exclusive, max_batch: 1}\n"
+                      "tenants:\n  - {model: resnet50_v1, arrival: {process: poisson, rate: " +
+                      std::to_string(lambda) + "}}\n");
   RunResult r = testing::run(x);
   const double expected_ms = 1e3 * (d_s + rho * d_s / (2 * (1 - rho)));
   EXPECT_NEAR(r.all.mean_ms, expected_ms, 0.02 * expected_ms) << "rho=" << rho;
@@ -39,7 +39,10 @@ TEST_P(MD1, MeanLatencyMatchesPollaczekKhinchine) {
   EXPECT_NEAR(r.all.throughput_rps, lambda, 0.01 * lambda);
 }
 
-INSTANTIATE_TEST_SUITE_P(Loads, MD1, ::testing::Values(0.3, 0.6, 0.9));
+INSTANTIATE_TEST_SUITE_P(Loads, MD1, ::testing::Values(0.3, 0.6, 0.9),
+                         [](const ::testing::TestParamInfo<double>& info) {
+                           return "rho_0" + std::to_string(std::lround(info.param * 10));
+                         });
 
 // L(n) for resnet50_v1 straight from the seed table, interpolating linearly between the
 // profiled sizes 1, 2, 4, 8, 16 (DESIGN.md) -- written out here independently of the
@@ -65,7 +68,8 @@ TEST_P(ClosedLoop, ThroughputIsNOverLN) {
   Experiment x = experiment_from(v100_header(30, 1) +
                                  "policy: {name: exclusive, max_batch: 16}\n"
                                  "tenants:\n  - {model: resnet50_v1, arrival: {process: closed, "
-                                 "n: " + std::to_string(n) + "}}\n");
+                                 "n: " +
+                                 std::to_string(n) + "}}\n");
   RunResult r = testing::run(x);
   const double expected = n / (resnet50_latency_ms(n) / 1e3);
   EXPECT_NEAR(r.all.throughput_rps, expected, 0.005 * expected) << "n=" << n;
@@ -74,7 +78,10 @@ TEST_P(ClosedLoop, ThroughputIsNOverLN) {
   EXPECT_NEAR(r.gpu_busy, 1.0, 1e-3);
 }
 
-INSTANTIATE_TEST_SUITE_P(Outstanding, ClosedLoop, ::testing::Range(1, 17));
+INSTANTIATE_TEST_SUITE_P(Outstanding, ClosedLoop, ::testing::Range(1, 17),
+                         [](const ::testing::TestParamInfo<int>& info) {
+                           return "N" + std::to_string(info.param);
+                         });
 
 }  // namespace
 }  // namespace infersim

@@ -18,8 +18,8 @@ using testing::v100_header;
 
 // A closed loop issues n requests at t = 0; the 1 us duration stops replacements.
 std::string at_zero(const std::string& model, int n, const std::string& extra = "") {
-  return "  - {model: " + model + extra + ", arrival: {process: closed, n: " +
-         std::to_string(n) + "}}\n";
+  return "  - {model: " + model + extra + ", arrival: {process: closed, n: " + std::to_string(n) +
+         "}}\n";
 }
 
 std::vector<RequestOutcome> outcomes(const std::string& yaml) {
@@ -31,9 +31,9 @@ std::vector<RequestOutcome> outcomes(const std::string& yaml) {
 TEST(SpaceTime, SameModelTenantsMergeIntoOneSuperKernel) {
   // Three resnet50_v1 tenants, one request each at t = 0: one super-kernel of B = 3,
   // L(3) = (L(2) + L(4)) / 2 = (3.78 + 5.61) / 2 = 4.695 ms.
-  auto out = outcomes(v100_header(1e-6) + "policy: {name: space_time}\ntenants:\n" +
-                      at_zero("resnet50_v1", 1) + at_zero("resnet50_v1", 1) +
-                      at_zero("resnet50_v1", 1));
+  auto out =
+      outcomes(v100_header(1e-6) + "policy: {name: space_time}\ntenants:\n" +
+               at_zero("resnet50_v1", 1) + at_zero("resnet50_v1", 1) + at_zero("resnet50_v1", 1));
   ASSERT_EQ(out.size(), 3u);
   for (const auto& o : out) {
     EXPECT_EQ(o.start, 0);
@@ -69,12 +69,12 @@ TEST(SpaceTime, EqualDeadlinesGoByArrivalThenTenantIndex) {
   // No SLOs: every deadline is "never", so the order is arrival, then tenant index. All
   // arrive at 0, so batch 1 (max_batch 3) takes tenant 0's two and tenant 1's first:
   // {0,0,1} ends at L(3) = 4.695 ms; then {1,2,2} ends at 2 * 4.695 = 9.39 ms.
-  auto out = outcomes(v100_header(1e-6) + "policy: {name: space_time, max_batch: 3}\ntenants:\n" +
-                      at_zero("resnet50_v1", 2) + at_zero("resnet50_v1", 2) +
-                      at_zero("resnet50_v1", 2));
-  std::vector<std::pair<SimTime, std::uint32_t>> want = {
-      {4'695'000, 0}, {4'695'000, 0}, {4'695'000, 1},
-      {9'390'000, 1}, {9'390'000, 2}, {9'390'000, 2}};
+  auto out =
+      outcomes(v100_header(1e-6) + "policy: {name: space_time, max_batch: 3}\ntenants:\n" +
+               at_zero("resnet50_v1", 2) + at_zero("resnet50_v1", 2) + at_zero("resnet50_v1", 2));
+  std::vector<std::pair<SimTime, std::uint32_t>> want = {{4'695'000, 0}, {4'695'000, 0},
+                                                         {4'695'000, 1}, {9'390'000, 1},
+                                                         {9'390'000, 2}, {9'390'000, 2}};
   EXPECT_EQ(ends(out), want);
 }
 
@@ -105,9 +105,9 @@ TEST(SpaceTime, DifferentArchitecturesShareTheGpu) {
 TEST(SpaceTime, BatchTimeoutWaitsOnTheGroupsOldestRequest) {
   // Two resnet50_v1 tenants, one request each at 0, batch_timeout_ms 5: the group waits
   // until 5 ms (the oldest request's wait), then runs B = 2: ends 5 + 3.78 = 8.78 ms.
-  auto out = outcomes(v100_header(1e-6) +
-                      "policy: {name: space_time, batch_timeout_ms: 5}\ntenants:\n" +
-                      at_zero("resnet50_v1", 1) + at_zero("resnet50_v1", 1));
+  auto out =
+      outcomes(v100_header(1e-6) + "policy: {name: space_time, batch_timeout_ms: 5}\ntenants:\n" +
+               at_zero("resnet50_v1", 1) + at_zero("resnet50_v1", 1));
   ASSERT_EQ(out.size(), 2u);
   for (const auto& o : out) {
     EXPECT_EQ(o.start, 5'000'000);
@@ -131,10 +131,10 @@ TEST(SpaceTime, OneTenantIsExactlyExclusive) {
       });
       return v;
     };
-    auto ex = sorted(outcomes(v100_header(20) + "policy: {name: exclusive" + batching + "}\n" +
-                              tenants));
-    auto st = sorted(outcomes(v100_header(20) + "policy: {name: space_time" + batching + "}\n" +
-                              tenants));
+    auto ex =
+        sorted(outcomes(v100_header(20) + "policy: {name: exclusive" + batching + "}\n" + tenants));
+    auto st = sorted(
+        outcomes(v100_header(20) + "policy: {name: space_time" + batching + "}\n" + tenants));
     ASSERT_EQ(ex.size(), st.size());
     ASSERT_GT(ex.size(), 10000u);
     for (std::size_t i = 0; i < ex.size(); ++i) {
@@ -160,14 +160,16 @@ TEST(SpaceTime, FourTenantsOfRateLambdaMatchExclusiveWithOneOfFourLambda) {
   const double lambda = 150;
   const double duration = 1.0e6 / (4 * lambda);  // ~1M requests
   const std::string head = v100_header(duration, 10);
-  RunResult st = testing::run(experiment_from(
-      head + "policy: {name: space_time, max_batch: 16}\ntenants:\n"
-             "  - {model: resnet50_v1, replicas: 4, arrival: {process: poisson, rate: " +
-      std::to_string(lambda) + "}}\n"));
-  RunResult ex = testing::run(experiment_from(
-      head + "policy: {name: exclusive, max_batch: 16}\ntenants:\n"
-             "  - {model: resnet50_v1, arrival: {process: poisson, rate: " +
-      std::to_string(4 * lambda) + "}}\n"));
+  RunResult st = testing::run(
+      experiment_from(head +
+                      "policy: {name: space_time, max_batch: 16}\ntenants:\n"
+                      "  - {model: resnet50_v1, replicas: 4, arrival: {process: poisson, rate: " +
+                      std::to_string(lambda) + "}}\n"));
+  RunResult ex =
+      testing::run(experiment_from(head +
+                                   "policy: {name: exclusive, max_batch: 16}\ntenants:\n"
+                                   "  - {model: resnet50_v1, arrival: {process: poisson, rate: " +
+                                   std::to_string(4 * lambda) + "}}\n"));
   ASSERT_GT(st.all.completed, 900000u);
   ASSERT_GT(ex.all.completed, 900000u);
   EXPECT_NEAR(st.all.mean_ms, ex.all.mean_ms, 0.02 * ex.all.mean_ms);
@@ -184,9 +186,9 @@ struct PoolModel {
   const char* name;
   double peak_rps;  // ~16 / L(16)
 };
-constexpr PoolModel kPool[] = {{"resnet50_v1", 1021},       {"densenet121", 893},
-                               {"mobile_pose_resnet50_v1", 535}, {"resnext101_64x4d", 266},
-                               {"googlenet", 2250},         {"resnet18_v1", 2279}};
+constexpr PoolModel kPool[] = {
+    {"resnet50_v1", 1021},     {"densenet121", 893}, {"mobile_pose_resnet50_v1", 535},
+    {"resnext101_64x4d", 266}, {"googlenet", 2250},  {"resnet18_v1", 2279}};
 
 TEST(SpaceTime, RandomizedInvariants) {
   Rng rng(77);
@@ -195,17 +197,16 @@ TEST(SpaceTime, RandomizedInvariants) {
     const int max_batches[] = {1, 2, 3, 4, 8, 16};
     const int max_batch = max_batches[static_cast<int>(rng.uniform() * 6)];
     const double timeouts[] = {0, 0, 0.5, 3};
-    const double load = 0.3 + 1.2 * rng.uniform();  // up to overload
+    const double load = 0.3 + 1.2 * rng.uniform();                 // up to overload
     const int distinct = 1 + static_cast<int>(rng.uniform() * 3);  // few models: groups
-    std::string yaml = v100_header(1.0) + "policy: {name: space_time, max_batch: " +
-                       std::to_string(max_batch) + ", batch_timeout_ms: " +
-                       std::to_string(timeouts[static_cast<int>(rng.uniform() * 4)]) +
-                       ", drop_late: " + (rng.uniform() < 0.5 ? "true" : "false") +
-                       ", interference: " + std::to_string(0.3 * rng.uniform()) +
-                       ", straggler_spread: " + std::to_string(0.5 * rng.uniform()) +
-                       ", evict_stragglers: " + (rng.uniform() < 0.5 ? "true" : "false") +
-                       ", evict_ms: " + std::to_string(5 * rng.uniform()) +
-                       "}\ntenants:\n";
+    std::string yaml =
+        v100_header(1.0) + "policy: {name: space_time, max_batch: " + std::to_string(max_batch) +
+        ", batch_timeout_ms: " + std::to_string(timeouts[static_cast<int>(rng.uniform() * 4)]) +
+        ", drop_late: " + (rng.uniform() < 0.5 ? "true" : "false") +
+        ", interference: " + std::to_string(0.3 * rng.uniform()) +
+        ", straggler_spread: " + std::to_string(0.5 * rng.uniform()) +
+        ", evict_stragglers: " + (rng.uniform() < 0.5 ? "true" : "false") +
+        ", evict_ms: " + std::to_string(5 * rng.uniform()) + "}\ntenants:\n";
     std::vector<std::string> model_of;
     for (int i = 0; i < n; ++i) {
       const PoolModel& m = kPool[static_cast<int>(rng.uniform() * 2 * distinct) % 6];
@@ -316,8 +317,8 @@ TEST(SpaceTimeEviction, AloneAStreamIsNeverSlowed) {
 // at most 10% slow. Over 20 s the few ms of restarts are far outweighed, so throughput
 // rises; and the same seed gives the same result.
 TEST(SpaceTimeEviction, EvictingSlowStreamsRaisesThroughput) {
-  RunResult slow = testing::run(testing::experiment_from(two_architectures(
-      ", straggler_spread: 1")));
+  RunResult slow =
+      testing::run(testing::experiment_from(two_architectures(", straggler_spread: 1")));
   RunResult evicted = testing::run(testing::experiment_from(two_architectures(
       ", straggler_spread: 1, evict_stragglers: true, evict_threshold: 1.1, evict_ms: 5")));
   RunResult again = testing::run(testing::experiment_from(two_architectures(

@@ -1,15 +1,16 @@
-// The sweep language (sim/config/sweep.h): expansion order, zip, exclude, replications,
+// The sweep language (sim/sweep/expansion.h): expansion order, zip, exclude, replications,
 // value types, path errors with file:line:column, mark-preserving overrides; and the
-// /aggregate statistics (sim/cli/result_set.h).
-#include "sim/config/sweep.h"
-
+// /aggregate statistics (sim/results/aggregate.h).
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <string>
 #include <vector>
 
-#include "sim/cli/result_set.h"
+#include "sim/config/overrides.h"
+#include "sim/core/hash.h"
+#include "sim/results/aggregate.h"
+#include "sim/sweep/expansion.h"
 #include "tests/harness.h"
 
 namespace infersim {

@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cmath>
 #include <cstdint>
 #include <map>
 #include <random>
@@ -15,6 +17,7 @@
 #include <tuple>
 #include <vector>
 
+#include "sim/config/hardware_files.h"
 #include "sim/gpu/profile.h"
 #include "tests/harness.h"
 
@@ -217,10 +220,15 @@ TEST(TimeSlicedSchedule, NextBatchStartsWithinRemainingQuantum) {
 // finishes, or on arrival/timeout when idle), so every outcome is the same.
 
 struct SoloCase {
+  std::string name;    // the test's name in ctest
   std::string tenant;  // YAML flow mapping of the tenant
   std::string batching;
   std::string slicing;
 };
+// What ctest -N shows for the parameter (instead of a byte dump).
+void PrintTo(const SoloCase& c, std::ostream* os) {
+  *os << c.tenant << " " << c.batching << " " << c.slicing;
+}
 
 class TimeSlicedSolo : public ::testing::TestWithParam<SoloCase> {};
 
@@ -257,14 +265,19 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         // Batches of up to 16 ResNet-50 images (L up to 15.67 ms) sliced into 1.024 ms
         // quanta: every large batch is preempted many times.
-        SoloCase{"{model: resnet50_v1, arrival: {process: poisson, rate: 900}}", "max_batch: 16",
+        SoloCase{"ResNet50PoissonPreemptedManyTimes",
+                 "{model: resnet50_v1, arrival: {process: poisson, rate: 900}}", "max_batch: 16",
                  "quantum_ms: 1.024, switch_us: 25"},
-        SoloCase{"{model: resnet18_v1, slo_ms: 6, arrival: {process: gamma, rate: 1500, cv: 3}}",
+        SoloCase{"ResNet18GammaDropLate",
+                 "{model: resnet18_v1, slo_ms: 6, arrival: {process: gamma, rate: 1500, cv: 3}}",
                  "max_batch: 8, drop_late: true", "quantum_ms: 0.3, switch_us: 200"},
-        SoloCase{"{model: mobile_pose_mobilenet1.0, arrival: {process: poisson, rate: 700}}",
+        SoloCase{"MobileNetBatchTimeout",
+                 "{model: mobile_pose_mobilenet1.0, arrival: {process: poisson, rate: 700}}",
                  "max_batch: 8, batch_timeout_ms: 2", "quantum_ms: 0.5, switch_us: 50"},
-        SoloCase{"{model: resnet50_v1, arrival: {process: closed, n: 5}}", "max_batch: 4",
-                 "quantum_ms: 2.61, switch_us: 1000"}));
+        SoloCase{"ResNet50ClosedLoopQuantumEqualsL1",
+                 "{model: resnet50_v1, arrival: {process: closed, n: 5}}", "max_batch: 4",
+                 "quantum_ms: 2.61, switch_us: 1000"}),
+    [](const ::testing::TestParamInfo<SoloCase>& info) { return info.param.name; });
 
 // Two GPUs, one tenant each: time_sliced equals exclusive on each GPU.
 TEST(TimeSlicedSoloTwoGpus, OneTenantEachEqualsExclusive) {
@@ -324,6 +337,10 @@ struct RoundCase {
   const char* model;
   double l_ms, q_ms, s_us;
 };
+void PrintTo(const RoundCase& c, std::ostream* os) {
+  *os << c.n << " x " << c.model << ", L(1) " << c.l_ms << " ms, quantum " << c.q_ms
+      << " ms, switch " << c.s_us << " us";
+}
 
 class TimeSlicedClosedRoundRobin : public ::testing::TestWithParam<RoundCase> {};
 
@@ -391,8 +408,20 @@ INSTANTIATE_TEST_SUITE_P(
                       RoundCase{3, "resnet18_v1", 1.27, 1.27, 250},  // Q = L
                       RoundCase{2, "resnet50_v1", 2.61, 4, 100},     // L < Q < 2L
                       RoundCase{4, "mobile_pose_mobilenet1.0", 0.99, 1.024, 25},
-                      RoundCase{3, "resnet18_v1", 1.27, 5, 60},    // several per slice
-                      RoundCase{3, "resnet50_v1", 2.61, 1, 30}));  // Q < L
+                      RoundCase{3, "resnet18_v1", 1.27, 5, 60},   // several per slice
+                      RoundCase{3, "resnet50_v1", 2.61, 1, 30}),  // Q < L
+    // e.g. "R2_resnet50_v1_L2610us_Q2610us_S100us"
+    [](const ::testing::TestParamInfo<RoundCase>& info) {
+      const RoundCase& c = info.param;
+      std::string model = c.model;
+      for (char& ch : model) {
+        if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+      }
+      return "R" + std::to_string(c.n) + "_" + model + "_L" +
+             std::to_string(std::lround(c.l_ms * 1000)) + "us_Q" +
+             std::to_string(std::lround(c.q_ms * 1000)) + "us_S" +
+             std::to_string(std::lround(c.s_us)) + "us";
+    });
 
 // ---------------------------------------------------------------------------------------
 // 4. Randomized invariants: 2-6 tenants of random models, random rates, batching,
@@ -482,11 +511,16 @@ TEST(TimeSlicedRandom, Invariants) {
 TEST(TimeSlicedRegistry, ParamsAndProcessModel) {
   const PolicyInfo& info = testing::registries().policies.get("time_sliced", Mark{});
   EXPECT_EQ(info.processes, ProcessModel::kProcessPerTenant);
-  EXPECT_EQ(info.max_tenants_per_gpu, 0);
   std::map<std::string, double> defaults;
+  Params values;
   for (const ParamSpec& p : info.params) {
     EXPECT_TRUE(defaults.emplace(p.key, p.default_value).second) << "duplicate " << p.key;
+    values.set(p.key, p.default_value);
   }
+  const PolicyNeeds needs = info.needs(values);
+  EXPECT_EQ(needs.max_tenants_per_gpu, 0);  // any number of contexts
+  EXPECT_EQ(needs.context_mib, 500);
+  EXPECT_EQ(needs.max_batch, 16);
   EXPECT_EQ(defaults.at("quantum_ms"), 1.024);
   EXPECT_EQ(defaults.at("switch_us"), 25);
   EXPECT_TRUE(defaults.count("context_mib"));

@@ -73,25 +73,31 @@ class Closed final : public ArrivalProcess {
 };
 
 ParamSpec rate_spec() {
-  return {"rate", ParamKind::kNumber, ParamSpec::kRequired, "mean arrival rate, requests/s", 0,
-          1e12, true};
+  return {
+      "rate", ParamKind::kNumber, ParamSpec::kRequired, "mean arrival rate, requests/s", 0, 1e12,
+      true};
 }
 
 }  // namespace
 
 void register_builtin_arrivals(ArrivalRegistry& r) {
-  r.add({"poisson", "exponential inter-arrival times (memoryless)", {rate_spec()},
+  r.add({"poisson",
+         "exponential inter-arrival times (memoryless)",
+         {rate_spec()},
          [](const Params& p) { return std::make_unique<Poisson>(p.get("rate")); }});
-  r.add({"gamma", "gamma inter-arrival times; cv > 1 is bursty",
+  r.add({"gamma",
+         "gamma inter-arrival times; cv > 1 is bursty",
          {rate_spec(),
           {"cv", ParamKind::kNumber, ParamSpec::kRequired,
            "coefficient of variation of the gaps (1 = Poisson)", 0, 1e3, true}},
          [](const Params& p) {
            return std::make_unique<GammaArrivals>(p.get("rate"), p.get("cv"));
          }});
-  r.add({"constant", "evenly spaced arrivals", {rate_spec()},
-         [](const Params& p) { return std::make_unique<Constant>(p.get("rate")); }});
-  r.add({"closed", "closed loop: n requests always outstanding",
+  r.add({"constant", "evenly spaced arrivals", {rate_spec()}, [](const Params& p) {
+           return std::make_unique<Constant>(p.get("rate"));
+         }});
+  r.add({"closed",
+         "closed loop: n requests always outstanding",
          {{"n", ParamKind::kInteger, ParamSpec::kRequired, "requests kept outstanding", 1, 1e6},
           {"think_ms", ParamKind::kNumber, 0,
            "mean think time between a completion and the next request (exponential), ms", 0}},

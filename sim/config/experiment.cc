@@ -7,6 +7,7 @@
 #include <mutex>
 #include <set>
 
+#include "sim/config/hardware_files.h"
 #include "sim/config/yaml_reader.h"
 
 namespace infersim {
@@ -68,7 +69,8 @@ std::string resolve_data_path(const std::string& path, const std::string& experi
     if (fs::is_regular_file(c, ec)) return c.string();
   }
   throw InputError(where, fmt::format("file '{}' not found (looked as given, next to the "
-                                      "experiment, and in {})", path, INFERSIM_DATA_DIR));
+                                      "experiment, and in {})",
+                                      path, INFERSIM_DATA_DIR));
 }
 
 Experiment parse_experiment(const YAML::Node& root, const std::string& file,
@@ -76,9 +78,11 @@ Experiment parse_experiment(const YAML::Node& root, const std::string& file,
   Experiment x;
   x.file = file;
   x.yaml_text = text;
-  MapReader top(root, file, "experiment");
-  top.check_keys({"name", "seed", "duration_s", "warmup_s", "hardware", "policy", "tenants",
-                  "output", "sweep"});
+  // `sweep` is read and expanded by Sweep (sim/sweep/expansion.h), which hands each point
+  // here without it; parsing a file directly ignores it (runs the base point).
+  MapReader top(root, file, "experiment",
+                {"name", "seed", "duration_s", "warmup_s", "hardware", "policy", "tenants",
+                 "output", "sweep"});
   x.name = top.get_string("name", fs::path(file).stem().string());
   std::int64_t seed = top.get_int("seed", 1);
   if (seed < 0) top.fail("seed", "expected 'seed' >= 0");
@@ -90,8 +94,8 @@ Experiment parse_experiment(const YAML::Node& root, const std::string& file,
   }
 
   {
-    MapReader hw(top.get("hardware"), file, "hardware");
-    hw.check_keys({"profile", "gpu", "count", "gpus_file", "activation_factor"});
+    MapReader hw(top.get("hardware"), file, "hardware",
+                 {"profile", "gpu", "count", "gpus_file", "activation_factor"});
     x.hardware_mark = hw.mark();
     x.profile_path = resolve_data_path(hw.get_string("profile"), file, hw.mark("profile"));
     x.profile = cached_profile(x.profile_path);
@@ -111,7 +115,6 @@ Experiment parse_experiment(const YAML::Node& root, const std::string& file,
     if (count < 1 || count > 100000) hw.fail("count", "expected 'count' between 1 and 100000");
     x.gpu_count = static_cast<int>(count);
     x.activation_factor = hw.get_nonnegative("activation_factor", 32);
-    hw.finish({"profile", "gpu", "count", "gpus_file", "activation_factor"});
   }
 
   {
@@ -141,15 +144,15 @@ Experiment parse_experiment(const YAML::Node& root, const std::string& file,
     std::set<std::string> names;
     for (std::size_t i = 0; i < tnode.size(); ++i) {
       const YAML::Node& tn = tnode[i];
-      MapReader tm(tn, file, "tenant");
-      tm.check_keys({"model", "name", "replicas", "slo_ms", "gpu", "arrival"});
+      MapReader tm(tn, file, "tenant", {"model", "name", "replicas", "slo_ms", "gpu", "arrival"});
       TenantSpec base;
       base.mark = tm.mark();
       base.model = tm.get_string("model");
       base.profile = x.profile.find(base.model);
       if (!base.profile) {
         tm.fail("model", fmt::format("unknown model '{}' in profile {} (`infersim models {}` "
-                                     "lists them)", base.model, x.profile_path, x.profile_path));
+                                     "lists them)",
+                                     base.model, x.profile_path, x.profile_path));
       }
       // Without an explicit name a tenant is called after its model, made unique with
       // the entry's index when another entry serves the same model.
@@ -166,7 +169,9 @@ Experiment parse_experiment(const YAML::Node& root, const std::string& file,
         }
       }
       std::int64_t replicas = tm.get_int("replicas", 1);
-      if (replicas < 1 || replicas > 100000) tm.fail("replicas", "expected 'replicas' >= 1");
+      if (replicas < 1 || replicas > 100000) {
+        tm.fail("replicas", "expected 'replicas' between 1 and 100000");
+      }
       base.slo_ms = tm.get_nonnegative("slo_ms", 0);
       std::int64_t gpu = tm.get_int("gpu", -1);
       if (gpu < -1 || gpu >= x.gpu_count) {
@@ -177,16 +182,15 @@ Experiment parse_experiment(const YAML::Node& root, const std::string& file,
       MapReader am(tm.get("arrival"), file, "arrival");
       base.arrival = am.get_string("process");
       const ArrivalInfo& ai = reg.arrivals.get(base.arrival, am.mark("process"));
-      base.arrival_params =
-          resolve_params(ai.params, given_params(am.node(), file, {"process"}), am.mark(),
-                         fmt::format("arrival '{}'", base.arrival));
-      tm.finish({"model", "name", "replicas", "slo_ms", "gpu", "arrival"});
+      base.arrival_params = resolve_params(ai.params, given_params(am.node(), file, {"process"}),
+                                           am.mark(), fmt::format("arrival '{}'", base.arrival));
       for (std::int64_t r = 0; r < replicas; ++r) {
         TenantSpec t = base;
         t.name = replicas > 1 ? fmt::format("{}/{}", name, r) : name;
         if (!names.insert(t.name).second) {
           tm.fail("name", fmt::format("duplicate tenant name '{}' (give each entry a distinct "
-                                      "'name')", t.name));
+                                      "'name')",
+                                      t.name));
         }
         x.tenants.push_back(std::move(t));
       }
@@ -194,16 +198,10 @@ Experiment parse_experiment(const YAML::Node& root, const std::string& file,
   }
 
   if (auto out = top.find("output")) {
-    MapReader om(*out, file, "output");
+    MapReader om(*out, file, "output", {"requests", "isolation"});
     x.output_requests = om.get_bool("requests", false);
     x.isolation = om.get_bool("isolation", false);
-    om.finish({"requests", "isolation"});
   }
-  // The sweep block is read and expanded by Sweep (sim/config/sweep.h), which hands each
-  // point here without it; parsing a file directly ignores it (runs the base point).
-  top.find("sweep");
-  top.finish({"name", "seed", "duration_s", "warmup_s", "hardware", "policy", "tenants",
-              "output", "sweep"});
   return x;
 }
 

@@ -2,7 +2,7 @@
 //
 // Parsing is strict: every key is declared, unknown keys and wrong types are errors with
 // file:line:column. Overrides (--set path=value, sweep points) are applied to the YAML
-// tree before validation (Sweep, sim/config/sweep.h), so they are checked exactly like the
+// tree before validation (Sweep, sim/sweep/expansion.h), so they are checked exactly like the
 // file itself.
 #pragma once
 

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <sstream>
@@ -73,6 +74,13 @@ Mark mark_of(const YAML::Node& node, const std::string& file) {
   return to_mark(node.Mark(), file);
 }
 
+const char* node_kind(const YAML::Node& n) {
+  if (n.IsScalar()) return "a scalar";
+  if (n.IsSequence()) return "a list";
+  if (n.IsMap()) return "a mapping";
+  return "empty";
+}
+
 double yaml_double(const YAML::Node& n, const std::string& file, const std::string& what) {
   if (n.IsScalar()) {
     const std::string& s = n.Scalar();
@@ -115,6 +123,19 @@ MapReader::MapReader(const YAML::Node& node, std::string file, std::string what)
   }
 }
 
+MapReader::MapReader(const YAML::Node& node, std::string file, std::string what,
+                     const std::vector<std::string>& keys)
+    : MapReader(node, std::move(file), std::move(what)) {
+  for (auto it = node_.begin(); it != node_.end(); ++it) {
+    const std::string k = it->first.Scalar();
+    if (std::find(keys.begin(), keys.end(), k) != keys.end()) continue;
+    std::string list;
+    for (const auto& v : keys) list += (list.empty() ? "" : ", ") + v;
+    throw InputError(mark_of(it->first, file_),
+                     fmt::format("unknown key '{}' in {} (expected one of: {})", k, what_, list));
+  }
+}
+
 bool MapReader::has(const std::string& key) const {
   const YAML::Node& n = node_;
   return static_cast<bool>(n[key]);
@@ -131,7 +152,6 @@ void MapReader::fail(const std::string& key, const std::string& message) const {
 }
 
 std::optional<YAML::Node> MapReader::find(const std::string& key) {
-  used_.insert(key);
   const YAML::Node& n = node_;
   if (!n[key]) return std::nullopt;
   return n[key];
@@ -181,30 +201,6 @@ double MapReader::get_nonnegative(const std::string& key, double def) {
   double v = get_double(key, def);
   if (!(v >= 0)) fail(key, fmt::format("expected '{}' >= 0, got {}", key, v));
   return v;
-}
-
-void MapReader::check_keys(const std::vector<std::string>& valid_keys) const {
-  std::set<std::string> valid(valid_keys.begin(), valid_keys.end());
-  std::swap(valid, used_);
-  try {
-    finish(valid_keys);
-  } catch (...) {
-    std::swap(valid, used_);
-    throw;
-  }
-  std::swap(valid, used_);
-}
-
-void MapReader::finish(const std::vector<std::string>& valid_keys) const {
-  for (auto it = node_.begin(); it != node_.end(); ++it) {
-    std::string k = it->first.Scalar();
-    if (!used_.count(k)) {
-      std::string list;
-      for (const auto& v : valid_keys) list += (list.empty() ? "" : ", ") + v;
-      throw InputError(mark_of(it->first, file_),
-                       fmt::format("unknown key '{}' in {} (expected one of: {})", k, what_, list));
-    }
-  }
 }
 
 }  // namespace infersim

@@ -24,6 +24,9 @@ YAML::Node load_yaml_string(const std::string& text, const std::string& name);
 
 Mark mark_of(const YAML::Node& node, const std::string& file);
 
+// What a node is, for messages: "a scalar", "a list", "a mapping" or "empty".
+const char* node_kind(const YAML::Node& n);
+
 // Values set from the command line (--set, sweep points) have no place in the file; once
 // registered, mark_of() names them by `label` (e.g. "--set tenants.0.arrival.rate=0")
 // instead. The registry is per thread; clear it when the tree is no longer used.
@@ -36,10 +39,16 @@ std::int64_t yaml_int(const YAML::Node& n, const std::string& file, const std::s
 bool yaml_bool(const YAML::Node& n, const std::string& file, const std::string& what);
 std::string yaml_string(const YAML::Node& n, const std::string& file, const std::string& what);
 
-// Reads one mapping; remembers which keys were read so finish() can reject the rest.
+// Reads one mapping. Its valid keys are given once, when it is opened: any other key is an
+// error at once (at the key), so a misspelt key is named as unknown rather than reported
+// as the missing key it was meant to be.
 class MapReader {
  public:
-  // `what` names the mapping in errors, e.g. "tenant", "policy".
+  // `what` names the mapping in errors, e.g. "tenant", "hardware"; `keys` are its valid keys.
+  MapReader(const YAML::Node& node, std::string file, std::string what,
+            const std::vector<std::string>& keys);
+  // A mapping whose keys another check validates (a component's declared parameters,
+  // resolve_params).
   MapReader(const YAML::Node& node, std::string file, std::string what);
 
   bool has(const std::string& key) const;
@@ -66,19 +75,12 @@ class MapReader {
   double get_positive(const std::string& key, double def);
   double get_nonnegative(const std::string& key, double def);
 
-  // Throws on the first key that was never read, listing the valid ones.
-  void finish(const std::vector<std::string>& valid_keys) const;
-  // Throws on the first key not in `valid_keys` (call first, so a misspelt key is named
-  // as unknown rather than reported as a missing one).
-  void check_keys(const std::vector<std::string>& valid_keys) const;
-
   [[noreturn]] void fail(const std::string& key, const std::string& message) const;
 
  private:
   YAML::Node node_;
   std::string file_;
   std::string what_;
-  mutable std::set<std::string> used_;
 };
 
 }  // namespace infersim

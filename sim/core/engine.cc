@@ -13,7 +13,7 @@ Engine::Engine(EngineConfig cfg, std::vector<TenantInfo> tenants)
   counters_.resize(tenants_.size());
   arrivals_.resize(tenants_.size());
   for (const auto& t : tenants_) {
-    arrival_rngs_.emplace_back(stream_seed(cfg_.seed, cfg_.run_index, "arrival/" + t.name));
+    arrival_rngs_.emplace_back(make_rng("arrival/" + t.name));
     if (t.gpu >= cfg_.gpus) throw std::logic_error("tenant placed on a missing GPU");
   }
   gpus_.resize(cfg_.gpus);
@@ -31,11 +31,14 @@ void Engine::set_arrival(std::uint32_t tenant, std::unique_ptr<ArrivalProcess> a
 }
 
 Rng Engine::make_rng(const std::string& stream) const {
-  return Rng(stream_seed(cfg_.seed, cfg_.run_index, stream));
+  // Index 0: a run's streams differ by its seed (replication_seed) and their names, never
+  // by the run's position in a sweep (common random numbers across sweep points).
+  return Rng(stream_seed(cfg_.seed, 0, stream));
 }
 
 void Engine::schedule(SimTime t, Priority p, std::uint32_t gpu, std::uint64_t payload) {
-  if (t < now_) throw std::logic_error(fmt::format("event scheduled in the past ({} < {})", t, now_));
+  if (t < now_)
+    throw std::logic_error(fmt::format("event scheduled in the past ({} < {})", t, now_));
   events_queue_.push(t, p, kGpuEvent, gpu, payload);
 }
 

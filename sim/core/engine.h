@@ -17,7 +17,7 @@
 #include "sim/core/ring_queue.h"
 #include "sim/core/rng.h"
 #include "sim/core/time.h"
-#include "sim/metrics/histogram.h"
+#include "sim/stats/histogram.h"
 
 namespace infersim {
 
@@ -27,10 +27,9 @@ struct TenantInfo {
   std::string model;  // profile model name; tenants with equal models share an architecture
   std::uint32_t gpu = 0;
   SimTime slo_ns = kTimeMax;
-  double gflop = 0;                  // per inference; 0 = unknown
-  std::vector<SimTime> latency_ns;   // L(b) for b = 0..max (index 0 unused, 0)
-  std::vector<double> utilization;   // u(b), solo utilization, same indexing
-
+  double gflop = 0;                 // per inference; 0 = unknown
+  std::vector<SimTime> latency_ns;  // L(b) for b = 0..max (index 0 unused, 0)
+  std::vector<double> utilization;  // u(b), solo utilization, same indexing
 };
 
 struct Request {
@@ -70,7 +69,6 @@ struct TenantCounters {
 
 struct EngineConfig {
   std::uint64_t seed = 0;
-  std::uint64_t run_index = 0;
   SimTime duration = 0;  // arrivals stop here; in-flight work drains
   SimTime warmup = 0;    // requests arriving earlier are not measured
   std::uint32_t gpus = 1;

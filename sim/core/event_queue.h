@@ -39,7 +39,6 @@ class EventQueue {
   EventQueue() { heap_.reserve(1024); }
 
   bool empty() const { return heap_.empty(); }
-  std::size_t size() const { return heap_.size(); }
 
   void push(SimTime time, Priority prio, std::uint32_t kind, std::uint32_t target,
             std::uint64_t payload) {
@@ -49,19 +48,12 @@ class EventQueue {
     sift_up(heap_.size() - 1);
   }
 
-  const Event& top() const { return heap_.front(); }
-
   Event pop() {
     Event top = heap_.front();
     Event last = heap_.back();
     heap_.pop_back();
     if (!heap_.empty()) sift_down(last);
     return top;
-  }
-
-  void clear() {
-    heap_.clear();
-    seq_ = 0;
   }
 
  private:

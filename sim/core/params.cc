@@ -22,16 +22,16 @@ Params resolve_params(const std::vector<ParamSpec>& specs,
     if (!known) {
       std::string list;
       for (const auto& s : specs) list += (list.empty() ? "" : ", ") + s.key;
-      throw InputError(gp.mark, fmt::format("unknown key '{}' in {} (expected one of: {})", key,
-                                            what, list));
+      throw InputError(
+          gp.mark, fmt::format("unknown key '{}' in {} (expected one of: {})", key, what, list));
     }
   }
   for (const auto& s : specs) {
     auto it = given.find(s.key);
     if (it == given.end()) {
       if (s.required()) {
-        throw InputError(where, fmt::format("missing key '{}' in {} ({})", s.key, what,
-                                            s.description));
+        throw InputError(where,
+                         fmt::format("missing key '{}' in {} ({})", s.key, what, s.description));
       }
       p.set(s.key, s.default_value);
       continue;
@@ -45,7 +45,8 @@ Params resolve_params(const std::vector<ParamSpec>& specs,
     if (low || v > s.max) {
       std::string range;
       if (std::isfinite(s.min)) range += fmt::format("{} {}", s.min_exclusive ? ">" : ">=", s.min);
-      if (std::isfinite(s.max)) range += fmt::format("{}<= {}", range.empty() ? "" : " and ", s.max);
+      if (std::isfinite(s.max))
+        range += fmt::format("{}<= {}", range.empty() ? "" : " and ", s.max);
       throw InputError(m, fmt::format("expected '{}' {}, got {}", s.key, range, v));
     }
     p.set(s.key, v);

@@ -24,7 +24,7 @@ struct ParamSpec {
   std::string description;           // with units and the source of the default
   double min = -std::numeric_limits<double>::infinity();
   double max = std::numeric_limits<double>::infinity();
-  bool min_exclusive = false;        // value must be > min rather than >= min
+  bool min_exclusive = false;  // value must be > min rather than >= min
 
   static constexpr double kRequired = std::numeric_limits<double>::quiet_NaN();
   bool required() const { return std::isnan(default_value); }
@@ -34,9 +34,7 @@ struct ParamSpec {
 class Params {
  public:
   double get(const std::string& key) const;  // throws std::logic_error for undeclared keys
-  std::int64_t get_int(const std::string& key) const {
-    return static_cast<std::int64_t>(get(key));
-  }
+  std::int64_t get_int(const std::string& key) const { return static_cast<std::int64_t>(get(key)); }
   bool get_bool(const std::string& key) const { return get(key) != 0.0; }
   void set(const std::string& key, double v) { values_[key] = v; }
   const std::map<std::string, double>& values() const { return values_; }

@@ -42,21 +42,26 @@ struct PolicySetup {
 
 // How a policy maps tenants to GPU processes, which the memory check and placement use.
 enum class ProcessModel {
-  kOneProcess,          // all tenants on the GPU share one process/context
-  kProcessPerTenant,    // each tenant has its own process (own context memory)
+  kOneProcess,        // all tenants on the GPU share one process/context
+  kProcessPerTenant,  // each tenant has its own process (own context memory)
+};
+
+// What placement, the memory check and the latency tables need to know of a policy under
+// its settings; the policy answers, so generic code reads no policy's keys by name.
+struct PolicyNeeds {
+  int max_tenants_per_gpu = 0;  // 0: unlimited
+  double context_mib = 0;       // GPU memory each process holds for its context, MiB
+  int max_batch = 1;            // largest batch it forms (sizes L(b) tables, activations)
 };
 
 struct PolicyInfo {
   std::string name;
   std::string description;
-  std::vector<ParamSpec> params;  // includes the common batching keys
+  std::vector<ParamSpec> params;
   ProcessModel processes = ProcessModel::kOneProcess;
-  int max_tenants_per_gpu = 0;    // 0: unlimited
+  std::function<PolicyNeeds(const Params&)> needs;
   std::function<std::unique_ptr<Policy>(const PolicySetup&)> create;
 };
-
-// Keys every policy accepts: max_batch, batch_timeout_ms, drop_late.
-std::vector<ParamSpec> common_policy_params();
 
 class PolicyRegistry {
  public:

@@ -34,16 +34,6 @@ class RingQueue {
     --size_;
     return v;
   }
-  // Removes the i-th element, keeping the order of the rest (O(size)).
-  T erase_at(std::size_t i) {
-    assert(i < size_);
-    T v = (*this)[i];
-    for (std::size_t j = i; j + 1 < size_; ++j) {
-      buf_[(head_ + j) & (buf_.size() - 1)] = buf_[(head_ + j + 1) & (buf_.size() - 1)];
-    }
-    --size_;
-    return v;
-  }
 
  private:
   void grow() {

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <numbers>
 
+#include "sim/core/hash.h"
+
 namespace infersim {
 
 std::uint64_t mix64(std::uint64_t x) {
@@ -12,14 +14,7 @@ std::uint64_t mix64(std::uint64_t x) {
   return x ^ (x >> 31);
 }
 
-std::uint64_t hash_name(std::string_view name) {
-  std::uint64_t h = 0xcbf29ce484222325ULL;
-  for (unsigned char c : name) {
-    h ^= c;
-    h *= 0x100000001b3ULL;
-  }
-  return mix64(h);
-}
+std::uint64_t hash_name(std::string_view name) { return mix64(fnv1a64(name)); }
 
 std::uint64_t stream_seed(std::uint64_t experiment_seed, std::uint64_t run_index,
                           std::string_view stream) {

@@ -9,9 +9,6 @@ namespace infersim {
 
 using SimTime = std::int64_t;  // nanoseconds since the start of a run
 
-constexpr SimTime kNsPerUs = 1'000;
-constexpr SimTime kNsPerMs = 1'000'000;
-constexpr SimTime kNsPerS = 1'000'000'000;
 constexpr SimTime kTimeMax = INT64_MAX;
 
 // Rounds to the nearest nanosecond (ties away from zero).

@@ -6,8 +6,8 @@
 
 namespace infersim {
 
-MemoryDemand memory_demand(const std::vector<const ModelProfile*>& models,
-                           ProcessModel processes, const MemorySettings& s) {
+MemoryDemand memory_demand(const std::vector<const ModelProfile*>& models, ProcessModel processes,
+                           const MemorySettings& s) {
   MemoryDemand d;
   if (models.empty()) return d;
   constexpr double kMiBPerMB = 1e6 / (1024.0 * 1024.0);
@@ -27,10 +27,11 @@ MemoryDemand memory_demand(const std::vector<const ModelProfile*>& models,
 }
 
 std::string describe(const MemoryDemand& d) {
-  return fmt::format("{} process{}: {:.0f} MiB context + {:.0f} MiB weights + {:.0f} MiB "
-                     "activations = {:.0f} MiB",
-                     d.processes, d.processes == 1 ? "" : "es", d.context_mib, d.weights_mib,
-                     d.activation_mib, d.total());
+  return fmt::format(
+      "{} process{}: {:.0f} MiB context + {:.0f} MiB weights + {:.0f} MiB "
+      "activations = {:.0f} MiB",
+      d.processes, d.processes == 1 ? "" : "es", d.context_mib, d.weights_mib, d.activation_mib,
+      d.total());
 }
 
 }  // namespace infersim

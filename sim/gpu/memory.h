@@ -15,8 +15,8 @@
 namespace infersim {
 
 struct MemorySettings {
-  double context_mib = 500;      // per process (policy setting context_mib)
-  double activation_factor = 32; // activation MiB per sample = factor x input size
+  double context_mib = 500;       // per process (policy setting context_mib)
+  double activation_factor = 32;  // activation MiB per sample = factor x input size
   int max_batch = 16;
 };
 
@@ -31,8 +31,8 @@ struct MemoryDemand {
 // Demand of the given models placed together on one GPU under a process model. Batch
 // slots: one per process, or for a single process one per distinct architecture (a
 // space-time super-kernel per architecture; exclusive holds one tenant).
-MemoryDemand memory_demand(const std::vector<const ModelProfile*>& models,
-                           ProcessModel processes, const MemorySettings& s);
+MemoryDemand memory_demand(const std::vector<const ModelProfile*>& models, ProcessModel processes,
+                           const MemorySettings& s);
 
 // "19 processes: 9500 MiB contexts + 1854 MiB weights + 5719 MiB activations = 17073 MiB"
 std::string describe(const MemoryDemand& d);

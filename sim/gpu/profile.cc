@@ -8,8 +8,6 @@
 #include <ostream>
 #include <stdexcept>
 
-#include "sim/config/yaml_reader.h"
-
 namespace infersim {
 namespace {
 
@@ -17,134 +15,6 @@ void check_batch_arg(double b) {
   if (!(b > 0) || !std::isfinite(b)) {
     throw std::invalid_argument(fmt::format("batch size must be a finite number > 0, got {}", b));
   }
-}
-
-// Reads a required key; missing keys are reported at `owner` (the model's or GPU's name),
-// which points at the right entry where the mapping's own mark would only give its first key.
-YAML::Node require(MapReader& r, const std::string& key, const Mark& owner,
-                   const std::string& what) {
-  if (!r.has(key)) throw InputError(owner, fmt::format("missing key '{}' in {}", key, what));
-  return r.get(key);
-}
-
-double require_nonnegative(MapReader& r, const std::string& key, const Mark& owner,
-                           const std::string& what) {
-  double v = yaml_double(require(r, key, owner, what), r.file(), key);
-  if (!(v >= 0)) r.fail(key, fmt::format("expected '{}' >= 0 in {}, got {}", key, what, v));
-  return v;
-}
-
-double require_positive(MapReader& r, const std::string& key, const Mark& owner,
-                        const std::string& what) {
-  double v = yaml_double(require(r, key, owner, what), r.file(), key);
-  if (!(v > 0)) r.fail(key, fmt::format("expected '{}' > 0 in {}, got {}", key, what, v));
-  return v;
-}
-
-std::string entry_name(const YAML::Node& key, const std::string& file, const std::string& what) {
-  std::string name = yaml_string(key, file, what);
-  if (name.empty()) throw InputError(mark_of(key, file), fmt::format("empty {}", what));
-  return name;
-}
-
-// Rejects keys not in `valid` before anything is read, so a misspelt key is reported as
-// unknown rather than as the missing key it was meant to be.
-void check_keys(MapReader& r, const std::vector<std::string>& valid) {
-  for (const auto& k : valid) r.find(k);
-  r.finish(valid);
-}
-
-// latency_ms: {batch: ms, ...}
-void read_latencies(const YAML::Node& n, const std::string& file, const std::string& what,
-                    ModelProfile& m) {
-  if (!n.IsMap()) {
-    throw InputError(mark_of(n, file),
-                     fmt::format("expected a mapping of batch size to latency in ms for "
-                                 "'latency_ms' in {}, e.g. {{1: 2.6, 2: 3.8}}",
-                                 what));
-  }
-  for (auto it = n.begin(); it != n.end(); ++it) {
-    const YAML::Node key = it->first;  // copies: it->first lives in a temporary proxy
-    const YAML::Node value = it->second;
-    std::int64_t b = yaml_int(key, file, "latency_ms batch size");
-    if (b < 1 || b > std::numeric_limits<int>::max()) {
-      throw InputError(mark_of(key, file),
-                       fmt::format("batch size in 'latency_ms' of {} must be >= 1, got {}", what, b));
-    }
-    if (!m.batch_sizes.empty() && b <= m.batch_sizes.back()) {
-      throw InputError(mark_of(key, file),
-                       fmt::format("batch sizes in 'latency_ms' of {} must be strictly ascending "
-                                   "({} follows {})",
-                                   what, b, m.batch_sizes.back()));
-    }
-    double l = yaml_double(value, file, fmt::format("latency_ms[{}]", b));
-    if (!(l > 0)) {
-      throw InputError(mark_of(value, file),
-                       fmt::format("latency for batch {} in {} must be > 0 ms, got {}", b, what, l));
-    }
-    if (!m.latency_ms.empty() && l < m.latency_ms.back()) {
-      throw InputError(mark_of(value, file),
-                       fmt::format("latency for batch {} in {} ({} ms) is below that for batch {} "
-                                   "({} ms); latencies must be non-decreasing in batch size",
-                                   what, b, l, m.batch_sizes.back(), m.latency_ms.back()));
-    }
-    m.batch_sizes.push_back(static_cast<int>(b));
-    m.latency_ms.push_back(l);
-  }
-  if (m.batch_sizes.size() < 2) {
-    throw InputError(mark_of(n, file),
-                     fmt::format("'latency_ms' of {} needs at least 2 batch sizes, got {}", what,
-                                 m.batch_sizes.size()));
-  }
-}
-
-ModelProfile read_model(const YAML::Node& key, const YAML::Node& value, const std::string& file) {
-  ModelProfile m;
-  m.name = entry_name(key, file, "model name");
-  m.mark = mark_of(key, file);
-  const std::string what = fmt::format("model '{}'", m.name);
-  MapReader r(value, file, what);
-  check_keys(r, {"family", "input_kb", "output_kb", "weights_mb", "transfer_ms", "latency_ms",
-                 "gflop"});
-  m.family = r.get_string("family", "");
-  m.input_kb = require_nonnegative(r, "input_kb", m.mark, what);
-  m.output_kb = require_nonnegative(r, "output_kb", m.mark, what);
-  m.weights_mb = require_nonnegative(r, "weights_mb", m.mark, what);
-  m.transfer_ms = require_nonnegative(r, "transfer_ms", m.mark, what);
-  read_latencies(require(r, "latency_ms", m.mark, what), file, what, m);
-  if (r.has("gflop")) m.gflop = r.get_positive("gflop");
-  return m;
-}
-
-GpuSpec read_gpu(const YAML::Node& key, const YAML::Node& value, const std::string& file) {
-  GpuSpec g;
-  g.name = entry_name(key, file, "GPU name");
-  g.mark = mark_of(key, file);
-  const std::string what = fmt::format("GPU '{}'", g.name);
-  MapReader r(value, file, what);
-  check_keys(r, {"memory_gib", "fp32_tflops", "fp16_tflops", "memory_bandwidth_gbs", "sm_count",
-                 "pcie_gbs"});
-  g.memory_gib = require_positive(r, "memory_gib", g.mark, what);
-  g.fp32_tflops = require_positive(r, "fp32_tflops", g.mark, what);
-  g.fp16_tflops = require_positive(r, "fp16_tflops", g.mark, what);
-  g.memory_bandwidth_gbs = require_positive(r, "memory_bandwidth_gbs", g.mark, what);
-  g.pcie_gbs = require_positive(r, "pcie_gbs", g.mark, what);
-  std::int64_t sms = yaml_int(require(r, "sm_count", g.mark, what), file, "sm_count");
-  if (sms < 1 || sms > std::numeric_limits<int>::max()) {
-    r.fail("sm_count", fmt::format("expected 'sm_count' >= 1 in {}, got {}", what, sms));
-  }
-  g.sm_count = static_cast<int>(sms);
-  return g;
-}
-
-// A non-empty mapping under `key` of the root.
-YAML::Node read_entries(MapReader& root, const std::string& key, const std::string& what) {
-  YAML::Node n = root.get(key);
-  if (!n.IsMap() || n.size() == 0) {
-    throw InputError(mark_of(n, root.file()),
-                     fmt::format("expected a non-empty mapping of {} for '{}'", what, key));
-  }
-  return n;
 }
 
 }  // namespace
@@ -191,33 +61,6 @@ const ModelProfile* Profile::find(const std::string& name) const {
   return nullptr;
 }
 
-Profile load_profile(const std::string& path) {
-  YAML::Node doc = load_yaml_file(path);
-  MapReader root(doc, path, "profile");
-  check_keys(root, {"gpu", "models"});
-  Profile p;
-  p.path = path;
-  p.gpu = root.get_string("gpu");
-  if (p.gpu.empty()) root.fail("gpu", "expected a GPU name for 'gpu'");
-  YAML::Node models = read_entries(root, "models", "model name to model profile");
-  for (auto it = models.begin(); it != models.end(); ++it) {
-    p.models.push_back(read_model(it->first, it->second, path));
-  }
-  return p;
-}
-
-std::vector<GpuSpec> load_gpus(const std::string& path) {
-  YAML::Node doc = load_yaml_file(path);
-  MapReader root(doc, path, "GPU list");
-  check_keys(root, {"gpus"});
-  YAML::Node gpus = read_entries(root, "gpus", "GPU name to GPU specification");
-  std::vector<GpuSpec> out;
-  for (auto it = gpus.begin(); it != gpus.end(); ++it) {
-    out.push_back(read_gpu(it->first, it->second, path));
-  }
-  return out;
-}
-
 const GpuSpec* find_gpu(const std::vector<GpuSpec>& gpus, const std::string& name) {
   for (const auto& g : gpus) {
     if (g.name == name) return &g;
@@ -231,9 +74,10 @@ void print_models(const Profile& p, std::ostream& out) {
     wn = std::max(wn, m.name.size());
     wf = std::max(wf, m.family.size());
   }
-  out << fmt::format("{:<{}}  {:<{}}  {:>10}  {:>7}  {:>7}  {:>7}  {:>7}  {:>7}  {:>7}  {:>5}  {:>6}\n",
-                     "model", wn, "family", wf, "weights_MB", "xfer_ms", "L1_ms", "L2_ms", "L4_ms",
-                     "L8_ms", "L16_ms", "u(1)", "GFLOP");
+  out << fmt::format(
+      "{:<{}}  {:<{}}  {:>10}  {:>7}  {:>7}  {:>7}  {:>7}  {:>7}  {:>7}  {:>5}  {:>6}\n", "model",
+      wn, "family", wf, "weights_MB", "xfer_ms", "L1_ms", "L2_ms", "L4_ms", "L8_ms", "L16_ms",
+      "u(1)", "GFLOP");
   for (const auto& m : p.models) {
     std::string gflop = m.gflop > 0 ? fmt::format("{:.2f}", m.gflop) : "-";
     out << fmt::format(

@@ -22,7 +22,8 @@
 //     v100: {memory_gib: 16, fp32_tflops: 15.7, fp16_tflops: 125,
 //            memory_bandwidth_gbs: 900, sm_count: 80, pcie_gbs: 16}   # all required, > 0
 //
-// Every problem in either file is an InputError naming file:line:column.
+// The files are read by sim/config/hardware_files.h; every problem in either is an
+// InputError naming file:line:column.
 #pragma once
 
 #include <iosfwd>
@@ -63,23 +64,17 @@ struct ModelProfile {
 
 struct GpuSpec {
   std::string name;
-  double memory_gib = 0, fp32_tflops = 0, fp16_tflops = 0, memory_bandwidth_gbs = 0,
-         pcie_gbs = 0;
+  double memory_gib = 0, fp32_tflops = 0, fp16_tflops = 0, memory_bandwidth_gbs = 0, pcie_gbs = 0;
   int sm_count = 0;
   Mark mark;  // where the GPU is defined (its name key)
 };
 
 struct Profile {
   std::string path;
-  std::string gpu;                   // the GPU the profile was measured on
-  std::vector<ModelProfile> models;  // in file order
+  std::string gpu;                                          // the GPU the profile was measured on
+  std::vector<ModelProfile> models;                         // in file order
   const ModelProfile* find(const std::string& name) const;  // nullptr if absent
 };
-
-// Both throw InputError (with file:line:column) on any problem: unreadable file, YAML
-// syntax, duplicate or unknown keys, missing keys, wrong types, out-of-range values.
-Profile load_profile(const std::string& path);
-std::vector<GpuSpec> load_gpus(const std::string& path);
 
 // nullptr if absent; names are matched exactly.
 const GpuSpec* find_gpu(const std::vector<GpuSpec>& gpus, const std::string& name);

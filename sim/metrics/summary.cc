@@ -15,7 +15,8 @@ LatencySummary summarize(const TenantCounters& c, double window_s) {
     s.throughput_rps = static_cast<double>(c.completed) / window_s;
     s.goodput_rps = static_cast<double>(c.met_slo) / window_s;
   }
-  s.slo_attainment = c.arrived ? static_cast<double>(c.met_slo) / static_cast<double>(c.arrived) : 0;
+  s.slo_attainment =
+      c.arrived ? static_cast<double>(c.met_slo) / static_cast<double>(c.arrived) : 0;
   if (c.completed) {
     double n = static_cast<double>(c.completed);
     s.mean_ms = ns_to_ms(c.latency_sum_ns) / n;

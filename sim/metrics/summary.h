@@ -9,15 +9,15 @@ namespace infersim {
 
 // Latency and SLO figures over one set of measured requests (a tenant, or a whole run).
 struct LatencySummary {
-  std::uint64_t requests = 0;   // measured arrivals
+  std::uint64_t requests = 0;  // measured arrivals
   std::uint64_t completed = 0;
   std::uint64_t dropped = 0;
-  std::uint64_t met_slo = 0;    // completed by their deadline
-  double throughput_rps = 0;    // completed / measured window
-  double goodput_rps = 0;       // met_slo / measured window
-  double slo_attainment = 0;    // met_slo / requests (drops count as misses)
+  std::uint64_t met_slo = 0;  // completed by their deadline
+  double throughput_rps = 0;  // completed / measured window
+  double goodput_rps = 0;     // met_slo / measured window
+  double slo_attainment = 0;  // met_slo / requests (drops count as misses)
   double mean_ms = 0, p50_ms = 0, p90_ms = 0, p99_ms = 0, p999_ms = 0, max_ms = 0;
-  double latency_cv = 0;        // standard deviation / mean
+  double latency_cv = 0;  // standard deviation / mean
 };
 
 // `window_s`: the measured span, from warm-up to the end of the run.

@@ -500,9 +500,9 @@ void ResultFile::copy_object(const std::string& src_file, const std::string& src
   const std::string where = "copy " + src_file + ":" + src_path + " to " + dst_path;
   Handle src = open_file_readonly(src_file);
   Handle lcpl = make_lcpl();
-  check(H5Ocopy(src.get(), src_path.c_str(), file_.get(), dst_path.c_str(), H5P_DEFAULT,
-                lcpl.get()),
-        where);
+  check(
+      H5Ocopy(src.get(), src_path.c_str(), file_.get(), dst_path.c_str(), H5P_DEFAULT, lcpl.get()),
+      where);
   src.close("close " + src_file);
 }
 

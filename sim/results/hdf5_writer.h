@@ -22,6 +22,8 @@
 #include <variant>
 #include <vector>
 
+#include "sim/results/table.h"
+
 namespace infersim {
 
 // Owns one HDF5 identifier and closes it with the matching H5*close. Move-only.
@@ -48,19 +50,6 @@ class Handle {
  private:
   hid_t id_ = H5I_INVALID_HID;
   Closer closer_ = nullptr;
-};
-
-enum class ColType { Int64, Float64, String };
-using Cell = std::variant<std::int64_t, double, std::string>;
-
-// A small table written as one 1-D compound dataset (one row per element).
-struct Table {
-  std::vector<std::string> names;
-  std::vector<ColType> types;
-  std::vector<std::vector<Cell>> rows;  // each row has names.size() cells, of the column's type
-  void add_column(std::string name, ColType t);  // only before rows are added
-  // Index of the column called `name`, or -1.
-  int column(const std::string& name) const;
 };
 
 // One per-request record, written as compound rows of /runs/<run>/requests.

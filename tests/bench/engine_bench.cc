@@ -28,20 +28,21 @@ int main(int argc, char** argv) {
   // resnet50_v1 at max_batch 16 serves 16 / 15.67 ms = 1021 requests/s.
   const double total_rate = load * 16 / 15.67e-3;
   const double duration = requests / total_rate;
-  std::string yaml = testing::v100_header(duration) + "policy: {name: " + policy +
-                     ", max_batch: 16}\ntenants:\n  - {model: resnet50_v1, replicas: " +
-                     std::to_string(tenants) + ", arrival: {process: poisson, rate: " +
-                     std::to_string(total_rate / tenants) + "}}\n";
+  std::string yaml =
+      testing::v100_header(duration) + "policy: {name: " + policy +
+      ", max_batch: 16}\ntenants:\n  - {model: resnet50_v1, replicas: " + std::to_string(tenants) +
+      ", arrival: {process: poisson, rate: " + std::to_string(total_rate / tenants) + "}}\n";
   Experiment x = testing::experiment_from(yaml);
   auto t0 = std::chrono::steady_clock::now();
   RunResult r = testing::run(x);
   double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
-  std::printf("%-12s tenants=%-3d load=%.2f requests=%-10llu wall_s=%-8.3f requests_per_s=%-12.0f "
-              "events_per_s=%-12.0f peak_rss_mib=%.1f\n",
-              policy.c_str(), tenants, load, static_cast<unsigned long long>(r.all.requests), wall,
-              r.all.requests / wall, r.events / wall, ru.ru_maxrss / 1024.0);
+  std::printf(
+      "%-12s tenants=%-3d load=%.2f requests=%-10llu wall_s=%-8.3f requests_per_s=%-12.0f "
+      "events_per_s=%-12.0f peak_rss_mib=%.1f\n",
+      policy.c_str(), tenants, load, static_cast<unsigned long long>(r.all.requests), wall,
+      r.all.requests / wall, r.events / wall, ru.ru_maxrss / 1024.0);
   std::printf("%-12s   mean latency %.2f ms, p99 %.2f ms\n", "", r.all.mean_ms, r.all.p99_ms);
   return 0;
 }

@@ -5,9 +5,10 @@
 # temporary file behind; a second --resume finds OUT.h5 up to date. Also: a failing run
 # (injected with INFERSIM_FAIL_RUNS) is reported, the others go on, exit status 1 and no
 # OUT.h5; --stop-on-error stops early; --resume then completes the set.
-# usage: sweep_resume.sh path/to/infersim
+# usage: sweep_resume.sh path/to/infersim path/to/infersim_faulty (tests/cli/fault_main.cc)
 set -eu
 INFERSIM=$(realpath "$1")
+FAULTY=$(realpath "$2")
 cd "$(dirname "$0")/../.."
 PY=/usr/bin/python3
 work=$(mktemp -d)
@@ -79,7 +80,7 @@ grep -q "up to date" "$work/again.log" || fail "a second --resume re-ran somethi
 
 # A failing run: reported, the rest go on, exit 1, no result file; --resume completes it.
 set +e
-INFERSIM_FAIL_RUNS=3,17 "$INFERSIM" run "$work/exp.yaml" -o "$work/f.h5" -q -j 2 \
+INFERSIM_FAIL_RUNS=3,17 "$FAULTY" run "$work/exp.yaml" -o "$work/f.h5" -q -j 2 \
   --set duration_s=5 > "$work/f.log" 2> "$work/f.err"
 rc=$?
 set -e
@@ -93,7 +94,7 @@ grep -q "38 ok, 2 failed" "$work/f.log" || fail "wrong totals: $(cat "$work/f.lo
 grep -q "2 ok, 0 failed, 38 skipped" "$work/f2.log" || fail "resume after failures: $(cat "$work/f2.log")"
 
 set +e
-INFERSIM_FAIL_RUNS=0 "$INFERSIM" run "$work/exp.yaml" -o "$work/s.h5" -q -j 1 --stop-on-error \
+INFERSIM_FAIL_RUNS=0 "$FAULTY" run "$work/exp.yaml" -o "$work/s.h5" -q -j 1 --stop-on-error \
   --set duration_s=5 > "$work/s.log" 2> /dev/null
 rc=$?
 set -e

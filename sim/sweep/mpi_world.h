@@ -22,11 +22,9 @@ class MpiWorld {
 
   int rank() const { return rank_; }
   int size() const { return size_; }
-  bool active() const { return active_; }
   // Ranks of this job on this machine (for the default -j).
   int local_size() const { return local_size_; }
 
-  void barrier();
   // Element-wise sum / max over all ranks, in place.
   void sum(std::int64_t* values, int n);
   std::int64_t max(std::int64_t value);

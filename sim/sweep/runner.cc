@@ -1,10 +1,10 @@
-#include "sim/cli/runner.h"
+#include "sim/sweep/runner.h"
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <algorithm>
 #include <limits>
 
 namespace infersim {
@@ -28,14 +28,12 @@ Placement place_tenants(const Experiment& x, const Registries& reg) {
     tenant_load[i] =
         a->outstanding() > 0 ? 1.0 : a->mean_rate() * t.profile->latency_ms_at(1) / 1e3;
   }
-  const auto& pv = x.policy_params.values();
+  const PolicyNeeds needs = policy.needs(x.policy_params);
   MemorySettings ms;
-  ms.context_mib = pv.count("context_mib") ? pv.at("context_mib") : 0;
+  ms.context_mib = needs.context_mib;
   ms.activation_factor = x.activation_factor;
-  ms.max_batch = static_cast<int>(x.policy_params.get_int("max_batch"));
-  // A policy's per-GPU tenant limit: its static rule, or its `max_clients` setting.
-  int limit = policy.max_tenants_per_gpu;
-  if (pv.count("max_clients")) limit = static_cast<int>(pv.at("max_clients"));
+  ms.max_batch = needs.max_batch;
+  const int limit = needs.max_tenants_per_gpu;
   const double capacity_mib = x.gpu.memory_gib * 1024.0;
 
   Placement p;
@@ -49,18 +47,18 @@ Placement place_tenants(const Experiment& x, const Registries& reg) {
     return memory_demand(m, policy.processes, ms);
   };
   auto count_error = [&](const TenantSpec& t, int g) {
-    return InputError(t.mark, fmt::format("policy '{}' allows {} tenant(s) per GPU, but tenant "
-                                          "'{}' would be number {} on GPU {} ({} tenants, {} "
-                                          "GPUs); add GPUs (hardware.count) or choose a "
-                                          "sharing policy",
-                                          policy.name, limit, t.name, models[g].size() + 1, g, n,
-                                          x.gpu_count));
+    return InputError(
+        t.mark, fmt::format("policy '{}' allows {} tenant(s) per GPU, but tenant "
+                            "'{}' would be number {} on GPU {} ({} tenants, {} "
+                            "GPUs); add GPUs (hardware.count) or choose a "
+                            "sharing policy",
+                            policy.name, limit, t.name, models[g].size() + 1, g, n, x.gpu_count));
   };
   auto memory_error = [&](const TenantSpec& t, int g, const MemoryDemand& d) {
-    return InputError(t.mark, fmt::format("tenant '{}' does not fit in the memory of GPU {} "
-                                          "under policy '{}': needs {}, but a {} has {:.0f} MiB",
-                                          t.name, g, policy.name, describe(d), x.gpu.name,
-                                          capacity_mib));
+    return InputError(t.mark,
+                      fmt::format("tenant '{}' does not fit in the memory of GPU {} "
+                                  "under policy '{}': needs {}, but a {} has {:.0f} MiB",
+                                  t.name, g, policy.name, describe(d), x.gpu.name, capacity_mib));
   };
   auto place = [&](std::size_t i, int g) {
     p.gpu[i] = static_cast<std::uint32_t>(g);
@@ -80,9 +78,8 @@ Placement place_tenants(const Experiment& x, const Registries& reg) {
     if (d.total() > capacity_mib) throw memory_error(t, t.gpu, d);
     place(i, t.gpu);
   }
-  std::stable_sort(automatic.begin(), automatic.end(), [&](std::size_t a, std::size_t b) {
-    return tenant_load[a] > tenant_load[b];
-  });
+  std::stable_sort(automatic.begin(), automatic.end(),
+                   [&](std::size_t a, std::size_t b) { return tenant_load[a] > tenant_load[b]; });
   for (std::size_t i : automatic) {
     const TenantSpec& t = x.tenants[i];
     int best = -1;
@@ -114,7 +111,7 @@ RunResult simulate(const Experiment& x, const Registries& reg, std::uint64_t run
   const PolicyInfo& pinfo = reg.policies.get(x.policy, x.policy_mark);
   const Placement placed = place_tenants(x, reg);
   const std::vector<std::uint32_t>& placement = placed.gpu;
-  const int max_batch = static_cast<int>(x.policy_params.get_int("max_batch"));
+  const int max_batch = pinfo.needs(x.policy_params).max_batch;
 
   std::vector<TenantInfo> tenants;
   for (std::size_t i = 0; i < x.tenants.size(); ++i) {
@@ -136,7 +133,6 @@ RunResult simulate(const Experiment& x, const Registries& reg, std::uint64_t run
 
   EngineConfig cfg;
   cfg.seed = replication_seed(x.seed, replication);
-  cfg.run_index = 0;  // streams are named; the run index does not shift them (see above)
   cfg.duration = s_to_ns(x.duration_s);
   cfg.warmup = s_to_ns(x.warmup_s);
   cfg.gpus = static_cast<std::uint32_t>(x.gpu_count);

@@ -1,4 +1,4 @@
-#include "sim/cli/mpi_world.h"
+#include "sim/sweep/mpi_world.h"
 
 #include <cstdlib>
 #include <exception>
@@ -67,12 +67,6 @@ MpiWorld::~MpiWorld() {
     MPI_Abort(MPI_COMM_WORLD, 1);
   }
   MPI_Finalize();
-#endif
-}
-
-void MpiWorld::barrier() {
-#ifdef INFERSIM_HAVE_MPI
-  if (active_) MPI_Barrier(MPI_COMM_WORLD);
 #endif
 }
 

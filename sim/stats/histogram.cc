@@ -1,4 +1,4 @@
-#include "sim/metrics/histogram.h"
+#include "sim/stats/histogram.h"
 
 #include <algorithm>
 #include <cmath>

@@ -35,7 +35,7 @@
 #include <vector>
 
 #include "sim/config/experiment.h"
-#include "sim/results/hdf5_writer.h"
+#include "sim/results/table.h"
 
 namespace infersim {
 
@@ -104,20 +104,5 @@ class Sweep {
   std::size_t excluded_ = 0;
   int replications_ = 1;
 };
-
-// Sets the dotted `parts` of `root` to `value` in place (the nodes around keep their
-// marks). Every component but the last must exist; the last may be a new key of a mapping
-// when `allow_new_key`. Errors are InputError at `where`.
-void set_path(YAML::Node& root, const std::vector<std::string>& parts, const YAML::Node& value,
-              const Mark& where, bool allow_new_key);
-// Applies "a.b.0.c=value" (value parsed as YAML) in place; map keys may be new, list indices
-// must exist. Errors name the --set argument. Unlike a copy (YAML::Clone), the tree keeps
-// its file:line:column marks.
-void apply_set_in_place(YAML::Node& root, const std::string& assignment);
-// Splits "a.b.0.c" into its components.
-std::vector<std::string> split_path(const std::string& path);
-
-// FNV-1a 64-bit of `text` as 16 hex digits (a stable content hash, not a secure one).
-std::string content_hash(const std::string& text);
 
 }  // namespace infersim

@@ -1,31 +1,21 @@
 // `infersim run` and `infersim merge`: runs every point of an experiment's sweep on worker
 // threads (and MPI ranks), each run crash-safely into its own shard, then merges the shards
-// into one result set.
+// into one result set. The pieces live in sim/sweep/ (plan, executor, shard store, merge,
+// progress, MPI); these functions put them in order and print.
 //
 // Files, for `-o OUT.h5`:
 //   OUT.h5.d/run-000042.h5   one shard per run (sweep point x replication), written as a
-//                            temporary file and renamed, so a shard present is complete. A
-//                            shard is a small result set of its own: /summary (one row),
-//                            /tenants, /runs/<run>/requests (output.requests), provenance,
-//                            and the root attributes infersim_shard (run, point,
-//                            replication, runs_total, replications, config_hash, sweep_id,
-//                            requests as key=value lines), effective_yaml and swept_columns.
-//   OUT.h5                   the merged result set (DESIGN.md): /summary and /tenants in run
-//                            order, /runs/<run>/requests, /aggregate when replications >= 2,
-//                            provenance plus sweep_id, runs_total, replications, points,
-//                            swept_columns. Written when every run has a shard; OUT.h5.d is
-//                            then removed (--keep-shards keeps it).
-//
-// A run's config hash covers the infersim version, its index, point, replication and seed,
-// its swept values and its effective experiment YAML; --resume re-runs only runs whose
-// shard is missing, unreadable or carries another hash. The sweep id hashes all of them:
-// an OUT.h5 with the same sweep id is up to date.
+//                            temporary file and renamed, so a shard present is complete
+//                            (sim/sweep/shard_store.h).
+//   OUT.h5                   the merged result set (DESIGN.md), written when every run has a
+//                            shard; OUT.h5.d is then removed (--keep-shards keeps it).
 #pragma once
 
 #include <string>
 #include <vector>
 
 #include "sim/config/experiment.h"
+#include "sim/sweep/executor.h"
 
 namespace infersim {
 
@@ -41,6 +31,7 @@ struct RunOptions {
   bool keep_shards = false;
   int shard_index = 0;  // --shard I/N: only runs with index % N == I; no merge
   int shard_count = 1;
+  FaultHook before_run;  // tests only (tests/cli/fault_main.cc); empty in the program
 };
 
 // Exit status: 0 all runs ok, 1 a run failed (its shard is missing; --resume re-runs it),
@@ -58,8 +49,5 @@ struct MergeOptions {
 // interrupted run). Exit status 2 when shards are missing (unless allow_missing), come from
 // different sweeps, or none is found.
 int merge_command(const MergeOptions& options);
-
-// "OUT.h5.d/run-000042.h5".
-std::string shard_path(const std::string& shard_dir, std::size_t run);
 
 }  // namespace infersim

@@ -15,7 +15,7 @@ namespace infersim {
 
 class Histogram {
  public:
-  static constexpr int kSubBits = 7;                  // 128 buckets per octave
+  static constexpr int kSubBits = 7;                           // 128 buckets per octave
   static constexpr std::int64_t kExact = 1 << (kSubBits + 1);  // 256: values below are exact
   // int64 values have bit width <= 63: shifts 1..55 above the exact range.
   static constexpr int kBuckets = kExact + (63 - kSubBits - 1) * (1 << kSubBits);

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "sim/results/hdf5_writer.h"
+#include "sim/results/table.h"
 
 namespace infersim {
 

@@ -1,12 +1,12 @@
-#include "sim/cli/output.h"
-
-#include "sim/core/version.h"
+#include "sim/sweep/tables.h"
 
 #include <fmt/format.h>
 
 #include <chrono>
 #include <ctime>
 #include <ostream>
+
+#include "sim/core/version.h"
 
 namespace infersim {
 namespace {
@@ -24,8 +24,8 @@ void push_latency(std::vector<Cell>& row, const LatencySummary& s) {
   row.emplace_back(static_cast<std::int64_t>(s.requests));
   row.emplace_back(static_cast<std::int64_t>(s.completed));
   row.emplace_back(static_cast<std::int64_t>(s.dropped));
-  for (double v : {s.throughput_rps, s.goodput_rps, s.slo_attainment, s.mean_ms, s.p50_ms,
-                   s.p90_ms, s.p99_ms, s.p999_ms, s.max_ms, s.latency_cv}) {
+  for (double v : {s.throughput_rps, s.goodput_rps, s.slo_attainment, s.mean_ms, s.p50_ms, s.p90_ms,
+                   s.p99_ms, s.p999_ms, s.max_ms, s.latency_cv}) {
     row.emplace_back(v);
   }
 }
@@ -49,19 +49,18 @@ Table summary_table(const std::vector<RunResult>& runs, const std::vector<SweptV
   t.add_column("run", ColType::Int64);
   if (!swept.empty()) {
     for (const auto& [name, value] : swept.front()) {
-      t.add_column(name, std::holds_alternative<std::string>(value)  ? ColType::String
-                         : std::holds_alternative<double>(value) ? ColType::Float64
-                                                                 : ColType::Int64);
+      t.add_column(name, std::holds_alternative<std::string>(value) ? ColType::String
+                         : std::holds_alternative<double>(value)    ? ColType::Float64
+                                                                    : ColType::Int64);
     }
   }
   t.add_column("policy", ColType::String);
   t.add_column("replication", ColType::Int64);
   t.add_column("seed", ColType::Int64);
   add_latency_columns(t);
-  for (const char* c : {"gpu_busy", "gpu_load", "flop_util", "memory_mib",
-                        "memory_capacity_mib", "window_s",
-                        "throughput_per_gpu", "p99_over_p50", "p50_spread_ms", "p50_gap",
-                        "jain_fairness", "worst_isolation"}) {
+  for (const char* c : {"gpu_busy", "gpu_load", "flop_util", "memory_mib", "memory_capacity_mib",
+                        "window_s", "throughput_per_gpu", "p99_over_p50", "p50_spread_ms",
+                        "p50_gap", "jain_fairness", "worst_isolation"}) {
     t.add_column(c, ColType::Float64);
   }
   t.add_column("events", ColType::Int64);
@@ -79,8 +78,7 @@ Table summary_table(const std::vector<RunResult>& runs, const std::vector<SweptV
     row.emplace_back(static_cast<std::int64_t>(r.seed));
     push_latency(row, r.all);
     for (double v : {r.gpu_busy, r.gpu_load, r.flop_util, r.memory_mib, r.memory_capacity_mib,
-                     r.window_s,
-                     r.throughput_per_gpu, r.p99_over_p50, r.p50_spread_ms, r.p50_gap,
+                     r.window_s, r.throughput_per_gpu, r.p99_over_p50, r.p50_spread_ms, r.p50_gap,
                      r.jain_fairness, r.worst_isolation}) {
       row.emplace_back(v);
     }
@@ -130,10 +128,14 @@ void write_provenance(ResultFile& f, const Experiment& x, const std::vector<std:
   f.set_root_attr("overrides", overrides);
   f.set_root_attr("infersim_version", version());
   f.set_root_attr("git_revision", git_revision());
+  f.set_root_attr("created_utc", utc_now());
+}
+
+std::string utc_now() {
   std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-  f.set_root_attr("created_utc", buf);
+  return buf;
 }
 
 }  // namespace infersim

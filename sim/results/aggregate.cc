@@ -1,4 +1,4 @@
-#include "sim/cli/result_set.h"
+#include "sim/results/aggregate.h"
 
 #include <fmt/format.h>
 #include <fmt/ostream.h>

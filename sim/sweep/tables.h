@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "sim/cli/runner.h"
 #include "sim/results/hdf5_writer.h"
+#include "sim/sweep/runner.h"
 
 namespace infersim {
 
@@ -29,5 +29,7 @@ Table tenants_table(const Experiment& x, const std::vector<RunResult>& runs);
 // Root attributes: experiment_yaml, overrides, infersim_version, git_revision, created_utc.
 void write_provenance(ResultFile& f, const Experiment& x, const std::vector<std::string>& sets);
 
+// The current time as "2026-11-25T14:58:21Z" (created_utc).
+std::string utc_now();
 
 }  // namespace infersim

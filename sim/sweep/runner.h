@@ -25,18 +25,18 @@ struct RunResult {
   std::vector<double> slowdown;
   std::vector<double> p99_alone_ms;  // NaN unless output.isolation
   // Seed 003's criteria, over the run: predictability and fairness.
-  double p99_over_p50 = 0;   // tail spread of all requests' latency
-  double p50_spread_ms = 0;  // max - min of per-tenant p50
-  double p50_gap = 0;        // max / min - 1 of per-tenant p50 (seed 003: up to 25% in MPS)
-  double jain_fairness = 0;  // Jain's index over per-tenant slowdowns (1 = all equal)
+  double p99_over_p50 = 0;     // tail spread of all requests' latency
+  double p50_spread_ms = 0;    // max - min of per-tenant p50
+  double p50_gap = 0;          // max / min - 1 of per-tenant p50 (seed 003: up to 25% in MPS)
+  double jain_fairness = 0;    // Jain's index over per-tenant slowdowns (1 = all equal)
   double worst_isolation = 0;  // max over tenants of p99 / p99 alone (NaN without isolation)
   double throughput_per_gpu = 0;
   std::vector<std::uint32_t> tenant_gpu;
-  double gpu_busy = 0;   // mean over GPUs of the fraction of the window with work running
-  double gpu_load = 0;   // mean over GPUs of the solo-utilization-weighted share in use
-  double flop_util = 0;  // achieved FLOP/s over peak FP32; NaN when a model's FLOPs are unknown
-  double window_s = 0;   // measured span: warm-up to the last completion
-  double memory_mib = 0; // GPU memory demand of the fullest GPU
+  double gpu_busy = 0;    // mean over GPUs of the fraction of the window with work running
+  double gpu_load = 0;    // mean over GPUs of the solo-utilization-weighted share in use
+  double flop_util = 0;   // achieved FLOP/s over peak FP32; NaN when a model's FLOPs are unknown
+  double window_s = 0;    // measured span: warm-up to the last completion
+  double memory_mib = 0;  // GPU memory demand of the fullest GPU
   double memory_capacity_mib = 0;  // memory of one GPU
   std::uint64_t events = 0;
   double wall_s = 0;
@@ -47,8 +47,8 @@ struct RunResult {
 std::uint64_t replication_seed(std::uint64_t experiment_seed, int replication);
 
 struct Placement {
-  std::vector<std::uint32_t> gpu;     // per tenant
-  std::vector<MemoryDemand> memory;   // per GPU
+  std::vector<std::uint32_t> gpu;    // per tenant
+  std::vector<MemoryDemand> memory;  // per GPU
 };
 
 // Places tenants on GPUs: explicit `gpu:` first, then the rest heaviest first, each on the

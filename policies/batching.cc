@@ -1,0 +1,32 @@
+#include "policies/batching.h"
+
+namespace infersim {
+
+std::vector<ParamSpec> common_policy_params() {
+  return {
+      {"max_batch", ParamKind::kInteger, 16,
+       "largest batch (or super-kernel) size; 16 is the largest size the Clockwork V100 "
+       "profile measures",
+       1, 4096},
+      {"batch_timeout_ms", ParamKind::kNumber, 0,
+       "how long a partial batch may wait to fill before it runs; 0 = greedy, "
+       "work-conserving batching",
+       0},
+      {"drop_late", ParamKind::kBool, 0,
+       "drop a request at batch formation when even a batch of 1 started now would miss "
+       "its SLO (as Clockwork does)",
+       0, 1},
+      {"context_mib", ParamKind::kNumber, 500,
+       "GPU memory per process for its CUDA context, framework and allocator pools, MiB; with "
+       "the activation buffers this makes 18 ResNet-50 processes fill a 16 GB V100 and a 19th "
+       "fail, the memory wall of seed 003 (Figure 5)",
+       0},
+  };
+}
+
+PolicyNeeds common_needs(const Params& p, int max_tenants_per_gpu) {
+  return PolicyNeeds{max_tenants_per_gpu, p.get("context_mib"),
+                     static_cast<int>(p.get_int("max_batch"))};
+}
+
+}  // namespace infersim

@@ -1,0 +1,268 @@
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <iostream>
+#include <optional>
+#include <thread>
+
+#include "sim/cli/commands.h"
+#include "sim/results/aggregate.h"
+#include "sim/results/hdf5_writer.h"
+#include "sim/sweep/merge.h"
+#include "sim/sweep/mpi_world.h"
+
+namespace infersim {
+namespace fs = std::filesystem;
+namespace {
+
+void print_dry_run(std::ostream& out, const Plan& plan, const std::vector<std::size_t>& mine,
+                   const std::vector<std::optional<ShardInfo>>* status,
+                   const std::vector<std::size_t>* ranks) {
+  const Sweep& sw = plan.sweep;
+  std::vector<std::string> header{"run", "point", "rep", "seed", "config_hash"};
+  if (ranks) header.insert(header.begin() + 3, "rank");
+  for (const auto& c : plan.columns) header.push_back(c);
+  if (status) header.push_back("status");
+  std::vector<std::vector<std::string>> rows;
+  for (std::size_t i = 0; i < mine.size(); ++i) {
+    const RunSpec& r = plan.runs[mine[i]];
+    std::vector<std::string> row{std::to_string(mine[i]), std::to_string(r.point),
+                                 std::to_string(r.replication), fmt::format("{:016x}", r.seed),
+                                 r.config_hash};
+    if (ranks) row.insert(row.begin() + 3, std::to_string((*ranks)[i]));
+    const auto& values = sw.point_values(r.point);
+    for (std::size_t p = 0; p < plan.columns.size(); ++p) {
+      row.push_back(sw.params()[p].labels[values[p]]);
+    }
+    if (status) row.push_back((*status)[i] ? "done" : "to run");
+    rows.push_back(std::move(row));
+  }
+  std::vector<std::size_t> width(header.size());
+  for (std::size_t c = 0; c < header.size(); ++c) {
+    width[c] = header[c].size();
+    for (const auto& row : rows) width[c] = std::max(width[c], row[c].size());
+  }
+  auto line = [&](const std::vector<std::string>& cells) {
+    std::string s;
+    for (std::size_t c = 0; c < cells.size(); ++c) {
+      const std::size_t numeric = ranks ? 4 : 3;
+      s += (c ? "  " : "") + (c < numeric ? fmt::format("{:>{}}", cells[c], width[c])
+                                          : fmt::format("{:<{}}", cells[c], width[c]));
+    }
+    while (!s.empty() && s.back() == ' ') s.pop_back();
+    out << s << "\n";
+  };
+  line(header);
+  for (const auto& row : rows) line(row);
+}
+
+std::string plural(std::size_t n, const char* word) {
+  return fmt::format("{} {}{}", n, word, n == 1 ? "" : "s");
+}
+
+int run_command_impl(const RunOptions& o, const Registries& reg, MpiWorld& world) {
+  const auto start = Clock::now();
+  const bool root = world.rank() == 0;
+  const bool distributed = world.size() > 1;
+  if (o.shard_count < 1 || o.shard_index < 0 || o.shard_index >= o.shard_count) {
+    throw InputError(Mark{"--shard", 0, 0}, "expected I/N with 0 <= I < N");
+  }
+
+  // 1. Expand and check every point; nothing is written before this succeeds.
+  std::optional<Plan> plan_storage;
+  {
+    std::string error;
+    try {
+      plan_storage.emplace(make_plan(o.experiment, o.sets, o.jobs, reg));
+    } catch (const InputError& e) {
+      error = e.what();
+    }
+    const std::int64_t first_bad =
+        world.min(error.empty() ? std::int64_t{world.size()} : std::int64_t{world.rank()});
+    if (first_bad < world.size()) {
+      if (world.rank() == first_bad) std::cerr << "infersim: " << error << "\n";
+      return 2;
+    }
+  }
+  const Plan& plan = *plan_storage;
+  const Sweep& sw = plan.sweep;
+  const std::string out =
+      o.out.empty() ? (fs::path("results") / (plan.name + ".h5")).string() : o.out;
+  const std::string dir = out + ".d";
+  const bool sharded = o.shard_count > 1;
+
+  // 2. This process's runs: its --shard slice, dealt round-robin to the MPI ranks.
+  std::vector<std::size_t> slice, mine, rank_of;
+  for (std::size_t r = static_cast<std::size_t>(o.shard_index); r < plan.runs.size();
+       r += static_cast<std::size_t>(o.shard_count)) {
+    const std::size_t rank = slice.size() % static_cast<std::size_t>(world.size());
+    slice.push_back(r);
+    rank_of.push_back(rank);
+    if (rank == static_cast<std::size_t>(world.rank())) mine.push_back(r);
+  }
+  const std::string shard_label =
+      sharded ? fmt::format("shard {}/{}, ", o.shard_index, o.shard_count) : "";
+
+  if (o.dry_run) {
+    if (root) {
+      std::vector<std::optional<ShardInfo>> status;
+      if (o.resume) status = valid_shards(plan, dir, slice);
+      std::cout << fmt::format("{}: {} ({} point{} x {} replication{}{}){}; output {}\n", sw.file(),
+                               plural(plan.runs.size(), "run"), sw.points(),
+                               sw.points() == 1 ? "" : "s", sw.replications(),
+                               sw.replications() == 1 ? "" : "s",
+                               sw.excluded() ? fmt::format(", {} excluded", sw.excluded()) : "",
+                               sharded ? fmt::format("; shard {}/{}: {}", o.shard_index,
+                                                     o.shard_count, plural(slice.size(), "run"))
+                                       : "",
+                               out);
+      print_dry_run(std::cout, plan, slice, o.resume ? &status : nullptr,
+                    distributed ? &rank_of : nullptr);
+    }
+    return 0;
+  }
+
+  // 3. Up to date already? (--resume after a finished run: the shards are gone.)
+  if (o.resume) {
+    std::error_code ec;
+    bool up_to_date = false;
+    if (fs::is_regular_file(out, ec)) {
+      try {
+        std::lock_guard<std::mutex> lock(hdf5_mutex());
+        up_to_date = read_root_attr(out, "sweep_id") == plan.sweep_id;
+      } catch (const std::exception&) {
+      }
+    }
+    if (world.min(up_to_date ? 1 : 0) == 1) {
+      if (root) {
+        if (!sharded && !o.keep_shards) fs::remove_all(dir, ec);
+        std::cout << fmt::format("infersim: {} is up to date ({}); nothing to run\n", out,
+                                 plural(plan.runs.size(), "run"));
+        std::cout << fmt::format("infersim: {}: 0 ok, 0 failed, {} skipped (already done)\n",
+                                 plural(plan.runs.size(), "run"), plan.runs.size());
+      }
+      return 0;
+    }
+  }
+
+  // 4. What is left to run.
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw std::runtime_error(fmt::format("cannot create {}: {}", dir, ec.message()));
+  if (!distributed && !sharded) {
+    remove_stale_temps(dir);
+    remove_stale_temps(
+        fs::path(out).parent_path().empty() ? fs::path(".") : fs::path(out).parent_path(),
+        fs::path(out).filename().string() + ".tmp.");
+  }
+  std::vector<std::size_t> todo;
+  std::int64_t already = 0;
+  if (o.resume) {
+    auto status = valid_shards(plan, dir, mine);
+    for (std::size_t i = 0; i < mine.size(); ++i) {
+      if (status[i]) {
+        ++already;
+      } else {
+        todo.push_back(mine[i]);
+      }
+    }
+  } else {
+    todo = mine;
+  }
+
+  unsigned hw = std::thread::hardware_concurrency();
+  int jobs =
+      o.jobs > 0 ? o.jobs : std::max(1, static_cast<int>(hw) / std::max(1, world.local_size()));
+  jobs = static_cast<int>(std::max<std::size_t>(1, std::min<std::size_t>(jobs, todo.size())));
+
+  TempFiles temps(static_cast<std::size_t>(jobs) + 1);
+  SweepCounts c;
+  {
+    Progress progress(todo.size(), root && !o.quiet,
+                      distributed ? fmt::format("rank 0/{}: ", world.size()) : "");
+    c = execute_runs(plan, reg, todo, jobs, ExecutorOptions{dir, o.stop_on_error, o.before_run},
+                     temps, progress);
+  }
+  // Shards were renamed into place without syncing the directory each time: do it once.
+  if (!todo.empty()) sync_directory(dir);
+
+  // 5. Totals over every rank; rank 0 merges when everything is there.
+  std::int64_t totals[4] = {c.ok, c.failed, already, c.not_started};
+  world.sum(totals, 4);
+  const std::int64_t ok = totals[0], failed = totals[1], done_before = totals[2],
+                     not_started = totals[3];
+  const std::size_t scope = slice.size();
+  int status = failed > 0 || not_started > 0 ? 1 : 0;
+
+  if (root) {
+    if (status == 0) {
+      const std::vector<std::size_t>& runs = slice;
+      auto shards = valid_shards(plan, dir, runs);
+      std::vector<ShardInfo> present;
+      std::vector<std::size_t> missing;
+      for (std::size_t i = 0; i < runs.size(); ++i) {
+        if (shards[i]) {
+          present.push_back(*shards[i]);
+        } else {
+          missing.push_back(runs[i]);
+        }
+      }
+      if (!missing.empty()) {
+        std::cerr << fmt::format("infersim: {} of {} have no valid shard in {} (first: run {})\n",
+                                 plural(missing.size(), "run"), runs.size(), dir, missing.front());
+        status = 1;
+      } else {
+        MergedSet m = collect_shards(present);
+        if (!sharded) write_merged(m, present, out, temps, static_cast<std::size_t>(jobs));
+        if (!o.quiet) {
+          print_result_tables(std::cout, m.summary, m.tenants,
+                              m.aggregate ? &*m.aggregate : nullptr, m.swept);
+        }
+        if (sharded) {
+          std::cout << fmt::format(
+              "wrote {} of shard {}/{} to {}; when every shard is done: "
+              "infersim merge {} -o {}\n",
+              plural(runs.size(), "run"), o.shard_index, o.shard_count, dir, dir, out);
+        } else {
+          if (!o.keep_shards) fs::remove_all(dir, ec);
+          std::cout << fmt::format(
+              "wrote {} ({}{})\n", out, plural(plan.runs.size(), "run"),
+              m.aggregate ? fmt::format(", {} with /aggregate", plural(sw.points(), "point")) : "");
+        }
+      }
+    } else {
+      std::cerr << fmt::format(
+          "infersim: {} not merged: {} failed{}; the finished runs' shards "
+          "are in {}; `infersim run ... --resume` runs the rest\n",
+          out, plural(static_cast<std::size_t>(failed), "run"),
+          not_started ? fmt::format(", {} not started", not_started) : "", dir);
+    }
+    std::cout << fmt::format(
+        "infersim: {}{}: {} ok, {} failed, {} skipped{} in {:.2f} s with -j {}{}\n", shard_label,
+        plural(scope, "run"), ok, failed, done_before + not_started,
+        done_before && not_started
+            ? fmt::format(" ({} already done, {} not started)", done_before, not_started)
+        : done_before ? " (already done)"
+        : not_started ? " (not started)"
+                      : "",
+        seconds_since(start), jobs, distributed ? fmt::format(" x {} ranks", world.size()) : "");
+  }
+  return static_cast<int>(world.max(status));
+}
+
+}  // namespace
+
+int run_command(const RunOptions& options, const Registries& reg) {
+  MpiWorld world;
+  try {
+    return run_command_impl(options, reg, world);
+  } catch (const std::exception& e) {
+    if (world.size() > 1) {
+      std::cerr << fmt::format("infersim: rank {}: {}\n", world.rank(), e.what());
+    }
+    throw;  // with several ranks, ~MpiWorld aborts them all
+  }
+}
+
+}  // namespace infersim

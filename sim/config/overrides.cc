@@ -1,0 +1,120 @@
+#include "sim/config/overrides.h"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstdlib>
+
+#include "sim/config/yaml_reader.h"
+
+namespace infersim {
+namespace {
+
+// A copy of a value parsed from a --set argument without its marks: those would point into
+// the argument's text, not the experiment file.
+YAML::Node without_marks(const YAML::Node& n, const Mark& where) {
+  switch (n.Type()) {
+    case YAML::NodeType::Scalar:
+      return YAML::Node(n.Scalar());
+    case YAML::NodeType::Sequence: {
+      YAML::Node s(YAML::NodeType::Sequence);
+      for (const auto& c : n) s.push_back(without_marks(c, where));
+      return s;
+    }
+    case YAML::NodeType::Map: {
+      YAML::Node m(YAML::NodeType::Map);
+      for (auto it = n.begin(); it != n.end(); ++it) {
+        if (!it->first.IsScalar()) throw InputError(where, "only scalar map keys are supported");
+        m[it->first.Scalar()] = without_marks(it->second, where);
+      }
+      return m;
+    }
+    default:
+      return YAML::Node(YAML::NodeType::Null);
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> split_path(const std::string& path) {
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  while (true) {
+    std::size_t dot = path.find('.', start);
+    parts.push_back(path.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  return parts;
+}
+
+std::string join_path(const std::vector<std::string>& parts, std::size_t n) {
+  std::string s;
+  for (std::size_t i = 0; i < n && i < parts.size(); ++i) s += (i ? "." : "") + parts[i];
+  return s;
+}
+
+void set_path(YAML::Node& root, const std::vector<std::string>& parts, const YAML::Node& value,
+              const Mark& where, bool allow_new_key) {
+  YAML::Node cur;
+  cur.reset(root);
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    const std::string& key = parts[i];
+    const bool last = i + 1 == parts.size();
+    if (key.empty()) {
+      throw InputError(where, fmt::format("empty component in path '{}'", join_path(parts, 99)));
+    }
+    const YAML::Node& c = cur;
+    if (c.IsSequence()) {
+      char* end = nullptr;
+      errno = 0;
+      long idx = std::strtol(key.c_str(), &end, 10);
+      if (*end != '\0' || errno != 0 || idx < 0 || static_cast<std::size_t>(idx) >= c.size()) {
+        throw InputError(where, fmt::format("'{}' is not an index of '{}', a list of {} element{}",
+                                            key, i ? join_path(parts, i) : "(top)", c.size(),
+                                            c.size() == 1 ? "" : "s"));
+      }
+      if (last) {
+        cur[static_cast<std::size_t>(idx)] = value;
+      } else {
+        YAML::Node next = c[static_cast<std::size_t>(idx)];
+        cur.reset(next);
+      }
+    } else if (c.IsMap() || (c.IsNull() && i > 0)) {
+      const bool exists = c.IsMap() && static_cast<bool>(c[key]);
+      if (!exists && (!last || !allow_new_key)) {
+        throw InputError(where, fmt::format("no key '{}' in '{}'", key,
+                                            i ? join_path(parts, i) : "the experiment"));
+      }
+      if (last) {
+        cur[key] = value;
+      } else {
+        YAML::Node next = c[key];
+        cur.reset(next);
+      }
+    } else {
+      throw InputError(where,
+                       fmt::format("'{}' is {}, it has no '{}'",
+                                   i ? join_path(parts, i) : "the experiment", node_kind(c), key));
+    }
+  }
+}
+
+void apply_set_in_place(YAML::Node& root, const std::string& assignment) {
+  Mark where{"--set " + assignment, 0, 0};
+  auto eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    throw InputError(where, "expected path=value, e.g. tenants.0.arrival.rate=100");
+  }
+  YAML::Node value;
+  try {
+    value = without_marks(YAML::Load(assignment.substr(eq + 1)), where);
+  } catch (const YAML::Exception& e) {
+    throw InputError(where, fmt::format("value is not valid YAML: {}", e.msg));
+  }
+  set_path(root, split_path(assignment.substr(0, eq)), value, where, true);
+  // Errors about the value name the --set argument (mark_of; cleared by clear_overrides).
+  register_override(value, where.file);
+}
+
+}  // namespace infersim

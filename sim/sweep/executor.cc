@@ -1,0 +1,270 @@
+#include "sim/sweep/executor.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "sim/results/hdf5_writer.h"
+#include "sim/sweep/runner.h"
+#include "sim/sweep/tables.h"
+
+namespace infersim {
+namespace {
+
+// Buffers per-request outcomes and appends them to the shard's stream under the HDF5 lock.
+class LockedStreamSink final : public RequestSink {
+ public:
+  explicit LockedStreamSink(RequestStream& s) : inner_(s) { buf_.reserve(kBatch); }
+  void record(const RequestOutcome& r) override {
+    buf_.push_back(r);
+    if (buf_.size() >= kBatch) {
+      std::lock_guard<std::mutex> lock(hdf5_mutex());
+      drain();
+    }
+  }
+  void drain() {  // the caller holds the HDF5 lock
+    for (const auto& r : buf_) inner_.record(r);
+    buf_.clear();
+  }
+
+ private:
+  static constexpr std::size_t kBatch = 65536;
+  RequestStreamSink inner_;
+  std::vector<RequestOutcome> buf_;
+};
+
+struct Job {
+  std::size_t run = 0;
+  std::unique_ptr<Experiment> x;
+  std::string effective;
+};
+
+struct Outcome {
+  std::size_t run = 0;
+  bool ok = false;
+  std::string error;
+  bool not_started = false;  // dropped after another run failed (--stop-on-error)
+};
+
+class Executor {
+ public:
+  Executor(const Plan& plan, const Registries& reg, const ExecutorOptions& options,
+           TempFiles& temps)
+      : plan_(plan),
+        reg_(reg),
+        dir_(options.shard_dir),
+        temps_(temps),
+        stop_on_error_(options.stop_on_error),
+        before_run_(options.before_run) {}
+
+  SweepCounts execute(const std::vector<std::size_t>& todo, int jobs, Progress& progress) {
+    std::mutex mu;
+    std::condition_variable cv_work, cv_done;
+    std::deque<Job> queue;
+    std::deque<Outcome> outcomes;
+    bool closing = false;
+    std::vector<std::thread> workers;
+    auto shutdown = [&] {
+      {
+        std::lock_guard<std::mutex> l(mu);
+        closing = true;
+        queue.clear();
+      }
+      cv_work.notify_all();
+      for (auto& w : workers) w.join();
+      workers.clear();
+    };
+    for (int w = 0; w < jobs; ++w) {
+      workers.emplace_back([&, w] {
+        while (true) {
+          Job job;
+          {
+            std::unique_lock<std::mutex> l(mu);
+            cv_work.wait(l, [&] { return closing || !queue.empty(); });
+            if (queue.empty()) return;
+            job = std::move(queue.front());
+            queue.pop_front();
+          }
+          Outcome out;
+          if (stopping_) {  // --stop-on-error: a run failed; start nothing new
+            out.run = job.run;
+            out.not_started = true;
+          } else {
+            out = run_one(job, static_cast<std::size_t>(w));
+            if (!out.ok && stop_on_error_) stopping_ = true;
+          }
+          {
+            std::lock_guard<std::mutex> l(mu);
+            outcomes.push_back(std::move(out));
+          }
+          cv_done.notify_one();
+        }
+      });
+    }
+
+    SweepCounts c;
+    std::size_t next = 0, dispatched = 0, finished = 0;
+    bool stop = false;
+    const std::size_t depth = 2 * static_cast<std::size_t>(jobs);
+    try {
+      while (true) {
+        // Keep the queue full; experiments are parsed here, on the main thread.
+        while (!stop && next < todo.size()) {
+          {
+            std::lock_guard<std::mutex> l(mu);
+            if (queue.size() >= depth) break;
+          }
+          const std::size_t run = todo[next++];
+          Job job;
+          job.run = run;
+          try {
+            const std::size_t point = plan_.runs[run].point;
+            job.x = std::make_unique<Experiment>(plan_.sweep.experiment(point, reg_));
+            job.effective = plan_.effective[point];
+          } catch (const std::exception& e) {
+            std::lock_guard<std::mutex> l(mu);
+            outcomes.push_back(Outcome{run, false, e.what()});
+            ++dispatched;
+            continue;
+          }
+          {
+            std::lock_guard<std::mutex> l(mu);
+            queue.push_back(std::move(job));
+            ++dispatched;
+          }
+          cv_work.notify_one();
+        }
+        std::deque<Outcome> got;
+        {
+          std::unique_lock<std::mutex> l(mu);
+          cv_done.wait_for(l, std::chrono::milliseconds(100), [&] { return !outcomes.empty(); });
+          got.swap(outcomes);
+        }
+        for (auto& o : got) {
+          ++finished;
+          if (o.not_started) {
+            ++c.not_started;
+            continue;
+          }
+          if (o.ok) {
+            ++c.ok;
+            continue;
+          }
+          ++c.failed;
+          const RunSpec& spec = plan_.runs[o.run];
+          const std::string what = plan_.sweep.describe(spec.point);
+          progress.message(fmt::format("infersim: run {} failed (point {}, replication {}{}{}): {}",
+                                       o.run, spec.point, spec.replication,
+                                       what.empty() ? "" : ": ", what, o.error));
+          if (stop_on_error_ && !stop) {
+            stop = true;
+            std::lock_guard<std::mutex> l(mu);
+            c.not_started += static_cast<std::int64_t>(queue.size());
+            dispatched -= queue.size();
+            queue.clear();
+          }
+        }
+        progress.update(static_cast<std::size_t>(c.ok + c.failed),
+                        static_cast<std::size_t>(c.failed));
+        if (finished == dispatched && (stop || next == todo.size())) break;
+      }
+    } catch (...) {
+      shutdown();
+      throw;
+    }
+    if (stop) c.not_started += static_cast<std::int64_t>(todo.size() - next);
+    shutdown();
+    progress.clear();
+    return c;
+  }
+
+ private:
+  Outcome run_one(Job& job, std::size_t slot) {
+    const std::size_t run = job.run;
+    const RunSpec& spec = plan_.runs[run];
+    const std::string path = shard_path(dir_, run);
+    std::unique_lock<std::mutex> h5(hdf5_mutex(), std::defer_lock);
+    std::unique_ptr<ResultFile> file;
+    std::unique_ptr<RequestStream> stream;
+    std::unique_ptr<LockedStreamSink> sink;
+    try {
+      if (before_run_) before_run_(run);
+      if (job.x->output_requests) {
+        h5.lock();
+        file = std::make_unique<ResultFile>(path);
+        temps_.set(slot, file->temp_path());
+        stream = file->open_requests(fmt::format("/runs/{}", run));
+        h5.unlock();
+        sink = std::make_unique<LockedStreamSink>(*stream);
+      }
+      std::vector<RunResult> one;
+      one.push_back(simulate(*job.x, reg_, run, spec.replication, sink.get()));
+
+      ShardInfo info;
+      info.run = run;
+      info.point = spec.point;
+      info.replication = spec.replication;
+      info.runs_total = plan_.runs.size();
+      info.replications = plan_.sweep.replications();
+      info.config_hash = spec.config_hash;
+      info.sweep_id = plan_.sweep_id;
+      info.requests = job.x->output_requests;
+
+      h5.lock();
+      if (!file) {
+        file = std::make_unique<ResultFile>(path);
+        temps_.set(slot, file->temp_path());
+      }
+      if (sink) sink->drain();
+      if (stream) stream->close();
+      file->write_table("/summary", summary_table(one, {plan_.swept_values(spec.point)}));
+      file->write_table("/tenants", tenants_table(*job.x, one));
+      write_provenance(*file, *job.x, plan_.sweep.sets());
+      file->set_root_attr("effective_yaml", job.effective);
+      file->set_root_attr("swept_columns", fmt::format("{}", fmt::join(plan_.columns, "\n")));
+      file->set_root_attr("infersim_shard", shard_info_text(info));
+      file->finish();
+      h5.unlock();
+      // fsync and rename, without the lock: other workers write meanwhile. The directory is
+      // fsynced once after all runs; a rename lost in a crash only means re-running.
+      file->publish(/*sync_dir=*/false);
+      temps_.clear(slot);
+      sink.reset();
+      stream.reset();
+      file.reset();
+      return Outcome{run, true, ""};
+    } catch (const std::exception& e) {
+      if (!h5.owns_lock()) h5.lock();
+      file.reset();  // removes the temporary file; abandons the stream
+      stream.reset();
+      sink.reset();
+      temps_.clear(slot);
+      return Outcome{run, false, e.what()};
+    }
+  }
+
+  const Plan& plan_;
+  const Registries& reg_;
+  std::string dir_;
+  TempFiles& temps_;
+  bool stop_on_error_;
+  std::atomic<bool> stopping_{false};
+  FaultHook before_run_;
+};
+
+}  // namespace
+
+SweepCounts execute_runs(const Plan& plan, const Registries& reg,
+                         const std::vector<std::size_t>& todo, int jobs,
+                         const ExecutorOptions& options, TempFiles& temps, Progress& progress) {
+  Executor ex(plan, reg, options, temps);
+  return ex.execute(todo, jobs, progress);
+}
+
+}  // namespace infersim

@@ -1,0 +1,30 @@
+// Merging shards into one result set (DESIGN.md, "HDF5 result set"): /summary and /tenants
+// in run order, /runs/<run>/requests, /aggregate with two or more replications, and the
+// provenance of the first shard plus the sweep's identity.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sim/results/table.h"
+#include "sim/sweep/shard_store.h"
+
+namespace infersim {
+
+struct MergedSet {
+  Table summary;
+  Table tenants;
+  std::optional<Table> aggregate;
+  std::vector<std::string> swept;
+};
+
+// Reads the shards (in run order) into the merged tables; checks they share one layout.
+MergedSet collect_shards(const std::vector<ShardInfo>& shards);
+
+// Writes OUT.h5 (temporary file in `temps` slot `slot`, then renamed) from the shards, in
+// run order, and their merged tables.
+void write_merged(const MergedSet& m, const std::vector<ShardInfo>& shards, const std::string& out,
+                  TempFiles& temps, std::size_t slot);
+
+}  // namespace infersim

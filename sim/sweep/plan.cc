@@ -1,0 +1,108 @@
+#include "sim/sweep/plan.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <exception>
+#include <set>
+#include <thread>
+
+#include "sim/core/hash.h"
+#include "sim/core/version.h"
+#include "sim/sweep/runner.h"
+
+namespace infersim {
+
+Plan make_plan(const std::string& experiment, const std::vector<std::string>& sets, int jobs,
+               const Registries& reg) {
+  Plan plan{Sweep::load(experiment, sets), {}, {}, {}, {}, {}, {}};
+  const Sweep& sw = plan.sweep;
+  for (const auto& s : sets) {
+    const std::string path = s.substr(0, s.find('='));
+    for (const auto& p : sw.params()) {
+      if (p.path == path) {
+        throw InputError(p.mark, fmt::format("'{}' is swept here and also set by --set {}; drop "
+                                             "one of them",
+                                             p.path, s));
+      }
+    }
+  }
+  // Swept paths that collide with a fixed /summary column (e.g. `seed`) get a prefix.
+  std::set<std::string> fixed;
+  for (const auto& n : summary_table(std::vector<RunResult>{}, {}).names) fixed.insert(n);
+  for (const auto& p : sw.params()) {
+    plan.columns.push_back(fixed.count(p.path) ? "sweep." + p.path : p.path);
+  }
+
+  // Check the points on every core (parsing dominates the start of a large sweep); the
+  // first bad point in point order is the one reported, whatever the thread timing.
+  struct PointCheck {
+    std::string name;
+    bool requests = false;
+    std::uint64_t seed = 0;
+    std::exception_ptr error;
+  };
+  const std::size_t points = sw.points();
+  std::vector<PointCheck> checks(points);
+  plan.effective.resize(points);
+  std::atomic<std::size_t> next_point{0};
+  auto check = [&] {
+    for (std::size_t point; (point = next_point++) < points;) {
+      try {
+        Experiment x = sw.experiment(point, reg);
+        try {
+          place_tenants(x, reg);
+        } catch (const InputError& e) {
+          sw.rethrow_for_point(point, e);
+        }
+        checks[point].name = x.name;
+        checks[point].requests = x.output_requests;
+        checks[point].seed = x.seed;
+        plan.effective[point] = sw.effective_yaml(point);
+      } catch (...) {
+        checks[point].error = std::current_exception();
+      }
+    }
+  };
+  const std::size_t threads =
+      std::min<std::size_t>(points, jobs > 0 ? static_cast<std::size_t>(jobs)
+                                             : std::max(1u, std::thread::hardware_concurrency()));
+  std::vector<std::thread> pool;
+  for (std::size_t i = 1; i < threads; ++i) pool.emplace_back(check);
+  check();
+  for (auto& t : pool) t.join();
+  for (const PointCheck& c : checks) {
+    if (c.error) std::rethrow_exception(c.error);
+  }
+
+  const int reps = sw.replications();
+  std::string all_hashes = fmt::format("runs {}\n", sw.runs());
+  for (std::size_t point = 0; point < points; ++point) {
+    if (point == 0) plan.name = checks[point].name;
+    plan.point_requests.push_back(checks[point].requests);
+    const std::string& effective = plan.effective[point];
+    std::string swept;
+    const auto& values = sw.point_values(point);
+    for (std::size_t p = 0; p < plan.columns.size(); ++p) {
+      swept += fmt::format("{}={}\n", plan.columns[p], sw.params()[p].labels[values[p]]);
+    }
+    for (int rep = 0; rep < reps; ++rep) {
+      RunSpec r;
+      r.point = point;
+      r.replication = rep;
+      r.seed = replication_seed(checks[point].seed, rep);
+      const std::size_t run =
+          point * static_cast<std::size_t>(reps) + static_cast<std::size_t>(rep);
+      r.config_hash = content_hash(
+          fmt::format("infersim {}\nrun {}\npoint {}\nreplication {}\nseed {}\n{}---\n{}",
+                      version(), run, point, rep, r.seed, swept, effective));
+      all_hashes += r.config_hash + "\n";
+      plan.runs.push_back(std::move(r));
+    }
+  }
+  plan.sweep_id = content_hash(all_hashes);
+  return plan;
+}
+
+}  // namespace infersim

@@ -1,0 +1,53 @@
+// The plan of a sweep: every run (sweep point x replication) with its seed and config hash,
+// made and checked before anything runs.
+//
+// A run's config hash covers the infersim version, its index, point, replication and seed,
+// its swept values and its effective experiment YAML; --resume re-runs only runs whose
+// shard is missing, unreadable or carries another hash. The sweep id hashes all of them:
+// an OUT.h5 with the same sweep id is up to date.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sim/config/experiment.h"
+#include "sim/sweep/expansion.h"
+#include "sim/sweep/tables.h"
+
+namespace infersim {
+
+struct RunSpec {
+  std::size_t point = 0;
+  int replication = 0;
+  std::uint64_t seed = 0;
+  std::string config_hash;
+};
+
+struct Plan {
+  Sweep sweep;
+  std::vector<std::string> columns;  // the summary column of each swept parameter
+  std::vector<RunSpec> runs;
+  std::vector<bool> point_requests;    // output.requests of each point
+  std::vector<std::string> effective;  // each point's effective YAML (provenance)
+  std::string sweep_id;
+  std::string name;  // the experiment's name (of point 0)
+
+  SweptValues swept_values(std::size_t point) const {
+    SweptValues v;
+    const auto& values = sweep.point_values(point);
+    for (std::size_t p = 0; p < columns.size(); ++p) {
+      v.emplace_back(columns[p], sweep.params()[p].cells[values[p]]);
+    }
+    return v;
+  }
+};
+
+// Expands the experiment (with --set `sets`) and validates every point, placement included,
+// on up to `jobs` threads (0: every core), before anything runs: a bad point is an
+// InputError, the first in point order whatever the thread timing.
+Plan make_plan(const std::string& experiment, const std::vector<std::string>& sets, int jobs,
+               const Registries& reg);
+
+}  // namespace infersim
