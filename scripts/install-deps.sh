@@ -6,6 +6,7 @@ set -euo pipefail
 PKGS=(
   build-essential cmake pkg-config
   libboost-program-options-dev  # the command line
+  libboost-graph-dev            # kernel graphs: layer DAGs and their topological order (sim/kernels)
   libyaml-cpp-dev               # experiment and profile files
   libfmt-dev                    # formatting (GCC 12 has no std::format)
   libhdf5-dev                   # result sets (C API)
