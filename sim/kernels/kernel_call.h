@@ -1,0 +1,25 @@
+// One GPU kernel launch of a lowered model: what the simulator times and what the
+// real-hardware executors (OpenBLAS / cuBLAS) run.
+#pragma once
+
+#include <cstdint>
+
+namespace infersim::kernels {
+
+struct KernelCall {
+  enum class Kind : std::uint8_t {
+    kGemm,    // `count` independent GEMMs of one shape (cuBLAS batched / strided-batched)
+    kMemory,  // a bandwidth-bound kernel (pooling, concat, unfused batch norm / ReLU / add)
+  };
+  Kind kind = Kind::kGemm;
+  std::int64_t m = 0, n = 0, k = 0;  // kGemm: C[m x n] = A[m x k] * B[k x n]
+  std::int64_t count = 1;            // independent problems of that shape (groups; merged tenants)
+  double bytes = 0;                  // device-memory bytes read + written
+  double flops = 0;                  // 2*m*n*k*count for a GEMM
+  std::uint32_t node = 0;            // the graph node it lowers
+  // The last graph node folded into this call: element-wise layers (batch norm, ReLU, a
+  // residual add) fused into the epilogue of `node`. Equal to `node` when nothing is fused.
+  std::uint32_t last_node = 0;
+};
+
+}  // namespace infersim::kernels
