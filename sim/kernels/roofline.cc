@@ -1,0 +1,244 @@
+#include "sim/kernels/roofline.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
+namespace infersim::kernels {
+namespace {
+
+// The FP32 SIMT GEMM and implicit-GEMM convolution kernels cuBLAS and cuDNN launch (CUDA 13
+// on an H100, TF32 off), read with Nsight Compute (scripts/kernel_constants/measure.sh; the
+// output is in its README.md): the tile of the xmma kernels' names (..._tilesize{A}x{B}x8_
+// stage3_...), launch__block_size, launch__registers_per_thread, launch__shared_mem_per_block,
+// and the efficiency: FLOPs / duration / FP32 peak of the fastest launch with about two or
+// more blocks per SM (a full SM, so the fraction reflects the tile's main loop, not wave
+// quantization). The same kernel computes the transposed product with the tile transposed
+// (C^T = B^T A^T; NCHW and NHWC layouts), so each tile is offered both ways.
+const std::vector<GemmTile>& simt_tiles() {
+  static const std::vector<GemmTile> tiles = [] {
+    const std::vector<GemmTile> measured = {
+        {32, 32, 8, 64, 92, 7552, 0.385},       // conv 512ch 3x3 14x14 batch 8, 784 blocks
+        {128, 32, 8, 128, 166, 17920, 0.413},   // conv 512ch 1x1 14x14 batch 32
+        {64, 64, 8, 128, 121, 13696, 0.472},    // GEMM 64 x 12544 x 576, 392 blocks
+        {128, 64, 8, 128, 224, 19840, 0.633},   // GEMM 512 x 784 x 4608, 260 blocks
+        {256, 64, 8, 128, 255, 34304, 0.608},   // conv 512ch 1x1 28x28 batch 32, 784 blocks
+        {256, 128, 8, 256, 254, 68608, 0.772},  // GEMM 8192^3, 2048 blocks
+    };
+    std::vector<GemmTile> all;
+    for (const GemmTile& t : measured) {
+      all.push_back(t);
+      if (t.m != t.n) {
+        GemmTile transposed = t;
+        std::swap(transposed.m, transposed.n);
+        all.push_back(transposed);
+      }
+    }
+    return all;
+  }();
+  return tiles;
+}
+
+// Launch, latency and bandwidth constants measured on the H100 of this project's device pool
+// (scripts/kernel_constants/measure.sh; output and dates in its README.md):
+//  - launch overhead: 1000 back-to-back launches of a kernel spinning 20,000 cycles
+//    (10.10 us at 1980 MHz) took 12.00 us each: 1.90 us per kernel beyond its body;
+//  - host launch interval: empty kernels back to back took 3.19 us each (3.7 and 5.3 us in
+//    two other sessions: the host's launch path; a floor is the least observed);
+//  - memory latency: a pointer chase over 1 GiB took 690.5 cycles = 349 ns per load;
+//  - bandwidth efficiency: device-to-device copies moved 3012 GB/s counting bytes read and
+//    written, 0.899 of the datasheet's 3350 GB/s.
+constexpr double kH100LaunchOverheadNs = 1900;
+constexpr double kH100HostLaunchNs = 3190;
+constexpr double kH100MemoryLatencyNs = 349;
+constexpr double kH100BandwidthEfficiency = 3012.0 / 3350.0;
+
+// CUDA C++ Programming Guide, "Technical Specifications per Compute Capability": resident
+// threads / blocks / 32-bit registers per SM and shared memory per SM for compute
+// capability 7.0 (V100), 8.0 (A100) and 9.0 (H100, H200); each of these SMs has four warp
+// schedulers (Volta, Ampere and Hopper whitepapers: four processing blocks per SM).
+struct SmLimits {
+  int threads, blocks, registers, shared;
+};
+constexpr SmLimits kVoltaSm = {2048, 32, 65536, 96 * 1024};
+constexpr SmLimits kAmpereSm = {2048, 32, 65536, 164 * 1024};
+constexpr SmLimits kHopperSm = {2048, 32, 65536, 228 * 1024};
+constexpr int kSchedulersPerSm = 4;
+
+}  // namespace
+
+std::vector<int> cublas_split_k_factors() { return {1, 2, 4, 8, 16, 32}; }
+
+KernelModelParams default_kernel_params(const GpuSpec& gpu) {
+  KernelModelParams p;
+  p.gpu = gpu.name;
+  p.sm_count = gpu.sm_count;
+  p.peak_flops = gpu.fp32_tflops * 1e12;
+  p.bandwidth = gpu.memory_bandwidth_gbs * 1e9;
+  p.tiles = simt_tiles();
+  // TVM v0.7's CUDA conv2d template (the Clockwork models) binds only output axes to thread
+  // blocks and keeps the whole reduction inside each block (python/tvm/topi/cuda/
+  // conv2d_direct.py, schedule_direct_cuda); cuDNN's FP32 convolutions in the measurements
+  // above launched one block per output tile as well. So no split-K by default.
+  p.split_k = {1};
+  p.schedulers_per_sm = kSchedulersPerSm;
+  // The tile efficiencies, launch and latency constants were measured on an H100; no V100 or
+  // A100 was available, so they stand for those too: the same SIMT kernels are assumed to
+  // reach the same fraction of each GPU's FP32 peak, the launch path is the driver's, and
+  // HBM latency is similar across generations. An assumption, not a measurement.
+  p.launch_overhead_ns = kH100LaunchOverheadNs;
+  p.host_launch_interval_ns = kH100HostLaunchNs;
+  p.memory_latency_ns = kH100MemoryLatencyNs;
+  SmLimits sm;
+  if (gpu.name == "v100") {
+    sm = kVoltaSm;
+    // paranumal.com, "Rough-n-Ready Roofline: NVIDIA V100 edition" (2018): cudaMemcpy
+    // reaches 790 of the V100's 900 GB/s.
+    p.bandwidth_efficiency = 790.0 / 900.0;
+  } else if (gpu.name == "a100") {
+    sm = kAmpereSm;
+    p.bandwidth_efficiency = kH100BandwidthEfficiency;  // no A100 measurement
+  } else if (gpu.name == "h100" || gpu.name == "h200") {
+    // The H200 is the H100's GH100 chip with HBM3e.
+    sm = kHopperSm;
+    p.bandwidth_efficiency = kH100BandwidthEfficiency;
+  } else {
+    throw std::invalid_argument(fmt::format(
+        "no kernel-model constants for GPU '{}' (known: v100, a100, h100, h200)", gpu.name));
+  }
+  p.max_threads_per_sm = sm.threads;
+  p.max_blocks_per_sm = sm.blocks;
+  p.registers_per_sm = sm.registers;
+  p.shared_bytes_per_sm = sm.shared;
+  return p;
+}
+
+int blocks_per_sm(const GemmTile& t, const KernelModelParams& p) {
+  int n = p.max_blocks_per_sm;
+  n = std::min(n, p.max_threads_per_sm / t.threads);
+  n = std::min(n, p.registers_per_sm / (t.registers * t.threads));
+  n = std::min(n, p.shared_bytes_per_sm / t.shared_bytes);
+  return std::max(n, 1);
+}
+
+namespace {
+
+int available_sms(const KernelModelParams& p, const GpuShare& share) {
+  if (share.sms < 0 || share.sms > p.sm_count) {
+    throw std::invalid_argument(
+        fmt::format("GPU share of {} SMs on a {}-SM GPU", share.sms, p.sm_count));
+  }
+  if (!(share.bandwidth_fraction > 0) || share.bandwidth_fraction > 1) {
+    throw std::invalid_argument("GPU share bandwidth fraction must be in (0, 1]");
+  }
+  return share.sms == 0 ? p.sm_count : share.sms;
+}
+
+std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
+
+SimTime round_ns(double ns) { return static_cast<SimTime>(std::llround(ns)); }
+
+double achievable_bandwidth(const KernelModelParams& p, const GpuShare& share) {
+  return p.bandwidth * p.bandwidth_efficiency * share.bandwidth_fraction;
+}
+
+KernelTime memory_time(const KernelCall& call, const KernelModelParams& p, const GpuShare& share) {
+  const int sms = available_sms(p, share);
+  KernelTime t;
+  t.memory_ns = call.bytes / achievable_bandwidth(p, share) * 1e9;
+  t.overhead_ns = p.launch_overhead_ns + p.memory_latency_ns;
+  t.memory_bound = true;
+  // An element-wise kernel: 256-thread blocks, one element read and written per thread.
+  constexpr double kBytesPerBlock = 256 * 2 * kBytesPerElement;
+  constexpr int kThreads = 256;
+  t.blocks =
+      std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(call.bytes / kBytesPerBlock)));
+  t.blocks_per_sm = std::min(p.max_blocks_per_sm, p.max_threads_per_sm / kThreads);
+  t.waves = ceil_div(t.blocks, static_cast<std::int64_t>(sms) * t.blocks_per_sm);
+  t.sms = static_cast<int>(std::min<std::int64_t>(sms, ceil_div(t.blocks, t.blocks_per_sm)));
+  t.sms_touched = static_cast<int>(std::min<std::int64_t>(sms, t.blocks));
+  t.ns = round_ns(std::max(t.memory_ns + t.overhead_ns, p.host_launch_interval_ns));
+  return t;
+}
+
+}  // namespace
+
+KernelTime gemm_time(const KernelCall& call, const KernelModelParams& p, int tile, int split_k,
+                     const GpuShare& share) {
+  if (call.m < 1 || call.n < 1 || call.k < 1 || call.count < 1) {
+    throw std::invalid_argument("gemm_time: empty GEMM");
+  }
+  if (tile < 0 || tile >= static_cast<int>(p.tiles.size()) || split_k < 1) {
+    throw std::invalid_argument("gemm_time: no such tile or split factor");
+  }
+  const GemmTile& tl = p.tiles[static_cast<std::size_t>(tile)];
+  const int sms = available_sms(p, share);
+  KernelTime t;
+  t.tile = tile;
+  t.split_k = split_k;
+  t.blocks_per_sm = blocks_per_sm(tl, p);
+  t.blocks = ceil_div(call.m, tl.m) * ceil_div(call.n, tl.n) * call.count * split_k;
+  t.waves = ceil_div(t.blocks, static_cast<std::int64_t>(sms) * t.blocks_per_sm);
+  t.sms = static_cast<int>(std::min<std::int64_t>(sms, ceil_div(t.blocks, t.blocks_per_sm)));
+  t.sms_touched = static_cast<int>(std::min<std::int64_t>(sms, t.blocks));
+
+  // Work of one block: a full tile over its slice of k, rounded up to whole k steps.
+  const std::int64_t k_steps = ceil_div(call.k, static_cast<std::int64_t>(split_k) * tl.k);
+  const double block_flops = 2.0 * tl.m * tl.n * static_cast<double>(k_steps * tl.k);
+  // The busiest SM holds ceil(blocks / SMs) of them; it runs at the SM's share of the
+  // achievable peak, scaled down while fewer warps are resident than it has schedulers.
+  const std::int64_t per_sm = ceil_div(t.blocks, sms);
+  const std::int64_t resident = std::min<std::int64_t>(per_sm, t.blocks_per_sm);
+  const double warps = static_cast<double>(resident) * (tl.threads / 32.0);
+  const double issue = std::min(1.0, warps / p.schedulers_per_sm);
+  const double sm_rate = p.peak_flops / p.sm_count * tl.efficiency * issue;
+  t.compute_ns = static_cast<double>(per_sm) * block_flops / sm_rate * 1e9;
+
+  // Serial split-K: every slice after the first reads and writes the partial C tile.
+  const double partial_bytes = 2.0 * (split_k - 1) * static_cast<double>(call.m) *
+                               static_cast<double>(call.n) * static_cast<double>(call.count) *
+                               kBytesPerElement;
+  t.memory_ns = (call.bytes + partial_bytes) / achievable_bandwidth(p, share) * 1e9;
+  t.memory_bound = t.memory_ns > t.compute_ns;
+  t.overhead_ns = p.launch_overhead_ns + 2.0 * p.memory_latency_ns;
+  t.ns = round_ns(
+      std::max(std::max(t.compute_ns, t.memory_ns) + t.overhead_ns, p.host_launch_interval_ns));
+  return t;
+}
+
+KernelTime kernel_time(const KernelCall& call, const KernelModelParams& p, const GpuShare& share) {
+  if (call.kind == KernelCall::Kind::kMemory) return memory_time(call, p, share);
+  if (p.tiles.empty() || p.split_k.empty()) {
+    throw std::invalid_argument("kernel_time: the model has no GEMM tiles");
+  }
+  KernelTime best;
+  bool found = false;
+  for (int tile = 0; tile < static_cast<int>(p.tiles.size()); ++tile) {
+    for (const int s : p.split_k) {
+      // A split must leave each block at least one k step.
+      if (s > 1 &&
+          static_cast<std::int64_t>(s) * p.tiles[static_cast<std::size_t>(tile)].k > call.k) {
+        continue;
+      }
+      const KernelTime t = gemm_time(call, p, tile, s, share);
+      // Ties keep the earlier (smaller, unsplit) configuration: deterministic.
+      if (!found || t.ns < best.ns) {
+        best = t;
+        found = true;
+      }
+    }
+  }
+  return best;
+}
+
+SimTime model_latency(const std::vector<KernelCall>& calls, const KernelModelParams& p,
+                      const GpuShare& share) {
+  SimTime total = 0;
+  for (const KernelCall& c : calls) total += kernel_time(c, p, share).ns;
+  return total;
+}
+
+}  // namespace infersim::kernels

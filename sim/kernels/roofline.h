@@ -1,0 +1,119 @@
+// Roofline kernel-time model: how long one KernelCall takes on a GPU (or on a slice of one),
+// as thread-block tiles in waves over the SMs, bounded by device-memory bandwidth, plus the
+// fixed cost of a launch. Pure functions; no engine state.
+//
+// A kGemm call (m, n, k) x count runs as thread blocks, each computing a t_m x t_n tile of C
+// over k / split_k of the common dimension:
+//   blocks      = ceil(m / t_m) * ceil(n / t_n) * count * split_k
+//   per block   = 2 * t_m * t_n * ceil(k / (split_k * t_k)) * t_k FLOPs (a partial tile
+//                 costs a full one: tile quantization)
+//   busiest SM  = ceil(blocks / SMs) blocks (the block scheduler deals blocks evenly)
+//   compute     = busiest SM's blocks * per block / SM rate, where an SM runs at
+//                 peak / SM count * tile efficiency * min(1, resident warps / schedulers):
+//                 the tile's main loop reaches a measured fraction of peak on a full SM, and
+//                 fewer resident warps than warp schedulers leave issue slots idle
+//   memory      = (call bytes + 2 * (split_k - 1) * m * n * count * 4 partial-sum bytes)
+//                 / (bandwidth * bandwidth_efficiency)
+//   time        = max(compute, memory) + launch_overhead + 2 * memory_latency
+//                 (the first tile's loads and the last tile's stores are not overlapped),
+//                 and never less than the host's launch interval.
+// With full waves (blocks a multiple of SMs * blocks_per_sm) the compute term is exactly
+// waves x (blocks_per_sm x per-block time): the "waves x tile time" of a wave-quantized
+// roofline; partial waves are charged for the blocks they hold, not for a full wave.
+// The library picks the tile and split-K factor with the least time, as cuBLAS's
+// heuristics and TVM's auto-tuning do; the split-K factors it may use are a property of the
+// library (none for TVM's and cuDNN's convolutions, see default_kernel_params). A kMemory call
+// takes
+//   launch_overhead + memory_latency + bytes / (bandwidth * bandwidth_efficiency).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sim/core/time.h"
+#include "sim/gpu/profile.h"
+#include "sim/kernels/graph.h"
+#include "sim/kernels/kernel_call.h"
+
+namespace infersim::kernels {
+
+// One thread-block configuration of an FP32 (SIMT) GEMM kernel.
+struct GemmTile {
+  int m = 0, n = 0;       // output tile
+  int k = 8;              // common-dimension step per main-loop iteration
+  int threads = 0;        // per block
+  int registers = 0;      // per thread
+  int shared_bytes = 0;   // per block
+  double efficiency = 0;  // fraction of the SM's peak its main loop reaches on a full SM
+};
+
+// The GPU-side constants of the model beyond the datasheet fields of GpuSpec (SMs, peak
+// FP32, bandwidth). Defaults per GPU come from default_kernel_params(); each names its
+// source there. Fields that belong in hardware_profiles/gpus.yaml once its loader lands
+// are marked [gpus.yaml].
+struct KernelModelParams {
+  std::string gpu;
+  int sm_count = 0;                    // from GpuSpec
+  double peak_flops = 0;               // FP32 FLOP/s, from GpuSpec
+  double bandwidth = 0;                // device memory B/s, from GpuSpec
+  double bandwidth_efficiency = 0;     // [gpus.yaml] fraction of peak bandwidth a copy reaches
+  double launch_overhead_ns = 0;       // [gpus.yaml] GPU time between dependent kernels
+  double host_launch_interval_ns = 0;  // [gpus.yaml] the host's fastest launch rate
+  double memory_latency_ns = 0;        // [gpus.yaml] device-memory load latency
+  // SM resources that bound resident blocks (CUDA occupancy limits). [gpus.yaml]
+  int max_threads_per_sm = 0, max_blocks_per_sm = 0, registers_per_sm = 0, shared_bytes_per_sm = 0,
+      schedulers_per_sm = 0;
+  std::vector<GemmTile> tiles;  // what the GEMM library can launch
+  std::vector<int> split_k;     // split-K factors it may use ({1}: none)
+};
+
+// The split-K factors for calls that go through cuBLAS (e.g. the batched SGEMMs of seed 003's
+// space-time super-kernels): cuBLAS split K on the small-m*n shapes we profiled (its
+// cutlass Kernel2 launches followed by splitKreduce kernels, scripts/kernel_constants/
+// README.md); powers of two up to 32 span the slice counts such shapes need.
+std::vector<int> cublas_split_k_factors();
+
+// The model's defaults for `gpu` (its name picks the per-GPU constants: v100, a100, h100,
+// h200). Throws std::invalid_argument for a GPU without kernel-model constants.
+KernelModelParams default_kernel_params(const GpuSpec& gpu);
+
+// The part of a GPU a kernel may use: an MPS SM cap or a MIG slice. Zero / 1.0 = all.
+struct GpuShare {
+  int sms = 0;                    // SMs available (0: all of them)
+  double bandwidth_fraction = 1;  // fraction of device-memory bandwidth available
+};
+
+struct KernelTime {
+  SimTime ns = 0;           // total, rounded to the nearest nanosecond
+  double compute_ns = 0;    // tile work on the busiest SM
+  double memory_ns = 0;     // bytes / achievable bandwidth
+  double overhead_ns = 0;   // launch and latency terms
+  std::int64_t blocks = 0;  // thread blocks launched
+  std::int64_t waves = 0;   // ceil(blocks / (SMs * blocks_per_sm))
+  int blocks_per_sm = 0;    // resident blocks an SM can hold (occupancy)
+  int sms = 0;              // SMs' worth of block slots: min(SMs, ceil(blocks / blocks_per_sm))
+  int sms_touched = 0;      // SMs that receive a block: min(SMs, blocks)
+  int tile = -1;            // index into params.tiles; -1 for kMemory
+  int split_k = 1;
+  bool memory_bound = false;
+};
+
+// Resident blocks of `tile` per SM: the least of the thread, block, register and
+// shared-memory limits (at least 1).
+int blocks_per_sm(const GemmTile& tile, const KernelModelParams& p);
+
+// Time of one kernel with a given tile and split-K factor (no choice made).
+KernelTime gemm_time(const KernelCall& call, const KernelModelParams& p, int tile, int split_k,
+                     const GpuShare& share = {});
+
+// Time of one kernel; for a GEMM, the fastest tile and split-K factor.
+// Throws std::invalid_argument for an empty GEMM or a share larger than the GPU.
+KernelTime kernel_time(const KernelCall& call, const KernelModelParams& p,
+                       const GpuShare& share = {});
+
+// Predicted latency of a batch: the kernels run one after another on one stream.
+SimTime model_latency(const std::vector<KernelCall>& calls, const KernelModelParams& p,
+                      const GpuShare& share = {});
+
+}  // namespace infersim::kernels

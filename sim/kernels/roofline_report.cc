@@ -1,0 +1,101 @@
+#include "sim/kernels/roofline_report.h"
+
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+
+#include <algorithm>
+#include <cmath>
+#include <ostream>
+
+#include "sim/kernels/architecture.h"
+
+namespace infersim::kernels {
+
+double median_abs(std::vector<double> xs) {
+  if (xs.empty()) return 0;
+  for (double& x : xs) x = std::fabs(x);
+  std::sort(xs.begin(), xs.end());
+  const std::size_t n = xs.size();
+  return n % 2 == 1 ? xs[n / 2] : (xs[n / 2 - 1] + xs[n / 2]) / 2;
+}
+
+namespace {
+
+ErrorSummary summarize(const std::vector<RooflineRow>& rows, int batch) {
+  ErrorSummary s;
+  s.batch = batch;
+  std::vector<double> errors;
+  for (const RooflineRow& r : rows) {
+    if (r.measured_ms <= 0 || (batch != 0 && r.batch != batch)) continue;
+    errors.push_back(r.error);
+    if (std::fabs(r.error) > s.worst_abs) {
+      s.worst_abs = std::fabs(r.error);
+      s.worst_model = fmt::format("{} b{}", r.model, r.batch);
+    }
+  }
+  s.n = errors.size();
+  s.median_abs = median_abs(errors);
+  return s;
+}
+
+}  // namespace
+
+RooflineReport compare_with_profile(const std::vector<Architecture>& archs, const Profile& profile,
+                                    const KernelModelParams& params,
+                                    const std::vector<int>& batches, const LowerOptions& options) {
+  RooflineReport rep;
+  rep.gpu = params.gpu;
+  rep.machine_balance = params.peak_flops / params.bandwidth;
+  for (const ModelProfile& m : profile.models) {
+    const Architecture* a = find_for_model(archs, m.name);
+    if (a == nullptr) continue;
+    for (const int b : batches) {
+      RooflineRow r;
+      r.model = m.name;
+      r.architecture = a->name;
+      r.batch = b;
+      const std::vector<KernelCall> calls = lower(*a, b, options);
+      r.predicted_ms = ns_to_ms(model_latency(calls, params));
+      double flops = 0, bytes = 0;
+      for (const KernelCall& c : calls) {
+        flops += c.flops;
+        bytes += c.bytes;
+      }
+      r.gflop = b * a->gemm_flops() / 1e9;
+      r.intensity = bytes > 0 ? flops / bytes : 0;
+      // Measurements compare only on the GPU they were taken on.
+      const auto it = std::find(m.batch_sizes.begin(), m.batch_sizes.end(), b);
+      if (profile.gpu == params.gpu && it != m.batch_sizes.end()) {
+        r.measured_ms = m.latency_ms[static_cast<std::size_t>(it - m.batch_sizes.begin())];
+        r.error = (r.predicted_ms - r.measured_ms) / r.measured_ms;
+      }
+      rep.rows.push_back(r);
+    }
+  }
+  for (const int b : batches) rep.by_batch.push_back(summarize(rep.rows, b));
+  rep.by_batch.push_back(summarize(rep.rows, 0));
+  return rep;
+}
+
+void print_report(const RooflineReport& rep, std::ostream& out) {
+  fmt::print(out, "roofline on {} (compute-to-memory ratio {:.1f} FLOP/B)\n", rep.gpu,
+             rep.machine_balance);
+  fmt::print(out, "{:<24} {:>5} {:>9} {:>9} {:>10} {:>10} {:>8}\n", "model", "batch", "GFLOP",
+             "FLOP/B", "roofline", "measured", "error");
+  for (const RooflineRow& r : rep.rows) {
+    const std::string measured = r.measured_ms > 0 ? fmt::format("{:.2f}", r.measured_ms) : "-";
+    const std::string error =
+        r.measured_ms > 0 ? fmt::format("{:+.1f}%", 100 * r.error) : std::string("-");
+    fmt::print(out, "{:<24} {:>5} {:>9.2f} {:>9.1f} {:>10.2f} {:>10} {:>8}\n", r.model, r.batch,
+               r.gflop, r.intensity, r.predicted_ms, measured, error);
+  }
+  fmt::print(out, "\n{:<8} {:>5} {:>12} {:>12}  {}\n", "batch", "n", "median|err|", "worst|err|",
+             "worst");
+  for (const ErrorSummary& s : rep.by_batch) {
+    fmt::print(out, "{:<8} {:>5} {:>11.1f}% {:>11.1f}%  {}\n",
+               s.batch == 0 ? std::string("all") : fmt::format("{}", s.batch), s.n,
+               100 * s.median_abs, 100 * s.worst_abs, s.worst_model);
+  }
+}
+
+}  // namespace infersim::kernels

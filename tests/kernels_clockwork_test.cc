@@ -1,0 +1,61 @@
+// Roofline predictions against the Clockwork V100 table (sim/kernels/roofline_report.h).
+// The constants were measured or taken from datasheets, never fitted to this table; the test
+// prints the whole comparison and holds the model to the target (median |error|
+// <= 20% over every mapped model and profiled batch).
+#include <gtest/gtest.h>
+
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "sim/config/hardware_files.h"
+#include "sim/gpu/profile.h"
+#include "sim/kernels/architecture.h"
+#include "sim/kernels/roofline_report.h"
+
+namespace infersim::kernels {
+namespace {
+
+const std::string kSourceDir = INFERSIM_SOURCE_DIR;
+
+TEST(RooflineReport, MedianOfAbsoluteValues) {
+  EXPECT_DOUBLE_EQ(median_abs({}), 0.0);
+  EXPECT_DOUBLE_EQ(median_abs({-0.3, 0.1, 0.2}), 0.2);
+  EXPECT_DOUBLE_EQ(median_abs({-0.4, 0.1, 0.2, 0.3}), 0.25);
+}
+
+TEST(RooflineReport, ClockworkV100MedianErrorWithinTwentyPercent) {
+  const Profile cw = load_profile(kSourceDir + "/hardware_profiles/v100_clockwork.yaml");
+  const std::vector<GpuSpec> gpus = load_gpus(kSourceDir + "/hardware_profiles/gpus.yaml");
+  const std::vector<Architecture> archs =
+      load_architectures(kSourceDir + "/hardware_profiles/architectures");
+  const RooflineReport rep = compare_with_profile(
+      archs, cw, default_kernel_params(*find_gpu(gpus, "v100")), {1, 2, 4, 8, 16});
+  print_report(rep, std::cout);
+  // 27 mapped rows x 5 batches, all profiled.
+  ASSERT_EQ(rep.by_batch.size(), 6u);
+  const ErrorSummary& overall = rep.by_batch.back();
+  EXPECT_EQ(overall.batch, 0);
+  EXPECT_EQ(overall.n, 135u);
+  EXPECT_LE(overall.median_abs, 0.20);
+  for (const RooflineRow& r : rep.rows) {
+    EXPECT_GT(r.predicted_ms, 0) << r.model << " b" << r.batch;
+    EXPECT_GT(r.measured_ms, 0) << r.model << " b" << r.batch;
+  }
+}
+
+TEST(RooflineReport, OtherGpusArePredictedButNotCompared) {
+  // The Clockwork table was measured on a V100: an H100 prediction has nothing to compare.
+  const Profile cw = load_profile(kSourceDir + "/hardware_profiles/v100_clockwork.yaml");
+  const std::vector<GpuSpec> gpus = load_gpus(kSourceDir + "/hardware_profiles/gpus.yaml");
+  const std::vector<Architecture> archs =
+      load_architectures(kSourceDir + "/hardware_profiles/architectures");
+  const RooflineReport rep =
+      compare_with_profile(archs, cw, default_kernel_params(*find_gpu(gpus, "h100")), {1});
+  EXPECT_EQ(rep.rows.size(), 27u);
+  EXPECT_EQ(rep.by_batch.back().n, 0u);
+  for (const RooflineRow& r : rep.rows) EXPECT_EQ(r.measured_ms, 0);
+}
+
+}  // namespace
+}  // namespace infersim::kernels

@@ -1,0 +1,225 @@
+// The roofline kernel-time model (sim/kernels/roofline.h): tile, block and wave counts and
+// kernel times derived by hand, on a toy GPU with round numbers and on the V100 defaults.
+#include <gtest/gtest.h>
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "sim/gpu/profile.h"
+#include "sim/kernels/roofline.h"
+
+namespace infersim::kernels {
+namespace {
+
+// 10 SMs of 1 TFLOP/s each, 1 TB/s at 50% achievable; one 64x64 tile of 128 threads (4
+// warps) reaching half of peak.
+KernelModelParams toy() {
+  KernelModelParams p;
+  p.gpu = "toy";
+  p.sm_count = 10;
+  p.peak_flops = 10e12;
+  p.bandwidth = 1e12;
+  p.bandwidth_efficiency = 0.5;
+  p.launch_overhead_ns = 1000;
+  p.host_launch_interval_ns = 0;
+  p.memory_latency_ns = 100;
+  p.max_threads_per_sm = 2048;
+  p.max_blocks_per_sm = 32;
+  p.registers_per_sm = 65536;
+  p.shared_bytes_per_sm = 96 * 1024;
+  p.schedulers_per_sm = 4;
+  p.tiles = {{64, 64, 8, 128, 64, 16384, 0.5}};
+  p.split_k = {1};
+  return p;
+}
+
+KernelCall gemm(std::int64_t m, std::int64_t n, std::int64_t k, std::int64_t count = 1) {
+  KernelCall c;
+  c.kind = KernelCall::Kind::kGemm;
+  c.m = m;
+  c.n = n;
+  c.k = k;
+  c.count = count;
+  c.flops = 2.0 * m * n * k * count;
+  c.bytes = 4.0 * (m * k + k * n + m * n) * count;
+  return c;
+}
+
+TEST(Roofline, OccupancyIsTheTightestSmLimit) {
+  // 64x64 tile, 128 threads, 64 registers, 16 KiB shared: threads 2048/128 = 16, registers
+  // 65536 / (64*128) = 8, shared 98304 / 16384 = 6, blocks 32 -> 6 per SM.
+  EXPECT_EQ(blocks_per_sm(toy().tiles[0], toy()), 6);
+}
+
+TEST(Roofline, BlocksWavesAndTimeOfASmallGemm) {
+  // 256 x 256 x 64: ceil(256/64) * ceil(256/64) = 16 blocks; waves = ceil(16 / (10 * 6)) = 1.
+  // The busiest SM holds ceil(16 / 10) = 2 blocks = 8 warps >= 4 schedulers: full issue.
+  // A block: 2 * 64 * 64 * 64 = 524,288 FLOPs at 1e12 * 0.5 FLOP/s = 1048.576 ns; two of
+  // them 2097.152 ns. Bytes 4 * (256*64 + 64*256 + 256*256) = 393,216 at 0.5e12 B/s =
+  // 786.432 ns. Time = 2097.152 + 1000 launch + 2 * 100 latency = 3297.152 -> 3297 ns.
+  const KernelTime t = kernel_time(gemm(256, 256, 64), toy());
+  EXPECT_EQ(t.blocks, 16);
+  EXPECT_EQ(t.waves, 1);
+  EXPECT_EQ(t.blocks_per_sm, 6);
+  EXPECT_EQ(t.sms, 3);           // min(10, ceil(16 / 6)) SMs' worth of slots
+  EXPECT_EQ(t.sms_touched, 10);  // the scheduler spreads 16 blocks over all 10 SMs
+  EXPECT_DOUBLE_EQ(t.compute_ns, 2097.152);
+  EXPECT_DOUBLE_EQ(t.memory_ns, 786.432);
+  EXPECT_FALSE(t.memory_bound);
+  EXPECT_EQ(t.ns, 3297);
+}
+
+TEST(Roofline, FullWavesCostWavesTimesTheTileTime) {
+  // 120 blocks = 10 SMs * 6 per SM * 2 waves (M = 64 * 12, N = 64 * 10). Each SM runs 12
+  // blocks: 2 waves x (6 blocks x 1048.576 ns) = 12,582.912 ns.
+  const KernelTime t = kernel_time(gemm(64 * 12, 64 * 10, 64), toy());
+  EXPECT_EQ(t.blocks, 120);
+  EXPECT_EQ(t.waves, 2);
+  EXPECT_DOUBLE_EQ(t.compute_ns, 2 * 6 * 1048.576);
+  EXPECT_EQ(t.sms, 10);
+}
+
+TEST(Roofline, APartialWaveIsChargedForTheBlocksItHolds) {
+  // 25 blocks (M = 64 * 5, N = 64 * 5): waves = 1, but the busiest SM runs ceil(25/10) = 3
+  // blocks: 3 * 1048.576 ns, not a full wave of 6.
+  const KernelTime t = kernel_time(gemm(320, 320, 64), toy());
+  EXPECT_EQ(t.blocks, 25);
+  EXPECT_EQ(t.waves, 1);
+  EXPECT_DOUBLE_EQ(t.compute_ns, 3 * 1048.576);
+}
+
+TEST(Roofline, ALoneBlockWithFewWarpsLeavesSchedulersIdle) {
+  // One 64x64 block (4 warps, the toy's 4 schedulers): full issue, 1048.576 ns. A 32x32
+  // tile of 64 threads (2 warps) issues at half rate: 2 * 32 * 32 * 64 FLOPs at
+  // 1e12 * 0.5 * 0.5 = 131,072 / 2.5e11 s = 524.288 ns.
+  EXPECT_DOUBLE_EQ(kernel_time(gemm(64, 64, 64), toy()).compute_ns, 1048.576);
+  KernelModelParams p = toy();
+  p.tiles = {{32, 32, 8, 64, 64, 8192, 0.5}};
+  EXPECT_DOUBLE_EQ(kernel_time(gemm(32, 32, 64), p).compute_ns, 524.288);
+}
+
+TEST(Roofline, TileQuantizationChargesWholeTilesAndKSteps) {
+  // 65 x 64 x 60: 2 x 1 tiles of 64x64; k rounds up to 8 steps of 8 = 64. The busiest SM
+  // holds one block of 2 * 64 * 64 * 64 FLOPs: 1048.576 ns.
+  const KernelTime t = kernel_time(gemm(65, 64, 60), toy());
+  EXPECT_EQ(t.blocks, 2);
+  EXPECT_DOUBLE_EQ(t.compute_ns, 1048.576);
+}
+
+TEST(Roofline, SplitKAddsBlocksAndPartialSumTraffic) {
+  // 64 x 64 x 256 split 4: 1 tile x 4 slices = 4 blocks of ceil(256 / (4*8)) = 8 k steps
+  // (64 of k): 1048.576 ns each, one per SM. Partial sums: 2 * (4-1) * 64*64 * 4 B = 98,304 B
+  // on top of 4 * (64*256 + 256*64 + 64*64) = 147,456 B: 245,760 B / 0.5e12 = 491.52 ns.
+  KernelModelParams p = toy();
+  p.split_k = {1, 4};
+  const KernelTime t = gemm_time(gemm(64, 64, 256), p, 0, 4);
+  EXPECT_EQ(t.blocks, 4);
+  EXPECT_DOUBLE_EQ(t.compute_ns, 1048.576);
+  EXPECT_DOUBLE_EQ(t.memory_ns, 491.52);
+  // Unsplit: one block of 2 * 64*64*256 FLOPs = 4194.304 ns; the model picks the split.
+  EXPECT_DOUBLE_EQ(gemm_time(gemm(64, 64, 256), p, 0, 1).compute_ns, 4194.304);
+  EXPECT_EQ(kernel_time(gemm(64, 64, 256), p).split_k, 4);
+}
+
+TEST(Roofline, ElementwiseKernelsAreBandwidthBound) {
+  // 1 MB read + written at 0.5e12 B/s = 2000 ns, plus the launch (1000) and one memory
+  // latency (100): 3100 ns.
+  KernelCall c;
+  c.kind = KernelCall::Kind::kMemory;
+  c.bytes = 1e6;
+  const KernelTime t = kernel_time(c, toy());
+  EXPECT_TRUE(t.memory_bound);
+  EXPECT_DOUBLE_EQ(t.memory_ns, 2000.0);
+  EXPECT_EQ(t.ns, 3100);
+  // V100 defaults: 100 MB at 900 GB/s * 790/900 = 790 GB/s is 126,582.278... ns, plus the
+  // measured 1900 ns launch overhead and 349 ns latency: 128,831.278 -> 128,831 ns.
+  const GpuSpec v100 = {"v100", 16, 15.7, 125, 900, 16, 80, {}};
+  c.bytes = 100e6;
+  EXPECT_EQ(kernel_time(c, default_kernel_params(v100)).ns, 128831);
+}
+
+TEST(Roofline, AReducedShareSlowsComputeAndMemory) {
+  // 120 blocks on 5 of the 10 SMs: 24 per SM, twice the full GPU's 12. Half the bandwidth
+  // doubles the memory term.
+  const KernelCall c = gemm(64 * 12, 64 * 10, 64);
+  const KernelTime full = kernel_time(c, toy());
+  const KernelTime half = kernel_time(c, toy(), GpuShare{5, 0.5});
+  EXPECT_DOUBLE_EQ(half.compute_ns, 2 * full.compute_ns);
+  EXPECT_DOUBLE_EQ(half.memory_ns, 2 * full.memory_ns);
+  EXPECT_EQ(half.sms, 5);
+  EXPECT_THROW(kernel_time(c, toy(), GpuShare{11, 1}), std::invalid_argument);
+  EXPECT_THROW(kernel_time(c, toy(), GpuShare{0, 0}), std::invalid_argument);
+}
+
+TEST(Roofline, TheHostLaunchIntervalIsAFloor) {
+  KernelModelParams p = toy();
+  p.host_launch_interval_ns = 5000;
+  EXPECT_EQ(kernel_time(gemm(64, 64, 8), p).ns, 5000);
+}
+
+// The V100 defaults on seed 003's Table 1 shapes. Occupancy per tile on compute capability
+// 7.0 (2048 threads, 32 blocks, 65536 registers, 96 KiB shared per SM):
+//   32x32 (64 threads, 92 registers, 7552 B): min(32, 32, 65536/5888 = 11, 98304/7552 = 13)
+//     = 11;
+//   64x64 (128 threads, 121 registers, 13696 B): min(32, 16, 65536/15488 = 4, 7) = 4;
+//   128x64 (128 threads, 224 registers, 19840 B): min(32, 16, 65536/28672 = 2, 4) = 2.
+int tile_index(const KernelModelParams& p, int m, int n) {
+  for (std::size_t i = 0; i < p.tiles.size(); ++i) {
+    if (p.tiles[i].m == m && p.tiles[i].n == n) return static_cast<int>(i);
+  }
+  throw std::runtime_error("no tile");
+}
+
+TEST(Roofline, SeedThreeShapesOnTheV100) {
+  const GpuSpec v100 = {"v100", 16, 15.7, 125, 900, 16, 80, {}};
+  const KernelModelParams p = default_kernel_params(v100);
+  // 512 x 1 x 512 (an RNN's matrix-vector) in 32x32 tiles: ceil(512/32) * ceil(1/32) = 16
+  // blocks, 1 wave on 80 SMs, ceil(16/11) = 2 SMs' worth of slots, 16 SMs touched.
+  KernelTime t = gemm_time(gemm(512, 1, 512), p, tile_index(p, 32, 32), 1);
+  EXPECT_EQ(t.blocks, 16);
+  EXPECT_EQ(t.blocks_per_sm, 11);
+  EXPECT_EQ(t.waves, 1);
+  EXPECT_EQ(t.sms, 2);
+  EXPECT_EQ(t.sms_touched, 16);
+  // ResNet-18 conv2_2, 256 x 128 x 1152, in 64x64 tiles: 4 * 2 = 8 blocks, 1 wave, 2 SMs'
+  // worth. As seed 003's batched super-kernel of 120 such problems: 960 blocks,
+  // ceil(960 / (80 * 4)) = 3 waves on all 80 SMs.
+  t = gemm_time(gemm(256, 128, 1152), p, tile_index(p, 64, 64), 1);
+  EXPECT_EQ(t.blocks, 8);
+  EXPECT_EQ(t.blocks_per_sm, 4);
+  EXPECT_EQ(t.waves, 1);
+  EXPECT_EQ(t.sms, 2);
+  t = gemm_time(gemm(256, 128, 1152, 120), p, tile_index(p, 64, 64), 1);
+  EXPECT_EQ(t.blocks, 960);
+  EXPECT_EQ(t.waves, 3);
+  EXPECT_EQ(t.sms, 80);
+  // 256^3 in 128x64 tiles: 2 * 4 = 8 blocks at 2 per SM: 4 SMs' worth, 1 wave.
+  t = gemm_time(gemm(256, 256, 256), p, tile_index(p, 128, 64), 1);
+  EXPECT_EQ(t.blocks, 8);
+  EXPECT_EQ(t.blocks_per_sm, 2);
+  EXPECT_EQ(t.sms, 4);
+  // Through cuBLAS, which splits K, the matrix-vector product spreads over more blocks and
+  // finishes sooner than TVM-style unsplit tiles allow.
+  KernelModelParams cublas = p;
+  cublas.split_k = cublas_split_k_factors();
+  const KernelTime split = kernel_time(gemm(512, 1, 512), cublas);
+  EXPECT_GT(split.split_k, 1);
+  EXPECT_LT(split.ns, kernel_time(gemm(512, 1, 512), p).ns);
+  // The chosen configuration is never slower than any other.
+  for (const KernelCall& c : {gemm(512, 1, 512), gemm(256, 128, 1152), gemm(256, 256, 256)}) {
+    const KernelTime best = kernel_time(c, p);
+    for (int i = 0; i < static_cast<int>(p.tiles.size()); ++i) {
+      EXPECT_LE(best.ns, gemm_time(c, p, i, 1).ns);
+    }
+  }
+}
+
+TEST(Roofline, UnknownGpuAndEmptyGemmAreErrors) {
+  const GpuSpec tpu = {"tpu", 16, 1, 1, 1, 1, 1, {}};
+  EXPECT_THROW(default_kernel_params(tpu), std::invalid_argument);
+  EXPECT_THROW(kernel_time(gemm(0, 1, 1), toy()), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace infersim::kernels
