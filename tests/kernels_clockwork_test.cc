@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <iostream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -55,6 +56,23 @@ TEST(RooflineReport, OtherGpusArePredictedButNotCompared) {
   EXPECT_EQ(rep.rows.size(), 27u);
   EXPECT_EQ(rep.by_batch.back().n, 0u);
   for (const RooflineRow& r : rep.rows) EXPECT_EQ(r.measured_ms, 0);
+}
+
+TEST(RooflineReport, PrintsLayerAndKernelTables) {
+  const Architecture a =
+      load_architecture(kSourceDir + "/hardware_profiles/architectures/resnet50_v1.yaml");
+  std::ostringstream layers;
+  print_layers(a, layers);
+  // conv1: 64x112x112 output, im2col 64 x 12544 x 147, 236.03 MFLOP per sample.
+  EXPECT_NE(layers.str().find("64 x 12544 x 147 (1) | data"), std::string::npos) << layers.str();
+  EXPECT_NE(layers.str().find("64x112x112"), std::string::npos);
+  EXPECT_NE(layers.str().find("236.03"), std::string::npos);
+  const std::vector<GpuSpec> gpus = load_gpus(kSourceDir + "/hardware_profiles/gpus.yaml");
+  std::ostringstream kernels;
+  print_kernels(a, lower(a, 2), default_kernel_params(*find_gpu(gpus, "v100")), kernels);
+  // 56 kernels at batch 2 (see KernelLowering); conv1 is 64 x 25088 x 147.
+  EXPECT_NE(kernels.str().find("56 kernels"), std::string::npos) << kernels.str();
+  EXPECT_NE(kernels.str().find("64x25088x147 (1)"), std::string::npos);
 }
 
 }  // namespace

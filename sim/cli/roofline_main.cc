@@ -3,9 +3,12 @@
 //
 //   infersim_roofline [--profile P.yaml] [--gpus G.yaml] [--gpu NAME] [--arch DIR]
 //                     [--batches 1,2,4,8,16] [--unfused]
+//   infersim_roofline --graph MODEL [--batch B] [--gpu NAME] ...
 //
-// Defaults: the Clockwork V100 table, hardware_profiles/gpus.yaml, the profile's GPU,
-// hardware_profiles/architectures. Exit status 2 on bad input.
+// The first form compares every model's predicted L(b) with the profile; the second prints
+// one model's layer table and its kernels at batch B (MODEL: an architecture or a profile
+// row it maps to). Defaults: the Clockwork V100 table, hardware_profiles/gpus.yaml, the
+// profile's GPU, hardware_profiles/architectures, batch 1. Exit status 2 on bad input.
 #include <cstdlib>
 #include <iostream>
 #include <sstream>
@@ -27,6 +30,8 @@ int main(int argc, char** argv) {
   std::string arch_dir = data + "/hardware_profiles/architectures";
   std::string gpu_name;
   std::vector<int> batches = {1, 2, 4, 8, 16};
+  std::string graph;
+  int batch = 1;
   LowerOptions options;
   try {
     for (int i = 1; i < argc; ++i) {
@@ -51,6 +56,11 @@ int main(int argc, char** argv) {
           if (b < 1) throw std::invalid_argument("batches must be >= 1");
           batches.push_back(b);
         }
+      } else if (a == "--graph") {
+        graph = value();
+      } else if (a == "--batch") {
+        batch = std::stoi(value());
+        if (batch < 1) throw std::invalid_argument("--batch must be >= 1");
       } else if (a == "--unfused") {
         options.fuse_elementwise = false;
       } else {
@@ -63,6 +73,17 @@ int main(int argc, char** argv) {
     const GpuSpec* gpu = find_gpu(gpus, gpu_name);
     if (gpu == nullptr) throw std::invalid_argument("no GPU '" + gpu_name + "' in " + gpus_path);
     const std::vector<Architecture> archs = load_architectures(arch_dir);
+    if (!graph.empty()) {
+      const Architecture* arch = find_for_model(archs, graph);
+      for (const Architecture& x : archs) {
+        if (x.name == graph) arch = &x;
+      }
+      if (arch == nullptr) throw std::invalid_argument("no architecture for '" + graph + "'");
+      print_layers(*arch, std::cout);
+      std::cout << "\n";
+      print_kernels(*arch, lower(*arch, batch, options), default_kernel_params(*gpu), std::cout);
+      return 0;
+    }
     const RooflineReport rep =
         compare_with_profile(archs, profile, default_kernel_params(*gpu), batches, options);
     print_report(rep, std::cout);

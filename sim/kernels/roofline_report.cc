@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cmath>
 #include <ostream>
+#include <string>
+#include <vector>
 
 #include "sim/kernels/architecture.h"
 
@@ -96,6 +98,48 @@ void print_report(const RooflineReport& rep, std::ostream& out) {
                s.batch == 0 ? std::string("all") : fmt::format("{}", s.batch), s.n,
                100 * s.median_abs, 100 * s.worst_abs, s.worst_model);
   }
+}
+
+void print_layers(const Architecture& arch, std::ostream& out) {
+  fmt::print(out, "{} ({} layers, {:.3f} GFLOP per sample, {:.1f} MB of weights)\n", arch.name,
+             arch.size(), arch.gemm_flops() / 1e9, arch.weight_bytes() / 1e6);
+  fmt::print(out, "{:<36} {:<11} {:>14} {:>9} {:>9} {:>9}  {}\n", "layer", "kind", "output",
+             "MFLOP", "act KB", "wt KB", "GEMM m x n/sample x k (groups) | inputs");
+  for (const LayerId v : arch.order) {
+    const Layer& l = arch.layer(v);
+    std::vector<std::string> ins;
+    for (const LayerId u : arch.inputs_of(v)) ins.push_back(arch.layer(u).name);
+    const std::string gemm = l.is_gemm() ? fmt::format("{} x {} x {} ({}) | ", l.gemm.m,
+                                                       l.gemm.n_per_sample, l.gemm.k, l.gemm.groups)
+                                         : std::string();
+    fmt::print(out, "{:<36} {:<11} {:>14} {:>9.2f} {:>9.1f} {:>9.1f}  {}{}\n", l.name,
+               to_string(l.kind), fmt::format("{}x{}x{}", l.output.c, l.output.h, l.output.w),
+               l.flops / 1e6, l.activation_bytes / 1e3, l.weight_bytes / 1e3, gemm,
+               fmt::join(ins, ", "));
+  }
+}
+
+void print_kernels(const Architecture& arch, const std::vector<KernelCall>& calls,
+                   const KernelModelParams& params, std::ostream& out) {
+  fmt::print(out, "{:<36} {:>22} {:>8} {:>5} {:>7} {:>5} {:>4} {:>9} {:>9} {:>9}\n", "kernel",
+             "m x n x k (count)", "tile", "split", "blocks", "waves", "SMs", "comp us", "mem us",
+             "total us");
+  SimTime total = 0;
+  for (const KernelCall& c : calls) {
+    const KernelTime t = kernel_time(c, params);
+    total += t.ns;
+    const std::string shape = c.kind == KernelCall::Kind::kGemm
+                                  ? fmt::format("{}x{}x{} ({})", c.m, c.n, c.k, c.count)
+                                  : fmt::format("{:.0f} KB", c.bytes / 1e3);
+    const std::string tile =
+        t.tile < 0 ? std::string("-")
+                   : fmt::format("{}x{}", params.tiles[static_cast<std::size_t>(t.tile)].m,
+                                 params.tiles[static_cast<std::size_t>(t.tile)].n);
+    fmt::print(out, "{:<36} {:>22} {:>8} {:>5} {:>7} {:>5} {:>4} {:>9.1f} {:>9.1f} {:>9.1f}\n",
+               arch.layer(c.node).name, shape, tile, t.split_k, t.blocks, t.waves, t.sms,
+               t.compute_ns / 1e3, t.memory_ns / 1e3, static_cast<double>(t.ns) / 1e3);
+  }
+  fmt::print(out, "{} kernels, {:.3f} ms on {}\n", calls.size(), ns_to_ms(total), params.gpu);
 }
 
 }  // namespace infersim::kernels

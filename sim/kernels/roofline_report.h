@@ -51,6 +51,16 @@ RooflineReport compare_with_profile(const std::vector<Architecture>& archs, cons
 // The report as an aligned table, then the error summary.
 void print_report(const RooflineReport& report, std::ostream& out);
 
+// The layer table of an architecture (what `infersim models --graph` prints): per layer its
+// kind, inputs, output shape, MFLOP and activation KB per sample, weight KB and, for conv /
+// FC, the im2col GEMM M, N per sample, K and groups.
+void print_layers(const Architecture& arch, std::ostream& out);
+
+// The kernel calls of one batch with their roofline times: shape or bytes, tile, split-K,
+// blocks, waves, SMs, compute / memory / total microseconds; then the total.
+void print_kernels(const Architecture& arch, const std::vector<KernelCall>& calls,
+                   const KernelModelParams& params, std::ostream& out);
+
 // Median of |x| (the mean of the two middle values for an even count); 0 if empty.
 double median_abs(std::vector<double> xs);
 
