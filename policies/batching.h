@@ -1,8 +1,13 @@
 // Batch formation shared by every policy: greedy work-conserving batching up to
 // max_batch, an optional wait for a batch to fill, and optional SLO-aware dropping.
+//
+// The rules are written against a BatchHost, not the Engine alone: the simulator's Engine
+// is one host, the wall-clock replayer of `infersim measure` (validation/replay.cc) is the
+// other, so simulated and measured runs form batches and drop requests with this one code.
 #pragma once
 
 #include <algorithm>
+#include <concepts>
 #include <cstdint>
 #include <vector>
 
@@ -18,6 +23,17 @@ std::vector<ParamSpec> common_policy_params();
 // PolicyInfo::needs of a policy that reads only the common keys, with its tenant limit.
 PolicyNeeds common_needs(const Params& p, int max_tenants_per_gpu);
 
+// What batch formation needs of its host: the clock, the tenants' queues and requests, and
+// a way to drop a request. Engine (sim/core/engine.h) models it.
+template <class H>
+concept BatchHost = requires(H& h, const H& c, std::uint32_t t, RequestId id, std::uint32_t gpu) {
+  { c.now() } -> std::same_as<SimTime>;
+  { h.queue(t) } -> std::same_as<RingQueue<RequestId>&>;
+  { c.request(id) } -> std::same_as<const Request&>;
+  { c.tenant(t) } -> std::same_as<const TenantInfo&>;
+  h.drop(id, gpu);
+};
+
 struct BatchRule {
   int max_batch = 16;
   SimTime timeout = 0;  // 0: start as soon as the GPU slot is free
@@ -30,7 +46,8 @@ struct BatchRule {
 
   // With drop_late, drops queued requests of tenant t (oldest first) that would miss
   // their deadline even as a batch of 1 started now.
-  void drop_hopeless(Engine& e, std::uint32_t gpu, std::uint32_t t) const {
+  template <BatchHost H>
+  void drop_hopeless(H& e, std::uint32_t gpu, std::uint32_t t) const {
     if (!drop_late) return;
     auto& q = e.queue(t);
     const SimTime solo = e.tenant(t).latency_ns[1];
@@ -41,7 +58,8 @@ struct BatchRule {
 
   // Moves up to max_batch of tenant t's oldest queued requests into `batch` (cleared
   // first); returns how many.
-  std::size_t take(Engine& e, std::uint32_t t, std::vector<RequestId>& batch) const {
+  template <BatchHost H>
+  std::size_t take(H& e, std::uint32_t t, std::vector<RequestId>& batch) const {
     auto& q = e.queue(t);
     const std::size_t n = std::min<std::size_t>(q.size(), static_cast<std::size_t>(max_batch));
     batch.clear();
@@ -51,11 +69,60 @@ struct BatchRule {
 
   // When a batch of tenant t may start: now if greedy, full, or the oldest request has
   // waited `timeout`; otherwise the time the oldest request's wait runs out.
-  SimTime ready_at(Engine& e, std::uint32_t t) const {
+  template <BatchHost H>
+  SimTime ready_at(H& e, std::uint32_t t) const {
     const auto& q = e.queue(t);
     if (timeout == 0 || q.size() >= static_cast<std::size_t>(max_batch)) return e.now();
     SimTime due = e.request(q.front()).arrival + timeout;
     return due > e.now() ? due : e.now();
+  }
+
+  // space_time's super-kernel over a group of same-architecture tenants (`members`,
+  // ascending index). Drops every member's hopeless requests (drop_late); then, when the
+  // batch may start now (greedy, max_batch queued, or the group's oldest request has
+  // waited `timeout`), moves up to max_batch of the members' queued requests into `batch`
+  // (cleared first) earliest deadline first -- ties by arrival, then tenant index -- and
+  // returns now. Otherwise leaves `batch` empty and returns when the batch may start, or
+  // kTimeMax when nothing is queued.
+  template <BatchHost H>
+  SimTime take_group(H& e, std::uint32_t gpu, const std::vector<std::uint32_t>& members,
+                     std::vector<RequestId>& batch) const {
+    const SimTime now = e.now();
+    batch.clear();
+    std::size_t queued = 0;
+    SimTime oldest = kTimeMax;
+    for (std::uint32_t t : members) {
+      drop_hopeless(e, gpu, t);
+      const auto& q = e.queue(t);
+      if (q.empty()) continue;
+      queued += q.size();
+      oldest = std::min(oldest, e.request(q.front()).arrival);
+    }
+    if (queued == 0) return kTimeMax;
+    const std::size_t max_b = static_cast<std::size_t>(max_batch);
+    if (timeout > 0 && queued < max_b && oldest + timeout > now) return oldest + timeout;
+    const std::size_t n = std::min(queued, max_b);
+    // EDF merge of the members' queues. Within one tenant the queue is in arrival order and
+    // the SLO is fixed, so deadlines ascend along it: the front is its earliest.
+    for (std::size_t j = 0; j < n; ++j) {
+      std::uint32_t best = 0;
+      bool have = false;
+      SimTime best_deadline = 0, best_arrival = 0;
+      for (std::uint32_t t : members) {  // ascending tenant index
+        const auto& q = e.queue(t);
+        if (q.empty()) continue;
+        const Request& r = e.request(q.front());
+        if (!have || r.deadline < best_deadline ||
+            (r.deadline == best_deadline && r.arrival < best_arrival)) {
+          have = true;
+          best = t;
+          best_deadline = r.deadline;
+          best_arrival = r.arrival;
+        }
+      }
+      batch.push_back(e.queue(best).pop_front());
+    }
+    return now;
   }
 };
 

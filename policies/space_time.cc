@@ -56,43 +56,12 @@ class SpaceTime final : public SharedGpuPolicy {
         continue;
       }
       const auto& members = groups_[g];
-      std::size_t queued = 0;
-      SimTime oldest = kTimeMax;
-      for (std::uint32_t t : members) {
-        rule_.drop_hopeless(e_, gpu_, t);
-        const auto& q = e_.queue(t);
-        if (q.empty()) continue;
-        queued += q.size();
-        oldest = std::min(oldest, e_.request(q.front()).arrival);
-      }
-      if (queued == 0) continue;
-      const std::size_t max_b = static_cast<std::size_t>(rule_.max_batch);
-      if (rule_.timeout > 0 && queued < max_b && oldest + rule_.timeout > now) {
-        wake = std::min(wake, oldest + rule_.timeout);
+      // Batching rules and the EDF merge: BatchRule::take_group (shared with the replayer
+      // of `infersim measure`).
+      const SimTime at = rule_.take_group(e_, gpu_, members, batches_[g]);
+      if (at > now) {
+        wake = std::min(wake, at);
         continue;
-      }
-      const std::size_t n = std::min(queued, max_b);
-      auto& batch = batches_[g];
-      batch.clear();
-      // EDF merge of the members' queues. Within one tenant the queue is in arrival order
-      // and the SLO is fixed, so deadlines ascend along it: the front is its earliest.
-      for (std::size_t j = 0; j < n; ++j) {
-        std::uint32_t best = 0;
-        bool have = false;
-        SimTime best_deadline = 0, best_arrival = 0;
-        for (std::uint32_t t : members) {  // ascending tenant index
-          const auto& q = e_.queue(t);
-          if (q.empty()) continue;
-          const Request& r = e_.request(q.front());
-          if (!have || r.deadline < best_deadline ||
-              (r.deadline == best_deadline && r.arrival < best_arrival)) {
-            have = true;
-            best = t;
-            best_deadline = r.deadline;
-            best_arrival = r.arrival;
-          }
-        }
-        batch.push_back(e_.queue(best).pop_front());
       }
       start_batch(g, e_.tenant(members.front()));  // a group shares one latency table
     }

@@ -30,11 +30,13 @@ void Engine::set_arrival(std::uint32_t tenant, std::unique_ptr<ArrivalProcess> a
   arrivals_.at(tenant) = std::move(a);
 }
 
-Rng Engine::make_rng(const std::string& stream) const {
+Rng run_stream(std::uint64_t run_seed, const std::string& stream) {
   // Index 0: a run's streams differ by its seed (replication_seed) and their names, never
   // by the run's position in a sweep (common random numbers across sweep points).
-  return Rng(stream_seed(cfg_.seed, 0, stream));
+  return Rng(stream_seed(run_seed, 0, stream));
 }
+
+Rng Engine::make_rng(const std::string& stream) const { return run_stream(cfg_.seed, stream); }
 
 void Engine::schedule(SimTime t, Priority p, std::uint32_t gpu, std::uint64_t payload) {
   if (t < now_)
@@ -114,16 +116,7 @@ void Engine::on_arrival(std::uint32_t t) {
 
 void Engine::complete(RequestId id, std::uint32_t gpu, SimTime start, int batch) {
   const Request& r = requests_[id];
-  if (r.arrival >= cfg_.warmup) {
-    TenantCounters& c = counters_[r.tenant];
-    SimTime lat = now_ - r.arrival;
-    ++c.completed;
-    c.latency_sum_ns += lat;
-    double ms = ns_to_ms(lat);
-    c.latency_sumsq_ms2 += ms * ms;
-    c.latency.add(lat);
-    if (now_ <= r.deadline) ++c.met_slo;
-  }
+  if (r.arrival >= cfg_.warmup) counters_[r.tenant].add_completion(now_ - r.arrival, now_ <= r.deadline);
   if (sink_) sink_->record({r.tenant, gpu, r.arrival, start, now_, batch, false});
   finish(id);
 }

@@ -65,7 +65,22 @@ struct TenantCounters {
   std::int64_t latency_sum_ns = 0;
   double latency_sumsq_ms2 = 0;  // for the coefficient of variation
   Histogram latency;             // ns
+
+  // A measured request completed after `latency`, by its deadline when `met`. Shared by the
+  // engine and the wall-clock replayer of `infersim measure`, so both count alike.
+  void add_completion(SimTime latency, bool met) {
+    ++completed;
+    latency_sum_ns += latency;
+    const double ms = ns_to_ms(latency);
+    latency_sumsq_ms2 += ms * ms;
+    this->latency.add(latency);
+    if (met) ++met_slo;
+  }
 };
+
+// The random stream `stream` of a run seeded `run_seed` (Engine::make_rng): the wall-clock
+// replayer of `infersim measure` draws its arrivals from the very same streams.
+Rng run_stream(std::uint64_t run_seed, const std::string& stream);
 
 struct EngineConfig {
   std::uint64_t seed = 0;

@@ -1,0 +1,98 @@
+// The executor interface of validation mode: a device that runs kernel calls for real.
+//
+// A Device looks like a GPU to its caller whatever it is: kernels are launched
+// asynchronously on *lanes* (a CUDA stream; on the CPU, a submission queue of the worker
+// pool), run in order within a lane and concurrently across lanes, and a *marker* on a lane
+// completes when everything launched before it on that lane has finished. The caller (the
+// wall-clock replayer, the profiler) waits for markers; the device reports when each
+// completed, on its clock.
+//
+// Backends: `cpu` (OpenBLAS, cpu_device.h) is always built; `cuda` (cuBLAS, cuda_device.h)
+// when CMake finds a CUDA toolkit. Tests use a device with a virtual clock.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "sim/core/time.h"
+#include "validation/program.h"
+
+namespace infersim::validation {
+
+// What a device says of itself: recorded in profiles (provenance) and measured result sets
+// (root attributes).
+struct DeviceInfo {
+  std::string backend;    // "cpu" | "cuda"
+  std::string device;     // identifies the hardware, e.g. "AMD EPYC x2 cores"; a profile
+                          // measured on another device is refused by `measure`
+  std::string libraries;  // e.g. "OpenBLAS 0.3.21 (Zen, pthread)"
+  std::string clock;      // the clock completion times are read on
+  int units = 0;          // CPU workers / GPU SMs
+};
+
+// One problem of a launch: tenant `tenant`'s operands (weights of the call's layer, its own
+// activation buffers) in the shape of `call`.
+struct Part {
+  std::uint32_t tenant = 0;
+  std::uint32_t index = 0;  // the call's position in the program's list (its layer)
+  const KernelCall* call = nullptr;
+};
+
+struct Completion {
+  std::uint64_t ticket = 0;
+  SimTime time = 0;  // on the device clock (now())
+};
+
+class Device {
+ public:
+  virtual ~Device() = default;
+
+  virtual const DeviceInfo& info() const = 0;
+
+  // Allocates tenant `tenant`'s weights (one set per layer) and activation buffers for
+  // `program` at its largest batch, and fills them. Called before timing starts.
+  virtual void add_tenant(std::uint32_t tenant, const ModelProgram& program) = 0;
+  // A new lane (stream); returns its index.
+  virtual std::size_t add_lane() = 0;
+
+  // Enqueues one kernel on `lane`. One part: the call as it is. Several parts (the same
+  // layer of same-architecture tenants): one batched launch over all of them, the
+  // space-time super-kernel. Every part's call must be of the same kind and layer.
+  virtual void launch(std::size_t lane, std::span<const Part> parts) = 0;
+  // Enqueues a marker: `ticket` completes when every earlier launch on `lane` has finished.
+  virtual void mark(std::size_t lane, std::uint64_t ticket) = 0;
+
+  // Now on the device clock, ns since the device's epoch (its construction).
+  virtual SimTime now() const = 0;
+  // Blocks until a marker completes or the clock reaches `until`, whichever is first, and
+  // appends the markers completed since the last call (in completion order) to `done`.
+  virtual void wait(SimTime until, std::vector<Completion>& done) = 0;
+  // Blocks until every lane is idle (markers still reported by the next wait()).
+  virtual void synchronize() = 0;
+};
+
+// The backends this build has ("cpu", and "cuda" when built with CUDA).
+std::vector<std::string> backends();
+
+// Opens the backend's device. `workers` (cpu only): worker threads, 0 = one per online core.
+// Throws InputError for an unknown or unbuilt backend, DeviceUnavailable when the backend
+// has no device here (no GPU, no driver).
+std::unique_ptr<Device> open_device(const std::string& backend, int workers = 0);
+
+// Raised when a backend is built but no device can be opened (e.g. no GPU); its message is
+// one line that says so. GPU tests skip on it.
+class DeviceUnavailable : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// How busy the device is with work of other processes, sampled over about `seconds`:
+// cpu: the non-idle share of every core's time (/proc/stat); cuda: the GPU utilization
+// NVML reports, or -1 when it cannot be read.
+double background_load(const std::string& backend, double seconds);
+
+}  // namespace infersim::validation

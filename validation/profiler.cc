@@ -1,0 +1,86 @@
+#include "validation/profiler.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace infersim::validation {
+namespace {
+
+// One run of calls[b] on `lane`: ms from before the first launch to the marker.
+double run_once(Device& d, std::size_t lane, std::uint32_t tenant,
+                const std::vector<KernelCall>& calls) {
+  const SimTime start = d.now();
+  for (std::size_t i = 0; i < calls.size(); ++i) {
+    const Part p{tenant, static_cast<std::uint32_t>(i), &calls[i]};
+    d.launch(lane, std::span<const Part>(&p, 1));
+  }
+  d.mark(lane, 0);
+  std::vector<Completion> done;
+  while (done.empty()) d.wait(kTimeMax, done);
+  return static_cast<double>(done.front().time - start) / 1e6;
+}
+
+BatchTiming time_calls(Device& d, std::size_t lane, std::uint32_t tenant,
+                       const std::vector<KernelCall>& calls, const TimingSettings& s) {
+  if (s.repeats < 1 || s.warmup < 0) throw std::invalid_argument("repeats >= 1, warmup >= 0");
+  for (int i = 0; i < s.warmup; ++i) run_once(d, lane, tenant, calls);
+  std::vector<double> ms;
+  for (int i = 0; i < s.repeats; ++i) ms.push_back(run_once(d, lane, tenant, calls));
+  std::sort(ms.begin(), ms.end());
+  const std::size_t n = ms.size();
+  BatchTiming t;
+  t.median_ms = n % 2 ? ms[n / 2] : (ms[n / 2 - 1] + ms[n / 2]) / 2;
+  t.min_ms = ms.front();
+  t.max_ms = ms.back();
+  return t;
+}
+
+}  // namespace
+
+std::vector<BatchTiming> time_batches(Device& device, std::uint32_t tenant,
+                                      const ModelProgram& program, const std::vector<int>& batches,
+                                      const TimingSettings& settings) {
+  const std::size_t lane = device.add_lane();
+  std::vector<BatchTiming> out;
+  for (int b : batches) {
+    if (b < 1 || b > program.max_batch()) {
+      throw std::invalid_argument(fmt::format("batch {} outside 1..{}", b, program.max_batch()));
+    }
+    BatchTiming t = time_calls(device, lane, tenant, program.calls[static_cast<std::size_t>(b)],
+                               settings);
+    t.batch = b;
+    out.push_back(t);
+  }
+  return out;
+}
+
+PeakFigures measure_peaks(Device& device, std::uint32_t spare_tenant, int gemm_size, int copy_mib,
+                          const TimingSettings& settings) {
+  ModelProgram p;
+  p.model = "peak";
+  p.calls.resize(2);
+  KernelCall g;
+  g.kind = KernelCall::Kind::kGemm;
+  g.m = g.n = g.k = gemm_size;
+  g.flops = 2.0 * gemm_size * static_cast<double>(gemm_size) * gemm_size;
+  KernelCall c;
+  c.kind = KernelCall::Kind::kMemory;
+  c.bytes = 2.0 * copy_mib * 1048576.0;  // read + written
+  c.node = 1;
+  p.calls[1] = {g, c};
+  device.add_tenant(spare_tenant, p);
+  const std::size_t lane = device.add_lane();
+  PeakFigures f;
+  const BatchTiming tg = time_calls(device, lane, spare_tenant, {g}, settings);
+  // A memory call uses the tenant's copy buffers whatever its position in the list.
+  const BatchTiming tc = time_calls(device, lane, spare_tenant, {c}, settings);
+  f.gflops = g.flops / (tg.median_ms * 1e-3) / 1e9;
+  f.gemm = fmt::format("{0}x{0}x{0}", gemm_size);
+  f.bandwidth_gbs = c.bytes / (tc.median_ms * 1e-3) / 1e9;
+  f.copy = fmt::format("{} MiB", copy_mib);
+  return f;
+}
+
+}  // namespace infersim::validation
