@@ -69,4 +69,8 @@ std::optional<ModelProgram> synthetic_program(const std::string& model, int max_
   return std::nullopt;
 }
 
+std::optional<ModelProgram> model_program(const std::string& model, int max_batch) {
+  return synthetic_program(model, max_batch);
+}
+
 }  // namespace infersim::validation

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,11 +29,6 @@ struct ModelProgram {
   int max_batch() const { return static_cast<int>(calls.size()) - 1; }
 };
 
-// Builds a model's program up to `max_batch`, or nothing when the source does not know the
-// model.
-using ProgramSource =
-    std::function<std::optional<ModelProgram>(const std::string& model, int max_batch)>;
-
 // Synthetic single-GEMM models: seed 003's Table 1 problems (R SGEMM problems of one shape,
 // each a tenant with its own weights):
 //   sgemm_rnn       M = 512, N = 1,   K = 512   matrix-vector, an RNN step
@@ -48,5 +42,8 @@ std::optional<ModelProgram> synthetic_program(const std::string& model, int max_
 
 // The synthetic models' base names (without _xL), for listings and errors.
 std::vector<std::string> synthetic_models();
+
+// The program of any model validation mode can execute, or nothing.
+std::optional<ModelProgram> model_program(const std::string& model, int max_batch);
 
 }  // namespace infersim::validation

@@ -62,6 +62,8 @@ struct ReplayResult {
   // and on a completion (after the device stamped it).
   Histogram arrival_lag_ns;
   Histogram completion_lag_ns;
+  double arrival_lag_mean_ns = 0;
+  double completion_lag_mean_ns = 0;
   std::uint64_t batches = 0;  // batches (super-kernels) launched
   std::uint64_t kernels = 0;  // kernel launches
 };

@@ -29,6 +29,12 @@ constexpr const char* kUsage =
     "  models [PROFILE.yaml]                                   list models and L(b)\n"
     "  policies                                                list policies and their keys\n"
     "  arrivals                                                list arrival processes\n"
+    "  profile --backend cpu|cuda [--models a,b] [--batches 1,2,4,8,16] -o PROFILE.yaml\n"
+    "                                                          measure L(b) on real hardware\n"
+    "  measure EXPERIMENT.yaml --backend cpu|cuda -o MEASURED.h5\n"
+    "                                                          replay the experiment for real\n"
+    "  compare SIMULATED.h5 MEASURED.h5 [-o CMP.h5] [--max-error PCT]\n"
+    "                                                          simulated against measured\n"
     "\n"
     "`infersim <command> --help` describes a command's options.\n";
 
@@ -124,6 +130,132 @@ int cmd_merge(const std::vector<std::string>& args) {
   return merge_command(o);
 }
 
+// "1,2,4" -> {1, 2, 4}; "a,b" -> {"a", "b"}.
+std::vector<std::string> split_commas(const std::string& s) {
+  std::vector<std::string> out;
+  std::size_t from = 0;
+  while (from <= s.size()) {
+    const std::size_t comma = std::min(s.find(',', from), s.size());
+    if (comma > from) out.push_back(s.substr(from, comma - from));
+    from = comma + 1;
+  }
+  return out;
+}
+
+int cmd_profile(const std::vector<std::string>& args) {
+  po::options_description opts(
+      "infersim profile --backend cpu|cuda -o PROFILE.yaml [options]\n\n"
+      "Measures L(b) of each model's kernel calls on the backend's device (warm-up runs, then\n"
+      "the median of repeated runs) and the device's peak FLOP/s and memory bandwidth, and\n"
+      "writes a hardware profile naming the device, backend, libraries and date.\n\n"
+      "options");
+  ProfileOptions o;
+  std::string models, batches, unused;
+  opts.add_options()("help,h", "show this help")("backend", po::value(&o.backend),
+                                                 "cpu (OpenBLAS) or cuda (cuBLAS)")(
+      "models", po::value(&models), "comma-separated models (default: the synthetic SGEMM models)")(
+      "batches", po::value(&batches)->default_value("1,2,4,8,16"), "comma-separated batch sizes")(
+      "output,o", po::value(&o.out), "profile to write")(
+      "warmup", po::value(&o.warmup)->default_value(3), "unmeasured runs per batch size")(
+      "repeats", po::value(&o.repeats)->default_value(30), "measured runs per batch size (median)")(
+      "threads", po::value(&o.threads)->default_value(0),
+      "cpu backend: worker threads (default 0: one per core)")(
+      "no-peak", "skip measuring the device's peak FLOP/s and memory bandwidth");
+  po::options_description hidden;
+  hidden.add_options()("positional", po::value(&unused));
+  po::options_description all;
+  all.add(opts).add(hidden);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(all).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    std::cout << opts;
+    return 0;
+  }
+  if (o.backend.empty()) throw po::error("missing --backend cpu|cuda");
+  if (o.out.empty()) throw po::error("missing -o PROFILE.yaml");
+  o.peaks = !vm.count("no-peak");
+  o.models = split_commas(models);
+  o.batches.clear();
+  for (const auto& b : split_commas(batches)) {
+    try {
+      std::size_t used = 0;
+      o.batches.push_back(std::stoi(b, &used));
+      if (used != b.size()) throw std::invalid_argument(b);
+    } catch (const std::exception&) {
+      throw po::error("--batches expects comma-separated integers, e.g. 1,2,4,8,16");
+    }
+  }
+  o.command_line = "infersim profile";
+  for (const auto& a : args) o.command_line += " " + a;
+  return profile_command(o);
+}
+
+int cmd_measure(const std::vector<std::string>& args) {
+  po::options_description opts(
+      "infersim measure EXPERIMENT.yaml --backend cpu|cuda -o MEASURED.h5 [options]\n\n"
+      "Replays every run of the experiment (the same seeded arrivals `run` simulates) on the\n"
+      "backend's device on the wall clock, executing each tenant's kernel calls for real\n"
+      "under the experiment's policy, and writes a result set of the same schema as `run`,\n"
+      "plus /dispatch (the dispatcher's overhead). The experiment's profile must have been\n"
+      "measured on this device, and its offered load must not exceed the measured capacity.\n"
+      "Exit status: 0 ok, 1 device busy or a run-time failure, 2 bad input.\n\n"
+      "options");
+  MeasureOptions o;
+  opts.add_options()("help,h", "show this help")("backend", po::value(&o.backend),
+                                                 "cpu (OpenBLAS) or cuda (cuBLAS)")(
+      "output,o", po::value(&o.out), "result file (default: results/<name>.measured.h5)")(
+      "set", po::value(&o.sets)->composing(),
+      "override a setting by its dotted path (give `run` the same ones)")(
+      "threads", po::value(&o.threads)->default_value(0),
+      "cpu backend: worker threads (default 0: one per core)")(
+      "idle-wait", po::value(&o.idle_wait_s)->default_value(0),
+      "wait up to this many seconds for the device to go idle")(
+      "allow-busy", po::bool_switch(&o.allow_busy),
+      "measure even when other processes load the device (recorded in the result set)")(
+      "quiet,q", po::bool_switch(&o.quiet), "no progress and no summary table");
+  if (!parse_command(args, opts, "experiment", o.experiment)) return 0;
+  if (o.experiment.empty()) throw po::error("missing EXPERIMENT.yaml");
+  if (o.backend.empty()) throw po::error("missing --backend cpu|cuda");
+  BuiltinRegistries reg;
+  return measure_command(o, reg.view());
+}
+
+int cmd_compare(const std::vector<std::string>& args) {
+  po::options_description opts(
+      "infersim compare SIMULATED.h5 MEASURED.h5 [options]\n\n"
+      "Prints, and with -o writes as /comparison, the simulated and measured mean, p50, p90,\n"
+      "p95, p99, throughput and SLO attainment of every run, over all tenants and per\n"
+      "tenant; error_pct is (simulated - measured) / measured in percent, for SLO attainment\n"
+      "the difference in points. The files must come from the same experiment (config\n"
+      "hashes). Exit status: 0 ok, 1 an error beyond --max-error, 2 bad input.\n\n"
+      "options");
+  CompareOptions o;
+  std::vector<std::string> files;
+  opts.add_options()("help,h", "show this help")("output,o", po::value(&o.out),
+                                                 "write /comparison here")(
+      "max-error", po::value(&o.max_error),
+      "exit 1 when any |error_pct| exceeds this (percent; points for slo_attainment)");
+  po::options_description hidden;
+  hidden.add_options()("files", po::value(&files)->composing());
+  po::options_description all;
+  all.add(opts).add(hidden);
+  po::positional_options_description pos;
+  pos.add("files", 2);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    std::cout << opts;
+    return 0;
+  }
+  if (files.size() != 2) throw po::error("expected SIMULATED.h5 MEASURED.h5");
+  if (vm.count("max-error") && !(o.max_error >= 0)) throw po::error("--max-error expects >= 0");
+  o.simulated = files[0];
+  o.measured = files[1];
+  return compare_command(o);
+}
+
 int cmd_models(const std::vector<std::string>& args) {
   if (!args.empty() && (args[0] == "-h" || args[0] == "--help")) {
     std::cout << "infersim models [PROFILE.yaml]\n  Lists the models of a hardware profile "
@@ -169,6 +301,9 @@ int infersim_main(int argc, char** argv, const AppHooks& hooks) {
     if (cmd == "models") return cmd_models(args);
     if (cmd == "policies") return cmd_policies();
     if (cmd == "arrivals") return cmd_arrivals();
+    if (cmd == "profile") return cmd_profile(args);
+    if (cmd == "measure") return cmd_measure(args);
+    if (cmd == "compare") return cmd_compare(args);
     std::cerr << "infersim: unknown command '" << cmd << "'\n" << kUsage;
     return 2;
   } catch (const InputError& e) {

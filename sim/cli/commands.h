@@ -50,4 +50,50 @@ struct MergeOptions {
 // different sweeps, or none is found.
 int merge_command(const MergeOptions& options);
 
+// ---- Validation mode (validation/; DESIGN.md "Validation mode") ----
+
+struct ProfileOptions {
+  std::string backend;              // cpu | cuda
+  std::vector<std::string> models;  // empty: every synthetic model
+  std::vector<int> batches{1, 2, 4, 8, 16};
+  std::string out;
+  int warmup = 3;
+  int repeats = 30;
+  int threads = 0;  // cpu workers; 0 = one per core
+  bool peaks = true;
+  std::string command_line;  // for provenance
+};
+
+// Measures L(b) of each model's kernel calls on the backend's device and writes a profile
+// (same layout as hardware_profiles/v100_clockwork.yaml, plus provenance). Exit status:
+// 0 ok, 1 no device / run-time failure, 2 bad input.
+int profile_command(const ProfileOptions& options);
+
+struct MeasureOptions {
+  std::string experiment;
+  std::string backend;
+  std::string out;
+  std::vector<std::string> sets;
+  int threads = 0;
+  bool allow_busy = false;  // run even when other work loads the device (recorded)
+  double idle_wait_s = 0;   // wait up to this long for the device to go idle
+  bool quiet = false;
+};
+
+// Replays every run of the experiment on the backend's device on the wall clock and writes
+// a result set of the same schema as `infersim run`. Exit status: 0 ok, 1 device busy or
+// run-time failure, 2 bad input (unknown backend, a profile of another device, offered
+// load above the measured capacity, ...).
+int measure_command(const MeasureOptions& options, const Registries& reg);
+
+struct CompareOptions {
+  std::string simulated, measured, out;
+  double max_error = -1;  // percent (points for slo_attainment); < 0: no limit
+};
+
+// Prints (and with `out` writes) /comparison of a simulated and a measured result set of
+// the same experiment. Exit status: 0 ok, 1 an error beyond max_error, 2 bad input (files
+// of different experiments).
+int compare_command(const CompareOptions& options);
+
 }  // namespace infersim

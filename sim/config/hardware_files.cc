@@ -136,11 +136,23 @@ YAML::Node read_entries(MapReader& root, const std::string& key, const std::stri
 
 Profile load_profile(const std::string& path) {
   YAML::Node doc = load_yaml_file(path);
-  MapReader root(doc, path, "profile", {"gpu", "models"});
+  MapReader root(doc, path, "profile", {"gpu", "models", "provenance"});
   Profile p;
   p.path = path;
   p.gpu = root.get_string("gpu");
   if (p.gpu.empty()) root.fail("gpu", "expected a GPU name for 'gpu'");
+  // Optional: how `infersim profile` measured it (key -> text, kept in file order).
+  if (auto prov = root.find("provenance")) {
+    if (!prov->IsMap()) {
+      throw InputError(mark_of(*prov, path), "expected a mapping of key to text for 'provenance'");
+    }
+    for (auto it = prov->begin(); it != prov->end(); ++it) {
+      const YAML::Node key = it->first;
+      const YAML::Node value = it->second;
+      const std::string k = yaml_string(key, path, "provenance key");
+      p.provenance.emplace_back(k, yaml_string(value, path, fmt::format("provenance '{}'", k)));
+    }
+  }
   YAML::Node models = read_entries(root, "models", "model name to model profile");
   for (auto it = models.begin(); it != models.end(); ++it) {
     p.models.push_back(read_model(it->first, it->second, path));

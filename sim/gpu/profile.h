@@ -16,6 +16,10 @@
 //                                    # ascending in the file, at least 2 of them) ->
 //                                    # latency in ms (> 0, non-decreasing in batch size)
 //       gflop: 7.6                   # optional FLOPs per inference in GFLOP (> 0)
+//   provenance:                      # optional: how a profile was measured (written by
+//     device: "AMD EPYC x2 cores"    # `infersim profile`): key -> text. `device` names the
+//     backend: cpu                   # hardware; `infersim measure` refuses a profile whose
+//     date: 2026-11-25T15:00:00Z     # device is not the one it runs on
 //
 // GPU file layout:
 //   gpus:
@@ -28,6 +32,7 @@
 
 #include <iosfwd>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sim/core/error.h"
@@ -74,6 +79,15 @@ struct Profile {
   std::string gpu;                                          // the GPU the profile was measured on
   std::vector<ModelProfile> models;                         // in file order
   const ModelProfile* find(const std::string& name) const;  // nullptr if absent
+  // How it was measured (`provenance:`), in file order; empty for a published table.
+  std::vector<std::pair<std::string, std::string>> provenance;
+  // The provenance value of `key`, or "" when absent.
+  std::string provenance_of(const std::string& key) const {
+    for (const auto& [k, v] : provenance) {
+      if (k == key) return v;
+    }
+    return "";
+  }
 };
 
 // nullptr if absent; names are matched exactly.

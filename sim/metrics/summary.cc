@@ -24,6 +24,7 @@ LatencySummary summarize(const TenantCounters& c, double window_s) {
     s.latency_cv = s.mean_ms > 0 ? std::sqrt(var) / s.mean_ms : 0;
     s.p50_ms = c.latency.quantile(0.50) / 1e6;
     s.p90_ms = c.latency.quantile(0.90) / 1e6;
+    s.p95_ms = c.latency.quantile(0.95) / 1e6;  // compared by `infersim compare`
     s.p99_ms = c.latency.quantile(0.99) / 1e6;
     s.p999_ms = c.latency.quantile(0.999) / 1e6;
     s.max_ms = ns_to_ms(c.latency.max());

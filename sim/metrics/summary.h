@@ -16,7 +16,7 @@ struct LatencySummary {
   double throughput_rps = 0;  // completed / measured window
   double goodput_rps = 0;     // met_slo / measured window
   double slo_attainment = 0;  // met_slo / requests (drops count as misses)
-  double mean_ms = 0, p50_ms = 0, p90_ms = 0, p99_ms = 0, p999_ms = 0, max_ms = 0;
+  double mean_ms = 0, p50_ms = 0, p90_ms = 0, p95_ms = 0, p99_ms = 0, p999_ms = 0, max_ms = 0;
   double latency_cv = 0;  // standard deviation / mean
 };
 

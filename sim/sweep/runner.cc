@@ -105,6 +105,68 @@ Placement place_tenants(const Experiment& x, const Registries& reg) {
   return p;
 }
 
+RunResult summarize_run(const Experiment& x, const Placement& placed, const RunTally& tally) {
+  RunResult r;
+  r.tenant_gpu = placed.gpu;
+  for (const MemoryDemand& d : placed.memory) r.memory_mib = std::max(r.memory_mib, d.total());
+  r.memory_capacity_mib = x.gpu.memory_gib * 1024.0;
+  const SimTime end = std::max(tally.end, tally.warmup);
+  const auto gpus = static_cast<std::uint32_t>(tally.busy_ns.size());
+  r.window_s = ns_to_s(end - tally.warmup);
+  TenantCounters total;
+  double flops = 0;
+  bool flops_known = true;
+  for (std::uint32_t t = 0; t < x.tenants.size(); ++t) {
+    const TenantCounters& c = *tally.counters[t];
+    r.tenants.push_back(summarize(c, r.window_s));
+    total.arrived += c.arrived;
+    total.completed += c.completed;
+    total.dropped += c.dropped;
+    total.met_slo += c.met_slo;
+    total.latency_sum_ns += c.latency_sum_ns;
+    total.latency_sumsq_ms2 += c.latency_sumsq_ms2;
+    total.latency.merge(c.latency);
+    double gflop = tally.gflop[t];
+    if (gflop <= 0) flops_known = false;
+    flops += static_cast<double>(c.completed) * gflop * 1e9;
+  }
+  r.all = summarize(total, r.window_s);
+  r.throughput_per_gpu = r.all.throughput_rps / gpus;
+  r.p99_over_p50 = r.all.p50_ms > 0 ? r.all.p99_ms / r.all.p50_ms : 0;
+  double p50_min = 0, p50_max = 0, sum = 0, sum2 = 0;
+  int with_latency = 0;
+  for (std::uint32_t t = 0; t < x.tenants.size(); ++t) {
+    const LatencySummary& s = r.tenants[t];
+    double solo_ms = tally.solo_ms[t];
+    r.slowdown.push_back(s.completed ? s.mean_ms / solo_ms : kNaN);
+    r.p99_alone_ms.push_back(kNaN);
+    if (!s.completed) continue;
+    p50_min = with_latency ? std::min(p50_min, s.p50_ms) : s.p50_ms;
+    p50_max = with_latency ? std::max(p50_max, s.p50_ms) : s.p50_ms;
+    sum += r.slowdown.back();
+    sum2 += r.slowdown.back() * r.slowdown.back();
+    ++with_latency;
+  }
+  r.p50_spread_ms = p50_max - p50_min;
+  r.p50_gap = p50_min > 0 ? p50_max / p50_min - 1 : 0;
+  r.jain_fairness = sum2 > 0 ? sum * sum / (with_latency * sum2) : 0;
+  r.worst_isolation = kNaN;
+  double busy = 0, load = 0;
+  for (std::uint32_t g = 0; g < gpus; ++g) {
+    busy += tally.busy_ns[g];
+    load += tally.load_ns[g];
+  }
+  double gpu_window_ns = static_cast<double>(end - tally.warmup) * gpus;
+  if (gpu_window_ns > 0) {
+    r.gpu_busy = busy / gpu_window_ns;
+    r.gpu_load = load / gpu_window_ns;
+  }
+  double peak = x.gpu.fp32_tflops * 1e12 * r.window_s * gpus;
+  r.flop_util = flops_known && peak > 0 ? flops / peak : kNaN;
+  r.events = tally.events;
+  return r;
+}
+
 RunResult simulate(const Experiment& x, const Registries& reg, std::uint64_t run_index,
                    int replication, RequestSink* sink) {
   auto wall_start = std::chrono::steady_clock::now();
@@ -152,67 +214,24 @@ RunResult simulate(const Experiment& x, const Registries& reg, std::uint64_t run
 
   engine.run();
 
-  RunResult r;
+  RunTally tally;
+  for (std::uint32_t t = 0; t < x.tenants.size(); ++t) {
+    tally.counters.push_back(&engine.counters(t));
+    tally.solo_ms.push_back(ns_to_ms(engine.tenant(t).latency_ns[1]));
+    tally.gflop.push_back(engine.tenant(t).gflop);
+  }
+  for (std::uint32_t g = 0; g < cfg.gpus; ++g) {
+    tally.busy_ns.push_back(engine.gpu_busy_ns(g));
+    tally.load_ns.push_back(engine.gpu_load_ns(g));
+  }
+  tally.warmup = cfg.warmup;
+  tally.end = engine.end_time();
+  tally.events = engine.events();
+  RunResult r = summarize_run(x, placed, tally);
   r.run = run_index;
   r.replication = replication;
   r.seed = cfg.seed;
   r.policy = x.policy;
-  r.tenant_gpu = placement;
-  for (const MemoryDemand& d : placed.memory) r.memory_mib = std::max(r.memory_mib, d.total());
-  r.memory_capacity_mib = x.gpu.memory_gib * 1024.0;
-  SimTime end = std::max(engine.end_time(), cfg.warmup);
-  r.window_s = ns_to_s(end - cfg.warmup);
-  TenantCounters total;
-  double flops = 0;
-  bool flops_known = true;
-  for (std::uint32_t t = 0; t < x.tenants.size(); ++t) {
-    const TenantCounters& c = engine.counters(t);
-    r.tenants.push_back(summarize(c, r.window_s));
-    total.arrived += c.arrived;
-    total.completed += c.completed;
-    total.dropped += c.dropped;
-    total.met_slo += c.met_slo;
-    total.latency_sum_ns += c.latency_sum_ns;
-    total.latency_sumsq_ms2 += c.latency_sumsq_ms2;
-    total.latency.merge(c.latency);
-    double gflop = engine.tenant(t).gflop;
-    if (gflop <= 0) flops_known = false;
-    flops += static_cast<double>(c.completed) * gflop * 1e9;
-  }
-  r.all = summarize(total, r.window_s);
-  r.throughput_per_gpu = r.all.throughput_rps / cfg.gpus;
-  r.p99_over_p50 = r.all.p50_ms > 0 ? r.all.p99_ms / r.all.p50_ms : 0;
-  double p50_min = 0, p50_max = 0, sum = 0, sum2 = 0;
-  int with_latency = 0;
-  for (std::uint32_t t = 0; t < x.tenants.size(); ++t) {
-    const LatencySummary& s = r.tenants[t];
-    double solo_ms = ns_to_ms(engine.tenant(t).latency_ns[1]);
-    r.slowdown.push_back(s.completed ? s.mean_ms / solo_ms : kNaN);
-    r.p99_alone_ms.push_back(kNaN);
-    if (!s.completed) continue;
-    p50_min = with_latency ? std::min(p50_min, s.p50_ms) : s.p50_ms;
-    p50_max = with_latency ? std::max(p50_max, s.p50_ms) : s.p50_ms;
-    sum += r.slowdown.back();
-    sum2 += r.slowdown.back() * r.slowdown.back();
-    ++with_latency;
-  }
-  r.p50_spread_ms = p50_max - p50_min;
-  r.p50_gap = p50_min > 0 ? p50_max / p50_min - 1 : 0;
-  r.jain_fairness = sum2 > 0 ? sum * sum / (with_latency * sum2) : 0;
-  r.worst_isolation = kNaN;
-  double busy = 0, load = 0;
-  for (std::uint32_t g = 0; g < cfg.gpus; ++g) {
-    busy += engine.gpu_busy_ns(g);
-    load += engine.gpu_load_ns(g);
-  }
-  double gpu_window_ns = static_cast<double>(end - cfg.warmup) * cfg.gpus;
-  if (gpu_window_ns > 0) {
-    r.gpu_busy = busy / gpu_window_ns;
-    r.gpu_load = load / gpu_window_ns;
-  }
-  double peak = x.gpu.fp32_tflops * 1e12 * r.window_s * cfg.gpus;
-  r.flop_util = flops_known && peak > 0 ? flops / peak : kNaN;
-  r.events = engine.events();
   if (x.isolation && x.tenants.size() > 1) {
     // The same tenant, same arrival stream (streams are named by tenant), alone on a GPU.
     r.worst_isolation = 0;

@@ -61,4 +61,21 @@ Placement place_tenants(const Experiment& x, const Registries& reg);
 RunResult simulate(const Experiment& x, const Registries& reg, std::uint64_t run_index,
                    int replication, RequestSink* sink = nullptr);
 
+// What one run leaves behind to be summarized into a RunResult: the simulator's engine
+// fills it, and so does `infersim measure` from a replay on real hardware, so simulated and
+// measured result sets are computed alike.
+struct RunTally {
+  std::vector<const TenantCounters*> counters;  // per tenant
+  std::vector<double> solo_ms;                  // per tenant: L(1), for the slowdown
+  std::vector<double> gflop;                    // per tenant: per inference, 0 = unknown
+  std::vector<double> busy_ns, load_ns;         // per GPU, within [warmup, end]
+  SimTime warmup = 0;
+  SimTime end = 0;  // the last completion or drop
+  std::uint64_t events = 0;
+};
+
+// Fills every RunResult field but run, replication, seed, policy, p99_alone_ms,
+// worst_isolation and wall_s.
+RunResult summarize_run(const Experiment& x, const Placement& placed, const RunTally& tally);
+
 }  // namespace infersim
