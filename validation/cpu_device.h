@@ -67,7 +67,7 @@ class CpuDevice final : public Device {
 
   void worker();
   bool take(std::size_t& lane, Kernel*& kernel, std::size_t& tile);  // mu_ held
-  void retire_front(Lane& lane);                                      // mu_ held
+  void retire_front(Lane& lane);                                     // mu_ held
   void add_tiles(std::vector<Tile>& out, const Part& part) const;
   static void run(const Tile& t);
 

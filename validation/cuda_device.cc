@@ -19,8 +19,8 @@ namespace {
 
 void check(cudaError_t e, const char* what) {
   if (e != cudaSuccess) {
-    throw std::runtime_error(fmt::format("CUDA: {} failed: {} ({})", what, cudaGetErrorString(e),
-                                         static_cast<int>(e)));
+    throw std::runtime_error(
+        fmt::format("CUDA: {} failed: {} ({})", what, cudaGetErrorString(e), static_cast<int>(e)));
   }
 }
 
@@ -75,14 +75,14 @@ class CudaDevice final : public Device {
     check(cublasGetVersion(h, &cublas), "cublasGetVersion");
     cublasDestroy(h);
     info_.backend = "cuda";
-    info_.device = fmt::format("{} (sm_{}{}, {} SMs, {:.0f} GiB)", prop.name, prop.major,
-                               prop.minor, prop.multiProcessorCount,
-                               static_cast<double>(prop.totalGlobalMem) / (1 << 30));
-    info_.libraries =
-        fmt::format("CUDA runtime {}.{} (static), driver API {}.{}, cuBLAS {}.{}.{} (FP32 SGEMM, "
-                    "default math mode)",
-                    runtime / 1000, runtime % 1000 / 10, driver / 1000, driver % 1000 / 10,
-                    cublas / 10000, cublas % 10000 / 100, cublas % 100);
+    info_.device =
+        fmt::format("{} (sm_{}{}, {} SMs, {:.0f} GiB)", prop.name, prop.major, prop.minor,
+                    prop.multiProcessorCount, static_cast<double>(prop.totalGlobalMem) / (1 << 30));
+    info_.libraries = fmt::format(
+        "CUDA runtime {}.{} (static), driver API {}.{}, cuBLAS {}.{}.{} (FP32 SGEMM, "
+        "default math mode)",
+        runtime / 1000, runtime % 1000 / 10, driver / 1000, driver % 1000 / 10, cublas / 10000,
+        cublas % 10000 / 100, cublas % 100);
     info_.clock =
         "std::chrono::steady_clock (CLOCK_MONOTONIC); a marker is a CUDA event the host polls "
         "(cudaEventQuery) and stamps when it first sees it complete";
@@ -123,8 +123,8 @@ class CudaDevice final : public Device {
     for (const KernelCall& c : program.calls.back()) {
       problems += static_cast<std::size_t>(std::max<std::int64_t>(1, c.count));
     }
-    pointer_slots_ = std::max(pointer_slots_,
-                              3 * problems * static_cast<std::size_t>(program.max_batch()));
+    pointer_slots_ =
+        std::max(pointer_slots_, 3 * problems * static_cast<std::size_t>(program.max_batch()));
     if (tenants_.size() <= tenant) tenants_.resize(tenant + 1);
     tenants_[tenant] = std::move(ops);
   }
@@ -173,10 +173,10 @@ class CudaDevice final : public Device {
                           &alpha, a, to_int(c.m), b, to_int(c.k), &beta, cc, to_int(c.m)),
               "cublasSgemm");
       } else {
-        check(cublasSgemmStridedBatched(l.blas, CUBLAS_OP_N, CUBLAS_OP_N, to_int(c.m),
-                                        to_int(c.n), to_int(c.k), &alpha, a, to_int(c.m),
-                                        c.m * c.k, b, to_int(c.k), c.k * c.n, &beta, cc,
-                                        to_int(c.m), c.m * c.n, to_int(c.count)),
+        check(cublasSgemmStridedBatched(l.blas, CUBLAS_OP_N, CUBLAS_OP_N, to_int(c.m), to_int(c.n),
+                                        to_int(c.k), &alpha, a, to_int(c.m), c.m * c.k, b,
+                                        to_int(c.k), c.k * c.n, &beta, cc, to_int(c.m), c.m * c.n,
+                                        to_int(c.count)),
               "cublasSgemmStridedBatched (groups)");
       }
       return;
@@ -231,12 +231,13 @@ class CudaDevice final : public Device {
     l.used = at;
     for (const Batch& bt : batches) {
       void** d = l.dev_ptrs.as<void*>() + bt.offset;
-      check(cublasSgemmBatched(l.blas, CUBLAS_OP_N, CUBLAS_OP_N, to_int(bt.m), to_int(bt.n),
-                               to_int(bt.k), &alpha, reinterpret_cast<const float* const*>(d),
-                               to_int(bt.m), reinterpret_cast<const float* const*>(d + bt.count),
-                               to_int(bt.k), &beta, reinterpret_cast<float* const*>(d + 2 * bt.count),
-                               to_int(bt.m), to_int(static_cast<std::int64_t>(bt.count))),
-            "cublasSgemmBatched (super-kernel)");
+      check(
+          cublasSgemmBatched(l.blas, CUBLAS_OP_N, CUBLAS_OP_N, to_int(bt.m), to_int(bt.n),
+                             to_int(bt.k), &alpha, reinterpret_cast<const float* const*>(d),
+                             to_int(bt.m), reinterpret_cast<const float* const*>(d + bt.count),
+                             to_int(bt.k), &beta, reinterpret_cast<float* const*>(d + 2 * bt.count),
+                             to_int(bt.m), to_int(static_cast<std::int64_t>(bt.count))),
+          "cublasSgemmBatched (super-kernel)");
     }
   }
 
@@ -320,8 +321,8 @@ class CudaDevice final : public Device {
         ops.weights[p.index].bytes() != static_cast<std::size_t>(c.m * c.k * c.count) * 4 ||
         static_cast<std::size_t>(c.k * c.n * c.count) * 4 > ops.input.bytes() ||
         static_cast<std::size_t>(c.m * c.n * c.count) * 4 > ops.output.bytes()) {
-      throw std::logic_error(fmt::format("CudaDevice: call {} of tenant {} does not fit its operands",
-                                         p.index, p.tenant));
+      throw std::logic_error(fmt::format(
+          "CudaDevice: call {} of tenant {} does not fit its operands", p.index, p.tenant));
     }
   }
 
@@ -367,8 +368,8 @@ std::unique_ptr<Device> open_cuda_device() {
   int count = 0;
   const cudaError_t e = cudaGetDeviceCount(&count);
   if (e != cudaSuccess) {
-    throw DeviceUnavailable(fmt::format("no CUDA device: {} ({})", cudaGetErrorString(e),
-                                        static_cast<int>(e)));
+    throw DeviceUnavailable(
+        fmt::format("no CUDA device: {} ({})", cudaGetErrorString(e), static_cast<int>(e)));
   }
   if (count == 0) throw DeviceUnavailable("no CUDA device: the driver reports 0 GPUs");
   return std::make_unique<CudaDevice>();

@@ -36,9 +36,8 @@ std::unique_ptr<Device> open_device(const std::string& backend, int workers) {
                      "toolkit); rebuild on a machine with one, or use --backend cpu");
 #endif
   }
-  throw InputError(Mark{"--backend", 0, 0},
-                   fmt::format("unknown backend '{}'; expected one of: {}", backend,
-                               fmt::join(backends(), ", ")));
+  throw InputError(Mark{"--backend", 0, 0}, fmt::format("unknown backend '{}'; expected one of: {}",
+                                                        backend, fmt::join(backends(), ", ")));
 }
 
 namespace {

@@ -48,8 +48,8 @@ std::vector<BatchTiming> time_batches(Device& device, std::uint32_t tenant,
     if (b < 1 || b > program.max_batch()) {
       throw std::invalid_argument(fmt::format("batch {} outside 1..{}", b, program.max_batch()));
     }
-    BatchTiming t = time_calls(device, lane, tenant, program.calls[static_cast<std::size_t>(b)],
-                               settings);
+    BatchTiming t =
+        time_calls(device, lane, tenant, program.calls[static_cast<std::size_t>(b)], settings);
     t.batch = b;
     out.push_back(t);
   }

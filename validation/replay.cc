@@ -95,9 +95,8 @@ class Host {
       if (policy.idle()) {
         if (next == kTimeMax) {
           if (queued() == 0) break;
-          throw std::logic_error(
-              fmt::format("replay: {} requests queued with nothing running and nothing due",
-                          queued()));
+          throw std::logic_error(fmt::format(
+              "replay: {} requests queued with nothing running and nothing due", queued()));
         }
       }
       dev_.wait(next == kTimeMax ? kTimeMax : next + t0_, done);
@@ -194,7 +193,7 @@ class Host {
   std::vector<Request> requests_;
   std::uint32_t free_head_ = UINT32_MAX;
   std::vector<Rng> rngs_;
-  std::vector<SimTime> next_arrival_;                       // open loop, per tenant
+  std::vector<SimTime> next_arrival_;                      // open loop, per tenant
   std::vector<std::pair<SimTime, std::uint32_t>> closed_;  // closed loop: (due, tenant)
   SimTime t0_ = 0;
   SimTime now_ = 0;
@@ -499,9 +498,9 @@ class SpaceTime {
       for (const auto& [t, n] : per_tenant) {
         const auto& calls = h_.program(t).calls.at(static_cast<std::size_t>(n));
         if (calls.size() != layers) {
-          throw std::logic_error(fmt::format(
-              "replay: tenant {} of model {} has {} kernels at batch {}, its group {}",
-              h_.tenant(t).name, h_.tenant(t).model, calls.size(), n, layers));
+          throw std::logic_error(
+              fmt::format("replay: tenant {} of model {} has {} kernels at batch {}, its group {}",
+                          h_.tenant(t).name, h_.tenant(t).model, calls.size(), n, layers));
         }
         parts.push_back({t, static_cast<std::uint32_t>(i), &calls[i]});
       }

@@ -22,9 +22,12 @@ struct Metric {
 };
 
 constexpr Metric kMetrics[] = {
-    {"mean", "mean_ms", false},         {"p50", "p50_ms", false},
-    {"p90", "p90_ms", false},           {"p95", "p95_ms", false},
-    {"p99", "p99_ms", false},           {"throughput", "throughput_rps", false},
+    {"mean", "mean_ms", false},
+    {"p50", "p50_ms", false},
+    {"p90", "p90_ms", false},
+    {"p95", "p95_ms", false},
+    {"p99", "p99_ms", false},
+    {"throughput", "throughput_rps", false},
     {"slo_attainment", "slo_attainment", true},
 };
 

@@ -40,14 +40,15 @@ double capacity_rps(const ModelProfile& m, int max_batch) {
 void check_point(const Experiment& x, const Registries& reg, const validation::DeviceInfo& dev,
                  const std::string& what) {
   if (x.gpu_count != 1) {
-    throw InputError(x.hardware_mark,
-                     fmt::format("{}measure replays on one device: hardware.count must be 1, not {}",
-                                 what, x.gpu_count));
+    throw InputError(
+        x.hardware_mark,
+        fmt::format("{}measure replays on one device: hardware.count must be 1, not {}", what,
+                    x.gpu_count));
   }
   const auto& policies = validation::replay_policies();
   if (std::find(policies.begin(), policies.end(), x.policy) == policies.end()) {
-    throw InputError(x.policy_mark, fmt::format("{}measure cannot execute policy '{}' for real",
-                                                what, x.policy));
+    throw InputError(x.policy_mark,
+                     fmt::format("{}measure cannot execute policy '{}' for real", what, x.policy));
   }
   if (x.policy == "space_time" && x.policy_params.get_bool("evict_stragglers")) {
     throw InputError(x.policy_mark,
@@ -75,8 +76,8 @@ void check_point(const Experiment& x, const Registries& reg, const validation::D
   std::string terms;
   for (const TenantSpec& t : x.tenants) {
     if (!validation::model_program(t.model, 1)) {
-      throw InputError(t.mark, fmt::format("{}no kernel program for model '{}' to execute", what,
-                                           t.model));
+      throw InputError(t.mark,
+                       fmt::format("{}no kernel program for model '{}' to execute", what, t.model));
     }
     auto a = reg.arrivals.get(t.arrival, t.mark).create(t.arrival_params);
     if (a->outstanding() > 0) continue;  // a closed loop never offers more than it gets
@@ -161,6 +162,7 @@ int measure_command(const MeasureOptions& o, const Registries& reg) {
   std::vector<RunResult> results;
   std::vector<SweptValues> swept;
   std::vector<std::vector<RequestRecord>> records(plan.runs.size());
+  Table tenants_rows;
   Table dispatch;
   dispatch.add_column("run", ColType::Int64);
   for (const char* c :
@@ -230,12 +232,14 @@ int measure_command(const MeasureOptions& o, const Registries& reg) {
     res.replication = spec.replication;
     res.seed = spec.seed;
     res.policy = x.policy;
-    res.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - run_start).count();
+    res.wall_s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - run_start).count();
     dispatch.rows.push_back(
-        {static_cast<std::int64_t>(r), us(m.arrival_lag_mean_ns), us(m.arrival_lag_ns.quantile(0.99)),
-         us(static_cast<double>(m.arrival_lag_ns.max())), us(m.completion_lag_mean_ns),
-         us(m.completion_lag_ns.quantile(0.99)), us(static_cast<double>(m.completion_lag_ns.max())),
-         static_cast<std::int64_t>(m.batches), static_cast<std::int64_t>(m.kernels)});
+        {static_cast<std::int64_t>(r), us(m.arrival_lag_mean_ns),
+         us(m.arrival_lag_ns.quantile(0.99)), us(static_cast<double>(m.arrival_lag_ns.max())),
+         us(m.completion_lag_mean_ns), us(m.completion_lag_ns.quantile(0.99)),
+         us(static_cast<double>(m.completion_lag_ns.max())), static_cast<std::int64_t>(m.batches),
+         static_cast<std::int64_t>(m.kernels)});
     const auto& row = dispatch.rows.back();
     if (!o.quiet) {
       std::cerr << fmt::format(
@@ -245,19 +249,25 @@ int measure_command(const MeasureOptions& o, const Registries& reg) {
           std::get<double>(row[1]), std::get<double>(row[2]), std::get<double>(row[4]),
           std::get<double>(row[5]));
     }
+    // /tenants rows of this run, with this point's tenants (a sweep may vary them).
+    Table t = tenants_table(x, {res});
+    if (tenants_rows.names.empty()) {
+      tenants_rows.names = t.names;
+      tenants_rows.types = t.types;
+    }
+    for (auto& row : t.rows) tenants_rows.rows.push_back(std::move(row));
     results.push_back(std::move(res));
     swept.push_back(plan.swept_values(spec.point));
   }
 
   // 4. The result set: /summary, /tenants, /runs/<run>/requests as `run` writes them, plus
   // /dispatch and the device's description.
-  const std::string out =
-      o.out.empty() ? fmt::format("results/{}.measured.h5", plan.name) : o.out;
+  const std::string out = o.out.empty() ? fmt::format("results/{}.measured.h5", plan.name) : o.out;
   Experiment x0 = sw.experiment(0, reg);
   {
     ResultFile f(out);
     const Table summary = summary_table(results, swept);
-    const Table tenants = tenants_table(x0, results);
+    const Table& tenants = tenants_rows;
     f.write_table("/summary", summary);
     f.write_table("/tenants", tenants);
     f.write_table("/dispatch", dispatch);
@@ -287,10 +297,9 @@ int measure_command(const MeasureOptions& o, const Registries& reg) {
       print_result_tables(std::cout, summary, tenants, nullptr, plan.columns);
     }
   }
-  std::cout << fmt::format("wrote {} ({} measured run(s) on {} in {:.1f} s)\n", out,
-                           plan.runs.size(), info.device,
-                           std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-                               .count());
+  std::cout << fmt::format(
+      "wrote {} ({} measured run(s) on {} in {:.1f} s)\n", out, plan.runs.size(), info.device,
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   return 0;
 }
 

@@ -32,13 +32,15 @@ std::string gpu_entry(const validation::DeviceInfo& d) {
   for (const char* g : {"H200", "H100", "A100", "V100"}) {
     if (d.device.find(g) != std::string::npos) {
       std::string s = g;
-      std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+      std::transform(s.begin(), s.end(), s.begin(),
+                     [](unsigned char c) { return std::tolower(c); });
       return s;
     }
   }
-  throw std::runtime_error(fmt::format("no hardware_profiles/gpus.yaml entry for '{}'; add one "
-                                       "(datasheet figures) and name it in the profile's gpu: key",
-                                       d.device));
+  throw std::runtime_error(
+      fmt::format("no hardware_profiles/gpus.yaml entry for '{}'; add one "
+                  "(datasheet figures) and name it in the profile's gpu: key",
+                  d.device));
 }
 
 }  // namespace
@@ -72,10 +74,10 @@ int profile_command(const ProfileOptions& o) {
   auto device = validation::open_device(o.backend, o.threads);
   const validation::DeviceInfo& info = device->info();
   const std::string gpu = gpu_entry(info);
-  std::cerr << fmt::format("profiling on {} ({}): {} model(s), batches {}, median of {} runs "
-                           "after {} warm-up\n",
-                           info.device, info.backend, programs.size(), fmt::join(batches, ","),
-                           o.repeats, o.warmup);
+  std::cerr << fmt::format(
+      "profiling on {} ({}): {} model(s), batches {}, median of {} runs "
+      "after {} warm-up\n",
+      info.device, info.backend, programs.size(), fmt::join(batches, ","), o.repeats, o.warmup);
   validation::TimingSettings settings{o.warmup, o.repeats};
 
   std::string models_yaml;
@@ -120,9 +122,10 @@ int profile_command(const ProfileOptions& o) {
         quoted(fmt::format("{:.1f} (median of 5 SGEMMs of {} after 2 warm-up)", f.gflops, f.gemm)),
         quoted(fmt::format("{:.1f} (median of 5 copies of {}, bytes read + written)",
                            f.bandwidth_gbs, f.copy)));
-    std::cerr << fmt::format("  device peak: {:.1f} GFLOP/s (SGEMM {}), {:.1f} GB/s (copy of {}, "
-                             "read + written)\n",
-                             f.gflops, f.gemm, f.bandwidth_gbs, f.copy);
+    std::cerr << fmt::format(
+        "  device peak: {:.1f} GFLOP/s (SGEMM {}), {:.1f} GB/s (copy of {}, "
+        "read + written)\n",
+        f.gflops, f.gemm, f.bandwidth_gbs, f.copy);
   }
 
   std::string text = fmt::format(
@@ -142,8 +145,8 @@ int profile_command(const ProfileOptions& o) {
       "{}"
       "models:\n{}",
       o.repeats, o.warmup, gpu, quoted(info.device), info.backend, quoted(info.libraries),
-      quoted(info.clock), utc_now(),
-      quoted(fmt::format("{} ({})", version(), git_revision())), quoted(o.command_line),
+      quoted(info.clock), utc_now(), quoted(fmt::format("{} ({})", version(), git_revision())),
+      quoted(o.command_line),
       quoted(fmt::format("median of {} runs after {} warm-up runs; latency_ms lifted to be "
                          "non-decreasing in batch size",
                          o.repeats, o.warmup)),

@@ -116,7 +116,8 @@ void Engine::on_arrival(std::uint32_t t) {
 
 void Engine::complete(RequestId id, std::uint32_t gpu, SimTime start, int batch) {
   const Request& r = requests_[id];
-  if (r.arrival >= cfg_.warmup) counters_[r.tenant].add_completion(now_ - r.arrival, now_ <= r.deadline);
+  if (r.arrival >= cfg_.warmup)
+    counters_[r.tenant].add_completion(now_ - r.arrival, now_ <= r.deadline);
   if (sink_) sink_->record({r.tenant, gpu, r.arrival, start, now_, batch, false});
   finish(id);
 }
