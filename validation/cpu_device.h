@@ -38,6 +38,13 @@ class CpuDevice final : public Device {
   // The device's name for profiles: "<CPU model name> x<N> cores".
   static std::string host_cpu_name();
 
+  // A tenant's operands (column-major), to check results in tests.
+  std::span<const float> weights(std::uint32_t tenant, std::size_t call) const {
+    return tenants_.at(tenant)->weights.at(call);
+  }
+  std::span<const float> input(std::uint32_t tenant) const { return tenants_.at(tenant)->input; }
+  std::span<const float> output(std::uint32_t tenant) const { return tenants_.at(tenant)->output; }
+
  private:
   struct Tile {
     bool copy = false;
