@@ -2,6 +2,8 @@
 
 #include <cblas.h>
 #include <fmt/format.h>
+#include <pthread.h>
+#include <sched.h>
 
 #include <algorithm>
 #include <cmath>
@@ -23,6 +25,8 @@ constexpr double kTileFlops = 4e6;
 constexpr std::int64_t kMinBlock = 64;
 // Copies are cut into chunks of at least this many bytes.
 constexpr std::size_t kMinCopy = 1 << 20;
+// How long an idle worker polls for new work before it sleeps.
+constexpr auto kSpin = std::chrono::microseconds(200);
 
 int online_cores() {
   unsigned n = std::thread::hardware_concurrency();
@@ -55,7 +59,10 @@ std::string CpuDevice::host_cpu_name() {
 }
 
 CpuDevice::CpuDevice(int workers) : epoch_(std::chrono::steady_clock::now()) {
-  if (workers <= 0) workers = online_cores();
+  // One core stays with the host thread that dispatches and stamps completions, as a GPU
+  // has its host CPU: a dispatcher competing with the workers for their cores would delay
+  // both (and on 2 cores, two workers woken for every kernel were measured slower than one).
+  if (workers <= 0) workers = std::max(1, online_cores() - 1);
   // Each tile is one single-threaded OpenBLAS call: the pool, not OpenBLAS, spreads a
   // kernel over the cores.
   openblas_set_num_threads(1);
@@ -190,6 +197,7 @@ void CpuDevice::launch(std::size_t lane, std::span<const Part> parts) {
     std::lock_guard<std::mutex> lock(mu_);
     lanes_.at(lane).fifo.push_back(std::move(k));
     ++busy_;
+    epoch_of_work_.fetch_add(1, std::memory_order_release);
   }
   work_cv_.notify_all();
 }
@@ -254,11 +262,34 @@ void CpuDevice::run(const Tile& t) {
 }
 
 void CpuDevice::worker() {
+  // Under a real-time policy (scripts/validate.sh runs the CPU measurement with chrt -f),
+  // workers run one priority below the thread that created them, so the dispatcher -- the
+  // host that launches kernels and stamps completions -- never waits behind a spinning
+  // worker, as a GPU's host thread never waits for the GPU's schedulers.
+  int policy = 0;
+  sched_param param{};
+  if (pthread_getschedparam(pthread_self(), &policy, &param) == 0 &&
+      (policy == SCHED_FIFO || policy == SCHED_RR) && param.sched_priority > 1) {
+    --param.sched_priority;
+    pthread_setschedparam(pthread_self(), policy, &param);
+  }
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
     std::size_t lane = 0, index = 0;
     Kernel* kernel = nullptr;
-    while (!stop_ && !take(lane, kernel, index)) work_cv_.wait(lock);
+    while (!stop_ && !take(lane, kernel, index)) {
+      // Spin a little before sleeping: the next kernel of a chain usually comes within
+      // microseconds, and waking a sleeping thread (an idle vCPU in a VM) costs far more.
+      const std::uint64_t seen = epoch_of_work_.load(std::memory_order_acquire);
+      lock.unlock();
+      const auto until = std::chrono::steady_clock::now() + kSpin;
+      while (epoch_of_work_.load(std::memory_order_acquire) == seen &&
+             std::chrono::steady_clock::now() < until) {
+      }
+      lock.lock();
+      if (epoch_of_work_.load(std::memory_order_acquire) != seen || stop_) continue;
+      work_cv_.wait(lock);
+    }
     if (stop_) return;
     const Tile tile = kernel->tiles[index];
     lock.unlock();
@@ -271,7 +302,10 @@ void CpuDevice::worker() {
       retire_front(lanes_[lane]);
       if (completed_.size() > before || busy_ == 0) done_cv_.notify_all();
       // The lane's next kernel may start: wake the other workers.
-      if (!lanes_[lane].fifo.empty()) work_cv_.notify_all();
+      if (!lanes_[lane].fifo.empty()) {
+        epoch_of_work_.fetch_add(1, std::memory_order_release);
+        work_cv_.notify_all();
+      }
     }
   }
 }

@@ -1,6 +1,7 @@
 // The `cpu` backend: the host's cores driven like a GPU's SMs.
 //
-// A pool of worker threads (one per core by default) plays the GPU's block scheduler: a
+// A pool of worker threads (one per core but one by default: that core is the host's, for
+// the thread that launches kernels and stamps completions) plays the GPU's block scheduler: a
 // kernel is cut into tiles (column or row blocks of its GEMM, chunks of its copy), each
 // tile runs as one single-threaded OpenBLAS SGEMM (or memcpy) on one worker, and workers
 // take the next tile round-robin over the lanes whose front kernel has tiles left. So one
@@ -9,6 +10,7 @@
 // complete, stamped on std::chrono::steady_clock, when the kernel before them finishes.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <memory>
@@ -22,7 +24,7 @@ namespace infersim::validation {
 
 class CpuDevice final : public Device {
  public:
-  // `workers`: threads in the pool; 0 = one per online core.
+  // `workers`: threads in the pool; 0 = one per online core but one (at least one).
   explicit CpuDevice(int workers = 0);
   ~CpuDevice() override;
 
@@ -89,6 +91,7 @@ class CpuDevice final : public Device {
   std::size_t busy_ = 0;    // kernels (not markers) queued or running
   std::vector<Completion> completed_;
   bool stop_ = false;
+  std::atomic<std::uint64_t> epoch_of_work_{0};  // bumped whenever new tiles become takeable
   std::vector<std::thread> workers_;
 };
 

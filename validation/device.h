@@ -78,7 +78,8 @@ class Device {
 // The backends this build has ("cpu", and "cuda" when built with CUDA).
 std::vector<std::string> backends();
 
-// Opens the backend's device. `workers` (cpu only): worker threads, 0 = one per online core.
+// Opens the backend's device. `workers` (cpu only): worker threads, 0 = the online cores
+// but one.
 // Throws InputError for an unknown or unbuilt backend, DeviceUnavailable when the backend
 // has no device here (no GPU, no driver).
 std::unique_ptr<Device> open_device(const std::string& backend, int workers = 0);

@@ -159,7 +159,7 @@ int cmd_profile(const std::vector<std::string>& args) {
       "warmup", po::value(&o.warmup)->default_value(3), "unmeasured runs per batch size")(
       "repeats", po::value(&o.repeats)->default_value(30), "measured runs per batch size (median)")(
       "threads", po::value(&o.threads)->default_value(0),
-      "cpu backend: worker threads (default 0: one per core)")(
+      "cpu backend: worker threads (default 0: every core but one, left to the dispatcher)")(
       "no-peak", "skip measuring the device's peak FLOP/s and memory bandwidth");
   po::options_description hidden;
   hidden.add_options()("positional", po::value(&unused));
@@ -208,7 +208,7 @@ int cmd_measure(const std::vector<std::string>& args) {
       "set", po::value(&o.sets)->composing(),
       "override a setting by its dotted path (give `run` the same ones)")(
       "threads", po::value(&o.threads)->default_value(0),
-      "cpu backend: worker threads (default 0: one per core)")(
+      "cpu backend: worker threads (default 0: every core but one, left to the dispatcher)")(
       "idle-wait", po::value(&o.idle_wait_s)->default_value(0),
       "wait up to this many seconds for the device to go idle")(
       "allow-busy", po::bool_switch(&o.allow_busy),
@@ -234,6 +234,8 @@ int cmd_compare(const std::vector<std::string>& args) {
   std::vector<std::string> files;
   opts.add_options()("help,h", "show this help")("output,o", po::value(&o.out),
                                                  "write /comparison here")(
+      "report", po::value(&o.report),
+      "write a markdown table of each run's mean, p50, p99, throughput and SLO attainment")(
       "max-error", po::value(&o.max_error),
       "exit 1 when any |error_pct| exceeds this (percent; points for slo_attainment)");
   po::options_description hidden;

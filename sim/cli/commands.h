@@ -59,7 +59,7 @@ struct ProfileOptions {
   std::string out;
   int warmup = 3;
   int repeats = 30;
-  int threads = 0;  // cpu workers; 0 = one per core
+  int threads = 0;  // cpu workers; 0 = every core but one
   bool peaks = true;
   std::string command_line;  // for provenance
 };
@@ -88,6 +88,7 @@ int measure_command(const MeasureOptions& options, const Registries& reg);
 
 struct CompareOptions {
   std::string simulated, measured, out;
+  std::string report;     // markdown table of the all-tenant rows ("" = none)
   double max_error = -1;  // percent (points for slo_attainment); < 0: no limit
 };
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <fstream>
 #include <iostream>
 #include <limits>
 #include <map>
@@ -120,6 +121,19 @@ int compare_command(const CompareOptions& o) {
     }
   };
 
+  // Markdown: one row per run, over all tenants.
+  std::string md = "| run | policy |";
+  std::string rule = "|---|---|";
+  for (const auto& c : swept) {
+    md += fmt::format(" {} |", c);
+    rule += "---|";
+  }
+  md +=
+      " mean ms sim / meas (err) | p50 ms sim / meas (err) | p99 ms sim / meas (err) | "
+      "throughput req/s sim / meas (err) | SLO attainment sim / meas (points) |\n";
+  rule += "---|---|---|---|---|\n";
+  md += rule;
+
   // Terminal: one line per run, over all tenants.
   std::string header = fmt::format("{:>4}  {:<12}", "run", "policy");
   for (const auto& c : swept) header += fmt::format("  {:>12}", c.substr(c.rfind('.') + 1));
@@ -132,16 +146,21 @@ int compare_command(const CompareOptions& o) {
     const auto run = static_cast<std::int64_t>(number(ss, r, "run", o.simulated));
     std::string line = fmt::format("{:>4}  {:<12}", run, text(ss, r, "policy"));
     for (const auto& c : swept) line += fmt::format("  {:>12}", text(ss, r, c.c_str()));
+    md += fmt::format("| {} | {} |", run, text(ss, r, "policy"));
+    for (const auto& c : swept) md += fmt::format(" {} |", text(ss, r, c.c_str()));
     for (const Metric& m : kMetrics) {
       const double s = number(ss, r, m.column, o.simulated);
       const double v = number(ms, r, m.column, o.measured);
       add(run, "", m, s, v);
       const std::string n = m.name;
       if (n == "p90" || n == "p95") continue;
+      md += m.points ? fmt::format(" {:.3f} / {:.3f} ({:+.1f}) |", s, v, error_of(s, v, true))
+                     : fmt::format(" {:.4g} / {:.4g} ({:+.1f}%) |", s, v, error_of(s, v, false));
       line += m.points ? fmt::format("  {:>6.3f}/{:<6.3f}({:+5.1f})", s, v, error_of(s, v, true))
                        : fmt::format("  {:>7.3f}/{:<7.3f}({:+5.1f}%)", s, v, error_of(s, v, false));
     }
     std::cout << line << "\n";
+    md += "\n";
   }
   for (std::size_t r = 0; r < st.rows.size(); ++r) {
     const auto run = static_cast<std::int64_t>(number(st, r, "run", o.simulated));
@@ -156,6 +175,11 @@ int compare_command(const CompareOptions& o) {
     }
   }
 
+  if (!o.report.empty()) {
+    std::ofstream f(o.report);
+    f << md;
+    if (!f) throw std::runtime_error(fmt::format("cannot write {}", o.report));
+  }
   if (!o.out.empty()) {
     ResultFile f(o.out);
     f.write_table("/comparison", cmp);
