@@ -17,7 +17,7 @@
 #   INFERSIM=PATH        use this infersim binary and do not build (e.g. a relocatable build
 #                        carried to a GPU machine; see README "Validation mode")
 #   MODEL                the model every tenant runs (default: sgemm_conv2_2_x4 on cpu,
-#                        sgemm_conv2_2_x16 on cuda)
+#                        resnet50_v1 -- its kernel graph -- on cuda)
 #   DURATION, WARMUP     seconds per run (default cpu 10 and 1, cuda 4 and 0.5)
 #   REPEATS              profile runs per batch size (median; default 30)
 #   TENANTS              tenants on the device under the sharing policies (default 4)
@@ -44,7 +44,7 @@ if [ "$backend" = cpu ]; then
   MODEL=${MODEL:-sgemm_conv2_2_x4}; DURATION=${DURATION:-10}; WARMUP=${WARMUP:-1}
   REQUESTS=${REQUESTS:-true}
 else
-  MODEL=${MODEL:-sgemm_conv2_2_x16}; DURATION=${DURATION:-4}; WARMUP=${WARMUP:-0.5}
+  MODEL=${MODEL:-resnet50_v1}; DURATION=${DURATION:-4}; WARMUP=${WARMUP:-0.5}
   REQUESTS=${REQUESTS:-false}
 fi
 REPEATS=${REPEATS:-30}

@@ -5,6 +5,8 @@
 
 #include <cmath>
 
+#include "sim/kernels/architecture.h"
+#include "sim/kernels/lower.h"
 #include "validation/cpu_device.h"
 #include "validation/profiler.h"
 
@@ -135,7 +137,7 @@ TEST(CpuDevice, WaitReturnsAtTheDeadline) {
 // The profiler's median is of whole batches: L(4) of a 4-layer chain exceeds L(1).
 TEST(CpuDevice, ProfilerTimesBatches) {
   CpuDevice d(2);
-  auto p = model_program("sgemm_square_x2", 4);
+  auto p = synthetic_program("sgemm_square_x2", 4);
   ASSERT_TRUE(p);
   d.add_tenant(0, *p);
   auto t = time_batches(d, 0, *p, {1, 4}, TimingSettings{1, 5});
@@ -144,6 +146,42 @@ TEST(CpuDevice, ProfilerTimesBatches) {
   EXPECT_LE(t[0].min_ms, t[0].median_ms);
   EXPECT_LE(t[0].median_ms, t[0].max_ms);
   EXPECT_GT(t[1].median_ms, t[0].median_ms);
+}
+
+}  // namespace
+}  // namespace infersim::validation
+
+namespace infersim::validation {
+namespace {
+
+// A model with a kernel graph executes its lowering: the very calls the kernel-level model
+// times (conv/FC layers as im2col GEMMs, pooling and unfused element-wise layers as copies).
+TEST(ProgramLibrary, GraphModelsExecuteTheirLowering) {
+  const ProgramLibrary library(std::string(INFERSIM_SOURCE_DIR) +
+                               "/hardware_profiles/architectures");
+  auto p = library.get("resnet18_v1", 2);
+  ASSERT_TRUE(p);
+  const auto archs = kernels::load_architectures(std::string(INFERSIM_SOURCE_DIR) +
+                                                 "/hardware_profiles/architectures");
+  const auto* arch = kernels::find_for_model(archs, "resnet18_v1");
+  ASSERT_NE(arch, nullptr);
+  const auto calls = kernels::lower(*arch, 2);
+  ASSERT_EQ(p->calls[2].size(), calls.size());
+  std::size_t gemms = 0, copies = 0;
+  for (std::size_t i = 0; i < calls.size(); ++i) {
+    EXPECT_EQ(p->calls[2][i].m, calls[i].m);
+    EXPECT_EQ(p->calls[2][i].n, calls[i].n);
+    EXPECT_EQ(p->calls[2][i].k, calls[i].k);
+    (calls[i].kind == KernelCall::Kind::kGemm ? gemms : copies)++;
+  }
+  EXPECT_EQ(gemms, 21u);  // 20 convolutions (17 + 3 downsampling shortcuts) and the FC layer
+  EXPECT_GT(copies, 0u);
+  // It runs: one batch of 1 on the CPU.
+  CpuDevice d(1);
+  d.add_tenant(0, *p);
+  auto t = time_batches(d, 0, *p, {1}, TimingSettings{0, 1});
+  EXPECT_GT(t[0].median_ms, 1.0);  // 3.6 GFLOP cannot take a millisecond on this CPU
+  EXPECT_FALSE(library.get("no_such_model", 1));
 }
 
 }  // namespace

@@ -114,7 +114,7 @@ struct Replayed {
 Replayed replay_on_virtual_device(const Experiment& x) {
   const int max_batch = static_cast<int>(x.policy_params.get_int("max_batch"));
   static std::map<int, ModelProgram> programs;
-  programs[max_batch] = *validation::model_program("sgemm_conv2_2_x4", max_batch);
+  programs[max_batch] = *validation::synthetic_program("sgemm_conv2_2_x4", max_batch);
   std::vector<validation::ReplayTenant> tenants;
   for (const TenantSpec& ts : x.tenants) {
     validation::ReplayTenant t;

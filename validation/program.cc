@@ -1,6 +1,12 @@
 #include "validation/program.h"
 
+#include <fmt/format.h>
+
 #include <charconv>
+#include <stdexcept>
+
+#include "sim/kernels/architecture.h"
+#include "sim/kernels/lower.h"
 
 namespace infersim::validation {
 namespace {
@@ -69,8 +75,62 @@ std::optional<ModelProgram> synthetic_program(const std::string& model, int max_
   return std::nullopt;
 }
 
-std::optional<ModelProgram> model_program(const std::string& model, int max_batch) {
-  return synthetic_program(model, max_batch);
+struct ProgramLibrary::Graphs {
+  std::vector<kernels::Architecture> archs;
+};
+
+ProgramLibrary::ProgramLibrary(std::string architectures_dir)
+    : dir_(std::move(architectures_dir)) {}
+ProgramLibrary::~ProgramLibrary() = default;
+
+const ProgramLibrary::Graphs& ProgramLibrary::graphs() const {
+  if (!graphs_) {
+    graphs_ = std::make_unique<Graphs>();
+    if (!dir_.empty()) graphs_->archs = kernels::load_architectures(dir_);
+  }
+  return *graphs_;
+}
+
+std::optional<ModelProgram> ProgramLibrary::get(const std::string& model, int max_batch) const {
+  if (auto p = synthetic_program(model, max_batch)) return p;
+  const auto& archs = graphs().archs;
+  const kernels::Architecture* arch = nullptr;
+  for (const auto& a : archs) {
+    if (a.name == model) arch = &a;
+  }
+  if (!arch) arch = kernels::find_for_model(archs, model);
+  if (!arch) return std::nullopt;
+  ModelProgram p;
+  p.model = model;
+  p.family = fmt::format("kernel graph {} ({})", arch->name, arch->description);
+  const kernels::Layer& in = arch->layer(arch->order.front());
+  const kernels::Layer& out = arch->layer(arch->order.back());
+  p.input_bytes = static_cast<double>(in.output.elements()) * kernels::kBytesPerElement;
+  p.output_bytes = static_cast<double>(out.output.elements()) * kernels::kBytesPerElement;
+  p.weight_bytes = arch->weight_bytes();
+  p.flops = arch->gemm_flops();
+  p.calls.resize(static_cast<std::size_t>(max_batch) + 1);
+  for (int b = 1; b <= max_batch; ++b) {
+    p.calls[static_cast<std::size_t>(b)] = kernels::lower(*arch, b);
+    if (p.calls[static_cast<std::size_t>(b)].size() != p.calls[1].size()) {
+      throw std::logic_error(fmt::format("{}: {} kernels at batch {}, {} at batch 1", arch->name,
+                                         p.calls[static_cast<std::size_t>(b)].size(), b,
+                                         p.calls[1].size()));
+    }
+  }
+  return p;
+}
+
+std::string ProgramLibrary::known() const {
+  std::string s = "synthetic models ";
+  for (const auto& m : synthetic_models()) s += m + ", ";
+  s += "with an optional _xL suffix";
+  const auto& archs = graphs().archs;
+  if (!archs.empty()) {
+    s += fmt::format("; {} kernel graphs from {} (e.g. {}) and the Clockwork rows they stand for",
+                     archs.size(), dir_, archs.front().name);
+  }
+  return s;
 }
 
 }  // namespace infersim::validation

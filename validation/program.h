@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -43,7 +44,29 @@ std::optional<ModelProgram> synthetic_program(const std::string& model, int max_
 // The synthetic models' base names (without _xL), for listings and errors.
 std::vector<std::string> synthetic_models();
 
-// The program of any model validation mode can execute, or nothing.
-std::optional<ModelProgram> model_program(const std::string& model, int max_batch);
+// Every model validation mode can execute: the synthetic models, and every model with a
+// kernel graph (sim/kernels: an architecture file, or a Clockwork row one stands for),
+// lowered at each batch size with the simulator's own lowering -- what the kernel-level
+// model times is what gets executed.
+class ProgramLibrary {
+ public:
+  // `architectures_dir`: hardware_profiles/architectures ("" = synthetic models only). Read
+  // on first need.
+  explicit ProgramLibrary(std::string architectures_dir = "");
+  ~ProgramLibrary();
+  ProgramLibrary(const ProgramLibrary&) = delete;
+  ProgramLibrary& operator=(const ProgramLibrary&) = delete;
+
+  // The model's program up to `max_batch`, or nothing when no source knows it.
+  std::optional<ModelProgram> get(const std::string& model, int max_batch) const;
+  // What get() accepts, for errors.
+  std::string known() const;
+
+ private:
+  struct Graphs;
+  const Graphs& graphs() const;
+  std::string dir_;
+  mutable std::unique_ptr<Graphs> graphs_;
+};
 
 }  // namespace infersim::validation

@@ -52,6 +52,10 @@ int merge_command(const MergeOptions& options);
 
 // ---- Validation mode (validation/; DESIGN.md "Validation mode") ----
 
+// hardware_profiles/architectures: under the working directory, else under the source tree
+// infersim was built from; "" when neither exists (then only synthetic models execute).
+std::string architectures_dir();
+
 struct ProfileOptions {
   std::string backend;              // cpu | cuda
   std::vector<std::string> models;  // empty: every synthetic model

@@ -38,7 +38,7 @@ double capacity_rps(const ModelProfile& m, int max_batch) {
 
 // Everything measure refuses before touching the device, for one sweep point.
 void check_point(const Experiment& x, const Registries& reg, const validation::DeviceInfo& dev,
-                 const std::string& what) {
+                 const validation::ProgramLibrary& library, const std::string& what) {
   if (x.gpu_count != 1) {
     throw InputError(
         x.hardware_mark,
@@ -75,9 +75,10 @@ void check_point(const Experiment& x, const Registries& reg, const validation::D
   double load = 0;
   std::string terms;
   for (const TenantSpec& t : x.tenants) {
-    if (!validation::model_program(t.model, 1)) {
-      throw InputError(t.mark,
-                       fmt::format("{}no kernel program for model '{}' to execute", what, t.model));
+    if (!library.get(t.model, 1)) {
+      throw InputError(t.mark, fmt::format("{}no kernel program for model '{}' to execute (known: "
+                                           "{})",
+                                           what, t.model, library.known()));
     }
     auto a = reg.arrivals.get(t.arrival, t.mark).create(t.arrival_params);
     if (a->outstanding() > 0) continue;  // a closed loop never offers more than it gets
@@ -124,6 +125,7 @@ int measure_command(const MeasureOptions& o, const Registries& reg) {
   // 1. The same plan `run` makes (same points, seeds and config hashes).
   const Plan plan = make_plan(o.experiment, o.sets, 1, reg);
   const Sweep& sw = plan.sweep;
+  const validation::ProgramLibrary library(architectures_dir());
   auto probe = validation::open_device(o.backend, o.threads);
   const validation::DeviceInfo info = probe->info();
   probe.reset();
@@ -131,7 +133,7 @@ int measure_command(const MeasureOptions& o, const Registries& reg) {
     Experiment x = sw.experiment(p, reg);
     const std::string what = sw.points() > 1 ? fmt::format("sweep point {}: ", p) : "";
     try {
-      check_point(x, reg, info, what);
+      check_point(x, reg, info, library, what);
     } catch (const InputError& e) {
       sw.rethrow_for_point(p, e);
     }
@@ -186,7 +188,7 @@ int measure_command(const MeasureOptions& o, const Registries& reg) {
     std::vector<validation::ReplayTenant> tenants;
     for (std::uint32_t t = 0; t < x.tenants.size(); ++t) {
       const TenantSpec& ts = x.tenants[t];
-      programs.push_back(*validation::model_program(ts.model, max_batch));
+      programs.push_back(*library.get(ts.model, max_batch));
       device->add_tenant(t, programs.back());
       validation::ReplayTenant rt;
       rt.info.name = ts.name;

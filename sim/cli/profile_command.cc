@@ -45,6 +45,16 @@ std::string gpu_entry(const validation::DeviceInfo& d) {
 
 }  // namespace
 
+std::string architectures_dir() {
+  namespace fs = std::filesystem;
+  for (const fs::path& p : {fs::path("hardware_profiles/architectures"),
+                            fs::path(INFERSIM_DATA_DIR) / "hardware_profiles/architectures"}) {
+    std::error_code ec;
+    if (fs::is_directory(p, ec)) return p.string();
+  }
+  return "";
+}
+
 int profile_command(const ProfileOptions& o) {
   const Mark where{"--models", 0, 0};
   std::vector<std::string> models = o.models;
@@ -61,12 +71,12 @@ int profile_command(const ProfileOptions& o) {
     throw InputError(Mark{"--repeats", 0, 0}, "expected --repeats >= 1 and --warmup >= 0");
   }
   std::vector<validation::ModelProgram> programs;
+  const validation::ProgramLibrary library(architectures_dir());
   for (const auto& m : models) {
-    auto p = validation::model_program(m, batches.back());
+    auto p = library.get(m, batches.back());
     if (!p) {
-      throw InputError(where, fmt::format("no kernel program for model '{}' (synthetic models: "
-                                          "{}, with an optional _xL suffix)",
-                                          m, fmt::join(validation::synthetic_models(), ", ")));
+      throw InputError(
+          where, fmt::format("no kernel program for model '{}' (known: {})", m, library.known()));
     }
     programs.push_back(std::move(*p));
   }
