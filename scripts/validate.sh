@@ -109,6 +109,10 @@ echo "validate: $MODEL on $backend: capacity $capacity req/s, L(1) $l1 ms, SLO $
   tee "$OUT/measure.log"
 "$INFERSIM" compare "$OUT/simulated.h5" "$OUT/measured.h5" -o "$OUT/comparison.h5" \
   --report "$OUT/table.md"
+# The device again, after: how far its speed drifted while it was measured (a shared or
+# thermally throttled machine drifts; the simulation saw the profile of before).
+"${prio[@]}" "$INFERSIM" profile --backend "$backend" --models "$MODEL" --no-peak \
+  --repeats "$REPEATS" -o "$OUT/profile-after.yaml"
 
 # 4. The report.
 {
@@ -126,6 +130,8 @@ echo "validate: $MODEL on $backend: capacity $capacity req/s, L(1) $l1 ms, SLO $
   grep '^  run ' "$OUT/measure.log" | sed 's/^  /  - /'
   echo "- infersim $(awk -F'"' '/^  infersim:/ { print $2; exit }' "$OUT/profile.yaml")," \
        "$(date -u +%Y-%m-%dT%H:%M:%SZ), $(( $(date +%s) - start )) s in all"
+  echo "- L(b) in ms before measuring: $(awk '/^    latency_ms:/ { sub(/^ *latency_ms: /, ""); print; exit }' "$OUT/profile.yaml")"
+  echo "- L(b) in ms after measuring:  $(awk '/^    latency_ms:/ { sub(/^ *latency_ms: /, ""); print; exit }' "$OUT/profile-after.yaml")"
   echo "- targets (issue 9): exclusive |p50| <= 5%, |p99| <= 10%; shared policies 10% and 20%"
   echo
   cat "$OUT/table.md"
