@@ -66,7 +66,12 @@ EOF2
 "${prio[@]}" "$INFERSIM" measure "$OUT/experiment.yaml" --backend "$backend" -q \
   --idle-wait 60 ${prio:+--allow-busy} -o "$OUT/measured.h5"
 
-/usr/bin/env python3 - "$OUT" "$backend" <<'EOF2'
+# A Python with h5py (the system one on Debian; a GPU image's default one).
+PY=python3
+for p in python3 /usr/bin/python3; do
+  if "$p" -c "import h5py" 2>/dev/null; then PY=$p; break; fi
+done
+"$PY" - "$OUT" "$backend" <<'EOF2'
 import sys, h5py
 out, backend = sys.argv[1], sys.argv[2]
 sim, meas = h5py.File(out + "/simulated.h5"), h5py.File(out + "/measured.h5")

@@ -125,7 +125,7 @@ echo "validate: $MODEL on $backend: capacity $capacity req/s, L(1) $l1 ms, SLO $
   echo "- capacity (max_b b/L(b) of the profile): $capacity req/s; loads ${LOADS[*]} of it"
   echo "  (rows in that order for each policy); $DURATION s per run, $WARMUP s warm-up"
   echo "- measured with: ${prio[*]:-normal priority};" \
-       "$(grep -o 'background load [0-9]*%[^;]*' "$OUT/measure.log" | head -1) before measuring"
+       "$(grep -o 'background load [0-9]*%' "$OUT/measure.log" | head -1) (other processes) before measuring"
   echo "- dispatch overhead per run (measure.log):"
   grep '^  run ' "$OUT/measure.log" | sed 's/^  /  - /'
   echo "- infersim $(awk -F'"' '/^  infersim:/ { print $2; exit }' "$OUT/profile.yaml")," \

@@ -22,12 +22,8 @@ double run_once(Device& d, std::size_t lane, std::uint32_t tenant,
   return static_cast<double>(done.front().time - start) / 1e6;
 }
 
-BatchTiming time_calls(Device& d, std::size_t lane, std::uint32_t tenant,
-                       const std::vector<KernelCall>& calls, const TimingSettings& s) {
-  if (s.repeats < 1 || s.warmup < 0) throw std::invalid_argument("repeats >= 1, warmup >= 0");
-  for (int i = 0; i < s.warmup; ++i) run_once(d, lane, tenant, calls);
-  std::vector<double> ms;
-  for (int i = 0; i < s.repeats; ++i) ms.push_back(run_once(d, lane, tenant, calls));
+// Median, min and max of run times.
+BatchTiming summarize(std::vector<double> ms) {
   std::sort(ms.begin(), ms.end());
   const std::size_t n = ms.size();
   BatchTiming t;
@@ -37,20 +33,47 @@ BatchTiming time_calls(Device& d, std::size_t lane, std::uint32_t tenant,
   return t;
 }
 
+BatchTiming time_calls(Device& d, std::size_t lane, std::uint32_t tenant,
+                       const std::vector<KernelCall>& calls, const TimingSettings& s) {
+  if (s.repeats < 1 || s.warmup < 0) throw std::invalid_argument("repeats >= 1, warmup >= 0");
+  for (int i = 0; i < s.warmup; ++i) run_once(d, lane, tenant, calls);
+  std::vector<double> ms;
+  for (int i = 0; i < s.repeats; ++i) ms.push_back(run_once(d, lane, tenant, calls));
+  return summarize(std::move(ms));
+}
+
 }  // namespace
 
 std::vector<BatchTiming> time_batches(Device& device, std::uint32_t tenant,
                                       const ModelProgram& program, const std::vector<int>& batches,
                                       const TimingSettings& settings) {
   const std::size_t lane = device.add_lane();
-  std::vector<BatchTiming> out;
   for (int b : batches) {
     if (b < 1 || b > program.max_batch()) {
       throw std::invalid_argument(fmt::format("batch {} outside 1..{}", b, program.max_batch()));
     }
-    BatchTiming t =
-        time_calls(device, lane, tenant, program.calls[static_cast<std::size_t>(b)], settings);
-    t.batch = b;
+  }
+  if (settings.repeats < 1 || settings.warmup < 0) {
+    throw std::invalid_argument("repeats >= 1, warmup >= 0");
+  }
+  // Rounds over every batch size rather than one size after another: a device whose speed
+  // drifts (a shared machine, clocks) then drifts alike for every L(b).
+  const auto calls = [&](int b) -> const std::vector<KernelCall>& {
+    return program.calls[static_cast<std::size_t>(b)];
+  };
+  for (int i = 0; i < settings.warmup; ++i) {
+    for (int b : batches) run_once(device, lane, tenant, calls(b));
+  }
+  std::vector<std::vector<double>> ms(batches.size());
+  for (int i = 0; i < settings.repeats; ++i) {
+    for (std::size_t j = 0; j < batches.size(); ++j) {
+      ms[j].push_back(run_once(device, lane, tenant, calls(batches[j])));
+    }
+  }
+  std::vector<BatchTiming> out;
+  for (std::size_t j = 0; j < batches.size(); ++j) {
+    BatchTiming t = summarize(ms[j]);
+    t.batch = batches[j];
     out.push_back(t);
   }
   return out;

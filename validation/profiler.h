@@ -2,7 +2,8 @@
 // memory bandwidth (`infersim profile`).
 //
 // Method (seed 002, DLAS: "the median of 150 runs, disregarding the first warm-up run"):
-// `warmup` runs that are not kept, then `repeats` timed runs, and the median. One run is
+// `warmup` runs that are not kept, then `repeats` timed runs, and the median (in rounds
+// over the batch sizes, so a drifting device drifts alike for all of them). One run is
 // one batch alone on the device: every kernel launched on one lane, timed from before the
 // first launch to the completion of the marker after the last (what a request of an idle
 // exclusive device sees, launch overhead included).
