@@ -376,9 +376,15 @@ TEST(ProfileErrors, OtherProblems) {
 
 // ---------------------------------------------------------------- GPUs
 
-TEST(Gpus, LoadsTheFourGpus) {
+TEST(Gpus, LoadsTheFourGpusAndTheCpu) {
   std::vector<GpuSpec> gpus = load_gpus(kGpus);
-  ASSERT_EQ(gpus.size(), 4u);
+  ASSERT_EQ(gpus.size(), 5u);
+  // The validation CPU, described like a GPU (measured; no FP16 faster than FP32).
+  const GpuSpec* cpu = find_gpu(gpus, "cpu");
+  ASSERT_NE(cpu, nullptr);
+  EXPECT_GT(cpu->fp32_tflops, 0);
+  EXPECT_EQ(cpu->fp16_tflops, cpu->fp32_tflops);
+  EXPECT_GE(cpu->sm_count, 1);
   for (const char* name : {"v100", "a100", "h100", "h200"}) {
     const GpuSpec* g = find_gpu(gpus, name);
     ASSERT_NE(g, nullptr) << name;
