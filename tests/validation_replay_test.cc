@@ -4,6 +4,7 @@
 // from the model by design (time slicing switches at kernel boundaries) the invariants
 // are checked instead.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -11,6 +12,7 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <string>
 
 #include "harness.h"
 #include "validation/replay.h"
@@ -78,8 +80,14 @@ class VirtualDevice final : public Device {
 };
 
 std::string linear_profile() {
-  const auto dir = std::filesystem::temp_directory_path() / "infersim_replay_test";
+  // One file per process: ctest runs the test cases as parallel processes.
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("infersim_replay_test." + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
+  static const struct RemoveAtExit {
+    std::filesystem::path dir;
+    ~RemoveAtExit() { std::filesystem::remove_all(dir); }
+  } remove_at_exit{dir};
   const auto path = dir / "linear.yaml";
   std::ofstream(path) << "gpu: cpu\n"
                          "models:\n"
