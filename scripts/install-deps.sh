@@ -11,6 +11,8 @@ PKGS=(
   libfmt-dev                    # formatting (GCC 12 has no std::format)
   libhdf5-dev                   # result sets (C API)
   libgtest-dev                  # unit tests
+  libopenblas-dev               # validation mode's cpu backend (SGEMM); its static archive
+                                # serves the relocatable build (-DINFERSIM_STATIC_DEPS=ON)
   clang-format                  # make test checks the sources' formatting
   # reading result sets in tests and notebooks (pd.read_hdf needs PyTables)
   python3 python3-h5py python3-pandas python3-tables python3-numpy
