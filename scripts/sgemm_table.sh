@@ -37,12 +37,20 @@ batches="1,2,4,8,16"
   --batches "$batches" --repeats 30 -o "$OUT/profile.yaml"
 
 # One experiment: model x R x policy, every tenant with one problem always queued.
-pol="" mod="" rep="" mb=""
+# The policy is swept as a whole mapping. Seed 003's SGEMM benchmark queues R problems in
+# one process: time-only runs them one at a time, space-only on R CUDA streams (up to 120),
+# so neither pays a CUDA context per problem (context_mib 0) and mps's client limit (Volta
+# MPS: 48 processes) is lifted; space_time merges up to R problems.
+pol="" mod="" rep=""
 for m in "${models[@]}"; do
   for r in $RS; do
     for p in time_sliced mps space_time; do
-      pol+="${pol:+, }$p"; mod+="${mod:+, }$m"; rep+="${rep:+, }$r"
-      if [ "$p" = space_time ]; then mb+="${mb:+, }$r"; else mb+="${mb:+, }1"; fi
+      case $p in
+        time_sliced) spec="{name: time_sliced, max_batch: 1, context_mib: 0}" ;;
+        mps) spec="{name: mps, max_batch: 1, max_clients: $rmax, context_mib: 0}" ;;
+        space_time) spec="{name: space_time, max_batch: $r}" ;;
+      esac
+      pol+="${pol:+, }$spec"; mod+="${mod:+, }$m"; rep+="${rep:+, }$r"
     done
   done
 done
@@ -57,10 +65,9 @@ tenants:
   - {model: sgemm_rnn, replicas: 2, arrival: {process: closed, n: 1}}
 sweep:
   zip:
-    policy.name: [$pol]
+    policy: [$pol]
     tenants.0.model: [$mod]
     tenants.0.replicas: [$rep]
-    policy.max_batch: [$mb]
 EOF2
 "$INFERSIM" run "$OUT/experiment.yaml" -o "$OUT/simulated.h5" -q
 "${prio[@]}" "$INFERSIM" measure "$OUT/experiment.yaml" --backend "$backend" -q \

@@ -40,6 +40,7 @@ struct Part {
   std::uint32_t tenant = 0;
   std::uint32_t index = 0;  // the call's position in the program's list (its layer)
   const KernelCall* call = nullptr;
+  std::int32_t batch = 1;  // samples in the call (its GEMM's n is batch x n per sample)
 };
 
 struct Completion {

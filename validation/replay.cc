@@ -210,7 +210,7 @@ std::size_t launch_calls(Host& h, std::size_t lane, std::uint32_t t, int n, std:
                          std::size_t to) {
   const auto& calls = h.program(t).calls.at(static_cast<std::size_t>(n));
   for (std::size_t i = from; i < to; ++i) {
-    const Part p{t, static_cast<std::uint32_t>(i), &calls[i]};
+    const Part p{t, static_cast<std::uint32_t>(i), &calls[i], n};
     h.device().launch(lane, std::span<const Part>(&p, 1));
   }
   h.launched(to - from);
@@ -502,7 +502,7 @@ class SpaceTime {
               fmt::format("replay: tenant {} of model {} has {} kernels at batch {}, its group {}",
                           h_.tenant(t).name, h_.tenant(t).model, calls.size(), n, layers));
         }
-        parts.push_back({t, static_cast<std::uint32_t>(i), &calls[i]});
+        parts.push_back({t, static_cast<std::uint32_t>(i), &calls[i], n});
       }
       h_.device().launch(g.lane, parts);
     }
@@ -520,6 +520,44 @@ class SpaceTime {
 
 }  // namespace
 
+// Runs every kernel a replay can launch once before its clock starts: each tenant program
+// at every batch size, and for space_time a super-kernel of every total size (two tenants of
+// one model sharing it). On a GPU the first use of a kernel loads its module (CUDA's lazy
+// loading; a measured H100 run saw arrivals noticed up to 108 ms late in the first run
+// without this), which would otherwise land inside the measured run. The CPU backend has no
+// such first-use cost, and its runs are long enough already: it is skipped there.
+void warm_up(Device& device, const ReplaySpec& spec, const std::vector<ReplayTenant>& tenants) {
+  if (device.info().backend != "cuda") return;
+  const std::size_t lane = device.add_lane();
+  std::map<const ModelProgram*, std::vector<std::uint32_t>> users;
+  for (std::uint32_t t = 0; t < tenants.size(); ++t) users[tenants[t].program].push_back(t);
+  std::vector<Part> parts;
+  for (const auto& [program, ts] : users) {
+    for (int b = 1; b <= spec.rule.max_batch; ++b) {
+      const auto& calls = program->calls.at(static_cast<std::size_t>(b));
+      for (std::uint32_t i = 0; i < calls.size(); ++i) {
+        parts.assign(1, Part{ts[0], i, &calls[i], b});
+        device.launch(lane, parts);
+        if (spec.policy == "space_time" && ts.size() > 1 && b > 1) {
+          const auto& rest = program->calls.at(static_cast<std::size_t>(b - 1));
+          const auto& one = program->calls.at(1);
+          parts.assign({Part{ts[0], i, &rest[i], b - 1}, Part{ts[1], i, &one[i], 1}});
+          device.launch(lane, parts);
+        }
+      }
+      // Marked per batch size: a super-kernel's pointer staging is reused from the start
+      // of each job (CudaDevice::launch).
+      constexpr std::uint64_t kTicket = ~std::uint64_t{0};
+      device.mark(lane, kTicket);
+      std::vector<Completion> done;
+      while (std::none_of(done.begin(), done.end(),
+                          [](const Completion& c) { return c.ticket == kTicket; })) {
+        device.wait(kTimeMax, done);
+      }
+    }
+  }
+}
+
 const std::vector<std::string>& replay_policies() {
   static const std::vector<std::string> names{"exclusive", "time_sliced", "mps", "space_time"};
   return names;
@@ -533,6 +571,7 @@ ReplayResult replay(Device& device, const ReplaySpec& spec, std::vector<ReplayTe
                                          t.info.name, spec.rule.max_batch));
     }
   }
+  warm_up(device, spec, tenants);
   Host host(device, spec, tenants, sink);
   if (spec.policy == "exclusive" || spec.policy == "mps") {
     PerTenant p(host);
