@@ -7,11 +7,8 @@ Per policy and burst rate: the bursty tenant's p99, the steady tenants' worst p9
 the burst over their p99 alone on the same trace, SLO attainment and Jain's index.
 """
 import sys
-import warnings
 
 import pandas as pd
-
-warnings.filterwarnings("ignore", category=Warning, module="tables")
 
 
 def main(path):
@@ -26,7 +23,7 @@ def main(path):
         bursty = g[g["name"] == "bursty"].iloc[0]
         steady = g[g["name"] != "bursty"]
         worst = steady.loc[steady["isolation"].idxmax()]
-        print(f"| {row['policy']} | {row['tenants.0.arrival.rate']:.0f} | {bursty['p99_ms']:.1f} "
+        print(f"| {row['policy']} | {row['tenants__0__arrival__rate']:.0f} | {bursty['p99_ms']:.1f} "
               f"| {worst['p99_ms']:.1f} ({worst['p99_alone_ms']:.1f}) | {worst['isolation']:.2f}x "
               f"| {row['slo_attainment']:.3f} | {row['jain_fairness']:.2f} |")
 

@@ -22,11 +22,11 @@ def geomean(xs):
 
 def main(path):
     s = pd.read_hdf(path, "summary")
-    s["R"] = np.where(s["policy"] == "exclusive", s["tenants.0.arrival.n"], s["tenants.0.replicas"])
+    s["R"] = np.where(s["policy"] == "exclusive", s["tenants__0__arrival__n"], s["tenants__0__replicas"])
     s = s[s["R"] >= 2]
     rows = []
     per_model = {}
-    for model, g in s.groupby("tenants.0.model"):
+    for model, g in s.groupby("tenants__0__model"):
         base = g[g["policy"] == "exclusive"].set_index("R")
         out = {}
         for pol in ("time_sliced", "mps", "space_time"):

@@ -458,21 +458,28 @@ void ResultFile::write_table(const std::string& dataset_path, const Table& t) {
 }
 
 void ResultFile::set_root_attr(const std::string& name, const std::string& value) {
-  check_open("set_root_attr");
-  const std::string where = "set root attribute " + name;
-  htri_t exists = H5Aexists(file_.get(), name.c_str());
+  set_attr("/", name, value);
+}
+
+void ResultFile::set_attr(const std::string& object_path, const std::string& name,
+                          const std::string& value) {
+  check_open("set_attr");
+  const std::string where = "set attribute " + name + " of " + object_path;
+  Handle obj(H5Oopen(file_.get(), object_path.c_str(), H5P_DEFAULT), H5Oclose, where);
+  htri_t exists = H5Aexists(obj.get(), name.c_str());
   if (exists < 0) fail(where);
-  if (exists > 0) check(H5Adelete(file_.get(), name.c_str()), where);
+  if (exists > 0) check(H5Adelete(obj.get(), name.c_str()), where);
   Handle type(H5Tcopy(H5T_C_S1), H5Tclose, where);
   check(H5Tset_size(type.get(), H5T_VARIABLE), where);
   check(H5Tset_cset(type.get(), H5T_CSET_UTF8), where);
   Handle space(H5Screate(H5S_SCALAR), H5Sclose, where);
   Handle attr(
-      H5Acreate2(file_.get(), name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT),
+      H5Acreate2(obj.get(), name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT),
       H5Aclose, where);
   const char* text = value.c_str();
   check(H5Awrite(attr.get(), type.get(), &text), where);
   attr.close(where);
+  obj.close(where);
 }
 
 std::unique_ptr<RequestStream> ResultFile::open_requests(const std::string& group_path) {
@@ -678,9 +685,16 @@ Table read_table(const std::string& file_path, const std::string& dataset_path) 
 }
 
 std::string read_root_attr(const std::string& file_path, const std::string& name) {
-  const std::string where = "read attribute " + name + " of " + file_path;
+  return read_attr(file_path, "/", name);
+}
+
+std::string read_attr(const std::string& file_path, const std::string& object_path,
+                      const std::string& name) {
+  const std::string where = "read attribute " + name + " of " + file_path + ":" + object_path;
   Handle file = open_file_readonly(file_path);
-  Handle attr(H5Aopen(file.get(), name.c_str(), H5P_DEFAULT), H5Aclose, where);
+  Handle attr(
+      H5Aopen_by_name(file.get(), object_path.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT),
+      H5Aclose, where);
   Handle ftype(H5Aget_type(attr.get()), H5Tclose, where);
   if (H5Tget_class(ftype.get()) != H5T_STRING) {
     throw std::runtime_error(where + ": not a string attribute");

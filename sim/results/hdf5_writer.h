@@ -106,6 +106,8 @@ class ResultFile {
   void write_table(const std::string& dataset_path, const Table& t);
   // Variable-length UTF-8 string attribute on "/", scalar dataspace; replaces an existing one.
   void set_root_attr(const std::string& name, const std::string& value);
+  // The same on the object (group or dataset) at `object_path`, e.g. "/summary".
+  void set_attr(const std::string& object_path, const std::string& name, const std::string& value);
   // e.g. "/runs/3" -> dataset "/runs/3/requests" (groups created as needed).
   std::unique_ptr<RequestStream> open_requests(const std::string& group_path);
   // Copies the object (group or dataset, with everything below it) at `src_path` of the
@@ -148,6 +150,9 @@ void sync_directory(const std::string& dir);
 // variable-length strings as String (trailing NULs removed).
 Table read_table(const std::string& file_path, const std::string& dataset_path);
 std::string read_root_attr(const std::string& file_path, const std::string& name);
+// A string attribute of the object at `object_path` ("/" is the root).
+std::string read_attr(const std::string& file_path, const std::string& object_path,
+                      const std::string& name);
 // All records of "<group_path>/requests" (e.g. "/runs/3").
 std::vector<RequestRecord> read_requests(const std::string& file_path,
                                          const std::string& group_path);

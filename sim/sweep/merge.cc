@@ -17,6 +17,7 @@ MergedSet collect_shards(const std::vector<ShardInfo>& shards) {
   MergedSet m;
   if (shards.empty()) return m;
   m.swept = split_lines(read_root_attr(shards.front().path, "swept_columns"));
+  m.swept_paths = read_root_attr(shards.front().path, "swept_paths");
   for (std::size_t i = 0; i < shards.size(); ++i) {
     Table s = read_table(shards[i].path, "/summary");
     Table t = read_table(shards[i].path, "/tenants");
@@ -50,6 +51,9 @@ void write_merged(const MergedSet& m, const std::vector<ShardInfo>& shards, cons
   f.write_table("/summary", m.summary);
   f.write_table("/tenants", m.tenants);
   if (m.aggregate) f.write_table("/aggregate", *m.aggregate);
+  // Swept columns are identifiers; each table with them says which path each one is.
+  f.set_attr("/summary", "swept_paths", m.swept_paths);
+  if (m.aggregate) f.set_attr("/aggregate", "swept_paths", m.swept_paths);
   for (const ShardInfo& s : shards) {
     if (s.requests) {
       const std::string group = fmt::format("/runs/{}", s.run);
@@ -66,6 +70,7 @@ void write_merged(const MergedSet& m, const std::vector<ShardInfo>& shards, cons
   f.set_root_attr("replications", std::to_string(first.replications));
   f.set_root_attr("points", std::to_string(first.runs_total / first.replications));
   f.set_root_attr("swept_columns", fmt::format("{}", fmt::join(m.swept, "\n")));
+  f.set_root_attr("swept_paths", m.swept_paths);
   f.commit();
   temps.clear(slot);
 }

@@ -16,7 +16,8 @@ struct MergedSet {
   Table summary;
   Table tenants;
   std::optional<Table> aggregate;
-  std::vector<std::string> swept;
+  std::vector<std::string> swept;  // the swept columns
+  std::string swept_paths;         // "column=dotted.path" lines (Plan::swept_paths)
 };
 
 // Reads the shards (in run order) into the merged tables; checks they share one layout.

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <exception>
 #include <set>
 #include <thread>
@@ -13,6 +14,63 @@
 #include "sim/sweep/runner.h"
 
 namespace infersim {
+namespace {
+
+bool is_identifier(const std::string& s) {
+  if (s.empty() || !(std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_')) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+  });
+}
+
+bool is_python_keyword(const std::string& s) {
+  static const std::set<std::string> kKeywords{
+      "False", "None",     "True",  "and",    "as",   "assert", "async",  "await",    "break",
+      "class", "continue", "def",   "del",    "elif", "else",   "except", "finally",  "for",
+      "from",  "global",   "if",    "import", "in",   "is",     "lambda", "nonlocal", "not",
+      "or",    "pass",     "raise", "return", "try",  "while",  "with",   "yield"};
+  return kKeywords.count(s) > 0;
+}
+
+}  // namespace
+
+std::string swept_column_name(const std::string& path, const std::set<std::string>& fixed,
+                              const Mark& where) {
+  std::string name;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t dot = path.find('.', start);
+    const std::string part = path.substr(start, dot == std::string::npos ? dot : dot - start);
+    // "__" joins the parts: a part that is empty, holds "__" or begins or ends with '_'
+    // would make the name ambiguous.
+    if (part.empty() || part.find("__") != std::string::npos || part.front() == '_' ||
+        part.back() == '_') {
+      throw InputError(where, fmt::format("cannot name a result column after the swept path "
+                                          "'{}': its part '{}' is empty, holds \"__\" or begins "
+                                          "or ends with '_'",
+                                          path, part));
+    }
+    name += (name.empty() ? "" : "__") + part;
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  if (fixed.count(name) || is_python_keyword(name)) name = "sweep__" + name;
+  if (!is_identifier(name)) {
+    throw InputError(where, fmt::format("cannot name a result column after the swept path "
+                                        "'{}': '{}' is not a Python identifier (letters, "
+                                        "digits and '_')",
+                                        path, name));
+  }
+  return name;
+}
+
+std::string Plan::swept_paths() const {
+  std::string s;
+  for (std::size_t p = 0; p < columns.size(); ++p) {
+    s += fmt::format("{}={}\n", columns[p], sweep.params()[p].path);
+  }
+  return s;
+}
 
 Plan make_plan(const std::string& experiment, const std::vector<std::string>& sets, int jobs,
                const Registries& reg) {
@@ -28,12 +86,12 @@ Plan make_plan(const std::string& experiment, const std::vector<std::string>& se
       }
     }
   }
-  // Swept paths that collide with a fixed /summary column (e.g. `seed`) get a prefix.
-  std::set<std::string> fixed;
+  // Swept columns are named after their paths; those that would collide with a fixed
+  // column of /summary or /aggregate (e.g. `seed`) get a prefix.
+  std::set<std::string> fixed{"point", "replications"};
   for (const auto& n : summary_table(std::vector<RunResult>{}, {}).names) fixed.insert(n);
-  for (const auto& p : sw.params()) {
-    plan.columns.push_back(fixed.count(p.path) ? "sweep." + p.path : p.path);
-  }
+  for (const auto& p : sw.params())
+    plan.columns.push_back(swept_column_name(p.path, fixed, p.mark));
 
   // Check the points on every core (parsing dominates the start of a large sweep); the
   // first bad point in point order is the one reported, whatever the thread timing.

@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -27,7 +28,8 @@ struct RunSpec {
 
 struct Plan {
   Sweep sweep;
-  std::vector<std::string> columns;  // the summary column of each swept parameter
+  // The /summary column of each swept parameter: a Python identifier (swept_column_name).
+  std::vector<std::string> columns;
   std::vector<RunSpec> runs;
   std::vector<bool> point_requests;    // output.requests of each point
   std::vector<std::string> effective;  // each point's effective YAML (provenance)
@@ -42,7 +44,20 @@ struct Plan {
     }
     return v;
   }
+  // "column=dotted.path" lines, one per swept parameter: the `swept_paths` attribute that
+  // maps each swept column back to the path it was swept by.
+  std::string swept_paths() const;
 };
+
+// The column name of a swept path: its components joined by "__"
+// (`tenants.0.arrival.rate` -> `tenants__0__arrival__rate`), so that every name is a Python
+// identifier and pandas/PyTables read it without a NaturalNameWarning. Paths are keys of the
+// experiment (snake_case, never "__" or a leading/trailing '_') and list indices, so the
+// mapping is reversible; the `swept_paths` attribute keeps the dotted path all the same. A
+// name that would collide with a fixed column (`seed`), or be a Python keyword, gets the
+// prefix "sweep__". A path that cannot be named so is an InputError at `where`.
+std::string swept_column_name(const std::string& path, const std::set<std::string>& fixed,
+                              const Mark& where);
 
 // Expands the experiment (with --set `sets`) and validates every point, placement included,
 // on up to `jobs` threads (0: every core), before anything runs: a bad point is an

@@ -5,7 +5,10 @@ usage: check_results.py PATH [PATH...]
 
 For each file: /summary and /tenants must be readable both as
 ``pd.DataFrame(h5py.File(path)["summary"][:])`` and as ``pd.read_hdf(path, "summary")``,
-with the same columns and more than zero rows; the root attributes experiment_yaml,
+with the same columns and more than zero rows, and pd.read_hdf must raise no warning (every
+column name is a Python identifier); every swept column of /summary and /aggregate must be
+named in the table's ``swept_paths`` attribute (column=dotted.path lines), the column being
+the path with "__" for "."; the root attributes experiment_yaml,
 infersim_version, git_revision and created_utc must be Python ``str``; every
 /runs/<run>/requests dataset must have exactly the seven per-request columns.
 Prints one line per file and exits 1 if anything is wrong (2 on bad usage).
@@ -19,7 +22,7 @@ import h5py
 import numpy as np
 import pandas as pd
 
-TABLES = ("summary", "tenants")
+TABLES = ("summary", "tenants", "aggregate")
 ROOT_ATTRS = ("experiment_yaml", "infersim_version", "git_revision", "created_utc")
 REQUEST_COLUMNS = ("tenant", "gpu", "arrival_ns", "start_ns", "end_ns", "batch", "status")
 
@@ -27,7 +30,8 @@ REQUEST_COLUMNS = ("tenant", "gpu", "arrival_ns", "start_ns", "end_ns", "batch",
 def check_table(path, f, name, problems):
     """Reads /<name> with h5py and with pd.read_hdf; records problems."""
     if name not in f:
-        problems.append(f"/{name}: missing")
+        if name != "aggregate":  # only with two or more replications
+            problems.append(f"/{name}: missing")
         return
     try:
         df_h5py = pd.DataFrame(f[name][:])
@@ -36,9 +40,9 @@ def check_table(path, f, name, problems):
         df_h5py = None
     try:
         with warnings.catch_warnings():
-            # Column names such as "workload.rate" are not Python identifiers; PyTables
-            # warns about that (NaturalNameWarning) but reads them fine.
-            warnings.simplefilter("ignore")
+            # A column name that is not a Python identifier makes PyTables warn
+            # (NaturalNameWarning): every warning is an error here.
+            warnings.simplefilter("error")
             df_pandas = pd.read_hdf(path, name)
     except Exception as e:  # noqa: BLE001
         problems.append(f"/{name}: pd.read_hdf failed: {type(e).__name__}: {e}")
@@ -56,6 +60,28 @@ def check_table(path, f, name, problems):
                 f"/{name}: row counts differ: h5py {len(df_h5py)}, pd.read_hdf {len(df_pandas)}")
 
 
+def check_swept_paths(f, name, problems):
+    """The swept columns of /<name> are identifiers, each named in its swept_paths attribute."""
+    if name not in f or name == "tenants":
+        return
+    swept = [c for c in str(f.attrs.get("swept_columns", "")).split("\n") if c]
+    text = f[name].attrs.get("swept_paths")
+    if text is None:
+        problems.append(f"/{name}: no swept_paths attribute")
+        return
+    if not isinstance(text, str):
+        problems.append(f"/{name}: swept_paths is {type(text).__name__}, expected str")
+        return
+    paths = dict(line.split("=", 1) for line in text.split("\n") if line)
+    if sorted(paths) != sorted(swept):
+        problems.append(f"/{name}: swept_paths names {sorted(paths)}, swept columns {swept}")
+    for column, dotted in paths.items():
+        if column not in f[name].dtype.names:
+            problems.append(f"/{name}: swept column {column!r} missing")
+        if not column.isidentifier() or column.removeprefix("sweep__").replace("__", ".") != dotted:
+            problems.append(f"/{name}: column {column!r} does not name path {dotted!r}")
+
+
 def check_file(path):
     """Returns a list of problems (empty when the file is fine) and a short summary."""
     problems = []
@@ -66,6 +92,7 @@ def check_file(path):
     with f:
         for name in TABLES:
             check_table(path, f, name, problems)
+            check_swept_paths(f, name, problems)
         for attr in ROOT_ATTRS:
             if attr not in f.attrs:
                 problems.append(f"root attribute {attr!r}: missing")

@@ -38,7 +38,7 @@ def datasets(path):
 
 def read_with_pandas(path, want_aggregate):
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # NaturalNameWarning for dotted column names
+        warnings.simplefilter("error")  # e.g. NaturalNameWarning for a non-identifier column
         summary = pd.read_hdf(path, "summary")
         assert len(summary) > 0, f"{path}: empty /summary"
         assert "wall_s" in summary.columns and "run" in summary.columns

@@ -18,8 +18,11 @@ bash notebooks/execute.sh "$work/small.h5" "$work/figures" "$work/executed"
 for f in policy_slo_vs_load policy_p99_vs_load policy_goodput_per_gpu policy_latency_cdf sweep_explorer; do
   [ -s "$work/figures/$f.png" ] || { echo "FAIL: figure $f.png not written"; exit 1; }
 done
-# The executed notebooks hold no error output.
+# The executed notebooks hold no error output, and no warning about column names.
 if grep -l '"output_type": "error"' "$work"/executed/*.ipynb; then
   echo "FAIL: a notebook cell raised"; exit 1
+fi
+if grep -l 'NaturalNameWarning' "$work"/executed/*.ipynb; then
+  echo "FAIL: pandas warned about a column name"; exit 1
 fi
 echo "notebooks ok: $(ls "$work/figures" | tr '\n' ' ')"
