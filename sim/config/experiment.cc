@@ -99,10 +99,12 @@ Experiment parse_experiment(const YAML::Node& root, const std::string& file,
     x.hardware_mark = hw.mark();
     x.profile_path = resolve_data_path(hw.get_string("profile"), file, hw.mark("profile"));
     x.profile = cached_profile(x.profile_path);
+    x.data_files.push_back(x.profile_path);
     std::string gpus_file = resolve_data_path(
         hw.get_string("gpus_file", (fs::path(x.profile_path).parent_path() / "gpus.yaml").string()),
         file, hw.mark("gpus_file"));
     const std::vector<GpuSpec>& gpus = cached_gpus(gpus_file);
+    x.data_files.push_back(gpus_file);
     std::string gpu_name = hw.get_string("gpu", x.profile.gpu);
     const GpuSpec* spec = find_gpu(gpus, gpu_name);
     if (!spec) {

@@ -52,6 +52,12 @@ struct Experiment {
   std::vector<TenantSpec> tenants;  // replicas expanded
   Mark tenants_mark;
 
+  // Every data file the experiment was built from (profile, GPU specs, and any other file a
+  // key names, e.g. a trace), as resolved paths in the order read. A sweep hashes their
+  // content into each run's config hash, so editing one makes --resume re-run its runs;
+  // a loader of a new kind of data file appends its path here.
+  std::vector<std::string> data_files;
+
   bool output_requests = false;
   // Also run every tenant alone (same policy, same arrival trace) to measure isolation.
   bool isolation = false;

@@ -229,6 +229,7 @@ class Executor {
       file->set_root_attr("effective_yaml", job.effective);
       file->set_root_attr("swept_columns", fmt::format("{}", fmt::join(plan_.columns, "\n")));
       file->set_root_attr("swept_paths", plan_.swept_paths());
+      file->set_root_attr("data_files", plan_.data_files[spec.point]);
       file->set_root_attr("infersim_shard", shard_info_text(info));
       file->finish();
       h5.unlock();

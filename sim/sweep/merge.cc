@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include <mutex>
+#include <set>
 #include <stdexcept>
 
 #include "sim/results/aggregate.h"
@@ -18,6 +19,7 @@ MergedSet collect_shards(const std::vector<ShardInfo>& shards) {
   if (shards.empty()) return m;
   m.swept = split_lines(read_root_attr(shards.front().path, "swept_columns"));
   m.swept_paths = read_root_attr(shards.front().path, "swept_paths");
+  std::set<std::string> data_files;
   for (std::size_t i = 0; i < shards.size(); ++i) {
     Table s = read_table(shards[i].path, "/summary");
     Table t = read_table(shards[i].path, "/tenants");
@@ -33,9 +35,13 @@ MergedSet collect_shards(const std::vector<ShardInfo>& shards) {
                       "{} (written by another infersim version?)",
                       shards[i].path, shards.front().path));
     }
+    for (const auto& line : split_lines(read_root_attr(shards[i].path, "data_files"))) {
+      data_files.insert(line);
+    }
     for (auto& row : s.rows) m.summary.rows.push_back(std::move(row));
     for (auto& row : t.rows) m.tenants.rows.push_back(std::move(row));
   }
+  for (const auto& line : data_files) m.data_files += line + "\n";
   if (shards.front().replications >= 2) {
     m.aggregate = aggregate_table(m.summary, m.swept, shards.front().replications);
   }
@@ -71,6 +77,7 @@ void write_merged(const MergedSet& m, const std::vector<ShardInfo>& shards, cons
   f.set_root_attr("points", std::to_string(first.runs_total / first.replications));
   f.set_root_attr("swept_columns", fmt::format("{}", fmt::join(m.swept, "\n")));
   f.set_root_attr("swept_paths", m.swept_paths);
+  f.set_root_attr("data_files", m.data_files);
   f.commit();
   temps.clear(slot);
 }

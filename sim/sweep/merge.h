@@ -18,6 +18,7 @@ struct MergedSet {
   std::optional<Table> aggregate;
   std::vector<std::string> swept;  // the swept columns
   std::string swept_paths;         // "column=dotted.path" lines (Plan::swept_paths)
+  std::string data_files;          // "content-hash  path" lines of every shard, each once
 };
 
 // Reads the shards (in run order) into the merged tables; checks they share one layout.

@@ -5,8 +5,13 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <exception>
+#include <fstream>
+#include <map>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "sim/core/hash.h"
@@ -30,6 +35,18 @@ bool is_python_keyword(const std::string& s) {
       "from",  "global",   "if",    "import", "in",   "is",     "lambda", "nonlocal", "not",
       "or",    "pass",     "raise", "return", "try",  "while",  "with",   "yield"};
   return kKeywords.count(s) > 0;
+}
+
+// The bytes of a data file the experiment was built from.
+std::string read_data_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  if (in) text << in.rdbuf();
+  if (!in || in.bad()) {
+    throw std::runtime_error(
+        fmt::format("cannot read {} to hash it: {}", path, std::strerror(errno)));
+  }
+  return text.str();
 }
 
 }  // namespace
@@ -74,7 +91,7 @@ std::string Plan::swept_paths() const {
 
 Plan make_plan(const std::string& experiment, const std::vector<std::string>& sets, int jobs,
                const Registries& reg) {
-  Plan plan{Sweep::load(experiment, sets), {}, {}, {}, {}, {}, {}};
+  Plan plan{Sweep::load(experiment, sets), {}, {}, {}, {}, {}, {}, {}};
   const Sweep& sw = plan.sweep;
   for (const auto& s : sets) {
     const std::string path = s.substr(0, s.find('='));
@@ -99,6 +116,7 @@ Plan make_plan(const std::string& experiment, const std::vector<std::string>& se
     std::string name;
     bool requests = false;
     std::uint64_t seed = 0;
+    std::vector<std::string> data_files;
     std::exception_ptr error;
   };
   const std::size_t points = sw.points();
@@ -117,6 +135,7 @@ Plan make_plan(const std::string& experiment, const std::vector<std::string>& se
         checks[point].name = x.name;
         checks[point].requests = x.output_requests;
         checks[point].seed = x.seed;
+        checks[point].data_files = x.data_files;
         plan.effective[point] = sw.effective_yaml(point);
       } catch (...) {
         checks[point].error = std::current_exception();
@@ -134,11 +153,24 @@ Plan make_plan(const std::string& experiment, const std::vector<std::string>& se
     if (c.error) std::rethrow_exception(c.error);
   }
 
+  // The data files' content, once per file: a run's config hash covers what its profile and
+  // GPU file hold, not just their paths (an edited profile must not pass for the old one).
+  std::map<std::string, std::string> file_hash;
+  for (const PointCheck& c : checks) {
+    for (const auto& path : c.data_files) {
+      if (!file_hash.count(path)) file_hash[path] = content_hash(read_data_file(path));
+    }
+  }
+
   const int reps = sw.replications();
   std::string all_hashes = fmt::format("runs {}\n", sw.runs());
+  plan.data_files.resize(points);
   for (std::size_t point = 0; point < points; ++point) {
     if (point == 0) plan.name = checks[point].name;
     plan.point_requests.push_back(checks[point].requests);
+    for (const auto& path : checks[point].data_files) {
+      plan.data_files[point] += fmt::format("{}  {}\n", file_hash[path], path);
+    }
     const std::string& effective = plan.effective[point];
     std::string swept;
     const auto& values = sw.point_values(point);
@@ -152,9 +184,9 @@ Plan make_plan(const std::string& experiment, const std::vector<std::string>& se
       r.seed = replication_seed(checks[point].seed, rep);
       const std::size_t run =
           point * static_cast<std::size_t>(reps) + static_cast<std::size_t>(rep);
-      r.config_hash = content_hash(
-          fmt::format("infersim {}\nrun {}\npoint {}\nreplication {}\nseed {}\n{}---\n{}",
-                      version(), run, point, rep, r.seed, swept, effective));
+      r.config_hash = content_hash(fmt::format(
+          "infersim {}\nrun {}\npoint {}\nreplication {}\nseed {}\n{}---\n{}---\n{}", version(),
+          run, point, rep, r.seed, swept, plan.data_files[point], effective));
       all_hashes += r.config_hash + "\n";
       plan.runs.push_back(std::move(r));
     }

@@ -2,7 +2,8 @@
 // made and checked before anything runs.
 //
 // A run's config hash covers the infersim version, its index, point, replication and seed,
-// its swept values and its effective experiment YAML; --resume re-runs only runs whose
+// its swept values, the content of every data file it reads (profile, GPU specs) and its
+// effective experiment YAML; --resume re-runs only runs whose
 // shard is missing, unreadable or carries another hash. The sweep id hashes all of them:
 // an OUT.h5 with the same sweep id is up to date.
 #pragma once
@@ -33,6 +34,9 @@ struct Plan {
   std::vector<RunSpec> runs;
   std::vector<bool> point_requests;    // output.requests of each point
   std::vector<std::string> effective;  // each point's effective YAML (provenance)
+  // Each point's data files (Experiment::data_files) as "content-hash  path" lines: part of
+  // its runs' config hashes, and the `data_files` attribute of their shards.
+  std::vector<std::string> data_files;
   std::string sweep_id;
   std::string name;  // the experiment's name (of point 0)
 
