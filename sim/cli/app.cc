@@ -6,6 +6,7 @@
 #include <fmt/ostream.h>
 
 #include <boost/program_options.hpp>
+#include <csignal>
 #include <cstring>
 #include <iostream>
 
@@ -291,6 +292,9 @@ int cmd_arrivals() {
 }  // namespace
 
 int infersim_main(int argc, char** argv, const AppHooks& hooks) {
+  // Past a file-size limit (ulimit -f) a write fails with EFBIG and is reported like a full
+  // disk, instead of SIGXFSZ killing the process with its temporary files left behind.
+  std::signal(SIGXFSZ, SIG_IGN);
   if (argc < 2 || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "--help")) {
     std::cout << kUsage;
     return argc < 2 ? 2 : 0;

@@ -214,17 +214,30 @@ int run_command_impl(const RunOptions& o, const Registries& reg, MpiWorld& world
         status = 1;
       } else {
         MergedSet m = collect_shards(present);
-        if (!sharded) write_merged(m, present, out, temps, static_cast<std::size_t>(jobs));
-        if (!o.quiet) {
+        bool written = true;
+        if (!sharded) {
+          try {
+            write_merged(m, present, out, temps, static_cast<std::size_t>(jobs));
+          } catch (const std::exception& e) {
+            // A full disk, say: the shards are intact, and --resume merges them later.
+            std::cerr << fmt::format(
+                "infersim: {}; the {} shards are kept in {} (`infersim run ... --resume` "
+                "merges them)\n",
+                e.what(), present.size(), dir);
+            status = 1;
+            written = false;
+          }
+        }
+        if (written && !o.quiet) {
           print_result_tables(std::cout, m.summary, m.tenants,
                               m.aggregate ? &*m.aggregate : nullptr, m.swept);
         }
-        if (sharded) {
+        if (written && sharded) {
           std::cout << fmt::format(
               "wrote {} of shard {}/{} to {}; when every shard is done: "
               "infersim merge {} -o {}\n",
               plural(runs.size(), "run"), o.shard_index, o.shard_count, dir, dir, out);
-        } else {
+        } else if (written) {
           if (!o.keep_shards) fs::remove_all(dir, ec);
           std::cout << fmt::format(
               "wrote {} ({}{})\n", out, plural(plan.runs.size(), "run"),

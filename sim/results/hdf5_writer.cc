@@ -13,6 +13,8 @@
 #include <stdexcept>
 #include <utility>
 
+#include "sim/results/write_driver.h"
+
 namespace infersim {
 
 namespace {
@@ -50,6 +52,10 @@ herr_t walk_error(unsigned n, const H5E_error2_t* e, void* data) {
     msg += ": ";
     if (!w.api.empty()) msg += w.api + "(): ";
     msg += w.innermost.empty() ? std::string("failed") : w.innermost;
+  }
+  // One line: HDF5's descriptions may hold line breaks.
+  for (char& c : msg) {
+    if (c == '\n' || c == '\r') c = ' ';
   }
   throw std::runtime_error(msg);
 }
@@ -287,6 +293,7 @@ void RequestStream::flush() {
         what);
   written_ += n;
   buffer_.clear();
+  if (owner_ != nullptr) owner_->check_written();
 }
 
 void RequestStream::close() {
@@ -311,7 +318,8 @@ void RequestStream::abandon() noexcept {
 
 // ------------------------------------------------------------------------------ ResultFile
 
-ResultFile::ResultFile(std::string final_path) : final_path_(std::move(final_path)) {
+ResultFile::ResultFile(std::string final_path)
+    : final_path_(std::move(final_path)), write_status_(std::make_unique<WriteStatus>()) {
   init_hdf5();
   if (final_path_.empty()) throw std::runtime_error("ResultFile: empty output path");
   const std::filesystem::path parent = std::filesystem::path(final_path_).parent_path();
@@ -326,8 +334,14 @@ ResultFile::ResultFile(std::string final_path) : final_path_(std::move(final_pat
   Handle fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "create file access property list");
   // Closing the file closes anything still open in it.
   check(H5Pset_fclose_degree(fapl.get(), H5F_CLOSE_STRONG), "set file close degree");
-  file_ = Handle(H5Fcreate(temp_path_.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()), H5Fclose,
-                 "create " + temp_path_);
+  use_write_driver(fapl.get(), write_status_.get());
+  const hid_t id = H5Fcreate(temp_path_.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get());
+  if (id < 0 && write_status_->open_error != 0) {
+    H5Eclear2(H5E_DEFAULT);
+    throw std::runtime_error("cannot create " + temp_path_ + ": " +
+                             std::strerror(write_status_->open_error));
+  }
+  file_ = Handle(id, H5Fclose, "create " + temp_path_);
 }
 
 ResultFile::~ResultFile() {
@@ -348,6 +362,14 @@ void ResultFile::check_open(const char* op) const {
   if (!file_) {
     throw std::runtime_error(std::string("ResultFile ") + final_path_ + ": " + op +
                              " after commit");
+  }
+}
+
+void ResultFile::check_written() const {
+  if (write_status_->error != 0) {
+    throw std::runtime_error("cannot write " + final_path_ + ": " +
+                             std::strerror(write_status_->error) + " (" + write_status_->what +
+                             ")");
   }
 }
 
@@ -455,6 +477,7 @@ void ResultFile::write_table(const std::string& dataset_path, const Table& t) {
   }
   set_table_attrs(ds.get(), basename_of(dataset_path), t.names);
   ds.close(where + ": close dataset");
+  check_written();
 }
 
 void ResultFile::set_root_attr(const std::string& name, const std::string& value) {
@@ -480,6 +503,7 @@ void ResultFile::set_attr(const std::string& object_path, const std::string& nam
   check(H5Awrite(attr.get(), type.get(), &text), where);
   attr.close(where);
   obj.close(where);
+  check_written();
 }
 
 std::unique_ptr<RequestStream> ResultFile::open_requests(const std::string& group_path) {
@@ -498,6 +522,7 @@ std::unique_ptr<RequestStream> ResultFile::open_requests(const std::string& grou
   std::unique_ptr<RequestStream> s(
       new RequestStream(this, std::move(ds), std::move(memtype), path));
   streams_.push_back(s.get());
+  check_written();
   return s;
 }
 
@@ -511,6 +536,7 @@ void ResultFile::copy_object(const std::string& src_file, const std::string& src
       H5Ocopy(src.get(), src_path.c_str(), file_.get(), dst_path.c_str(), H5P_DEFAULT, lcpl.get()),
       where);
   src.close("close " + src_file);
+  check_written();
 }
 
 void ResultFile::commit() {
@@ -522,6 +548,7 @@ void ResultFile::finish() {
   check_open("commit");
   while (!streams_.empty()) streams_.back()->close();  // close() removes it from streams_
   file_.close("close " + temp_path_);
+  check_written();  // closing flushes the metadata
   finished_ = true;
 }
 

@@ -10,7 +10,10 @@
 // Root attributes are variable-length UTF-8 strings in a scalar dataspace (h5py gives str).
 //
 // Every HDF5 failure becomes a std::runtime_error naming what was being done and HDF5's own
-// description; HDF5's automatic error printing is switched off. The HDF5 library from Debian
+// description, on one line; HDF5's automatic error printing is switched off. Files are
+// written through infersim's own HDF5 driver (write_driver.h), which hides a failed write
+// (a full disk) from the library; the ResultFile then throws "cannot write OUT: <errno
+// text> (...)" at its next step, and its temporary file is removed. The HDF5 library from Debian
 // is not thread-safe: use these classes from one thread at a time.
 #pragma once
 
@@ -62,6 +65,7 @@ struct RequestRecord {
 };
 
 class ResultFile;
+struct WriteStatus;
 
 // Appends RequestRecords in chunks to an extendible chunked dataset. Memory stays flat:
 // records are buffered and written every kFlushRecords. Obtained from
@@ -82,6 +86,7 @@ class RequestStream {
 
  private:
   friend class ResultFile;
+  struct WriteStatus;
   RequestStream(ResultFile* owner, Handle dataset, Handle memtype, std::string path);
   void flush();
   void abandon() noexcept;  // owner going away without commit: drop everything
@@ -132,10 +137,13 @@ class ResultFile {
  private:
   friend class RequestStream;
   void check_open(const char* op) const;
+  // Throws if the driver failed to write anything so far (WriteStatus).
+  void check_written() const;
   void forget(RequestStream* s);
 
   std::string final_path_;
   std::string temp_path_;
+  std::unique_ptr<WriteStatus> write_status_;  // filled by the driver; outlives file_
   Handle file_;
   std::vector<RequestStream*> streams_;
   bool finished_ = false;
