@@ -1,5 +1,6 @@
 // What keeps a sweep's files trustworthy (issue 7): swept columns named as Python
-// identifiers (sim/sweep/plan.h); a full disk is one clean error (sim/results/write_driver.h).
+// identifiers (sim/sweep/plan.h); a full disk is one clean error (sim/results/write_driver.h);
+// a shard's checksum covers everything it holds (sim/sweep/shard_store.h).
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -12,8 +13,10 @@
 #include <set>
 #include <string>
 
+#include "sim/core/hash.h"
 #include "sim/results/hdf5_writer.h"
 #include "sim/sweep/plan.h"
+#include "sim/sweep/shard_store.h"
 
 namespace infersim {
 namespace {
@@ -43,6 +46,75 @@ TEST(SweptColumnNames, AmbiguousPartsAreInputErrorsAtTheSweepEntry) {
       EXPECT_EQ(std::string(e.what()).rfind("test.yaml:9:5: ", 0), 0u) << e.what();
     }
   }
+}
+
+ShardContent sample_shard() {
+  ShardContent c;
+  c.info.run = 5;
+  c.info.point = 1;
+  c.info.replication = 2;
+  c.info.runs_total = 36;
+  c.info.replications = 3;
+  c.info.config_hash = "00112233445566ff";
+  c.info.sweep_id = "8899aabbccddeeff";
+  c.info.requests = true;
+  for (const auto& name : shard_attr_names()) c.attrs.emplace_back(name, "text of " + name);
+  c.summary.add_column("run", ColType::Int64);
+  c.summary.add_column("p99_ms", ColType::Float64);
+  c.summary.add_column("policy", ColType::String);
+  c.summary.rows.push_back({std::int64_t{5}, 12.5, std::string("mps")});
+  c.tenants.add_column("name", ColType::String);
+  c.tenants.rows.push_back({std::string("a")});
+  c.tenants.rows.push_back({std::string("b")});
+  return c;
+}
+
+// Every part of a shard moves its checksum: the description, each attribute, a table's
+// names, types and cells, and the request records' hash (a change to anything it holds is
+// detected, whichever part the damage lands in).
+TEST(ShardChecksum, CoversEveryPartOfTheShard) {
+  const ShardContent base = sample_shard();
+  const std::uint64_t requests = fnv1a64("records");
+  const std::string sum = shard_checksum(base, requests);
+  EXPECT_EQ(sum.size(), 16u);
+  EXPECT_EQ(shard_checksum(base, requests), sum) << "not deterministic";
+  auto differs = [&](const char* what, auto change, std::uint64_t req) {
+    ShardContent c = sample_shard();
+    change(c);
+    EXPECT_NE(shard_checksum(c, req), sum) << what;
+  };
+  auto none = [](ShardContent&) {};
+  differs(
+      "run", [](ShardContent& c) { c.info.run = 4; }, requests);
+  differs(
+      "requests flag", [](ShardContent& c) { c.info.requests = false; }, requests);
+  differs(
+      "config hash", [](ShardContent& c) { c.info.config_hash[3] = 'f'; }, requests);
+  differs("request records", none, fnv1a64("recordz"));
+  for (std::size_t a = 0; a < base.attrs.size(); ++a) {
+    differs(
+        base.attrs[a].first.c_str(), [a](ShardContent& c) { c.attrs[a].second += "x"; }, requests);
+  }
+  differs(
+      "column name", [](ShardContent& c) { c.summary.names[1] = "p90_ms"; }, requests);
+  differs(
+      "column type", [](ShardContent& c) { c.summary.types[0] = ColType::Float64; }, requests);
+  differs(
+      "int cell", [](ShardContent& c) { c.summary.rows[0][0] = std::int64_t{6}; }, requests);
+  differs(
+      "float cell", [](ShardContent& c) { c.summary.rows[0][1] = 12.500000000000002; }, requests);
+  differs(
+      "string cell", [](ShardContent& c) { c.summary.rows[0][2] = std::string("mpx"); }, requests);
+  differs(
+      "a row less", [](ShardContent& c) { c.tenants.rows.pop_back(); }, requests);
+  // Strings are hashed as stored: up to their first NUL.
+  ShardContent padded = sample_shard();
+  std::get<std::string>(padded.tenants.rows[0][0]).push_back('\0');
+  EXPECT_EQ(shard_checksum(padded, requests), sum);
+  // The checksum line itself is not hashed.
+  ShardContent with_sum = sample_shard();
+  with_sum.info.checksum = sum;
+  EXPECT_EQ(shard_checksum(with_sum, requests), sum);
 }
 
 // Writes a ~1 MiB table to `out` under a 64 KiB file-size limit and exits: 0 when the

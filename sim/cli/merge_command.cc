@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <utility>
 
 #include "sim/cli/commands.h"
 #include "sim/results/aggregate.h"
@@ -24,32 +25,43 @@ int merge_command(const MergeOptions& o) {
   const Mark where{dir, 0, 0};
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) throw InputError(where, "not a directory of shards");
-  std::vector<ShardInfo> shards;
-  std::vector<std::string> unreadable;
+  // The shard files, by the run their name gives.
+  std::vector<std::pair<std::uint64_t, std::string>> files;
   for (const auto& e : fs::directory_iterator(dir, ec)) {
-    const std::string name = e.path().filename().string();
-    if (name.size() < 8 || name.compare(0, 4, "run-") != 0 ||
-        name.compare(name.size() - 3, 3, ".h5") != 0 ||
-        name.find_first_not_of("0123456789", 4) != name.size() - 3) {
-      continue;
+    if (auto run = run_of_shard_name(e.path().filename().string())) {
+      files.emplace_back(*run, e.path().string());
     }
-    auto info = read_shard_info(e.path().string());
-    if (info) {
-      shards.push_back(std::move(*info));
+  }
+  if (files.empty()) throw InputError(where, "no shards (run-NNNNNN.h5) found");
+  std::sort(files.begin(), files.end());
+
+  // Each is read back whole and its checksum verified; it must hold the run its name says.
+  std::vector<ShardContent> shards;
+  std::vector<std::pair<std::string, std::string>> bad;  // path, what is wrong
+  for (const auto& [run, path] : files) {
+    std::string problem;
+    auto content = verify_shard(path, &problem);
+    if (!content) {
+      bad.emplace_back(path, fmt::format("corrupt shard ({})", problem));
+    } else if (content->info.run != run) {
+      bad.emplace_back(
+          path, fmt::format("holds run {}, not run {} (a copy of {}?)", content->info.run, run,
+                            fs::path(shard_path(dir, content->info.run)).filename().string()));
     } else {
-      unreadable.push_back(name);
+      shards.push_back(std::move(*content));
     }
   }
-  if (!unreadable.empty()) {
+  if (!bad.empty()) {
     throw InputError(
-        where, fmt::format("{} unreadable shard file{} (e.g. {}); remove {} and "
-                           "re-run its runs with --resume",
-                           unreadable.size(), unreadable.size() == 1 ? "" : "s", unreadable.front(),
-                           unreadable.size() == 1 ? "it" : "them"));
+        Mark{bad.front().first, 0, 0},
+        fmt::format(
+            "{}{}; nothing merged: `infersim run ... --resume` moves a bad shard aside "
+            "and runs its run again",
+            bad.front().second,
+            bad.size() > 1 ? fmt::format(" (and {} more bad shards)", bad.size() - 1) : ""));
   }
-  if (shards.empty()) throw InputError(where, "no shards (run-NNNNNN.h5) found");
   std::map<std::string, std::size_t> ids;
-  for (const auto& s : shards) ++ids[s.sweep_id];
+  for (const auto& s : shards) ++ids[s.info.sweep_id];
   if (ids.size() > 1) {
     std::string list;
     for (const auto& [id, n] : ids)
@@ -58,13 +70,16 @@ int merge_command(const MergeOptions& o) {
                                         "stale ones",
                                         ids.size(), list));
   }
-  std::sort(shards.begin(), shards.end(),
-            [](const ShardInfo& a, const ShardInfo& b) { return a.run < b.run; });
-  const std::uint64_t total = shards.front().runs_total;
+  const std::uint64_t total = shards.front().info.runs_total;
+  if (shards.back().info.run >= total) {
+    throw InputError(
+        Mark{shards.back().info.path, 0, 0},
+        fmt::format("run {} is beyond the sweep's {} runs", shards.back().info.run, total));
+  }
   std::vector<std::uint64_t> missing;
   std::size_t k = 0;
   for (std::uint64_t r = 0; r < total; ++r) {
-    if (k < shards.size() && shards[k].run == r) {
+    if (k < shards.size() && shards[k].info.run == r) {
       ++k;
     } else {
       missing.push_back(r);
@@ -75,11 +90,11 @@ int merge_command(const MergeOptions& o) {
     for (std::size_t i = 0; i < missing.size() && i < 8; ++i) {
       first += fmt::format("{}{}", i ? ", " : "", missing[i]);
     }
-    throw InputError(where,
-                     fmt::format("{} of {} runs have no shard (runs {}{}); run the missing "
-                                 "shards (infersim run ... --resume) or merge with "
-                                 "--allow-missing",
-                                 missing.size(), total, first, missing.size() > 8 ? ", ..." : ""));
+    throw InputError(where, fmt::format("{} of {} runs have no shard (run{} {}{}); run the missing "
+                                        "shards (infersim run ... --resume) or merge with "
+                                        "--allow-missing",
+                                        missing.size(), total, missing.size() == 1 ? "" : "s",
+                                        first, missing.size() > 8 ? ", ..." : ""));
   }
   TempFiles temps(1);
   MergedSet m = collect_shards(shards);

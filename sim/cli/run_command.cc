@@ -16,9 +16,22 @@ namespace infersim {
 namespace fs = std::filesystem;
 namespace {
 
+const char* status_text(ShardCheck::State s) {
+  switch (s) {
+    case ShardCheck::State::Valid:
+      return "done";
+    case ShardCheck::State::Stale:
+      return "to run (stale shard)";
+    case ShardCheck::State::Corrupt:
+      return "to run (corrupt shard)";
+    case ShardCheck::State::Missing:
+      break;
+  }
+  return "to run";
+}
+
 void print_dry_run(std::ostream& out, const Plan& plan, const std::vector<std::size_t>& mine,
-                   const std::vector<std::optional<ShardInfo>>* status,
-                   const std::vector<std::size_t>* ranks) {
+                   const std::vector<ShardCheck>* status, const std::vector<std::size_t>* ranks) {
   const Sweep& sw = plan.sweep;
   std::vector<std::string> header{"run", "point", "rep", "seed", "config_hash"};
   if (ranks) header.insert(header.begin() + 3, "rank");
@@ -35,7 +48,7 @@ void print_dry_run(std::ostream& out, const Plan& plan, const std::vector<std::s
     for (std::size_t p = 0; p < plan.columns.size(); ++p) {
       row.push_back(sw.params()[p].labels[values[p]]);
     }
-    if (status) row.push_back((*status)[i] ? "done" : "to run");
+    if (status) row.push_back(status_text((*status)[i].state));
     rows.push_back(std::move(row));
   }
   std::vector<std::size_t> width(header.size());
@@ -59,6 +72,22 @@ void print_dry_run(std::ostream& out, const Plan& plan, const std::vector<std::s
 
 std::string plural(std::size_t n, const char* word) {
   return fmt::format("{} {}{}", n, word, n == 1 ? "" : "s");
+}
+
+// After remove_shards: says why the shard directory is still there.
+void print_kept(const std::string& dir, const std::vector<std::string>& kept) {
+  if (kept.empty()) return;
+  std::cout << fmt::format(
+      "infersim: kept {}: it holds {} infersim did not make or moved aside "
+      "(e.g. {})\n",
+      dir, plural(kept.size(), "file"), kept.front());
+}
+
+// Moves a corrupt shard aside and says so (one line).
+void report_corrupt(const ShardCheck& c, std::size_t run) {
+  const std::string moved = move_aside(c.path);
+  std::cerr << fmt::format("infersim: {} is corrupt ({}); moved aside to {}; run {} runs again\n",
+                           c.path, c.problem, fs::path(moved).filename().string(), run);
 }
 
 int run_command_impl(const RunOptions& o, const Registries& reg, MpiWorld& world) {
@@ -106,8 +135,8 @@ int run_command_impl(const RunOptions& o, const Registries& reg, MpiWorld& world
 
   if (o.dry_run) {
     if (root) {
-      std::vector<std::optional<ShardInfo>> status;
-      if (o.resume) status = valid_shards(plan, dir, slice);
+      std::vector<ShardCheck> status;
+      if (o.resume) status = check_shards(plan, dir, slice);
       std::cout << fmt::format("{}: {} ({} point{} x {} replication{}{}){}; output {}\n", sw.file(),
                                plural(plan.runs.size(), "run"), sw.points(),
                                sw.points() == 1 ? "" : "s", sw.replications(),
@@ -136,7 +165,7 @@ int run_command_impl(const RunOptions& o, const Registries& reg, MpiWorld& world
     }
     if (world.min(up_to_date ? 1 : 0) == 1) {
       if (root) {
-        if (!sharded && !o.keep_shards) fs::remove_all(dir, ec);
+        if (!sharded && !o.keep_shards) print_kept(dir, remove_shards(dir));
         std::cout << fmt::format("infersim: {} is up to date ({}); nothing to run\n", out,
                                  plural(plan.runs.size(), "run"));
         std::cout << fmt::format("infersim: {}: 0 ok, 0 failed, {} skipped (already done)\n",
@@ -159,13 +188,16 @@ int run_command_impl(const RunOptions& o, const Registries& reg, MpiWorld& world
   std::vector<std::size_t> todo;
   std::int64_t already = 0;
   if (o.resume) {
-    auto status = valid_shards(plan, dir, mine);
+    // Every shard is read back and its checksum verified; a bad one is moved aside (never
+    // deleted) and its run re-run.
+    auto checks = check_shards(plan, dir, mine);
     for (std::size_t i = 0; i < mine.size(); ++i) {
-      if (status[i]) {
+      if (checks[i].state == ShardCheck::State::Valid) {
         ++already;
-      } else {
-        todo.push_back(mine[i]);
+        continue;
       }
+      if (checks[i].state == ShardCheck::State::Corrupt) report_corrupt(checks[i], mine[i]);
+      todo.push_back(mine[i]);
     }
   } else {
     todo = mine;
@@ -198,19 +230,22 @@ int run_command_impl(const RunOptions& o, const Registries& reg, MpiWorld& world
   if (root) {
     if (status == 0) {
       const std::vector<std::size_t>& runs = slice;
-      auto shards = valid_shards(plan, dir, runs);
-      std::vector<ShardInfo> present;
+      auto checks = check_shards(plan, dir, runs);
+      std::vector<ShardContent> present;
       std::vector<std::size_t> missing;
       for (std::size_t i = 0; i < runs.size(); ++i) {
-        if (shards[i]) {
-          present.push_back(*shards[i]);
+        if (checks[i].state == ShardCheck::State::Valid) {
+          present.push_back(std::move(*checks[i].content));
         } else {
+          if (checks[i].state == ShardCheck::State::Corrupt) report_corrupt(checks[i], runs[i]);
           missing.push_back(runs[i]);
         }
       }
       if (!missing.empty()) {
-        std::cerr << fmt::format("infersim: {} of {} have no valid shard in {} (first: run {})\n",
-                                 plural(missing.size(), "run"), runs.size(), dir, missing.front());
+        std::cerr << fmt::format(
+            "infersim: {} of {} have no valid shard in {} (first: run {}); `infersim run ... "
+            "--resume` runs them\n",
+            plural(missing.size(), "run"), runs.size(), dir, missing.front());
         status = 1;
       } else {
         MergedSet m = collect_shards(present);
@@ -238,7 +273,7 @@ int run_command_impl(const RunOptions& o, const Registries& reg, MpiWorld& world
               "infersim merge {} -o {}\n",
               plural(runs.size(), "run"), o.shard_index, o.shard_count, dir, dir, out);
         } else if (written) {
-          if (!o.keep_shards) fs::remove_all(dir, ec);
+          if (!o.keep_shards) print_kept(dir, remove_shards(dir));
           std::cout << fmt::format(
               "wrote {} ({}{})\n", out, plural(plan.runs.size(), "run"),
               m.aggregate ? fmt::format(", {} with /aggregate", plural(sw.points(), "point")) : "");

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <set>
 #include <stdexcept>
 #include <utility>
@@ -93,6 +94,9 @@ Handle make_dcpl(hsize_t chunk_rows) {
   check(H5Pset_chunk(dcpl.get(), 1, chunk), "set chunk size");
   check(H5Pset_shuffle(dcpl.get()), "set shuffle filter");
   check(H5Pset_deflate(dcpl.get(), 4), "set deflate filter");
+  // Last in the pipeline: a checksum of the stored (compressed) bytes of every chunk, which
+  // every read verifies, so a corrupted chunk is an error rather than wrong numbers.
+  check(H5Pset_fletcher32(dcpl.get()), "set Fletcher32 filter");
   check(H5Pset_obj_track_times(dcpl.get(), 0), "disable time tracking");
   return dcpl;
 }
@@ -318,8 +322,10 @@ void RequestStream::abandon() noexcept {
 
 // ------------------------------------------------------------------------------ ResultFile
 
-ResultFile::ResultFile(std::string final_path)
-    : final_path_(std::move(final_path)), write_status_(std::make_unique<WriteStatus>()) {
+ResultFile::ResultFile(std::string final_path, FileFormat format)
+    : final_path_(std::move(final_path)),
+      write_status_(std::make_unique<WriteStatus>()),
+      format_(format) {
   init_hdf5();
   if (final_path_.empty()) throw std::runtime_error("ResultFile: empty output path");
   const std::filesystem::path parent = std::filesystem::path(final_path_).parent_path();
@@ -334,6 +340,10 @@ ResultFile::ResultFile(std::string final_path)
   Handle fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "create file access property list");
   // Closing the file closes anything still open in it.
   check(H5Pset_fclose_degree(fapl.get(), H5F_CLOSE_STRONG), "set file close degree");
+  if (format_ == FileFormat::Shard) {
+    check(H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_V110, H5F_LIBVER_LATEST),
+          "set the HDF5 1.10 file format");
+  }
   use_write_driver(fapl.get(), write_status_.get());
   const hid_t id = H5Fcreate(temp_path_.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get());
   if (id < 0 && write_status_->open_error != 0) {
@@ -493,14 +503,23 @@ void ResultFile::set_attr(const std::string& object_path, const std::string& nam
   if (exists < 0) fail(where);
   if (exists > 0) check(H5Adelete(obj.get(), name.c_str()), where);
   Handle type(H5Tcopy(H5T_C_S1), H5Tclose, where);
-  check(H5Tset_size(type.get(), H5T_VARIABLE), where);
+  const bool fixed = format_ == FileFormat::Shard;
+  check(H5Tset_size(type.get(), fixed ? std::max<std::size_t>(1, value.size()) : H5T_VARIABLE),
+        where);
+  if (fixed) check(H5Tset_strpad(type.get(), H5T_STR_NULLPAD), where);
   check(H5Tset_cset(type.get(), H5T_CSET_UTF8), where);
   Handle space(H5Screate(H5S_SCALAR), H5Sclose, where);
   Handle attr(
       H5Acreate2(obj.get(), name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT),
       H5Aclose, where);
   const char* text = value.c_str();
-  check(H5Awrite(attr.get(), type.get(), &text), where);
+  if (fixed) {
+    std::string padded = value;
+    padded.resize(std::max<std::size_t>(1, value.size()), '\0');
+    check(H5Awrite(attr.get(), type.get(), padded.data()), where);
+  } else {
+    check(H5Awrite(attr.get(), type.get(), &text), where);
+  }
   attr.close(where);
   obj.close(where);
   check_written();
@@ -746,8 +765,9 @@ std::string read_attr(const std::string& file_path, const std::string& object_pa
   return std::string(buf.data(), strnlen(buf.data(), size));
 }
 
-std::vector<RequestRecord> read_requests(const std::string& file_path,
-                                         const std::string& group_path) {
+void read_requests_in_chunks(
+    const std::string& file_path, const std::string& group_path, std::size_t chunk_records,
+    const std::function<void(const RequestRecord* records, std::size_t n)>& take) {
   const std::string path = normalise_group(group_path) + "/requests";
   const std::string where = "read_requests " + file_path + ":" + path;
   Handle file = open_file_readonly(file_path);
@@ -758,11 +778,26 @@ std::vector<RequestRecord> read_requests(const std::string& file_path,
   }
   hsize_t dims[1] = {0};
   if (H5Sget_simple_extent_dims(space.get(), dims, nullptr) < 0) fail(where);
-  std::vector<RequestRecord> out(dims[0]);
-  if (!out.empty()) {
-    Handle memtype = request_memtype();
-    check(H5Dread(ds.get(), memtype.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()), where);
+  Handle memtype = request_memtype();
+  std::vector<RequestRecord> buf(
+      std::min<hsize_t>(dims[0], std::max<std::size_t>(1, chunk_records)));
+  for (hsize_t start = 0; start < dims[0]; start += buf.size()) {
+    hsize_t first[1] = {start};
+    hsize_t count[1] = {std::min<hsize_t>(buf.size(), dims[0] - start)};
+    check(H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, first, nullptr, count, nullptr), where);
+    Handle memspace(H5Screate_simple(1, count, nullptr), H5Sclose, where);
+    check(H5Dread(ds.get(), memtype.get(), memspace.get(), space.get(), H5P_DEFAULT, buf.data()),
+          where);
+    take(buf.data(), count[0]);
   }
+}
+
+std::vector<RequestRecord> read_requests(const std::string& file_path,
+                                         const std::string& group_path) {
+  std::vector<RequestRecord> out;
+  read_requests_in_chunks(
+      file_path, group_path, RequestStream::kFlushRecords,
+      [&](const RequestRecord* r, std::size_t n) { out.insert(out.end(), r, r + n); });
   return out;
 }
 

@@ -7,6 +7,7 @@
 // fixed-length null-padded strings (h5py gives bytes), the file type is the packed memory
 // type, datasets are chunked with shuffle + deflate 4, and every table carries the H5TB
 // attributes (CLASS="TABLE", VERSION, TITLE, FIELD_<i>_NAME) so PyTables opens it as a Table.
+// Every chunk also carries a Fletcher32 checksum, verified on every read.
 // Root attributes are variable-length UTF-8 strings in a scalar dataspace (h5py gives str).
 //
 // Every HDF5 failure becomes a std::runtime_error naming what was being done and HDF5's own
@@ -20,6 +21,7 @@
 #include <hdf5.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <variant>
@@ -99,17 +101,27 @@ class RequestStream {
   std::uint64_t written_ = 0;
 };
 
+// How a file is laid out on disk.
+//   ResultSet  what users read (DESIGN.md): the default HDF5 format, text attributes as
+//              variable-length UTF-8 strings, which h5py returns as str.
+//   Shard      a sweep's intermediate file, made to be verified: the HDF5 1.10 format, whose
+//              metadata (superblock, object headers, chunk indexes, heaps) all carry
+//              checksums, and fixed-length text attributes, so that nothing lives in the
+//              global heap, which has none (a corrupted one crashed HDF5 1.10 on reading).
+enum class FileFormat { ResultSet, Shard };
+
 class ResultFile {
  public:
   // Creates "<final_path>.tmp.<pid>" (parent directory is created if missing).
-  explicit ResultFile(std::string final_path);
+  explicit ResultFile(std::string final_path, FileFormat format = FileFormat::ResultSet);
   ~ResultFile();  // if commit() was not called: closes and REMOVES the temporary file
   ResultFile(const ResultFile&) = delete;
   ResultFile& operator=(const ResultFile&) = delete;
 
   // e.g. "/summary"; creates intermediate groups. Throws if the dataset exists.
   void write_table(const std::string& dataset_path, const Table& t);
-  // Variable-length UTF-8 string attribute on "/", scalar dataspace; replaces an existing one.
+  // A UTF-8 string attribute on "/", scalar dataspace (variable-length, or fixed-length in a
+  // Shard); replaces an existing one.
   void set_root_attr(const std::string& name, const std::string& value);
   // The same on the object (group or dataset) at `object_path`, e.g. "/summary".
   void set_attr(const std::string& object_path, const std::string& name, const std::string& value);
@@ -148,6 +160,7 @@ class ResultFile {
   std::vector<RequestStream*> streams_;
   bool finished_ = false;
   bool committed_ = false;
+  FileFormat format_;
 };
 
 // fsyncs a directory, making the renames into it durable.
@@ -164,5 +177,10 @@ std::string read_attr(const std::string& file_path, const std::string& object_pa
 // All records of "<group_path>/requests" (e.g. "/runs/3").
 std::vector<RequestRecord> read_requests(const std::string& file_path,
                                          const std::string& group_path);
+// The same, `chunk_records` at a time, in order, each batch handed to `take`: memory stays
+// flat however many records there are.
+void read_requests_in_chunks(
+    const std::string& file_path, const std::string& group_path, std::size_t chunk_records,
+    const std::function<void(const RequestRecord* records, std::size_t n)>& take);
 
 }  // namespace infersim

@@ -32,6 +32,7 @@ class LockedStreamSink final : public RequestSink {
     for (const auto& r : buf_) inner_.record(r);
     buf_.clear();
   }
+  std::uint64_t hash() const { return inner_.hash(); }  // of the records drained
 
  private:
   static constexpr std::size_t kBatch = 65536;
@@ -197,7 +198,7 @@ class Executor {
       if (before_run_) before_run_(run);
       if (job.x->output_requests) {
         h5.lock();
-        file = std::make_unique<ResultFile>(path);
+        file = std::make_unique<ResultFile>(path, FileFormat::Shard);
         temps_.set(slot, file->temp_path());
         stream = file->open_requests(fmt::format("/runs/{}", run));
         h5.unlock();
@@ -206,31 +207,37 @@ class Executor {
       std::vector<RunResult> one;
       one.push_back(simulate(*job.x, reg_, run, spec.replication, sink.get()));
 
-      ShardInfo info;
-      info.run = run;
-      info.point = spec.point;
-      info.replication = spec.replication;
-      info.runs_total = plan_.runs.size();
-      info.replications = plan_.sweep.replications();
-      info.config_hash = spec.config_hash;
-      info.sweep_id = plan_.sweep_id;
-      info.requests = job.x->output_requests;
+      // Everything the shard holds, and its checksum (shard_checksum).
+      ShardContent c;
+      c.info.run = run;
+      c.info.point = spec.point;
+      c.info.replication = spec.replication;
+      c.info.runs_total = plan_.runs.size();
+      c.info.replications = plan_.sweep.replications();
+      c.info.config_hash = spec.config_hash;
+      c.info.sweep_id = plan_.sweep_id;
+      c.info.requests = job.x->output_requests;
+      c.summary = summary_table(one, {plan_.swept_values(spec.point)});
+      c.tenants = tenants_table(*job.x, one);
+      c.attrs = provenance_attrs(*job.x, plan_.sweep.sets());
+      c.attrs.emplace_back("effective_yaml", job.effective);
+      c.attrs.emplace_back("swept_columns", fmt::format("{}", fmt::join(plan_.columns, "\n")));
+      c.attrs.emplace_back("swept_paths", plan_.swept_paths());
+      c.attrs.emplace_back("data_files", plan_.data_files[spec.point]);
 
       h5.lock();
       if (!file) {
-        file = std::make_unique<ResultFile>(path);
+        file = std::make_unique<ResultFile>(path, FileFormat::Shard);
         temps_.set(slot, file->temp_path());
       }
       if (sink) sink->drain();
       if (stream) stream->close();
-      file->write_table("/summary", summary_table(one, {plan_.swept_values(spec.point)}));
-      file->write_table("/tenants", tenants_table(*job.x, one));
-      write_provenance(*file, *job.x, plan_.sweep.sets());
-      file->set_root_attr("effective_yaml", job.effective);
-      file->set_root_attr("swept_columns", fmt::format("{}", fmt::join(plan_.columns, "\n")));
-      file->set_root_attr("swept_paths", plan_.swept_paths());
-      file->set_root_attr("data_files", plan_.data_files[spec.point]);
-      file->set_root_attr("infersim_shard", shard_info_text(info));
+      c.info.checksum = shard_checksum(c, sink ? sink->hash() : kFnvOffset);
+      file->write_table("/summary", c.summary);
+      file->write_table("/tenants", c.tenants);
+      for (const auto& [name, value] : c.attrs) file->set_root_attr(name, value);
+      file->set_root_attr("created_utc", utc_now());
+      file->set_root_attr("infersim_shard", shard_info_text(c.info));
       file->finish();
       h5.unlock();
       // fsync and rename, without the lock: other workers write meanwhile. The directory is

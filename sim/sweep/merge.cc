@@ -13,16 +13,15 @@
 
 namespace infersim {
 
-MergedSet collect_shards(const std::vector<ShardInfo>& shards) {
-  std::lock_guard<std::mutex> lock(hdf5_mutex());
+MergedSet collect_shards(const std::vector<ShardContent>& shards) {
   MergedSet m;
   if (shards.empty()) return m;
-  m.swept = split_lines(read_root_attr(shards.front().path, "swept_columns"));
-  m.swept_paths = read_root_attr(shards.front().path, "swept_paths");
+  m.swept = split_lines(shards.front().attr("swept_columns"));
+  m.swept_paths = shards.front().attr("swept_paths");
   std::set<std::string> data_files;
   for (std::size_t i = 0; i < shards.size(); ++i) {
-    Table s = read_table(shards[i].path, "/summary");
-    Table t = read_table(shards[i].path, "/tenants");
+    const Table& s = shards[i].summary;
+    const Table& t = shards[i].tenants;
     if (i == 0) {
       m.summary.names = s.names;
       m.summary.types = s.types;
@@ -33,25 +32,28 @@ MergedSet collect_shards(const std::vector<ShardInfo>& shards) {
       throw std::runtime_error(
           fmt::format("shard {} has other /summary or /tenants columns than "
                       "{} (written by another infersim version?)",
-                      shards[i].path, shards.front().path));
+                      shards[i].info.path, shards.front().info.path));
     }
-    for (const auto& line : split_lines(read_root_attr(shards[i].path, "data_files"))) {
-      data_files.insert(line);
-    }
-    for (auto& row : s.rows) m.summary.rows.push_back(std::move(row));
-    for (auto& row : t.rows) m.tenants.rows.push_back(std::move(row));
+    for (const auto& line : split_lines(shards[i].attr("data_files"))) data_files.insert(line);
+    m.summary.rows.insert(m.summary.rows.end(), s.rows.begin(), s.rows.end());
+    m.tenants.rows.insert(m.tenants.rows.end(), t.rows.begin(), t.rows.end());
   }
   for (const auto& line : data_files) m.data_files += line + "\n";
-  if (shards.front().replications >= 2) {
-    m.aggregate = aggregate_table(m.summary, m.swept, shards.front().replications);
+  if (shards.front().info.replications >= 2) {
+    m.aggregate = aggregate_table(m.summary, m.swept, shards.front().info.replications);
   }
   return m;
 }
 
-void write_merged(const MergedSet& m, const std::vector<ShardInfo>& shards, const std::string& out,
-                  TempFiles& temps, std::size_t slot) {
+void write_merged(const MergedSet& m, const std::vector<ShardContent>& shards,
+                  const std::string& out, TempFiles& temps, std::size_t slot) {
   std::lock_guard<std::mutex> lock(hdf5_mutex());
-  const ShardInfo& first = shards.front();
+  const ShardInfo& first = shards.front().info;
+  struct ClearSlot {  // after the ResultFile has removed its temporary file, if it failed
+    TempFiles& temps;
+    std::size_t slot;
+    ~ClearSlot() { temps.clear(slot); }
+  } clear_slot{temps, slot};
   ResultFile f(out);
   temps.set(slot, f.temp_path());
   f.write_table("/summary", m.summary);
@@ -60,15 +62,15 @@ void write_merged(const MergedSet& m, const std::vector<ShardInfo>& shards, cons
   // Swept columns are identifiers; each table with them says which path each one is.
   f.set_attr("/summary", "swept_paths", m.swept_paths);
   if (m.aggregate) f.set_attr("/aggregate", "swept_paths", m.swept_paths);
-  for (const ShardInfo& s : shards) {
-    if (s.requests) {
-      const std::string group = fmt::format("/runs/{}", s.run);
-      f.copy_object(s.path, group, group);
+  for (const ShardContent& s : shards) {
+    if (s.info.requests) {
+      const std::string group = fmt::format("/runs/{}", s.info.run);
+      f.copy_object(s.info.path, group, group);
     }
   }
   for (const char* a :
        {"experiment_yaml", "experiment_file", "overrides", "infersim_version", "git_revision"}) {
-    f.set_root_attr(a, read_root_attr(first.path, a));
+    f.set_root_attr(a, shards.front().attr(a));
   }
   f.set_root_attr("created_utc", utc_now());
   f.set_root_attr("sweep_id", first.sweep_id);
@@ -79,7 +81,6 @@ void write_merged(const MergedSet& m, const std::vector<ShardInfo>& shards, cons
   f.set_root_attr("swept_paths", m.swept_paths);
   f.set_root_attr("data_files", m.data_files);
   f.commit();
-  temps.clear(slot);
 }
 
 }  // namespace infersim

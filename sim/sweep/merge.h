@@ -21,12 +21,13 @@ struct MergedSet {
   std::string data_files;          // "content-hash  path" lines of every shard, each once
 };
 
-// Reads the shards (in run order) into the merged tables; checks they share one layout.
-MergedSet collect_shards(const std::vector<ShardInfo>& shards);
+// The merged tables of verified shards (verify_shard), given in run order; checks they
+// share one layout.
+MergedSet collect_shards(const std::vector<ShardContent>& shards);
 
 // Writes OUT.h5 (temporary file in `temps` slot `slot`, then renamed) from the shards, in
 // run order, and their merged tables.
-void write_merged(const MergedSet& m, const std::vector<ShardInfo>& shards, const std::string& out,
-                  TempFiles& temps, std::size_t slot);
+void write_merged(const MergedSet& m, const std::vector<ShardContent>& shards,
+                  const std::string& out, TempFiles& temps, std::size_t slot);
 
 }  // namespace infersim

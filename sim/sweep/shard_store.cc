@@ -7,12 +7,17 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <map>
 #include <sstream>
 
+#include "sim/core/hash.h"
 #include "sim/results/hdf5_writer.h"
+#include "sim/sweep/tables.h"
 
 namespace infersim {
 namespace fs = std::filesystem;
@@ -96,22 +101,15 @@ void remove_stale_temps(const fs::path& dir, const std::string& prefix) {
 std::string shard_info_text(const ShardInfo& s) {
   return fmt::format(
       "run={}\npoint={}\nreplication={}\nruns_total={}\nreplications={}\nconfig_hash={}\n"
-      "sweep_id={}\nrequests={}\n",
+      "sweep_id={}\nrequests={}\n{}",
       s.run, s.point, s.replication, s.runs_total, s.replications, s.config_hash, s.sweep_id,
-      s.requests ? 1 : 0);
+      s.requests ? 1 : 0, s.checksum.empty() ? "" : fmt::format("checksum={}\n", s.checksum));
 }
 
-// The shard's description, or nothing if the file is missing, unreadable or not a shard.
-std::optional<ShardInfo> read_shard_info(const std::string& path) {
-  std::error_code ec;
-  if (!fs::is_regular_file(path, ec)) return std::nullopt;
-  std::string text;
-  try {
-    std::lock_guard<std::mutex> lock(hdf5_mutex());
-    text = read_root_attr(path, "infersim_shard");
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
+namespace {
+
+// Parses a shard description; nothing if a key is missing or malformed.
+std::optional<ShardInfo> parse_shard_info(const std::string& path, const std::string& text) {
   std::map<std::string, std::string> kv;
   for (const auto& line : split_lines(text)) {
     auto eq = line.find('=');
@@ -135,25 +133,216 @@ std::optional<ShardInfo> read_shard_info(const std::string& path) {
   s.config_hash = kv["config_hash"];
   s.sweep_id = kv["sweep_id"];
   s.requests = kv["requests"] == "1";
+  s.checksum = kv["checksum"];
   if (s.replications < 1 || s.run >= s.runs_total) return std::nullopt;
   return s;
+}
+
+// Canonical bytes for the checksum: every field with its length, so that no two different
+// contents serialize alike.
+struct Canonical {
+  std::uint64_t h = kFnvOffset;
+  void bytes(std::string_view b) {
+    u64(b.size());
+    h = fnv1a64(b, h);
+  }
+  void u64(std::uint64_t v) {
+    char le[8];
+    for (int i = 0; i < 8; ++i) le[i] = static_cast<char>(v >> (8 * i));
+    h = fnv1a64(std::string_view(le, 8), h);
+  }
+  void table(const std::string& name, const Table& t) {
+    bytes(name);
+    u64(t.names.size());
+    for (std::size_t c = 0; c < t.names.size(); ++c) {
+      bytes(t.names[c]);
+      u64(static_cast<std::uint64_t>(t.types[c]));
+    }
+    u64(t.rows.size());
+    for (const auto& row : t.rows) {
+      u64(row.size());
+      for (const Cell& cell : row) {
+        u64(cell.index());
+        if (const auto* i = std::get_if<std::int64_t>(&cell)) {
+          u64(static_cast<std::uint64_t>(*i));
+        } else if (const auto* d = std::get_if<double>(&cell)) {
+          std::uint64_t bits;
+          std::memcpy(&bits, d, sizeof bits);
+          u64(bits);
+        } else {
+          // As stored: a fixed-length string ends at its first NUL.
+          const auto& str = std::get<std::string>(cell);
+          bytes(std::string_view(str.c_str(), std::strlen(str.c_str())));
+        }
+      }
+    }
+  }
+};
+
+}  // namespace
+
+// The shard's description, or nothing if the file is missing, unreadable or not a shard.
+std::optional<ShardInfo> read_shard_info(const std::string& path) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) return std::nullopt;
+  std::string text;
+  try {
+    std::lock_guard<std::mutex> lock(hdf5_mutex());
+    text = read_root_attr(path, "infersim_shard");
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  return parse_shard_info(path, text);
+}
+
+const std::vector<std::string>& shard_attr_names() {
+  static const std::vector<std::string> names{
+      "experiment_yaml", "experiment_file", "overrides",   "infersim_version", "git_revision",
+      "effective_yaml",  "swept_columns",   "swept_paths", "data_files"};
+  return names;
+}
+
+const std::string& ShardContent::attr(const std::string& name) const {
+  for (const auto& [n, v] : attrs) {
+    if (n == name) return v;
+  }
+  throw std::logic_error("ShardContent::attr: no attribute " + name);
+}
+
+std::string shard_checksum(const ShardContent& c, std::uint64_t requests_hash) {
+  Canonical k;
+  k.bytes("infersim shard checksum 1");
+  ShardInfo info = c.info;
+  info.checksum.clear();
+  k.bytes(shard_info_text(info));
+  k.u64(c.attrs.size());
+  for (const auto& [name, value] : c.attrs) {
+    k.bytes(name);
+    k.bytes(std::string_view(value.c_str(), std::strlen(value.c_str())));  // as stored
+  }
+  k.table("/summary", c.summary);
+  k.table("/tenants", c.tenants);
+  if (c.info.requests) k.u64(requests_hash);
+  return fmt::format("{:016x}", k.h);
+}
+
+std::optional<ShardContent> verify_shard(const std::string& path, std::string* problem) {
+  ShardContent c;
+  std::uint64_t requests_hash = kFnvOffset;
+  try {
+    std::lock_guard<std::mutex> lock(hdf5_mutex());
+    auto info = parse_shard_info(path, read_root_attr(path, "infersim_shard"));
+    if (!info) {
+      *problem = "not a shard: its infersim_shard description is malformed";
+      return std::nullopt;
+    }
+    if (info->checksum.empty()) {
+      *problem = "no checksum (written by an older infersim?)";
+      return std::nullopt;
+    }
+    c.info = std::move(*info);
+    for (const auto& name : shard_attr_names()) {
+      c.attrs.emplace_back(name, read_root_attr(path, name));
+    }
+    c.summary = read_table(path, "/summary");
+    c.tenants = read_table(path, "/tenants");
+    if (c.info.requests) {
+      read_requests_in_chunks(path, fmt::format("/runs/{}", c.info.run),
+                              RequestStream::kFlushRecords,
+                              [&](const RequestRecord* r, std::size_t n) {
+                                for (std::size_t i = 0; i < n; ++i) {
+                                  requests_hash = hash_request_record(r[i], requests_hash);
+                                }
+                              });
+    }
+  } catch (const std::exception& e) {
+    *problem = fmt::format("unreadable: {}", e.what());
+    return std::nullopt;
+  }
+  const std::string sum = shard_checksum(c, requests_hash);
+  if (sum != c.info.checksum) {
+    *problem = fmt::format("checksum mismatch (stored {}, content {})", c.info.checksum, sum);
+    return std::nullopt;
+  }
+  return c;
 }
 
 std::string shard_path(const std::string& shard_dir, std::size_t run) {
   return (fs::path(shard_dir) / fmt::format("run-{:06}.h5", run)).string();
 }
 
-std::vector<std::optional<ShardInfo>> valid_shards(const Plan& plan, const std::string& dir,
-                                                   const std::vector<std::size_t>& runs) {
-  std::vector<std::optional<ShardInfo>> out;
+std::optional<std::uint64_t> run_of_shard_name(const std::string& name) {
+  // "run-" digits ".h5", at least 6 digits, at most 18 (fits a uint64).
+  if (name.size() < 4 + 6 + 3 || name.size() > 4 + 18 + 3 || name.compare(0, 4, "run-") != 0 ||
+      name.compare(name.size() - 3, 3, ".h5") != 0 ||
+      name.find_first_not_of("0123456789", 4) != name.size() - 3) {
+    return std::nullopt;
+  }
+  return std::stoull(name.substr(4, name.size() - 7));
+}
+
+std::vector<ShardCheck> check_shards(const Plan& plan, const std::string& dir,
+                                     const std::vector<std::size_t>& runs) {
+  std::vector<ShardCheck> out;
   for (std::size_t run : runs) {
-    auto info = read_shard_info(shard_path(dir, run));
-    if (info && (info->config_hash != plan.runs[run].config_hash || info->run != run)) {
-      info.reset();
+    ShardCheck c;
+    c.path = shard_path(dir, run);
+    std::error_code ec;
+    const auto st = fs::symlink_status(c.path, ec);
+    if (ec || st.type() == fs::file_type::not_found) {
+      out.push_back(std::move(c));
+      continue;
     }
-    out.push_back(std::move(info));
+    auto content = verify_shard(c.path, &c.problem);
+    if (!content) {
+      c.state = ShardCheck::State::Corrupt;
+    } else if (content->info.run != run) {
+      c.state = ShardCheck::State::Corrupt;  // a copy of another run's shard
+      c.problem = fmt::format("it holds run {}, not run {}", content->info.run, run);
+    } else if (content->info.config_hash != plan.runs[run].config_hash ||
+               content->info.sweep_id != plan.sweep_id) {
+      c.state = ShardCheck::State::Stale;
+    } else {
+      c.state = ShardCheck::State::Valid;
+      c.content = std::move(content);
+    }
+    out.push_back(std::move(c));
   }
   return out;
+}
+
+std::vector<std::string> remove_shards(const std::string& dir) {
+  std::vector<std::string> kept;
+  std::error_code ec;
+  if (!fs::is_directory(fs::symlink_status(dir, ec))) return kept;
+  remove_stale_temps(dir);
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (run_of_shard_name(name) && e.is_regular_file(ec) && read_shard_info(e.path().string())) {
+      fs::remove(e.path(), ec);
+      if (!ec) continue;
+    }
+    kept.push_back(name);
+  }
+  std::sort(kept.begin(), kept.end());
+  if (kept.empty()) fs::remove(dir, ec);  // not recursive: only if empty
+  return kept;
+}
+
+std::string move_aside(const std::string& path) {
+  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", std::gmtime(&now));
+  std::string target = fmt::format("{}.corrupt-{}", path, stamp);
+  std::error_code ec;
+  for (int n = 1; fs::exists(fs::symlink_status(target, ec)); ++n) {
+    target = fmt::format("{}.corrupt-{}-{}", path, stamp, n);
+  }
+  if (std::rename(path.c_str(), target.c_str()) != 0) {
+    throw std::runtime_error(
+        fmt::format("cannot move {} aside to {}: {}", path, target, std::strerror(errno)));
+  }
+  return target;
 }
 
 }  // namespace infersim

@@ -10,8 +10,10 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "sim/results/table.h"
 #include "sim/sweep/plan.h"
 
 namespace infersim {
@@ -53,21 +55,74 @@ struct ShardInfo {
   std::string config_hash;
   std::string sweep_id;
   bool requests = false;
+  std::string checksum;  // shard_checksum of everything else it holds (16 hex digits)
 };
 
-// The `infersim_shard` attribute text (key=value lines) of a shard.
+// The `infersim_shard` attribute text (key=value lines) of a shard; the checksum line only
+// when `checksum` is set.
 std::string shard_info_text(const ShardInfo& s);
 // The shard's description, or nothing if the file is missing, unreadable or not a shard.
 // Takes the HDF5 lock.
 std::optional<ShardInfo> read_shard_info(const std::string& path);
 
+// The root attributes of a shard that its checksum covers (and the merge reads); a shard
+// also has `created_utc` and `infersim_shard`.
+const std::vector<std::string>& shard_attr_names();
+
+// A shard as read back: its description, tables and attributes (shard_attr_names order).
+struct ShardContent {
+  ShardInfo info;
+  Table summary;
+  Table tenants;
+  std::vector<std::pair<std::string, std::string>> attrs;
+  const std::string& attr(const std::string& name) const;
+};
+
+// The content checksum of a shard: FNV-1a over a canonical form of its description (but
+// the checksum), its attributes, its tables (names, types, cells) and, with requests,
+// the hash of its request records (hash_request_record, in order). Written into the
+// description; verify_shard recomputes it from what it reads back. Together with HDF5's
+// Fletcher32 on every chunk it detects a change to anything a shard holds.
+std::string shard_checksum(const ShardContent& c, std::uint64_t requests_hash);
+
+// Reads a whole shard back, request records included (in chunks), and checks its checksum.
+// Returns the content, or nothing with `*problem` saying what is wrong ("unreadable: ...",
+// "not a shard", "no checksum", "checksum mismatch"). Takes the HDF5 lock.
+std::optional<ShardContent> verify_shard(const std::string& path, std::string* problem);
+
 // "OUT.h5.d/run-000042.h5".
 std::string shard_path(const std::string& shard_dir, std::size_t run);
+// The run a shard's file name gives ("run-000042.h5" -> 42), or nothing for another name.
+std::optional<std::uint64_t> run_of_shard_name(const std::string& file_name);
 
-// The shards of `runs` in `dir` that belong to `plan` (same run and config hash);
-// nullopt entries are missing or stale.
-std::vector<std::optional<ShardInfo>> valid_shards(const Plan& plan, const std::string& dir,
-                                                   const std::vector<std::size_t>& runs);
+// What `run`'s shard file in a shard directory is, for a plan.
+struct ShardCheck {
+  enum class State {
+    Missing,  // no file
+    Valid,    // verified, of this run and this plan's config hash
+    Stale,    // verified, but of another configuration: to re-run (overwritten)
+    Corrupt,  // fails verification, or holds another run than its name says
+  };
+  State state = State::Missing;
+  std::string path;
+  std::string problem;                  // for Corrupt
+  std::optional<ShardContent> content;  // for Valid
+};
+
+// Checks the shards of `runs` in `dir` against `plan`, verifying each file present.
+std::vector<ShardCheck> check_shards(const Plan& plan, const std::string& dir,
+                                     const std::vector<std::size_t>& runs);
+
+// Moves a bad shard aside, not deleting it: renames it to "<path>.corrupt-<UTC time>"
+// (plus "-N" if taken) and returns the new path. Such files are no shards: neither merge
+// nor --resume reads them, and the shard directory is kept while one is there.
+std::string move_aside(const std::string& path);
+
+// Removes what infersim made in a shard directory once its result set is written: every
+// shard (a run-NNNNNN.h5 whose infersim_shard description reads back) and the temporary
+// files of processes that are gone; then the directory itself if that leaves it empty.
+// Anything else (a user's file, a shard moved aside as corrupt) stays, and is returned.
+std::vector<std::string> remove_shards(const std::string& dir);
 
 // The non-empty lines of a multi-line attribute.
 std::vector<std::string> split_lines(const std::string& s);

@@ -41,7 +41,24 @@ void RequestStreamSink::record(const RequestOutcome& r) {
   rec.end_ns = r.end;
   rec.batch = r.batch;
   rec.status = r.dropped ? 1 : 0;
+  hash_ = hash_request_record(rec, hash_);
   stream_.append(rec);
+}
+
+std::uint64_t hash_request_record(const RequestRecord& r, std::uint64_t h) {
+  unsigned char bytes[37];
+  std::size_t n = 0;
+  auto put = [&](std::uint64_t v, int size) {
+    for (int i = 0; i < size; ++i) bytes[n++] = static_cast<unsigned char>(v >> (8 * i));
+  };
+  put(static_cast<std::uint32_t>(r.tenant), 4);
+  put(static_cast<std::uint32_t>(r.gpu), 4);
+  put(static_cast<std::uint64_t>(r.arrival_ns), 8);
+  put(static_cast<std::uint64_t>(r.start_ns), 8);
+  put(static_cast<std::uint64_t>(r.end_ns), 8);
+  put(static_cast<std::uint32_t>(r.batch), 4);
+  put(static_cast<std::uint8_t>(r.status), 1);
+  return fnv1a64(std::string_view(reinterpret_cast<const char*>(bytes), n), h);
 }
 
 Table summary_table(const std::vector<RunResult>& runs, const std::vector<SweptValues>& swept) {
@@ -120,14 +137,18 @@ Table tenants_table(const Experiment& x, const std::vector<RunResult>& runs) {
   return t;
 }
 
-void write_provenance(ResultFile& f, const Experiment& x, const std::vector<std::string>& sets) {
-  f.set_root_attr("experiment_yaml", x.yaml_text);
-  f.set_root_attr("experiment_file", x.file);
+Attrs provenance_attrs(const Experiment& x, const std::vector<std::string>& sets) {
   std::string overrides;
   for (const auto& s : sets) overrides += s + "\n";
-  f.set_root_attr("overrides", overrides);
-  f.set_root_attr("infersim_version", version());
-  f.set_root_attr("git_revision", git_revision());
+  return {{"experiment_yaml", x.yaml_text},
+          {"experiment_file", x.file},
+          {"overrides", overrides},
+          {"infersim_version", version()},
+          {"git_revision", git_revision()}};
+}
+
+void write_provenance(ResultFile& f, const Experiment& x, const std::vector<std::string>& sets) {
+  for (const auto& [name, value] : provenance_attrs(x, sets)) f.set_root_attr(name, value);
   f.set_root_attr("created_utc", utc_now());
 }
 
