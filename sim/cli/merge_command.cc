@@ -9,6 +9,7 @@
 #include "sim/cli/commands.h"
 #include "sim/results/aggregate.h"
 #include "sim/sweep/merge.h"
+#include "sim/sweep/output_files.h"
 
 namespace infersim {
 namespace fs = std::filesystem;
@@ -25,6 +26,7 @@ int merge_command(const MergeOptions& o) {
   const Mark where{dir, 0, 0};
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) throw InputError(where, "not a directory of shards");
+  check_output_path(out, o.out.empty() ? where : Mark{"-o", 0, 0});
   // The shard files, by the run their name gives.
   std::vector<std::pair<std::uint64_t, std::string>> files;
   for (const auto& e : fs::directory_iterator(dir, ec)) {

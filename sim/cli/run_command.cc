@@ -11,6 +11,7 @@
 #include "sim/results/hdf5_writer.h"
 #include "sim/sweep/merge.h"
 #include "sim/sweep/mpi_world.h"
+#include "sim/sweep/output_files.h"
 
 namespace infersim {
 namespace fs = std::filesystem;
@@ -100,10 +101,16 @@ int run_command_impl(const RunOptions& o, const Registries& reg, MpiWorld& world
 
   // 1. Expand and check every point; nothing is written before this succeeds.
   std::optional<Plan> plan_storage;
+  std::string out;
   {
     std::string error;
     try {
       plan_storage.emplace(make_plan(o.experiment, o.sets, o.jobs, reg));
+      // Where the results go, checked before anything runs.
+      out =
+          o.out.empty() ? default_output_path(plan_storage->name, plan_storage->name_mark) : o.out;
+      check_output_path(out, o.out.empty() ? plan_storage->name_mark : Mark{"-o", 0, 0},
+                        out + ".d");
     } catch (const InputError& e) {
       error = e.what();
     }
@@ -116,8 +123,6 @@ int run_command_impl(const RunOptions& o, const Registries& reg, MpiWorld& world
   }
   const Plan& plan = *plan_storage;
   const Sweep& sw = plan.sweep;
-  const std::string out =
-      o.out.empty() ? (fs::path("results") / (plan.name + ".h5")).string() : o.out;
   const std::string dir = out + ".d";
   const bool sharded = o.shard_count > 1;
 

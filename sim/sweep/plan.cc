@@ -14,6 +14,7 @@
 #include <sstream>
 #include <thread>
 
+#include "sim/config/yaml_reader.h"
 #include "sim/core/hash.h"
 #include "sim/core/version.h"
 #include "sim/sweep/runner.h"
@@ -91,7 +92,7 @@ std::string Plan::swept_paths() const {
 
 Plan make_plan(const std::string& experiment, const std::vector<std::string>& sets, int jobs,
                const Registries& reg) {
-  Plan plan{Sweep::load(experiment, sets), {}, {}, {}, {}, {}, {}, {}};
+  Plan plan{Sweep::load(experiment, sets), {}, {}, {}, {}, {}, {}, {}, {}};
   const Sweep& sw = plan.sweep;
   for (const auto& s : sets) {
     const std::string path = s.substr(0, s.find('='));
@@ -192,6 +193,9 @@ Plan make_plan(const std::string& experiment, const std::vector<std::string>& se
     }
   }
   plan.sweep_id = content_hash(all_hashes);
+  plan.name_mark = Mark{sw.file(), 0, 0};
+  const YAML::Node tree = sw.tree(0);
+  if (const YAML::Node& name = tree["name"]) plan.name_mark = mark_of(name, sw.file());
   return plan;
 }
 

@@ -39,6 +39,7 @@ struct Plan {
   std::vector<std::string> data_files;
   std::string sweep_id;
   std::string name;  // the experiment's name (of point 0)
+  Mark name_mark;    // where it is set (the experiment file when it is the file's stem)
 
   SweptValues swept_values(std::size_t point) const {
     SweptValues v;

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# infersim deletes only what it made and never writes where it should not (issue 7, item 12):
+#   - a user's file in OUT.h5.d survives the merge (only the shards are removed, and the
+#     directory only when that empties it);
+#   - `-o` at a FIFO (or any file that is not a regular file) or at a directory is refused
+#     before anything runs: exit 2, one line, the FIFO/directory untouched, nothing written;
+#   - the experiment's name cannot lead the default output out of results/ (`../../x`, an
+#     absolute path): exit 2 at the name's line and column, nothing written.
+# usage: output_safety.sh path/to/infersim
+set -u
+INFERSIM=$(realpath "$1")
+cd "$(dirname "$0")/../.."
+repo=$(pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+exp() {  # exp NAME-LINE > file: a 12-run sweep, about a second in all
+  cat <<EOF2
+$1
+seed: 8
+duration_s: 20
+hardware: {profile: $repo/hardware_profiles/v100_clockwork.yaml, gpu: v100, count: 2}
+policy: {name: exclusive, max_batch: 8}
+tenants:
+  - {model: resnet50_v1, slo_ms: 25, arrival: {process: poisson, rate: 300}}
+sweep:
+  grid:
+    tenants.0.arrival.rate: [100, 200, 300]
+    policy.max_batch: [2, 4, 8, 16]
+EOF2
+}
+exp "name: safe" > "$work/exp.yaml"
+
+# expect2 NAME PATTERN CMD...: exit 2, one line on stderr matching PATTERN, no simulation.
+expect2() {
+  local name=$1 pattern=$2
+  shift 2
+  "$@" > "$work/out" 2> "$work/err"
+  local rc=$?
+  [ "$rc" -eq 2 ] || fail "$name: exit $rc, expected 2: $(cat "$work/err")"
+  [ "$(wc -l < "$work/err")" -eq 1 ] || fail "$name: $(wc -l < "$work/err") lines: $(cat "$work/err")"
+  grep -Eq -- "$pattern" "$work/err" || fail "$name: stderr does not match /$pattern/: $(cat "$work/err")"
+  grep -q "runs:" "$work/out" && fail "$name: it simulated before failing"
+  echo "ok   $name: $(cat "$work/err")"
+}
+
+# 1. A user's file in OUT.h5.d.
+mkdir "$work/mine.h5.d"
+echo "my notes" > "$work/mine.h5.d/notes.txt"
+"$INFERSIM" run "$work/exp.yaml" -o "$work/mine.h5" -q > "$work/mine.log" || fail "run into mine.h5"
+[ -f "$work/mine.h5" ] || fail "no mine.h5"
+[ "$(cat "$work/mine.h5.d/notes.txt" 2> /dev/null)" = "my notes" ] \
+  || fail "the user's file in mine.h5.d was deleted"
+[ "$(ls "$work/mine.h5.d")" = "notes.txt" ] || fail "shards left: $(ls "$work/mine.h5.d" | head -3)"
+grep -q "kept $work/mine.h5.d: it holds 1 file infersim did not make" "$work/mine.log" \
+  || fail "the kept directory was not reported: $(cat "$work/mine.log")"
+echo "ok   a user's file in OUT.h5.d survives; only the shards were removed"
+"$INFERSIM" run "$work/exp.yaml" -o "$work/clean.h5" -q > /dev/null || fail "run into clean.h5"
+[ ! -e "$work/clean.h5.d" ] || fail "an emptied shard directory was left"
+
+# 2. -o at a FIFO or a directory; merge -o at a directory.
+mkfifo "$work/fifo.h5"
+expect2 fifo "^infersim: -o: .*fifo.h5 is a FIFO; expected a regular file" \
+  "$INFERSIM" run "$work/exp.yaml" -o "$work/fifo.h5" -q
+[ -p "$work/fifo.h5" ] || fail "the FIFO was replaced"
+mkdir "$work/dir.h5"
+expect2 directory "^infersim: -o: .*dir.h5 is a directory; expected a regular file" \
+  "$INFERSIM" run "$work/exp.yaml" -o "$work/dir.h5" -q
+[ -d "$work/dir.h5" ] && [ -z "$(ls "$work/dir.h5")" ] || fail "the directory was changed"
+touch "$work/file.h5.d"
+expect2 shard_dir_is_a_file "file.h5.d exists and is not a directory" \
+  "$INFERSIM" run "$work/exp.yaml" -o "$work/file.h5" -q
+expect2 merge_into_directory "^infersim: -o: .*dir.h5 is a directory" \
+  "$INFERSIM" merge "$work/mine.h5.d" -o "$work/dir.h5"
+[ ! -e "$work/fifo.h5.d" ] && [ ! -e "$work/dir.h5.d" ] || fail "a shard directory was made"
+
+# 3. The name leads the default output (results/<name>.h5, relative to the working folder).
+mkdir -p "$work/a/b"
+cd "$work/a/b"
+exp 'name: "../../x"' > up.yaml
+expect2 name_escapes "^infersim: up.yaml:1:7: the experiment name '../../x' cannot name the default output" \
+  "$INFERSIM" run up.yaml -q
+exp "name: $work/abs" > abs.yaml
+expect2 name_absolute "^infersim: abs.yaml:1:7: the experiment name '$work/abs' cannot" \
+  "$INFERSIM" run abs.yaml -q
+expect2 name_by_set "^infersim: --set name=../y: the experiment name '../y' cannot" \
+  "$INFERSIM" run "$work/exp.yaml" -q --set name=../y
+leaked=$(find "$work" -name 'x.h5*' -o -name 'abs.h5*' -o -name 'y.h5*')
+[ -z "$leaked" ] || fail "written outside results/: $leaked"
+[ ! -e results ] || fail "results/ was made for a bad name"
+echo "all output safety checks passed"
