@@ -31,7 +31,9 @@ class ResultsTest : public ::testing::Test {
   }
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
   std::string temp_of(const std::string& final_path) const {
-    return final_path + ".tmp." + std::to_string(::getpid());
+    char host[256] = {};
+    ::gethostname(host, sizeof host - 1);
+    return final_path + ".tmp." + std::to_string(::getpid()) + "." + host;
   }
 
   fs::path dir_;

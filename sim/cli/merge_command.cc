@@ -27,6 +27,14 @@ int merge_command(const MergeOptions& o) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) throw InputError(where, "not a directory of shards");
   check_output_path(out, o.out.empty() ? where : Mark{"-o", 0, 0});
+  // One infersim at a time per output (OutputLock); slot 0: the temporary file, 1: the lock.
+  TempFiles temps(2);
+  const OutputLock lock(out, OutputLock::Mode::Exclusive);
+  temps.set(1, lock.path());
+  struct ForgetLock {  // before the lock is released (declared after it)
+    TempFiles& temps;
+    ~ForgetLock() { temps.clear(1); }
+  } forget_lock{temps};
   // The shard files, by the run their name gives.
   std::vector<std::pair<std::uint64_t, std::string>> files;
   for (const auto& e : fs::directory_iterator(dir, ec)) {
@@ -98,7 +106,6 @@ int merge_command(const MergeOptions& o) {
                                         missing.size(), total, missing.size() == 1 ? "" : "s",
                                         first, missing.size() > 8 ? ", ..." : ""));
   }
-  TempFiles temps(1);
   MergedSet m = collect_shards(shards);
   write_merged(m, shards, out, temps, 0);
   if (!o.quiet) {

@@ -157,7 +157,38 @@ int run_command_impl(const RunOptions& o, const Registries& reg, MpiWorld& world
     return 0;
   }
 
-  // 3. Up to date already? (--resume after a finished run: the shards are gone.)
+  // 3. One infersim at a time per output (OUT.lock, see OutputLock): a second one fails at
+  // once. Temporary files (one slot per worker, one for the merge) and the lock file are
+  // removed if a signal ends the process.
+  const unsigned hw = std::thread::hardware_concurrency();
+  const int max_jobs =
+      o.jobs > 0 ? o.jobs : std::max(1, static_cast<int>(hw) / std::max(1, world.local_size()));
+  TempFiles temps(static_cast<std::size_t>(max_jobs) + 2);
+  const auto merge_slot = static_cast<std::size_t>(max_jobs);
+  const std::size_t lock_slot = merge_slot + 1;
+  std::optional<OutputLock> lock;
+  {
+    std::string busy;
+    if (root) {
+      try {
+        lock.emplace(out, sharded ? OutputLock::Mode::Shared : OutputLock::Mode::Exclusive);
+      } catch (const std::exception& e) {
+        busy = e.what();
+      }
+    }
+    if (world.max(busy.empty() ? 0 : 1) == 1) {
+      if (root) std::cerr << "infersim: " << busy << "\n";
+      return 1;
+    }
+  }
+  if (lock && !sharded) temps.set(lock_slot, lock->path());  // only an exclusive holder's
+  struct ForgetLock {  // before the lock is released (declared after it)
+    TempFiles& temps;
+    std::size_t slot;
+    ~ForgetLock() { temps.clear(slot); }
+  } forget_lock{temps, lock_slot};
+
+  // 4. Up to date already? (--resume after a finished run: the shards are gone.)
   if (o.resume) {
     std::error_code ec;
     bool up_to_date = false;
@@ -180,16 +211,15 @@ int run_command_impl(const RunOptions& o, const Registries& reg, MpiWorld& world
     }
   }
 
-  // 4. What is left to run.
+  // 5. What is left to run.
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) throw std::runtime_error(fmt::format("cannot create {}: {}", dir, ec.message()));
-  if (!distributed && !sharded) {
-    remove_stale_temps(dir);
-    remove_stale_temps(
-        fs::path(out).parent_path().empty() ? fs::path(".") : fs::path(out).parent_path(),
-        fs::path(out).filename().string() + ".tmp.");
-  }
+  // What killed runs left (on this machine; --shard jobs and MPI ranks too).
+  remove_stale_temps(dir);
+  remove_stale_temps(
+      fs::path(out).parent_path().empty() ? fs::path(".") : fs::path(out).parent_path(),
+      fs::path(out).filename().string() + ".tmp.");
   std::vector<std::size_t> todo;
   std::int64_t already = 0;
   if (o.resume) {
@@ -208,12 +238,8 @@ int run_command_impl(const RunOptions& o, const Registries& reg, MpiWorld& world
     todo = mine;
   }
 
-  unsigned hw = std::thread::hardware_concurrency();
-  int jobs =
-      o.jobs > 0 ? o.jobs : std::max(1, static_cast<int>(hw) / std::max(1, world.local_size()));
-  jobs = static_cast<int>(std::max<std::size_t>(1, std::min<std::size_t>(jobs, todo.size())));
-
-  TempFiles temps(static_cast<std::size_t>(jobs) + 1);
+  const int jobs =
+      static_cast<int>(std::max<std::size_t>(1, std::min<std::size_t>(max_jobs, todo.size())));
   SweepCounts c;
   {
     Progress progress(todo.size(), root && !o.quiet,
@@ -224,7 +250,7 @@ int run_command_impl(const RunOptions& o, const Registries& reg, MpiWorld& world
   // Shards were renamed into place without syncing the directory each time: do it once.
   if (!todo.empty()) sync_directory(dir);
 
-  // 5. Totals over every rank; rank 0 merges when everything is there.
+  // 6. Totals over every rank; rank 0 merges when everything is there.
   std::int64_t totals[4] = {c.ok, c.failed, already, c.not_started};
   world.sum(totals, 4);
   const std::int64_t ok = totals[0], failed = totals[1], done_before = totals[2],
@@ -257,7 +283,7 @@ int run_command_impl(const RunOptions& o, const Registries& reg, MpiWorld& world
         bool written = true;
         if (!sharded) {
           try {
-            write_merged(m, present, out, temps, static_cast<std::size_t>(jobs));
+            write_merged(m, present, out, temps, merge_slot);
           } catch (const std::exception& e) {
             // A full disk, say: the shards are intact, and --resume merges them later.
             std::cerr << fmt::format(

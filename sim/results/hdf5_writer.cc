@@ -43,14 +43,13 @@ herr_t walk_error(unsigned n, const H5E_error2_t* e, void* data) {
   return 0;
 }
 
-// Throws std::runtime_error("HDF5: <what>: <api>(): <description>") from HDF5's error stack.
-[[noreturn]] void fail(const std::string& what) {
+// "<api>(): <description>" from HDF5's error stack (which it clears), on one line.
+std::string error_stack_text() {
   ErrorWalk w;
   H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, walk_error, &w);
   H5Eclear2(H5E_DEFAULT);
-  std::string msg = "HDF5: " + what;
+  std::string msg;
   if (!w.api.empty() || !w.innermost.empty()) {
-    msg += ": ";
     if (!w.api.empty()) msg += w.api + "(): ";
     msg += w.innermost.empty() ? std::string("failed") : w.innermost;
   }
@@ -58,7 +57,13 @@ herr_t walk_error(unsigned n, const H5E_error2_t* e, void* data) {
   for (char& c : msg) {
     if (c == '\n' || c == '\r') c = ' ';
   }
-  throw std::runtime_error(msg);
+  return msg;
+}
+
+// Throws std::runtime_error("HDF5: <what>: <api>(): <description>") from HDF5's error stack.
+[[noreturn]] void fail(const std::string& what) {
+  const std::string stack = error_stack_text();
+  throw std::runtime_error("HDF5: " + what + (stack.empty() ? "" : ": " + stack));
 }
 
 void check(herr_t rc, const std::string& what) {
@@ -336,7 +341,7 @@ ResultFile::ResultFile(std::string final_path, FileFormat format)
       throw std::runtime_error("cannot create directory " + parent.string() + ": " + ec.message());
     }
   }
-  temp_path_ = final_path_ + ".tmp." + std::to_string(static_cast<long>(::getpid()));
+  temp_path_ = temp_path_for(final_path_);
   Handle fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "create file access property list");
   // Closing the file closes anything still open in it.
   check(H5Pset_fclose_degree(fapl.get(), H5F_CLOSE_STRONG), "set file close degree");
@@ -595,6 +600,26 @@ void ResultFile::publish(bool sync_dir) {
   }
 }
 
+const std::string& temp_host_name() {
+  static const std::string name = [] {
+    char buf[256] = {};
+    if (::gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') return std::string("localhost");
+    std::string s(buf);
+    for (char& c : s) {
+      const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '.' || c == '-';
+      if (!ok) c = '_';
+    }
+    return s;
+  }();
+  return name;
+}
+
+std::string temp_path_for(const std::string& final_path) {
+  return final_path + ".tmp." + std::to_string(static_cast<long>(::getpid())) + "." +
+         temp_host_name();
+}
+
 void sync_directory(const std::string& dir) {
   int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0) fail_errno("open directory " + dir + " for fsync", errno);
@@ -728,6 +753,79 @@ Table read_table(const std::string& file_path, const std::string& dataset_path) 
   }
   if (has_vlen && nrows > 0) reclaim_vlen(memtype.get(), space.get(), buf.data());
   return t;
+}
+
+namespace {
+
+// Reads one attribute's value (HDF5 verifies the checksum of the metadata holding it). On
+// failure, the error goes into *(std::string*)problem before closing anything clears it.
+herr_t read_one_attr(hid_t loc, const char* name, const H5A_info_t*, void* problem) {
+  auto failed = [&] {
+    *static_cast<std::string*>(problem) =
+        "attribute " + std::string(name) + ": " + error_stack_text();
+    return -1;
+  };
+  const hid_t attr = H5Aopen(loc, name, H5P_DEFAULT);
+  if (attr < 0) return failed();
+  Handle a(attr, H5Aclose, "open attribute");
+  const hid_t ft = H5Aget_type(attr);
+  if (ft < 0) return failed();
+  Handle type(ft, H5Tclose, "attribute type");
+  const hid_t sp = H5Aget_space(attr);
+  if (sp < 0) return failed();
+  Handle space(sp, H5Sclose, "attribute space");
+  const hssize_t n = H5Sget_simple_extent_npoints(sp);
+  if (n < 0) return failed();
+  const htri_t vlen = H5Tdetect_class(ft, H5T_VLEN);
+  const htri_t vstr = H5Tis_variable_str(ft);
+  if (vlen < 0 || vstr < 0) return failed();
+  const std::size_t size = H5Tget_size(ft);
+  std::vector<unsigned char> buf(static_cast<std::size_t>(n) * size + 1);
+  if (H5Aread(attr, ft, buf.data()) < 0) return failed();
+  if (vlen > 0 || vstr > 0) reclaim_vlen(ft, sp, buf.data());
+  return 0;
+}
+
+#if H5_VERSION_GE(1, 12, 0)
+herr_t read_object_attrs(hid_t obj, const char* name, const H5O_info2_t*, void* problem) {
+#else
+herr_t read_object_attrs(hid_t obj, const char* name, const H5O_info_t*, void* problem) {
+#endif
+  auto& text = *static_cast<std::string*>(problem);
+  const hid_t o = H5Oopen(obj, name, H5P_DEFAULT);
+  if (o < 0) {
+    text = "object " + std::string(name) + ": " + error_stack_text();
+    return -1;
+  }
+  Handle handle(o, H5Oclose, "open object");
+  hsize_t idx = 0;
+  if (H5Aiterate2(o, H5_INDEX_NAME, H5_ITER_NATIVE, &idx, read_one_attr, &text) < 0) {
+    if (text.empty()) text = "attributes of " + std::string(name) + ": " + error_stack_text();
+    text = "object " + std::string(name) + ": " + text;
+    return -1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+void read_all_metadata(const std::string& file_path) {
+  const std::string where = "read the objects and attributes of " + file_path;
+  Handle file = open_file_readonly(file_path);
+  std::string problem;
+#if H5_VERSION_GE(1, 12, 0)
+  const herr_t rc = H5Ovisit3(file.get(), H5_INDEX_NAME, H5_ITER_NATIVE, read_object_attrs,
+                              &problem, H5O_INFO_BASIC);
+#else
+  const herr_t rc = H5Ovisit2(file.get(), H5_INDEX_NAME, H5_ITER_NATIVE, read_object_attrs,
+                              &problem, H5O_INFO_BASIC);
+#endif
+  if (rc < 0 && !problem.empty()) {
+    H5Eclear2(H5E_DEFAULT);
+    throw std::runtime_error("HDF5: " + where + ": " + problem);
+  }
+  check(rc, where);
+  file.close("close " + file_path);
 }
 
 std::string read_root_attr(const std::string& file_path, const std::string& name) {

@@ -112,7 +112,7 @@ enum class FileFormat { ResultSet, Shard };
 
 class ResultFile {
  public:
-  // Creates "<final_path>.tmp.<pid>" (parent directory is created if missing).
+  // Creates temp_path_for(final_path) (its folder is created if missing).
   explicit ResultFile(std::string final_path, FileFormat format = FileFormat::ResultSet);
   ~ResultFile();  // if commit() was not called: closes and REMOVES the temporary file
   ResultFile(const ResultFile&) = delete;
@@ -163,6 +163,13 @@ class ResultFile {
   FileFormat format_;
 };
 
+// "<final_path>.tmp.<pid>.<host>": the temporary file this process writes for final_path.
+// The host name (characters other than letters, digits, '.' and '-' made '_') tells a
+// cleaner on a shared file system whether the pid is one of its own machine's.
+std::string temp_path_for(const std::string& final_path);
+// This machine's name as temp_path_for writes it.
+const std::string& temp_host_name();
+
 // fsyncs a directory, making the renames into it durable.
 void sync_directory(const std::string& dir);
 
@@ -171,6 +178,10 @@ void sync_directory(const std::string& dir);
 // variable-length strings as String (trailing NULs removed).
 Table read_table(const std::string& file_path, const std::string& dataset_path);
 std::string read_root_attr(const std::string& file_path, const std::string& name);
+// Visits every object of the file and reads every attribute of each: HDF5 verifies the
+// checksum of each piece of metadata it reads (in the 1.10 format), so this throws for
+// damaged metadata that reading the tables and records would not touch.
+void read_all_metadata(const std::string& file_path);
 // A string attribute of the object at `object_path` ("/" is the root).
 std::string read_attr(const std::string& file_path, const std::string& object_path,
                       const std::string& name);

@@ -198,8 +198,8 @@ class Executor {
       if (before_run_) before_run_(run);
       if (job.x->output_requests) {
         h5.lock();
+        temps_.set(slot, temp_path_for(path));  // before the file exists: no window
         file = std::make_unique<ResultFile>(path, FileFormat::Shard);
-        temps_.set(slot, file->temp_path());
         stream = file->open_requests(fmt::format("/runs/{}", run));
         h5.unlock();
         sink = std::make_unique<LockedStreamSink>(*stream);
@@ -227,8 +227,8 @@ class Executor {
 
       h5.lock();
       if (!file) {
+        temps_.set(slot, temp_path_for(path));  // before the file exists: no window
         file = std::make_unique<ResultFile>(path, FileFormat::Shard);
-        temps_.set(slot, file->temp_path());
       }
       if (sink) sink->drain();
       if (stream) stream->close();

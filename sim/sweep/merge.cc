@@ -54,8 +54,8 @@ void write_merged(const MergedSet& m, const std::vector<ShardContent>& shards,
     std::size_t slot;
     ~ClearSlot() { temps.clear(slot); }
   } clear_slot{temps, slot};
+  temps.set(slot, temp_path_for(out));  // before the file exists: no window for a signal
   ResultFile f(out);
-  temps.set(slot, f.temp_path());
   f.write_table("/summary", m.summary);
   f.write_table("/tenants", m.tenants);
   if (m.aggregate) f.write_table("/aggregate", *m.aggregate);

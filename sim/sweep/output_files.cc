@@ -1,6 +1,8 @@
 #include "sim/sweep/output_files.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -8,6 +10,8 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <stdexcept>
 
 namespace infersim {
 namespace fs = std::filesystem;
@@ -76,6 +80,55 @@ void check_output_path(const std::string& out, const Mark& where, const std::str
     throw InputError(
         where, fmt::format("cannot write {}: {}: {}", out, folder.string(), std::strerror(errno)));
   }
+}
+
+OutputLock::OutputLock(const std::string& out, Mode mode) : path_(out + ".lock"), mode_(mode) {
+  const int op = (mode == Mode::Exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB;
+  while (true) {
+    fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0) {
+      throw std::runtime_error(
+          fmt::format("cannot create the lock file {}: {}", path_, std::strerror(errno)));
+    }
+    if (::flock(fd_, op) != 0) {
+      const int err = errno;
+      ::close(fd_);
+      fd_ = -1;
+      if (err != EWOULDBLOCK) {
+        throw std::runtime_error(fmt::format("cannot lock {}: {}", path_, std::strerror(err)));
+      }
+      std::string holder;
+      std::ifstream(path_) >> holder;
+      throw std::runtime_error(fmt::format(
+          "{} is being written by another infersim{} (it holds {}); wait for it to finish, or "
+          "write elsewhere with -o",
+          out, holder.empty() ? "" : fmt::format(" (pid {})", holder), path_));
+    }
+    // Its last holder may have removed the file between our open and flock: then the lock
+    // is on a file no one else will open, and we start again.
+    struct stat held {
+    }, now{};
+    if (::fstat(fd_, &held) == 0 && ::stat(path_.c_str(), &now) == 0 && held.st_dev == now.st_dev &&
+        held.st_ino == now.st_ino) {
+      break;
+    }
+    ::close(fd_);
+    fd_ = -1;
+  }
+  if (mode_ == Mode::Exclusive) {  // who holds it, for the message of the next one
+    const std::string pid = std::to_string(::getpid()) + "\n";
+    if (::ftruncate(fd_, 0) == 0) {
+      [[maybe_unused]] const ssize_t n = ::pwrite(fd_, pid.data(), pid.size(), 0);  // courtesy
+    }
+  }
+}
+
+OutputLock::~OutputLock() {
+  if (fd_ < 0) return;
+  // Remove the file only while holding it alone (a shared holder tries to upgrade); the
+  // inode check in the constructor makes this safe against a concurrent open.
+  if (mode_ == Mode::Exclusive || ::flock(fd_, LOCK_EX | LOCK_NB) == 0) ::unlink(path_.c_str());
+  ::close(fd_);
 }
 
 }  // namespace infersim

@@ -23,4 +23,28 @@ std::string default_output_path(const std::string& name, const Mark& where);
 void check_output_path(const std::string& out, const Mark& where,
                        const std::string& shard_dir = "");
 
+// One infersim at a time per output: an advisory flock(2) on "OUT.lock", next to OUT, taken
+// before anything is written and released when the process ends, however it ends (the
+// kernel drops the lock of a dead process; a lock file left by a killed run is harmless and
+// reused). `run` and `merge` lock exclusively; `run --shard` jobs share the lock, so the
+// jobs of an array run side by side, but none runs with a full run or a merge of the same
+// output. The file is removed on release when no one else holds it.
+class OutputLock {
+ public:
+  enum class Mode { Exclusive, Shared };
+  // Takes the lock or throws std::runtime_error at once ("... is being written by another
+  // infersim (pid N) ...").
+  OutputLock(const std::string& out, Mode mode);
+  ~OutputLock();
+  OutputLock(const OutputLock&) = delete;
+  OutputLock& operator=(const OutputLock&) = delete;
+
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  Mode mode_;
+  int fd_ = -1;
+};
+
 }  // namespace infersim

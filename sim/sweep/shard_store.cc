@@ -59,13 +59,13 @@ TempFiles::TempFiles(std::size_t slots) : slots_(new char[slots][kPathMax]()) {
   static_assert(kPathMax == kSlotChars);
   g_temp_slots = slots_;
   g_temp_count = slots;
-  old_int_ = std::signal(SIGINT, remove_temps_and_die);
-  old_term_ = std::signal(SIGTERM, remove_temps_and_die);
+  for (std::size_t i = 0; i < std::size(kSignals); ++i) {
+    old_[i] = std::signal(kSignals[i], remove_temps_and_die);
+  }
 }
 
 TempFiles::~TempFiles() {
-  std::signal(SIGINT, old_int_);
-  std::signal(SIGTERM, old_term_);
+  for (std::size_t i = 0; i < std::size(kSignals); ++i) std::signal(kSignals[i], old_[i]);
   g_temp_count = 0;
   g_temp_slots = nullptr;
   delete[] slots_;
@@ -81,10 +81,11 @@ void TempFiles::set(std::size_t slot, const std::string& path) {
 
 void TempFiles::clear(std::size_t slot) { slots_[slot][0] = '\0'; }
 
-// Removes "<name>.tmp.<pid>" files in `dir` whose process is gone (left by a killed run).
+// Removes this machine's temporary files in `dir` whose process is gone (left by a killed run).
 void remove_stale_temps(const fs::path& dir, const std::string& prefix) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) return;
+  const std::string host = temp_host_name();
   for (const auto& e : fs::directory_iterator(dir, ec)) {
     const std::string name = e.path().filename().string();
     if (!prefix.empty() && name.compare(0, prefix.size(), prefix) != 0) continue;
@@ -92,7 +93,9 @@ void remove_stale_temps(const fs::path& dir, const std::string& prefix) {
     if (pos == std::string::npos) continue;
     char* end = nullptr;
     long pid = std::strtol(name.c_str() + pos + 5, &end, 10);
-    if (*end != '\0' || pid <= 0) continue;
+    if (pid <= 0 || end == name.c_str() + pos + 5) continue;
+    // "<pid>.<host>"; a bare "<pid>" is an older infersim's, taken as this machine's.
+    if (*end != '\0' && (*end != '.' || host != end + 1)) continue;
     if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
     fs::remove(e.path(), ec);
   }
@@ -231,6 +234,7 @@ std::optional<ShardContent> verify_shard(const std::string& path, std::string* p
   std::uint64_t requests_hash = kFnvOffset;
   try {
     std::lock_guard<std::mutex> lock(hdf5_mutex());
+    read_all_metadata(path);  // everything a merge may copy, not only what is read below
     auto info = parse_shard_info(path, read_root_attr(path, "infersim_shard"));
     if (!info) {
       *problem = "not a shard: its infersim_shard description is malformed";

@@ -4,9 +4,11 @@
 // lock that serializes HDF5 calls (Debian's HDF5 is not thread-safe).
 #pragma once
 
+#include <csignal>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <iterator>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -21,8 +23,9 @@ namespace infersim {
 // Every HDF5 call made while workers run holds this lock.
 std::mutex& hdf5_mutex();
 
-// Temporary files being written, removed if SIGINT/SIGTERM ends the process. One slot per
-// writer; fixed-size C strings, so the signal handler only reads memory and calls unlink.
+// Temporary files being written (and a held lock file), removed if SIGINT, SIGTERM, SIGHUP
+// or SIGPIPE ends the process. One slot per writer; fixed-size C strings, so the signal
+// handler only reads memory and calls unlink.
 class TempFiles {
  public:
   explicit TempFiles(std::size_t slots);
@@ -35,13 +38,14 @@ class TempFiles {
 
  private:
   static constexpr std::size_t kPathMax = 4096;
+  static constexpr int kSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE};
   char (*slots_)[kPathMax];
-  void (*old_int_)(int);
-  void (*old_term_)(int);
+  void (*old_[std::size(kSignals)])(int);
 };
 
-// Removes "<name>.tmp.<pid>" files in `dir` (starting with `prefix`) whose process is gone:
-// what a killed run left behind.
+// Removes temporary files "<name>.tmp.<pid>.<host>" (temp_path_for) in `dir` (starting with
+// `prefix`) whose process is gone: what a killed run left behind. Only this machine's: a
+// pid of another host (sharing the file system) cannot be checked, and its file is kept.
 void remove_stale_temps(const std::filesystem::path& dir, const std::string& prefix = "");
 
 // What a shard says of itself.
