@@ -5,10 +5,17 @@
 //
 // Files, for `-o OUT.h5`:
 //   OUT.h5.d/run-000042.h5   one shard per run (sweep point x replication), written as a
-//                            temporary file and renamed, so a shard present is complete
-//                            (sim/sweep/shard_store.h).
+//                            temporary file and renamed, so a shard present is complete,
+//                            and checksummed (sim/sweep/shard_store.h): --resume and merge
+//                            verify every shard and a bad one is moved aside to
+//                            run-000042.h5.corrupt-<UTC time>, never deleted.
 //   OUT.h5                   the merged result set (DESIGN.md), written when every run has a
-//                            shard; OUT.h5.d is then removed (--keep-shards keeps it).
+//                            shard; the shards are then removed, and OUT.h5.d with them if
+//                            nothing else is in it (--keep-shards keeps them).
+//   OUT.h5.lock              held (flock) while a run or merge writes OUT.h5: a second one
+//                            fails at once (sim/sweep/output_files.h).
+//   *.tmp.<pid>.<host>       files being written; removed on SIGINT/SIGTERM/SIGHUP/SIGPIPE,
+//                            and by the next run on the same machine after a SIGKILL.
 #pragma once
 
 #include <string>
@@ -34,8 +41,11 @@ struct RunOptions {
   FaultHook before_run;  // tests only (tests/cli/fault_main.cc); empty in the program
 };
 
-// Exit status: 0 all runs ok, 1 a run failed (its shard is missing; --resume re-runs it),
-// 2 bad input (printed as one line "file:line:col: message"; nothing written).
+// Exit status: 0 all runs ok, 1 a run failed (its shard is missing; --resume re-runs it) or
+// the output could not be written (a full disk: the shards are kept) or is locked by another
+// infersim, 2 bad input (printed as one line "file:line:col: message"; nothing written),
+// which includes an output that is not a regular file or a default output path the
+// experiment's name would lead out of results/.
 int run_command(const RunOptions& options, const Registries& reg);
 
 struct MergeOptions {
@@ -46,8 +56,10 @@ struct MergeOptions {
 };
 
 // Builds a result set from the shards in a directory (from --shard jobs, MPI ranks or an
-// interrupted run). Exit status 2 when shards are missing (unless allow_missing), come from
-// different sweeps, or none is found.
+// interrupted run), after verifying each one's checksum and that it holds the run its file
+// name says. Exit status 2 when a shard is corrupt or misnamed, shards are missing (unless
+// allow_missing), come from different sweeps, or none is found; 1 when OUT cannot be
+// written or is locked by another infersim.
 int merge_command(const MergeOptions& options);
 
 // ---- Validation mode (validation/; DESIGN.md "Validation mode") ----

@@ -30,7 +30,8 @@ int merge_command(const MergeOptions& o) {
   // One infersim at a time per output (OutputLock); slot 0: the temporary file, 1: the lock.
   TempFiles temps(2);
   const OutputLock lock(out, OutputLock::Mode::Exclusive);
-  temps.set(1, lock.path());
+  if (!lock.warning().empty()) std::cerr << "infersim: warning: " << lock.warning() << "\n";
+  if (lock.held()) temps.set(1, lock.path());
   struct ForgetLock {  // before the lock is released (declared after it)
     TempFiles& temps;
     ~ForgetLock() { temps.clear(1); }

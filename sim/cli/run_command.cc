@@ -181,7 +181,9 @@ int run_command_impl(const RunOptions& o, const Registries& reg, MpiWorld& world
       return 1;
     }
   }
-  if (lock && !sharded) temps.set(lock_slot, lock->path());  // only an exclusive holder's
+  if (lock && !lock->warning().empty())
+    std::cerr << "infersim: warning: " << lock->warning() << "\n";
+  if (lock && lock->held() && !sharded) temps.set(lock_slot, lock->path());  // exclusive only
   struct ForgetLock {  // before the lock is released (declared after it)
     TempFiles& temps;
     std::size_t slot;

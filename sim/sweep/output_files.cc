@@ -94,6 +94,14 @@ OutputLock::OutputLock(const std::string& out, Mode mode) : path_(out + ".lock")
       const int err = errno;
       ::close(fd_);
       fd_ = -1;
+      if (err == ENOLCK || err == ENOSYS || err == EOPNOTSUPP || err == EINVAL) {
+        // A file system without locks (some network mounts): go on, unprotected, and say so.
+        warning_ = fmt::format(
+            "cannot lock {} ({}): another infersim writing {} would not be "
+            "noticed",
+            path_, std::strerror(err), out);
+        return;
+      }
       if (err != EWOULDBLOCK) {
         throw std::runtime_error(fmt::format("cannot lock {}: {}", path_, std::strerror(err)));
       }

@@ -33,18 +33,22 @@ class OutputLock {
  public:
   enum class Mode { Exclusive, Shared };
   // Takes the lock or throws std::runtime_error at once ("... is being written by another
-  // infersim (pid N) ...").
+  // infersim (pid N) ..."). On a file system without locks it holds nothing and says so in
+  // warning().
   OutputLock(const std::string& out, Mode mode);
   ~OutputLock();
   OutputLock(const OutputLock&) = delete;
   OutputLock& operator=(const OutputLock&) = delete;
 
   const std::string& path() const { return path_; }
+  bool held() const { return fd_ >= 0; }
+  const std::string& warning() const { return warning_; }
 
  private:
   std::string path_;
   Mode mode_;
   int fd_ = -1;
+  std::string warning_;
 };
 
 }  // namespace infersim
