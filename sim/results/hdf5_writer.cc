@@ -633,10 +633,12 @@ void sync_directory(const std::string& dir) {
 
 // --------------------------------------------------------------------------------- reading
 
-Table read_table(const std::string& file_path, const std::string& dataset_path) {
-  const std::string where = "read_table " + file_path + ":" + dataset_path;
-  Handle file = open_file_readonly(file_path);
-  Handle ds(H5Dopen2(file.get(), dataset_path.c_str(), H5P_DEFAULT), H5Dclose,
+ResultReader::ResultReader(const std::string& file_path)
+    : path_(file_path), file_(open_file_readonly(file_path)) {}
+
+Table ResultReader::table(const std::string& dataset_path) const {
+  const std::string where = "read_table " + path_ + ":" + dataset_path;
+  Handle ds(H5Dopen2(file_.get(), dataset_path.c_str(), H5P_DEFAULT), H5Dclose,
             where + ": open dataset");
   Handle ftype(H5Dget_type(ds.get()), H5Tclose, where + ": get datatype");
   if (H5Tget_class(ftype.get()) != H5T_COMPOUND) {
@@ -809,15 +811,14 @@ herr_t read_object_attrs(hid_t obj, const char* name, const H5O_info_t*, void* p
 
 }  // namespace
 
-void read_all_metadata(const std::string& file_path) {
-  const std::string where = "read the objects and attributes of " + file_path;
-  Handle file = open_file_readonly(file_path);
+void ResultReader::check_all_metadata() const {
+  const std::string where = "read the objects and attributes of " + path_;
   std::string problem;
 #if H5_VERSION_GE(1, 12, 0)
-  const herr_t rc = H5Ovisit3(file.get(), H5_INDEX_NAME, H5_ITER_NATIVE, read_object_attrs,
+  const herr_t rc = H5Ovisit3(file_.get(), H5_INDEX_NAME, H5_ITER_NATIVE, read_object_attrs,
                               &problem, H5O_INFO_BASIC);
 #else
-  const herr_t rc = H5Ovisit2(file.get(), H5_INDEX_NAME, H5_ITER_NATIVE, read_object_attrs,
+  const herr_t rc = H5Ovisit2(file_.get(), H5_INDEX_NAME, H5_ITER_NATIVE, read_object_attrs,
                               &problem, H5O_INFO_BASIC);
 #endif
   if (rc < 0 && !problem.empty()) {
@@ -825,19 +826,12 @@ void read_all_metadata(const std::string& file_path) {
     throw std::runtime_error("HDF5: " + where + ": " + problem);
   }
   check(rc, where);
-  file.close("close " + file_path);
 }
 
-std::string read_root_attr(const std::string& file_path, const std::string& name) {
-  return read_attr(file_path, "/", name);
-}
-
-std::string read_attr(const std::string& file_path, const std::string& object_path,
-                      const std::string& name) {
-  const std::string where = "read attribute " + name + " of " + file_path + ":" + object_path;
-  Handle file = open_file_readonly(file_path);
+std::string ResultReader::attr(const std::string& object_path, const std::string& name) const {
+  const std::string where = "read attribute " + name + " of " + path_ + ":" + object_path;
   Handle attr(
-      H5Aopen_by_name(file.get(), object_path.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT),
+      H5Aopen_by_name(file_.get(), object_path.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT),
       H5Aclose, where);
   Handle ftype(H5Aget_type(attr.get()), H5Tclose, where);
   if (H5Tget_class(ftype.get()) != H5T_STRING) {
@@ -863,13 +857,12 @@ std::string read_attr(const std::string& file_path, const std::string& object_pa
   return std::string(buf.data(), strnlen(buf.data(), size));
 }
 
-void read_requests_in_chunks(
-    const std::string& file_path, const std::string& group_path, std::size_t chunk_records,
-    const std::function<void(const RequestRecord* records, std::size_t n)>& take) {
+void ResultReader::requests_in_chunks(
+    const std::string& group_path, std::size_t chunk_records,
+    const std::function<void(const RequestRecord* records, std::size_t n)>& take) const {
   const std::string path = normalise_group(group_path) + "/requests";
-  const std::string where = "read_requests " + file_path + ":" + path;
-  Handle file = open_file_readonly(file_path);
-  Handle ds(H5Dopen2(file.get(), path.c_str(), H5P_DEFAULT), H5Dclose, where);
+  const std::string where = "read_requests " + path_ + ":" + path;
+  Handle ds(H5Dopen2(file_.get(), path.c_str(), H5P_DEFAULT), H5Dclose, where);
   Handle space(H5Dget_space(ds.get()), H5Sclose, where);
   if (H5Sget_simple_extent_ndims(space.get()) != 1) {
     throw std::runtime_error(where + ": not a 1-D dataset");
@@ -888,6 +881,29 @@ void read_requests_in_chunks(
           where);
     take(buf.data(), count[0]);
   }
+}
+
+Table read_table(const std::string& file_path, const std::string& dataset_path) {
+  return ResultReader(file_path).table(dataset_path);
+}
+
+std::string read_root_attr(const std::string& file_path, const std::string& name) {
+  return ResultReader(file_path).attr("/", name);
+}
+
+std::string read_attr(const std::string& file_path, const std::string& object_path,
+                      const std::string& name) {
+  return ResultReader(file_path).attr(object_path, name);
+}
+
+void read_requests_in_chunks(
+    const std::string& file_path, const std::string& group_path, std::size_t chunk_records,
+    const std::function<void(const RequestRecord* records, std::size_t n)>& take) {
+  ResultReader(file_path).requests_in_chunks(group_path, chunk_records, take);
+}
+
+void read_all_metadata(const std::string& file_path) {
+  ResultReader(file_path).check_all_metadata();
 }
 
 std::vector<RequestRecord> read_requests(const std::string& file_path,

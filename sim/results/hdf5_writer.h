@@ -173,23 +173,40 @@ const std::string& temp_host_name();
 // fsyncs a directory, making the renames into it durable.
 void sync_directory(const std::string& dir);
 
-// Reading back (used later for merging shards and by tests). read_table accepts any 1-D
-// compound dataset: integer members read as Int64, floating as Float64, fixed- or
-// variable-length strings as String (trailing NULs removed).
+// Reading back (merging and verifying shards, tests). One file opened once for several
+// reads; the free functions below open the file for one read each.
+class ResultReader {
+ public:
+  explicit ResultReader(const std::string& file_path);  // throws if unreadable
+  // Any 1-D compound dataset: integer members read as Int64, floating as Float64, fixed- or
+  // variable-length strings as String (trailing NULs removed).
+  Table table(const std::string& dataset_path) const;
+  // A string attribute of the object at `object_path` ("/" is the root).
+  std::string attr(const std::string& object_path, const std::string& name) const;
+  // The records of "<group_path>/requests", `chunk_records` at a time, in order, each batch
+  // handed to `take`: memory stays flat however many records there are.
+  void requests_in_chunks(
+      const std::string& group_path, std::size_t chunk_records,
+      const std::function<void(const RequestRecord* records, std::size_t n)>& take) const;
+  // Visits every object of the file and reads every attribute of each: HDF5 verifies the
+  // checksum of each piece of metadata it reads (in the 1.10 format), so this throws for
+  // damaged metadata that reading the tables and records would not touch.
+  void check_all_metadata() const;
+
+ private:
+  std::string path_;
+  Handle file_;
+};
+
+// One read each (see ResultReader).
 Table read_table(const std::string& file_path, const std::string& dataset_path);
 std::string read_root_attr(const std::string& file_path, const std::string& name);
-// Visits every object of the file and reads every attribute of each: HDF5 verifies the
-// checksum of each piece of metadata it reads (in the 1.10 format), so this throws for
-// damaged metadata that reading the tables and records would not touch.
 void read_all_metadata(const std::string& file_path);
-// A string attribute of the object at `object_path` ("/" is the root).
 std::string read_attr(const std::string& file_path, const std::string& object_path,
                       const std::string& name);
 // All records of "<group_path>/requests" (e.g. "/runs/3").
 std::vector<RequestRecord> read_requests(const std::string& file_path,
                                          const std::string& group_path);
-// The same, `chunk_records` at a time, in order, each batch handed to `take`: memory stays
-// flat however many records there are.
 void read_requests_in_chunks(
     const std::string& file_path, const std::string& group_path, std::size_t chunk_records,
     const std::function<void(const RequestRecord* records, std::size_t n)>& take);

@@ -234,8 +234,9 @@ std::optional<ShardContent> verify_shard(const std::string& path, std::string* p
   std::uint64_t requests_hash = kFnvOffset;
   try {
     std::lock_guard<std::mutex> lock(hdf5_mutex());
-    read_all_metadata(path);  // everything a merge may copy, not only what is read below
-    auto info = parse_shard_info(path, read_root_attr(path, "infersim_shard"));
+    const ResultReader file(path);
+    file.check_all_metadata();  // everything a merge may copy, not only what is read below
+    auto info = parse_shard_info(path, file.attr("/", "infersim_shard"));
     if (!info) {
       *problem = "not a shard: its infersim_shard description is malformed";
       return std::nullopt;
@@ -245,14 +246,11 @@ std::optional<ShardContent> verify_shard(const std::string& path, std::string* p
       return std::nullopt;
     }
     c.info = std::move(*info);
-    for (const auto& name : shard_attr_names()) {
-      c.attrs.emplace_back(name, read_root_attr(path, name));
-    }
-    c.summary = read_table(path, "/summary");
-    c.tenants = read_table(path, "/tenants");
+    for (const auto& name : shard_attr_names()) c.attrs.emplace_back(name, file.attr("/", name));
+    c.summary = file.table("/summary");
+    c.tenants = file.table("/tenants");
     if (c.info.requests) {
-      read_requests_in_chunks(path, fmt::format("/runs/{}", c.info.run),
-                              RequestStream::kFlushRecords,
+      file.requests_in_chunks(fmt::format("/runs/{}", c.info.run), RequestStream::kFlushRecords,
                               [&](const RequestRecord* r, std::size_t n) {
                                 for (std::size_t i = 0; i < n; ++i) {
                                   requests_hash = hash_request_record(r[i], requests_hash);
