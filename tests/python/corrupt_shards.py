@@ -52,7 +52,7 @@ output: {requests: true}
 
 
 def run(cmd):
-    p = subprocess.run(cmd, capture_output=True, text=True)
+    p = subprocess.run(cmd, capture_output=True, text=True, errors="replace")
     return p.returncode, p.stdout, p.stderr
 
 
