@@ -88,7 +88,7 @@ seed = {"sgemm_rnn": "1.21x / 2.14x (time-only)", "sgemm_conv2_2": "1.68x / 2.88
         "sgemm_square": "2.42x / 2.47x (space-only)"}
 rows = {}
 for i in range(len(m)):
-    key = (m["tenants.0.model"][i].decode(), int(m["tenants.0.replicas"][i]))
+    key = (m["tenants__0__model"][i].decode(), int(m["tenants__0__replicas"][i]))
     rows.setdefault(key, {})[m["policy"][i].decode()] = (s["throughput_rps"][i], m["throughput_rps"][i])
 lines = [f"Measured on {dev} ({backend}); simulated on its profile. Throughput in SGEMM problems/s.",
          "", "| problem | R | time-only meas (sim) | space-only meas (sim) | space-time meas (sim) "

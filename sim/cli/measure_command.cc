@@ -287,6 +287,8 @@ int measure_command(const MeasureOptions& o, const Registries& reg) {
     std::string cols;
     for (const auto& c : plan.columns) cols += c + "\n";
     f.set_root_attr("swept_columns", cols);
+    f.set_root_attr("swept_paths", plan.swept_paths());
+    f.set_attr("/summary", "swept_paths", plan.swept_paths());  // as in a simulated result set
     f.set_root_attr("measured", "1");
     f.set_root_attr("measured_backend", info.backend);
     f.set_root_attr("measured_device", info.device);
