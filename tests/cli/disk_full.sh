@@ -7,8 +7,9 @@
 # job once there is room:
 #   1. `run` whose merge hits the limit (every shard fits): exit 1, one line, the shards
 #      kept; --resume then merges them into the same result set as an unlimited run;
-#   2. `merge` into a limit at 24 points from 4 KiB to the whole file: exit 1 and one line
-#      each time (or 0 once the file fits), never a crash, never a temporary file;
+#   2. `merge` into a limit at about 24 points from 4 KiB to the whole file, and twice that:
+#      exit 1 and one line each time (or 0 once the file fits), never a crash, never a
+#      temporary file;
 #   3. `run` whose shards hit the limit: every run fails cleanly; --resume completes.
 # usage: disk_full.sh path/to/infersim
 set -u
@@ -60,9 +61,9 @@ $PY tests/python/compare_results.py "$work/ref.h5" "$work/a.h5" > /dev/null || f
 echo "ok   --resume then merges the kept shards into the same result set"
 
 # 2. merge at 24 limits.
-step=$(( ref_kib / 23 + 1 ))
+step=$(( ref_kib / 22 + 1 ))
 ok=0 full=0
-for kib in 4 $(seq "$step" "$step" $(( ref_kib + step ))); do
+for kib in 4 $(seq "$step" "$step" "$ref_kib") $(( 2 * ref_kib )); do
   (ulimit -f "$kib"; exec "$INFERSIM" merge "$work/ref.h5.d" -o "$work/m.h5" -q) \
     > /dev/null 2> "$work/m.err"
   rc=$?
@@ -78,8 +79,8 @@ for kib in 4 $(seq "$step" "$step" $(( ref_kib + step ))); do
   fi
   [ "$(temps)" -eq 0 ] || fail "merge at $kib KiB: temporary files left"
 done
-[ "$full" -ge 20 ] && [ "$ok" -ge 1 ] || fail "merge: $full failed, $ok fit (expected most to fail)"
-echo "ok   merge at 24 limits up to ${ref_kib} KiB: $full failed cleanly, $ok fit"
+[ "$full" -ge 20 ] && [ "$ok" -ge 1 ] || fail "merge: $full failed, $ok fit (expected most to fail, the last to fit)"
+echo "ok   merge at $((full + ok)) limits from 4 KiB to twice the ${ref_kib} KiB result: $full failed cleanly, $ok fit"
 
 # 3. run: even the shards do not fit.
 (ulimit -f 12; exec "$INFERSIM" run "$work/exp.yaml" -o "$work/c.h5" -q -j 2) \
