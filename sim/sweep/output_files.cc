@@ -84,6 +84,14 @@ void check_output_path(const std::string& out, const Mark& where, const std::str
 
 OutputLock::OutputLock(const std::string& out, Mode mode) : path_(out + ".lock"), mode_(mode) {
   const int op = (mode == Mode::Exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB;
+  // The output's folder may not exist yet (results/ in a fresh checkout).
+  const fs::path folder = fs::path(path_).parent_path();
+  std::error_code ec;
+  if (!folder.empty()) fs::create_directories(folder, ec);
+  if (ec) {
+    throw std::runtime_error(
+        fmt::format("cannot create the folder {}: {}", folder.string(), ec.message()));
+  }
   while (true) {
     fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd_ < 0) {

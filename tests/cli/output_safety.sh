@@ -58,6 +58,12 @@ grep -q "kept $work/mine.h5.d: it holds 1 file infersim did not make" "$work/min
 echo "ok   a user's file in OUT.h5.d survives; only the shards were removed"
 "$INFERSIM" run "$work/exp.yaml" -o "$work/clean.h5" -q > /dev/null || fail "run into clean.h5"
 [ ! -e "$work/clean.h5.d" ] || fail "an emptied shard directory was left"
+# The default output, results/<name>.h5, in a folder without results/ yet.
+mkdir "$work/fresh"
+(cd "$work/fresh" && "$INFERSIM" run "$work/exp.yaml" -q > /dev/null) || fail "run into a new results/"
+[ -f "$work/fresh/results/safe.h5" ] && [ "$(ls "$work/fresh/results")" = "safe.h5" ] \
+  || fail "results/safe.h5: $(ls -A "$work/fresh/results")"
+echo "ok   the default output makes results/, and leaves only results/safe.h5 there"
 
 # 2. -o at a FIFO or a directory; merge -o at a directory.
 mkfifo "$work/fifo.h5"
