@@ -30,9 +30,9 @@ bool fits(const std::string& policy, int r) {
 }
 
 // Per ResNet-50 process: weights 102.3 MB = 102.3e6 / 2^20 = 97.56 MiB, context 500 MiB,
-// activations 16 (max_batch) x 602 kB / 1024 x 32 (activation_factor) = 301.0 MiB:
-// 898.6 MiB. A 16 GiB V100 (16384 MiB) holds 18 (16174 MiB) but not 19 (17073 MiB) --
-// the 18-replica wall of seed 003 Figure 5 for the multi-process modes.
+// activations 16 (max_batch) x 602 kB x 32 (activation_factor) = 16 x 602e3 x 32 / 2^20
+// = 293.95 MiB: 891.51 MiB. A 16 GiB V100 (16384 MiB) holds 18 (16047 MiB) but not 19
+// (16939 MiB) -- the 18-replica wall of seed 003 Figure 5 for the multi-process modes.
 TEST(Memory, MultiProcessModesHitTheWallAt18Replicas) {
   for (const char* p : {"time_sliced", "mps"}) {
     EXPECT_TRUE(fits(p, 18)) << p;
@@ -40,8 +40,8 @@ TEST(Memory, MultiProcessModesHitTheWallAt18Replicas) {
   }
 }
 
-// One process: 500 MiB context + 301 MiB activations (one super-kernel slot for the one
-// architecture) + R x 97.56 MiB. R = 159: 16313 MiB fits; R = 160: 16411 MiB does not.
+// One process: 500 MiB context + 293.95 MiB activations (one super-kernel slot for the one
+// architecture) + R x 97.56 MiB. R = 159: 16306 MiB fits; R = 160: 16404 MiB does not.
 TEST(Memory, SpaceTimeFitsAboutOneHundredSixtyReplicas) {
   EXPECT_TRUE(fits("space_time", 159));
   EXPECT_FALSE(fits("space_time", 160));
@@ -52,7 +52,27 @@ TEST(Memory, DemandIsReportedPerGpu) {
   Placement p = place_tenants(x, testing::registries().view());
   ASSERT_EQ(p.memory.size(), 1u);
   EXPECT_EQ(p.memory[0].processes, 10);
-  EXPECT_NEAR(p.memory[0].total(), 10 * (102.3e6 / 1048576.0 + 500 + 16 * 602 / 1024.0 * 32), 1e-6);
+  EXPECT_NEAR(p.memory[0].total(), 10 * (102.3e6 + 16 * 602e3 * 32) / 1048576.0 + 10 * 500, 1e-6);
+}
+
+// Before: input_kb was read as KiB (1024 bytes) while weights_mb was read as decimal MB.
+// The profile's sizes are decimal, and the bytes can be derived from the model itself:
+// ResNet-50's input is one 224 x 224 RGB image in float32, 224*224*3*4 = 602,112 bytes
+// (the table's "602 kB"), and its 25,557,032 parameters in float32 are 102,228,128 bytes
+// (the table's "102.3 MB"). One batch slot of 16 x 32 x 602,112 bytes is 294.0 MiB; the
+// model must agree within the table's rounding (0.1%), where KiB would be 2.4% off.
+TEST(Memory, ProfileSizesAreDecimalUnitsMatchingTheModelsBytes) {
+  const ModelProfile& m = *replicas("mps", 1).tenants[0].profile;
+  MemorySettings s;
+  s.context_mib = 0;
+  s.activation_factor = 32;
+  s.max_batch = 16;
+  MemoryDemand d = memory_demand({&m}, ProcessModel::kProcessPerTenant, s);
+  const double input_bytes = 224.0 * 224 * 3 * 4;
+  const double weight_bytes = 25'557'032.0 * 4;
+  EXPECT_NEAR(d.activation_mib, 16 * 32 * input_bytes / 1048576, 0.001 * 294.0);
+  EXPECT_NEAR(d.weights_mib, weight_bytes / 1048576, 0.001 * 97.5);
+  EXPECT_EQ(d.context_mib, 0);
 }
 
 // Loads (rate x L(1)): a 300/s resnet50 (0.783), two 100/s densenet121 (0.38 each),
@@ -137,7 +157,7 @@ TEST(Placement, RandomPlacementsNeverExceedMemoryOrTenantLimits) {
         const ModelProfile& m = *x.tenants[t].profile;
         ++tenants;
         weights += m.weights_mb * 1e6 / 1048576.0;
-        double slot = max_batch * m.input_kb / 1024.0 * 32;
+        double slot = max_batch * m.input_kb * 1e3 / 1048576.0 * 32;
         if (info.processes == ProcessModel::kProcessPerTenant || archs.insert(m.name).second) {
           activations += slot;
         }

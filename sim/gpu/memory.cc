@@ -10,11 +10,15 @@ MemoryDemand memory_demand(const std::vector<const ModelProfile*>& models, Proce
                            const MemorySettings& s) {
   MemoryDemand d;
   if (models.empty()) return d;
+  // Profiles give sizes in decimal units, as the Clockwork table does (weights_mb: 1e6
+  // bytes, input_kb: 1e3 bytes; ResNet-50's 602 kB input is 224*224*3*4 = 602,112 bytes);
+  // demand is reported in MiB (2^20 bytes), the unit GPU memory comes in.
   constexpr double kMiBPerMB = 1e6 / (1024.0 * 1024.0);
+  constexpr double kMiBPerKB = 1e3 / (1024.0 * 1024.0);
   std::set<std::string> archs;
   for (const ModelProfile* m : models) {
     d.weights_mib += m->weights_mb * kMiBPerMB;
-    double act = s.max_batch * (m->input_kb / 1024.0) * s.activation_factor;
+    double act = s.max_batch * (m->input_kb * kMiBPerKB) * s.activation_factor;
     if (processes == ProcessModel::kProcessPerTenant) {
       d.activation_mib += act;
     } else if (archs.insert(m->name).second) {

@@ -16,7 +16,7 @@ namespace infersim {
 
 struct MemorySettings {
   double context_mib = 500;       // per process (policy setting context_mib)
-  double activation_factor = 32;  // activation MiB per sample = factor x input size
+  double activation_factor = 32;  // activation bytes per sample = factor x input bytes
   int max_batch = 16;
 };
 
@@ -34,7 +34,7 @@ struct MemoryDemand {
 MemoryDemand memory_demand(const std::vector<const ModelProfile*>& models, ProcessModel processes,
                            const MemorySettings& s);
 
-// "19 processes: 9500 MiB contexts + 1854 MiB weights + 5719 MiB activations = 17073 MiB"
+// "19 processes: 9500 MiB context + 1854 MiB weights + 5585 MiB activations = 16939 MiB"
 std::string describe(const MemoryDemand& d);
 
 }  // namespace infersim
