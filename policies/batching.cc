@@ -8,7 +8,7 @@ std::vector<ParamSpec> common_policy_params() {
        "largest batch (or super-kernel) size; 16 is the largest size the Clockwork V100 "
        "profile measures",
        1, 4096},
-      {"batch_timeout_ms", ParamKind::kNumber, 0,
+      {"batch_timeout_ms", ParamKind::kMilliseconds, 0,
        "how long a partial batch may wait to fill before it runs; 0 = greedy, "
        "work-conserving batching",
        0},

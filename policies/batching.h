@@ -40,7 +40,7 @@ struct BatchRule {
   bool drop_late = false;
 
   static BatchRule from(const Params& p) {
-    return {static_cast<int>(p.get_int("max_batch")), ms_to_ns(p.get("batch_timeout_ms")),
+    return {static_cast<int>(p.get_int("max_batch")), p.get_ns("batch_timeout_ms"),
             p.get_bool("drop_late")};
   }
 

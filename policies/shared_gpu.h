@@ -143,11 +143,13 @@ class SharedGpu {
   }
 
   // Whole ns for `work` solo-ns at `speed`: ceil, tolerating a relative rounding error of
-  // 1e-12 above an integer; at least 1 ns while work is left.
+  // 1e-12 above an integer; at least 1 ns while work is left, at most kMaxDelay (a slowed
+  // kernel's time can exceed the horizon; the engine then stops the run at its clock
+  // limit rather than overflow).
   static SimTime ticks(double work, double speed) {
     if (work <= kDoneNs) return 0;
     double t = std::ceil((work / speed) * (1.0 - 1e-12));
-    return t < 1.0 ? 1 : static_cast<SimTime>(t);
+    return t < 1.0 ? 1 : to_delay_ns(t);
   }
 
  private:

@@ -75,7 +75,7 @@ class SpaceTime final : public SharedGpuPolicy {
         spread_(s.params.get("straggler_spread")),
         evict_(s.params.get_bool("evict_stragglers")),
         evict_threshold_(s.params.get("evict_threshold")),
-        evict_ns_(ms_to_ns(s.params.get("evict_ms"))),
+        evict_ns_(s.params.get_ns("evict_ms")),
         restart_at_(groups_.size(), 0) {
     for (std::size_t g = 0; g < groups_.size(); ++g) {
       stream_rngs_.push_back(e_.make_rng(
@@ -146,7 +146,7 @@ void register_space_time(PolicyRegistry& r) {
        0, 1});
   params.push_back({"evict_threshold", ParamKind::kNumber, 1.1,
                     "stream slowdown above which a worker is evicted (1.1: 10% slower)", 1, 100});
-  params.push_back({"evict_ms", ParamKind::kNumber, 5,
+  params.push_back({"evict_ms", ParamKind::kMilliseconds, 5,
                     "time an evicted worker's architecture runs nothing while it restarts, ms (an "
                     "assumption: a new thread and stream, and a warm-up kernel)",
                     0});

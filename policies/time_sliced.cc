@@ -59,8 +59,8 @@ class TimeSliced final : public Policy {
       : e_(s.engine),
         gpu_(s.gpu),
         rule_(BatchRule::from(s.params)),
-        quantum_(ms_to_ns(s.params.get("quantum_ms"))),
-        switch_(us_to_ns(s.params.get("switch_us"))) {
+        quantum_(s.params.get_ns("quantum_ms")),
+        switch_(s.params.get_ns("switch_us")) {
     if (quantum_ <= 0) throw std::logic_error("time_sliced: quantum must be positive");
     if (s.tenants.size() >= kMaxContexts) {
       throw std::logic_error(fmt::format("time_sliced: {} tenants on GPU {} (at most {})",
@@ -250,13 +250,13 @@ class TimeSliced final : public Policy {
 void register_time_sliced(PolicyRegistry& r) {
   std::vector<ParamSpec> params = common_policy_params();
   params.push_back(
-      {"quantum_ms", ParamKind::kNumber, 1.024,
+      {"quantum_ms", ParamKind::kMilliseconds, 1.024,
        "time slice of a context, ms; a batch still running at its end is preempted and "
        "resumes in the context's next slice. 1.024 ms is the NVIDIA driver's default "
        "timeslice between CUDA contexts on Volta and later GPUs",
        0, 1e6, true});
   params.push_back(
-      {"switch_us", ParamKind::kNumber, 25,
+      {"switch_us", ParamKind::kMicroseconds, 25,
        "idle GPU time to switch from one context to another, us. An assumption (NVIDIA "
        "publishes no figure): a V100 context's on-chip state, 80 SMs x (256 KiB registers + "
        "96 KiB shared memory) = 27.5 MiB, takes ~32 us to save at 900 GB/s when full; "

@@ -7,8 +7,9 @@
 namespace infersim {
 namespace {
 
-// Rounds a gap in seconds to whole nanoseconds.
-SimTime to_ns(double seconds) { return static_cast<SimTime>(std::llround(seconds * 1e9)); }
+// Rounds a gap in seconds to whole nanoseconds, saturating at kMaxDelay: a gap past the
+// horizon (e.g. a rate of 1e-12/s) lies beyond any duration and ends the stream.
+SimTime to_ns(double seconds) { return to_delay_ns(seconds * 1e9); }
 
 // Exponential gaps: a Poisson process.
 class Poisson final : public ArrivalProcess {
@@ -89,7 +90,10 @@ void register_builtin_arrivals(ArrivalRegistry& r) {
          "gamma inter-arrival times; cv > 1 is bursty",
          {rate_spec(),
           {"cv", ParamKind::kNumber, ParamSpec::kRequired,
-           "coefficient of variation of the gaps (1 = Poisson)", 0, 1e3, true}},
+           "coefficient of variation of the gaps (1 = Poisson); from 1e-6 (gamma shape "
+           "1/cv^2 = 1e12: the gaps are regular to 1 part in a million, use `constant` for "
+           "none) to 1000",
+           1e-6, 1e3}},
          [](const Params& p) {
            return std::make_unique<GammaArrivals>(p.get("rate"), p.get("cv"));
          }});
@@ -99,7 +103,7 @@ void register_builtin_arrivals(ArrivalRegistry& r) {
   r.add({"closed",
          "closed loop: n requests always outstanding",
          {{"n", ParamKind::kInteger, ParamSpec::kRequired, "requests kept outstanding", 1, 1e6},
-          {"think_ms", ParamKind::kNumber, 0,
+          {"think_ms", ParamKind::kMilliseconds, 0,
            "mean think time between a completion and the next request (exponential), ms", 0}},
          [](const Params& p) {
            return std::make_unique<Closed>(static_cast<int>(p.get_int("n")), p.get("think_ms"));

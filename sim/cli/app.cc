@@ -14,6 +14,7 @@
 #include "sim/cli/commands.h"
 #include "sim/config/experiment.h"
 #include "sim/config/hardware_files.h"
+#include "sim/core/version.h"
 #include "sim/gpu/profile.h"
 
 namespace po = boost::program_options;
@@ -36,8 +37,12 @@ constexpr const char* kUsage =
     "                                                          replay the experiment for real\n"
     "  compare SIMULATED.h5 MEASURED.h5 [-o CMP.h5] [--max-error PCT]\n"
     "                                                          simulated against measured\n"
+    "  --version                                               version and git revision\n"
     "\n"
     "`infersim <command> --help` describes a command's options.\n";
+
+constexpr const char* kReport =
+    " (a bug in infersim: please report it with the command line and the experiment file)\n";
 
 // "I/N" -> (I, N).
 void parse_shard(const std::string& s, RunOptions& o) {
@@ -81,7 +86,8 @@ int cmd_run(const std::vector<std::string>& args, const AppHooks& hooks) {
       "infersim run EXPERIMENT.yaml [options]\n\n"
       "Runs every point of the experiment's sweep (x replications), each into its own shard\n"
       "OUT.h5.d/run-NNNNNN.h5 (crash-safe), then merges them into OUT.h5 and removes\n"
-      "OUT.h5.d. Exit status: 0 ok, 1 a run failed, 2 bad input (nothing written).\n\n"
+      "OUT.h5.d. Exit status: 0 ok, 1 a run failed, 2 bad input (nothing written), 3 an\n"
+      "internal error (a bug).\n\n"
       "options");
   RunOptions o;
   std::string shard;
@@ -299,6 +305,10 @@ int infersim_main(int argc, char** argv, const AppHooks& hooks) {
     std::cout << kUsage;
     return argc < 2 ? 2 : 0;
   }
+  if (!std::strcmp(argv[1], "--version") || !std::strcmp(argv[1], "version")) {
+    std::cout << fmt::format("infersim {} (git {})\n", version(), git_revision());
+    return 0;
+  }
   std::string cmd = argv[1];
   std::vector<std::string> args(argv + 2, argv + argc);
   try {
@@ -310,17 +320,23 @@ int infersim_main(int argc, char** argv, const AppHooks& hooks) {
     if (cmd == "profile") return cmd_profile(args);
     if (cmd == "measure") return cmd_measure(args);
     if (cmd == "compare") return cmd_compare(args);
-    std::cerr << "infersim: unknown command '" << cmd << "'\n" << kUsage;
+    std::cerr << "infersim: unknown command '" << one_line(cmd) << "' (see infersim --help)\n";
     return 2;
-  } catch (const InputError& e) {
+  } catch (const InputError& e) {  // already one line
     std::cerr << "infersim: " << e.what() << "\n";
     return 2;
-  } catch (const po::error& e) {
-    std::cerr << "infersim " << cmd << ": " << e.what() << " (see --help)\n";
+  } catch (const po::error& e) {  // derives from std::logic_error: before it
+    std::cerr << "infersim " << one_line(cmd) << ": " << one_line(e.what()) << " (see --help)\n";
     return 2;
-  } catch (const std::exception& e) {
-    std::cerr << "infersim: error: " << e.what() << "\n";
+  } catch (const std::logic_error& e) {  // a broken invariant: a bug, not the user's fault
+    std::cerr << "infersim: internal error: " << one_line(e.what()) << kReport;
+    return 3;
+  } catch (const std::exception& e) {  // I/O, resources: the run failed
+    std::cerr << "infersim: error: " << one_line(e.what()) << "\n";
     return 1;
+  } catch (...) {
+    std::cerr << "infersim: internal error: an unknown exception" << kReport;
+    return 3;
   }
 }
 

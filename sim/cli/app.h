@@ -11,7 +11,8 @@ struct AppHooks {
 };
 
 // Parses the command line and runs the command. Exit status: 0 success, 1 a run failed at
-// run time, 2 bad input (one line, file:line:column).
+// run time (I/O, resources), 2 bad input (one line, file:line:column), 3 an internal error
+// (a std::logic_error: a bug; the message asks for a report).
 int infersim_main(int argc, char** argv, const AppHooks& hooks);
 
 }  // namespace infersim

@@ -45,7 +45,8 @@ struct RunOptions {
 // the output could not be written (a full disk: the shards are kept) or is locked by another
 // infersim, 2 bad input (printed as one line "file:line:col: message"; nothing written),
 // which includes an output that is not a regular file or a default output path the
-// experiment's name would lead out of results/.
+// experiment's name would lead out of results/, 3 a run failed with an internal error (a
+// bug; the other runs still ran and were reported).
 int run_command(const RunOptions& options, const Registries& reg);
 
 struct MergeOptions {

@@ -56,8 +56,8 @@ void check_point(const Experiment& x, const Registries& reg, const validation::D
                                  "model of the simulator only); set it false",
                                  what));
   }
-  const std::string measured_on = x.profile.provenance_of("device");
-  const std::string backend = x.profile.provenance_of("backend");
+  const std::string measured_on = x.profile->provenance_of("device");
+  const std::string backend = x.profile->provenance_of("backend");
   if (measured_on != dev.device || backend != dev.backend) {
     throw InputError(
         x.hardware_mark,
@@ -191,17 +191,7 @@ int measure_command(const MeasureOptions& o, const Registries& reg) {
       programs.push_back(*library.get(ts.model, max_batch));
       device->add_tenant(t, programs.back());
       validation::ReplayTenant rt;
-      rt.info.name = ts.name;
-      rt.info.model = ts.model;
-      rt.info.gpu = 0;
-      rt.info.slo_ns = ts.slo_ms > 0 ? ms_to_ns(ts.slo_ms) : kTimeMax;
-      rt.info.gflop = ts.profile->gflop;
-      rt.info.latency_ns.assign(max_batch + 1, 0);
-      rt.info.utilization.assign(max_batch + 1, 0);
-      for (int b = 1; b <= max_batch; ++b) {
-        rt.info.latency_ns[b] = ms_to_ns(ts.profile->latency_ms_at(b));
-        rt.info.utilization[b] = ts.profile->solo_utilization(b);
-      }
+      rt.info = tenant_info(ts, 0, max_batch);
       rt.program = &programs.back();
       rt.arrival = reg.arrivals.get(ts.arrival, ts.mark).create(ts.arrival_params);
       tenants.push_back(std::move(rt));
@@ -209,10 +199,10 @@ int measure_command(const MeasureOptions& o, const Registries& reg) {
     validation::ReplaySpec rs;
     rs.policy = x.policy;
     rs.rule = BatchRule::from(x.policy_params);
-    if (x.policy == "time_sliced") rs.quantum = ms_to_ns(x.policy_params.get("quantum_ms"));
+    if (x.policy == "time_sliced") rs.quantum = x.policy_params.get_ns("quantum_ms");
     rs.seed = spec.seed;
-    rs.duration = s_to_ns(x.duration_s);
-    rs.warmup = s_to_ns(x.warmup_s);
+    rs.duration = x.duration;
+    rs.warmup = x.warmup;
     RecordSink sink;
     validation::ReplayResult m =
         validation::replay(*device, rs, tenants, plan.point_requests[spec.point] ? &sink : nullptr);

@@ -253,12 +253,13 @@ int run_command_impl(const RunOptions& o, const Registries& reg, MpiWorld& world
   if (!todo.empty()) sync_directory(dir);
 
   // 6. Totals over every rank; rank 0 merges when everything is there.
-  std::int64_t totals[4] = {c.ok, c.failed, already, c.not_started};
-  world.sum(totals, 4);
+  std::int64_t totals[5] = {c.ok, c.failed, already, c.not_started, c.internal};
+  world.sum(totals, 5);
   const std::int64_t ok = totals[0], failed = totals[1], done_before = totals[2],
-                     not_started = totals[3];
+                     not_started = totals[3], internal = totals[4];
   const std::size_t scope = slice.size();
   int status = failed > 0 || not_started > 0 ? 1 : 0;
+  const int failed_status = internal > 0 ? 3 : 1;  // a bug in a run outranks a run failure
 
   if (root) {
     if (status == 0) {
@@ -329,6 +330,7 @@ int run_command_impl(const RunOptions& o, const Registries& reg, MpiWorld& world
                       : "",
         seconds_since(start), jobs, distributed ? fmt::format(" x {} ranks", world.size()) : "");
   }
+  if (status == 1) status = failed_status;
   return static_cast<int>(world.max(status));
 }
 

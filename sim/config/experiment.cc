@@ -35,13 +35,13 @@ std::map<std::string, GivenParam> given_params(const YAML::Node& map, const std:
 }
 
 // Profiles are parsed once per path and shared (sweeps parse an experiment per point).
-const Profile& cached_profile(const std::string& path) {
+std::shared_ptr<const Profile> cached_profile(const std::string& path) {
   static std::mutex mu;
-  static std::map<std::string, std::unique_ptr<Profile>> cache;
+  static std::map<std::string, std::shared_ptr<const Profile>> cache;
   std::lock_guard<std::mutex> lock(mu);
   auto& slot = cache[path];
-  if (!slot) slot = std::make_unique<Profile>(load_profile(path));
-  return *slot;
+  if (!slot) slot = std::make_shared<const Profile>(load_profile(path));
+  return slot;
 }
 
 // GPU spec files likewise.
@@ -83,13 +83,21 @@ Experiment parse_experiment(const YAML::Node& root, const std::string& file,
   MapReader top(root, file, "experiment",
                 {"name", "seed", "duration_s", "warmup_s", "hardware", "policy", "tenants",
                  "output", "sweep"});
-  x.name = top.get_string("name", fs::path(file).stem().string());
+  if (top.has("name")) {
+    x.name = yaml_name(top.get("name"), file, "experiment name");
+  } else {
+    x.name = fs::path(file).stem().string();
+    check_name(x.name, Mark{file, 1, 1}, "experiment name (the file's name; set 'name')");
+  }
   std::int64_t seed = top.get_int("seed", 1);
   if (seed < 0) top.fail("seed", "expected 'seed' >= 0");
   x.seed = static_cast<std::uint64_t>(seed);
   x.duration_s = top.get_positive("duration_s");
   x.warmup_s = top.get_nonnegative("warmup_s", 0);
-  if (x.warmup_s >= x.duration_s) {
+  x.duration = top.get_time("duration_s", TimeUnit::kSeconds);
+  x.warmup = top.get_time("warmup_s", TimeUnit::kSeconds, 0);
+  if (x.duration == 0) top.fail("duration_s", "expected 'duration_s' >= 1e-9 (1 ns)");
+  if (x.warmup >= x.duration) {
     top.fail("warmup_s", fmt::format("expected 'warmup_s' < duration_s ({})", x.duration_s));
   }
 
@@ -99,13 +107,14 @@ Experiment parse_experiment(const YAML::Node& root, const std::string& file,
     x.hardware_mark = hw.mark();
     x.profile_path = resolve_data_path(hw.get_string("profile"), file, hw.mark("profile"));
     x.profile = cached_profile(x.profile_path);
+    const Profile& profile = *x.profile;
     x.data_files.push_back(x.profile_path);
     std::string gpus_file = resolve_data_path(
         hw.get_string("gpus_file", (fs::path(x.profile_path).parent_path() / "gpus.yaml").string()),
         file, hw.mark("gpus_file"));
     const std::vector<GpuSpec>& gpus = cached_gpus(gpus_file);
+    std::string gpu_name = hw.get_string("gpu", profile.gpu);
     x.data_files.push_back(gpus_file);
-    std::string gpu_name = hw.get_string("gpu", x.profile.gpu);
     const GpuSpec* spec = find_gpu(gpus, gpu_name);
     if (!spec) {
       std::string list;
@@ -119,6 +128,7 @@ Experiment parse_experiment(const YAML::Node& root, const std::string& file,
     x.activation_factor = hw.get_nonnegative("activation_factor", 32);
   }
 
+  int max_batch = 1;  // the largest batch the policy forms (its latency tables' size)
   {
     YAML::Node pnode = top.get("policy");
     x.policy_mark = mark_of(pnode, file);
@@ -135,6 +145,7 @@ Experiment parse_experiment(const YAML::Node& root, const std::string& file,
     if (pnode.IsMap()) given = given_params(pnode, file, {"name"});
     x.policy_params =
         resolve_params(info.params, given, x.policy_mark, fmt::format("policy '{}'", pname));
+    max_batch = info.needs(x.policy_params).max_batch;
   }
 
   {
@@ -150,16 +161,34 @@ Experiment parse_experiment(const YAML::Node& root, const std::string& file,
       TenantSpec base;
       base.mark = tm.mark();
       base.model = tm.get_string("model");
-      base.profile = x.profile.find(base.model);
-      if (!base.profile) {
+      const ModelProfile* model = x.profile->find(base.model);
+      if (!model) {
         tm.fail("model", fmt::format("unknown model '{}' in profile {} (`infersim models {}` "
                                      "lists them)",
                                      base.model, x.profile_path, x.profile_path));
       }
+      base.profile = std::shared_ptr<const ModelProfile>(x.profile, model);  // aliasing
+      // The run's latency table holds L(b) in ns up to the policy's max_batch; L grows with
+      // b, so its largest entry, possibly extrapolated past the profiled sizes, must be
+      // within the horizon like every other time.
+      if (to_ns_checked(model->latency_ms_at(1), TimeUnit::kMilliseconds).value_or(0) == 0) {
+        tm.fail("model",
+                fmt::format("model '{}': L(1) = {:g} ms (from the profile at {}) is "
+                            "below 1 ns, the clock's resolution",
+                            base.model, model->latency_ms_at(1), format_mark(model->mark)));
+      }
+      if (!to_ns_checked(model->latency_ms_at(max_batch), TimeUnit::kMilliseconds)) {
+        tm.fail(
+            "model",
+            fmt::format("model '{}': L({}) = {:g} ms (max_batch {} of policy '{}', from "
+                        "the profile at {}) is beyond the time horizon of {:g} ms",
+                        base.model, max_batch, model->latency_ms_at(max_batch), max_batch, x.policy,
+                        format_mark(model->mark), horizon_in(TimeUnit::kMilliseconds)));
+      }
       // Without an explicit name a tenant is called after its model, made unique with
       // the entry's index when another entry serves the same model.
       const bool named = tm.has("name");
-      std::string name = tm.get_string("name", base.model);
+      std::string name = named ? yaml_name(tm.get("name"), file, "tenant name") : base.model;
       if (!named) {
         for (std::size_t j = 0; j < tnode.size(); ++j) {
           const YAML::Node& other = tnode[j];
@@ -175,6 +204,10 @@ Experiment parse_experiment(const YAML::Node& root, const std::string& file,
         tm.fail("replicas", "expected 'replicas' between 1 and 100000");
       }
       base.slo_ms = tm.get_nonnegative("slo_ms", 0);
+      if (base.slo_ms > 0) base.slo = tm.get_time("slo_ms", TimeUnit::kMilliseconds);
+      if (base.slo_ms > 0 && base.slo == 0) {
+        tm.fail("slo_ms", "expected 'slo_ms' >= 1e-6 (1 ns) or 0 (no SLO)");
+      }
       std::int64_t gpu = tm.get_int("gpu", -1);
       if (gpu < -1 || gpu >= x.gpu_count) {
         tm.fail("gpu", fmt::format("expected 'gpu' between 0 and {} (hardware.count - 1)",

@@ -9,6 +9,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -22,9 +23,12 @@ namespace infersim {
 struct TenantSpec {
   std::string name;   // unique within the experiment
   std::string model;  // a model of the profile
-  const ModelProfile* profile = nullptr;
-  double slo_ms = 0;  // 0: no SLO
-  int gpu = -1;       // explicit placement; -1: automatic
+  // Shares ownership of the experiment's (immutable) Profile, so a copy of a TenantSpec
+  // or of its Experiment never dangles.
+  std::shared_ptr<const ModelProfile> profile;
+  double slo_ms = 0;       // 0: no SLO (as written)
+  SimTime slo = kTimeMax;  // in ns, checked against the horizon; kTimeMax: no SLO
+  int gpu = -1;            // explicit placement; -1: automatic
   std::string arrival;
   Params arrival_params;
   Mark mark;
@@ -35,14 +39,16 @@ struct Experiment {
   std::string yaml_text;  // the file's text, for provenance
   std::string name;
   std::uint64_t seed = 0;
-  double duration_s = 0;
+  double duration_s = 0;  // as written
   double warmup_s = 0;
+  SimTime duration = 0;  // the same in ns, checked against the horizon (sim/core/time.h)
+  SimTime warmup = 0;
 
-  std::string profile_path;  // resolved
-  Profile profile;
+  std::string profile_path;                // resolved
+  std::shared_ptr<const Profile> profile;  // shared, immutable (parsed once per path)
   GpuSpec gpu;
   int gpu_count = 1;
-  double activation_factor = 32;  // activation MiB per sample = factor x input size
+  double activation_factor = 32;  // activation bytes per sample = factor x input bytes
   Mark hardware_mark;
 
   std::string policy;

@@ -32,9 +32,7 @@ double require_positive(MapReader& r, const std::string& key, const Mark& owner,
 }
 
 std::string entry_name(const YAML::Node& key, const std::string& file, const std::string& what) {
-  std::string name = yaml_string(key, file, what);
-  if (name.empty()) throw InputError(mark_of(key, file), fmt::format("empty {}", what));
-  return name;
+  return yaml_name(key, file, what);
 }
 
 // latency_ms: {batch: ms, ...}
@@ -67,6 +65,14 @@ void read_latencies(const YAML::Node& n, const std::string& file, const std::str
           mark_of(value, file),
           fmt::format("latency for batch {} in {} must be > 0 ms, got {}", b, what, l));
     }
+    // Within the horizon, and at least 1 ns: a batch that takes no time would let a
+    // closed loop spin at one instant.
+    if (yaml_time(value, file, fmt::format("latency_ms[{}] of {}", b, what),
+                  TimeUnit::kMilliseconds) == 0) {
+      throw InputError(
+          mark_of(value, file),
+          fmt::format("latency for batch {} in {} must be >= 1e-6 ms (1 ns), got {}", b, what, l));
+    }
     if (!m.latency_ms.empty() && l < m.latency_ms.back()) {
       throw InputError(mark_of(value, file),
                        fmt::format("latency for batch {} in {} ({} ms) is below that for batch {} "
@@ -96,6 +102,7 @@ ModelProfile read_model(const YAML::Node& key, const YAML::Node& value, const st
   m.output_kb = require_nonnegative(r, "output_kb", m.mark, what);
   m.weights_mb = require_nonnegative(r, "weights_mb", m.mark, what);
   m.transfer_ms = require_nonnegative(r, "transfer_ms", m.mark, what);
+  yaml_time(r.get("transfer_ms"), file, "transfer_ms", TimeUnit::kMilliseconds);  // horizon
   read_latencies(require(r, "latency_ms", m.mark, what), file, what, m);
   if (r.has("gflop")) m.gflop = r.get_positive("gflop");
   return m;

@@ -88,6 +88,16 @@ void set_path(YAML::Node& root, const std::vector<std::string>& parts, const YAM
       }
       if (last) {
         cur[key] = value;
+        if (!exists) {
+          // The new key node has no mark: errors about it (e.g. an unknown key) name the
+          // --set argument or sweep entry that added it, not the file.
+          const YAML::Node& m = cur;
+          for (auto it = m.begin(); it != m.end(); ++it) {
+            if (it->first.IsScalar() && it->first.Scalar() == key) {
+              register_override(it->first, where);
+            }
+          }
+        }
       } else {
         YAML::Node next = c[key];
         cur.reset(next);
@@ -106,15 +116,12 @@ void apply_set_in_place(YAML::Node& root, const std::string& assignment) {
   if (eq == std::string::npos || eq == 0) {
     throw InputError(where, "expected path=value, e.g. tenants.0.arrival.rate=100");
   }
-  YAML::Node value;
-  try {
-    value = without_marks(YAML::Load(assignment.substr(eq + 1)), where);
-  } catch (const YAML::Exception& e) {
-    throw InputError(where, fmt::format("value is not valid YAML: {}", e.msg));
-  }
+  // Checked like a file (duplicate keys, aliases), every error reported at the argument.
+  YAML::Node value = without_marks(load_yaml_value(assignment.substr(eq + 1), where), where);
   set_path(root, split_path(assignment.substr(0, eq)), value, where, true);
-  // Errors about the value name the --set argument (mark_of; cleared by clear_overrides).
-  register_override(value, where.file);
+  // Errors about the value, or anything inside it, name the --set argument (mark_of;
+  // cleared by clear_overrides).
+  register_override_tree(value, where);
 }
 
 }  // namespace infersim

@@ -1,9 +1,11 @@
 #include "sim/config/yaml_reader.h"
 
 #include <fmt/format.h>
+#include <yaml-cpp/eventhandler.h>
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -15,7 +17,8 @@ Mark to_mark(const YAML::Mark& m, const std::string& file) {
   return Mark{file, m.line + 1, m.column + 1};
 }
 
-// yaml-cpp keeps the last of duplicate keys silently; walk the tree and reject them.
+// yaml-cpp keeps the last of duplicate keys silently; walk the tree and reject them. The
+// tree has no aliases (AliasCheck), so it is a tree, and yaml-cpp's parser bounds its depth.
 void check_duplicates(const YAML::Node& n, const std::string& file) {
   if (n.IsMap()) {
     std::set<std::string> seen;
@@ -32,44 +35,168 @@ void check_duplicates(const YAML::Node& n, const std::string& file) {
   }
 }
 
+// Parser events, read before the node tree is built: rejects the first alias (a
+// self-reference `&r [*r]` would make the tree a cycle, and nine levels of nine aliases
+// expand to 9^9 nodes) and a second document (YAML::Load would silently ignore it).
+class AliasCheck final : public YAML::EventHandler {
+ public:
+  explicit AliasCheck(const std::string& name) : name_(name) {}
+  void OnDocumentStart(const YAML::Mark& m) override {
+    if (++documents_ > 1) {
+      throw InputError(to_mark(m, name_),
+                       "expected one YAML document, found a second one (a '---' line)");
+    }
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark& m, YAML::anchor_t) override {
+    throw InputError(to_mark(m, name_),
+                     "YAML aliases (*name) are not supported: they would make several "
+                     "settings one node; write the value out");
+  }
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+
+ private:
+  std::string name_;
+  int documents_ = 0;
+};
+
+[[noreturn]] void syntax_error(const YAML::Exception& e, const std::string& name) {
+  throw InputError(to_mark(e.mark, name), fmt::format("YAML syntax error: {}", e.msg));
+}
+
+// Whether `text` holds nothing but blanks and comments.
+bool blank_document(const std::string& text) {
+  bool comment = false;
+  for (char c : text) {
+    if (c == '\n') {
+      comment = false;
+    } else if (!comment) {
+      if (c == '#') {
+        comment = true;
+      } else if (c != ' ' && c != '\t' && c != '\r') {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
 YAML::Node parse(const std::string& text, const std::string& name) {
+  // The event pass costs a second parse; only text that could hold an alias or a second
+  // document needs it (an experiment is parsed once per sweep point).
+  if (text.find('*') != std::string::npos || text.find("---") != std::string::npos ||
+      text.find("...") != std::string::npos) {
+    try {
+      std::istringstream in(text);
+      YAML::Parser parser(in);
+      AliasCheck check(name);
+      while (parser.HandleNextDocument(check)) {
+      }
+    } catch (const YAML::Exception& e) {
+      syntax_error(e, name);
+    }
+  }
   YAML::Node root;
   try {
     root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
-    throw InputError(to_mark(e.mark, name), fmt::format("YAML syntax error: {}", e.msg));
+    syntax_error(e, name);
   }
   check_duplicates(root, name);
   return root;
 }
 
-}  // namespace
-
-YAML::Node load_yaml_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(Mark{path, 0, 0}, "cannot open file");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return parse(ss.str(), path);
-}
-
-YAML::Node load_yaml_string(const std::string& text, const std::string& name) {
+YAML::Node parse_document(const std::string& text, const std::string& name) {
+  if (blank_document(text)) {
+    throw InputError(Mark{name, 1, 1}, "the file is empty; expected a YAML mapping");
+  }
   return parse(text, name);
 }
 
-namespace {
-thread_local std::vector<std::pair<YAML::Node, std::string>> g_overrides;
 }  // namespace
 
-void register_override(const YAML::Node& node, const std::string& label) {
-  g_overrides.emplace_back(node, label);
+std::string read_input_file(const std::string& path) {
+  const Mark where{path, 1, 1};
+  std::error_code ec;
+  const auto st = std::filesystem::status(path, ec);
+  if (ec || !std::filesystem::exists(st)) {
+    throw InputError(where, fmt::format("cannot open file: {}",
+                                        ec ? ec.message() : "No such file or directory"));
+  }
+  if (std::filesystem::is_directory(st)) {
+    throw InputError(where, "is a directory; expected a YAML file");
+  }
+  if (!std::filesystem::is_regular_file(st)) {
+    throw InputError(where,
+                     "is not a regular file (a device, FIFO or socket); expected a "
+                     "YAML file");
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(where, "cannot open file for reading");
+  // Read at most one byte past the limit: the size stat() reports may change meanwhile.
+  std::string text(kMaxInputFileBytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  if (in.bad()) throw InputError(where, "cannot read file");
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  if (text.size() > kMaxInputFileBytes) {
+    throw InputError(where, fmt::format("file is larger than {} MiB, the most an input file "
+                                        "may hold",
+                                        kMaxInputFileBytes >> 20));
+  }
+  return text;
+}
+
+YAML::Node load_yaml_file(const std::string& path) {
+  return parse_document(read_input_file(path), path);
+}
+
+YAML::Node load_yaml_string(const std::string& text, const std::string& name) {
+  return parse_document(text, name);
+}
+
+YAML::Node load_yaml_value(const std::string& text, const Mark& where) {
+  try {
+    return parse(text, "value");
+  } catch (const InputError& e) {
+    std::string msg = e.message();
+    if (e.mark().line > 0) msg += fmt::format(" (at column {} of the value)", e.mark().column);
+    throw InputError(where, msg);
+  }
+}
+
+namespace {
+thread_local std::vector<std::pair<YAML::Node, Mark>> g_overrides;
+}  // namespace
+
+void register_override(const YAML::Node& node, const Mark& where) {
+  g_overrides.emplace_back(node, where);
+}
+
+void register_override_tree(const YAML::Node& node, const Mark& where) {
+  register_override(node, where);
+  if (node.IsMap()) {
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      register_override_tree(it->first, where);
+      register_override_tree(it->second, where);
+    }
+  } else if (node.IsSequence()) {
+    for (const auto& child : node) register_override_tree(child, where);
+  }
 }
 
 void clear_overrides() { g_overrides.clear(); }
 
 Mark mark_of(const YAML::Node& node, const std::string& file) {
-  for (const auto& [n, label] : g_overrides) {
-    if (n.is(node)) return Mark{label, 0, 0};
+  for (const auto& [n, where] : g_overrides) {
+    if (n.is(node)) return where;
   }
   return to_mark(node.Mark(), file);
 }
@@ -116,6 +243,38 @@ std::string yaml_string(const YAML::Node& n, const std::string& file, const std:
   throw InputError(mark_of(n, file), fmt::format("expected a string for '{}'", what));
 }
 
+SimTime yaml_time(const YAML::Node& n, const std::string& file, const std::string& what,
+                  TimeUnit unit) {
+  const double v = yaml_double(n, file, what);
+  if (v < 0) throw InputError(mark_of(n, file), fmt::format("expected '{}' >= 0, got {}", what, v));
+  auto ns = to_ns_checked(v, unit);
+  if (!ns) {
+    throw InputError(mark_of(n, file),
+                     fmt::format("expected '{}' <= {:g} {} (the time horizon, 1e18 ns or about "
+                                 "31.7 years), got {}",
+                                 what, horizon_in(unit), unit_suffix(unit), v));
+  }
+  return *ns;
+}
+
+void check_name(const std::string& name, const Mark& where, const std::string& what) {
+  if (name.empty()) throw InputError(where, fmt::format("expected a non-empty {}", what));
+  if (name.size() > kMaxNameBytes) {
+    throw InputError(where, fmt::format("{} is {} bytes long; at most {} are allowed", what,
+                                        name.size(), kMaxNameBytes));
+  }
+  if (!is_printable_utf8(name)) {
+    throw InputError(
+        where, fmt::format("{} '{}' must be valid UTF-8 without control characters", what, name));
+  }
+}
+
+std::string yaml_name(const YAML::Node& n, const std::string& file, const std::string& what) {
+  std::string name = yaml_string(n, file, what);
+  check_name(name, mark_of(n, file), what);
+  return name;
+}
+
 MapReader::MapReader(const YAML::Node& node, std::string file, std::string what)
     : node_(node), file_(std::move(file)), what_(std::move(what)) {
   if (!node_.IsMap()) {
@@ -127,11 +286,16 @@ MapReader::MapReader(const YAML::Node& node, std::string file, std::string what,
                      const std::vector<std::string>& keys)
     : MapReader(node, std::move(file), std::move(what)) {
   for (auto it = node_.begin(); it != node_.end(); ++it) {
-    const std::string k = it->first.Scalar();
+    const YAML::Node key = it->first;  // a copy: it->first lives in a temporary proxy
+    if (!key.IsScalar()) {
+      throw InputError(mark_of(key, file_),
+                       fmt::format("expected a key name in {}, got {}", what_, node_kind(key)));
+    }
+    const std::string k = key.Scalar();
     if (std::find(keys.begin(), keys.end(), k) != keys.end()) continue;
     std::string list;
     for (const auto& v : keys) list += (list.empty() ? "" : ", ") + v;
-    throw InputError(mark_of(it->first, file_),
+    throw InputError(mark_of(key, file_),
                      fmt::format("unknown key '{}' in {} (expected one of: {})", k, what_, list));
   }
 }
@@ -185,6 +349,14 @@ std::string MapReader::get_string(const std::string& key, const std::string& def
 bool MapReader::get_bool(const std::string& key, bool def) {
   auto v = find(key);
   return v ? yaml_bool(*v, file_, key) : def;
+}
+
+SimTime MapReader::get_time(const std::string& key, TimeUnit unit) {
+  return yaml_time(get(key), file_, key, unit);
+}
+SimTime MapReader::get_time(const std::string& key, TimeUnit unit, SimTime def) {
+  auto v = find(key);
+  return v ? yaml_time(*v, file_, key, unit) : def;
 }
 
 double MapReader::get_positive(const std::string& key) {

@@ -8,6 +8,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <set>
@@ -15,12 +16,29 @@
 #include <vector>
 
 #include "sim/core/error.h"
+#include "sim/core/time.h"
 
 namespace infersim {
 
-// Parses a file / string. Syntax errors and duplicate keys throw InputError.
+// Input files (experiments, profiles, GPU lists) are small; anything larger than this is
+// refused before it is read (a FIFO or /dev/zero would otherwise be read until memory ran
+// out). 1 MiB is about 10,000 tenant entries written out one by one.
+constexpr std::size_t kMaxInputFileBytes = std::size_t{1} << 20;
+
+// The text of an input file: a regular file of at most kMaxInputFileBytes. Anything else
+// (missing, a directory, a device or FIFO, too large, unreadable) is an InputError at
+// path:1:1.
+std::string read_input_file(const std::string& path);
+
+// Parses a file / string holding one YAML document. Syntax errors, duplicate keys, aliases
+// (*name: they would share one node between settings, and let a few bytes expand
+// exponentially or refer to themselves) and more than one document throw InputError; so
+// does a document with nothing in it (at name:1:1).
 YAML::Node load_yaml_file(const std::string& path);
 YAML::Node load_yaml_string(const std::string& text, const std::string& name);
+// A value given on the command line (--set path=VALUE): the same checks, but every error
+// is reported at `where` (the --set argument), and an empty value is a null node.
+YAML::Node load_yaml_value(const std::string& text, const Mark& where);
 
 Mark mark_of(const YAML::Node& node, const std::string& file);
 
@@ -28,9 +46,12 @@ Mark mark_of(const YAML::Node& node, const std::string& file);
 const char* node_kind(const YAML::Node& n);
 
 // Values set from the command line (--set, sweep points) have no place in the file; once
-// registered, mark_of() names them by `label` (e.g. "--set tenants.0.arrival.rate=0")
-// instead. The registry is per thread; clear it when the tree is no longer used.
-void register_override(const YAML::Node& node, const std::string& label);
+// registered, mark_of() reports them at `where` (e.g. the argument "--set
+// tenants.0.arrival.rate=0", or the sweep entry that added a key) instead. The registry is
+// per thread; clear it when the tree is no longer used.
+void register_override(const YAML::Node& node, const Mark& where);
+// Registers `node` and every node below it (keys included).
+void register_override_tree(const YAML::Node& node, const Mark& where);
 void clear_overrides();
 
 // Scalar conversions with typed errors ("expected a number for 'rate'").
@@ -38,6 +59,18 @@ double yaml_double(const YAML::Node& n, const std::string& file, const std::stri
 std::int64_t yaml_int(const YAML::Node& n, const std::string& file, const std::string& what);
 bool yaml_bool(const YAML::Node& n, const std::string& file, const std::string& what);
 std::string yaml_string(const YAML::Node& n, const std::string& file, const std::string& what);
+// A time-valued key written in `unit`: a number >= 0 converted to nanoseconds by
+// to_ns_checked (sim/core/time.h); beyond the horizon is an error naming the limit.
+SimTime yaml_time(const YAML::Node& n, const std::string& file, const std::string& what,
+                  TimeUnit unit);
+// A name (of an experiment, tenant, model): a non-empty string of valid UTF-8 without
+// control characters, at most kMaxNameBytes bytes, since names become HDF5 strings,
+// table cells and file names that pandas and terminals must read back.
+constexpr std::size_t kMaxNameBytes = 255;
+std::string yaml_name(const YAML::Node& n, const std::string& file, const std::string& what);
+// The same checks for a name that does not come from a node (e.g. a file's stem), throwing
+// at `where`.
+void check_name(const std::string& name, const Mark& where, const std::string& what);
 
 // Reads one mapping. Its valid keys are given once, when it is opened: any other key is an
 // error at once (at the key), so a misspelt key is named as unknown rather than reported
@@ -69,6 +102,10 @@ class MapReader {
   std::int64_t get_int(const std::string& key, std::int64_t def);
   std::string get_string(const std::string& key, const std::string& def);
   bool get_bool(const std::string& key, bool def);
+
+  // Time-valued keys (yaml_time); the variant without a default is required.
+  SimTime get_time(const std::string& key, TimeUnit unit);
+  SimTime get_time(const std::string& key, TimeUnit unit, SimTime def);
 
   // Range-checked variants: error "expected X > 0" etc. at the value's mark.
   double get_positive(const std::string& key);

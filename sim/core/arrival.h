@@ -18,7 +18,8 @@ class ArrivalProcess {
   virtual ~ArrivalProcess() = default;
   // Open loop: the gap from one arrival to the next (ns, >= 0). The first arrival comes
   // one gap after time 0. Closed loop: the think time between a completion (or drop) and
-  // the request that replaces it.
+  // the request that replaces it. At most kMaxDelay: convert with to_delay_ns (time.h),
+  // which saturates, so a gap beyond any duration just ends the stream.
   virtual SimTime next_gap(Rng& rng) = 0;
   // Closed loop: the number of requests kept outstanding; 0 for an open-loop process.
   virtual int outstanding() const { return 0; }

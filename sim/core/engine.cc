@@ -41,6 +41,15 @@ Rng Engine::make_rng(const std::string& stream) const { return run_stream(cfg_.s
 void Engine::schedule(SimTime t, Priority p, std::uint32_t gpu, std::uint64_t payload) {
   if (t < now_)
     throw std::logic_error(fmt::format("event scheduled in the past ({} < {})", t, now_));
+  if (t > kClockLimit) {
+    // Every input time is within the horizon, but enough of them in a row (a long queue of
+    // huge batches) can still carry the clock this far: stop rather than overflow.
+    throw std::runtime_error(
+        fmt::format("simulated time would pass {:.0f} years (the clock "
+                    "limit, 4e18 ns) on GPU {}; shorten the profile "
+                    "latencies or the load",
+                    ns_to_s(kClockLimit) / (365.25 * 86400), gpu));
+  }
   events_queue_.push(t, p, kGpuEvent, gpu, payload);
 }
 
@@ -58,7 +67,7 @@ void Engine::run() {
     if (n > 0) {
       for (int i = 0; i < n; ++i) events_queue_.push(0, Priority::kArrival, kArrival, t, 0);
     } else {
-      SimTime first = arrivals_[t]->next_gap(arrival_rngs_[t]);
+      SimTime first = gap(t);
       if (first < cfg_.duration) events_queue_.push(first, Priority::kArrival, kArrival, t, 0);
     }
   }
@@ -89,6 +98,15 @@ void Engine::run() {
   for (auto& g : gpus_) account(g);
 }
 
+SimTime Engine::gap(std::uint32_t t) {
+  const SimTime g = arrivals_[t]->next_gap(arrival_rngs_[t]);
+  if (g < 0 || g > kMaxDelay) {
+    throw std::logic_error(
+        fmt::format("arrival gap {} ns of tenant {} outside [0, kMaxDelay]", g, tenants_[t].name));
+  }
+  return g;
+}
+
 void Engine::on_arrival(std::uint32_t t) {
   RequestId id;
   if (free_head_ != UINT32_MAX) {
@@ -99,14 +117,15 @@ void Engine::on_arrival(std::uint32_t t) {
     requests_.push_back({});
   }
   const TenantInfo& ti = tenants_[t];
-  SimTime deadline = ti.slo_ns >= kTimeMax - now_ ? kTimeMax : now_ + ti.slo_ns;
+  SimTime deadline = add_saturating(now_, ti.slo_ns);
   requests_[id] = Request{now_, deadline, t, UINT32_MAX};
   if (now_ >= cfg_.warmup) ++counters_[t].arrived;
   queues_[t].push_back(id);
 
   ArrivalProcess& a = *arrivals_[t];
   if (a.outstanding() == 0) {
-    SimTime next = now_ + a.next_gap(arrival_rngs_[t]);
+    // Cannot overflow: now_ <= kClockLimit and a gap is at most kMaxDelay (time.h).
+    SimTime next = now_ + gap(t);
     if (next < cfg_.duration) events_queue_.push(next, Priority::kArrival, kArrival, t, 0);
   }
   GpuState& g = gpus_[ti.gpu];
@@ -116,6 +135,7 @@ void Engine::on_arrival(std::uint32_t t) {
 
 void Engine::complete(RequestId id, std::uint32_t gpu, SimTime start, int batch) {
   const Request& r = requests_[id];
+  last_outcome_ = now_;
   if (r.arrival >= cfg_.warmup)
     counters_[r.tenant].add_completion(now_ - r.arrival, now_ <= r.deadline);
   if (sink_) sink_->record({r.tenant, gpu, r.arrival, start, now_, batch, false});
@@ -124,6 +144,7 @@ void Engine::complete(RequestId id, std::uint32_t gpu, SimTime start, int batch)
 
 void Engine::drop(RequestId id, std::uint32_t gpu) {
   const Request& r = requests_[id];
+  last_outcome_ = now_;
   if (r.arrival >= cfg_.warmup) ++counters_[r.tenant].dropped;
   if (sink_) sink_->record({r.tenant, gpu, r.arrival, now_, now_, 0, true});
   finish(id);
@@ -135,7 +156,7 @@ void Engine::finish(RequestId id) {
   free_head_ = id;
   ArrivalProcess& a = *arrivals_[t];
   if (a.outstanding() > 0) {  // closed loop: a replacement after the think time
-    SimTime next = now_ + a.next_gap(arrival_rngs_[t]);
+    SimTime next = now_ + gap(t);
     if (next < cfg_.duration) events_queue_.push(next, Priority::kArrival, kArrival, t, 0);
   }
 }

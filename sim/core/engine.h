@@ -110,7 +110,9 @@ class Engine {
   const TenantInfo& tenant(std::uint32_t t) const { return tenants_[t]; }
   RingQueue<RequestId>& queue(std::uint32_t t) { return queues_[t]; }
   const Request& request(RequestId id) const { return requests_[id]; }
-  // Schedules `payload` for policies[gpu]->on_event at time t (>= now).
+  // Schedules `payload` for policies[gpu]->on_event at time t (>= now). A time past
+  // kClockLimit (sim/core/time.h) ends the run with a std::runtime_error: the simulated
+  // clock would leave the range where `now + delay` cannot overflow.
   void schedule(SimTime t, Priority p, std::uint32_t gpu, std::uint64_t payload);
   // Asks for policies[gpu]->on_dispatch at the current instant (coalesced).
   void request_dispatch(std::uint32_t gpu);
@@ -125,7 +127,10 @@ class Engine {
 
   // ---- Results ----
   const TenantCounters& counters(std::uint32_t t) const { return counters_[t]; }
-  SimTime end_time() const { return now_; }
+  // The end of the measured window: the last completion or drop (DESIGN.md "Window"). Not
+  // the last event: a cancelled timer may still fire after all work is done. 0 when no
+  // request finished.
+  SimTime end_time() const { return last_outcome_; }
   std::uint64_t events() const { return events_; }
   // GPU-time in use within [warmup, end]: any work running (busy) and share-weighted (load).
   double gpu_busy_ns(std::uint32_t gpu) const { return gpus_[gpu].busy_ns; }
@@ -144,7 +149,8 @@ class Engine {
   };
 
   void on_arrival(std::uint32_t tenant);
-  void finish(RequestId id);  // common tail of complete() and drop()
+  SimTime gap(std::uint32_t tenant);  // the next arrival gap, checked to be in [0, kMaxDelay]
+  void finish(RequestId id);          // common tail of complete() and drop()
   void account(GpuState& g);
 
   EngineConfig cfg_;
@@ -159,6 +165,7 @@ class Engine {
   EventQueue events_queue_;
   RequestSink* sink_ = nullptr;
   SimTime now_ = 0;
+  SimTime last_outcome_ = 0;  // time of the last completion or drop
   std::uint64_t events_ = 0;
 };
 

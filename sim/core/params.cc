@@ -6,10 +6,36 @@
 
 namespace infersim {
 
+std::optional<TimeUnit> time_unit(ParamKind kind) {
+  switch (kind) {
+    case ParamKind::kSeconds:
+      return TimeUnit::kSeconds;
+    case ParamKind::kMilliseconds:
+      return TimeUnit::kMilliseconds;
+    case ParamKind::kMicroseconds:
+      return TimeUnit::kMicroseconds;
+    default:
+      return std::nullopt;
+  }
+}
+
 double Params::get(const std::string& key) const {
   auto it = values_.find(key);
   if (it == values_.end()) throw std::logic_error("undeclared parameter: " + key);
   return it->second;
+}
+
+SimTime Params::get_ns(const std::string& key) const {
+  auto unit = units_.find(key);
+  if (unit == units_.end()) throw std::logic_error("parameter is not a time: " + key);
+  auto ns = to_ns_checked(get(key), unit->second);
+  if (!ns) throw std::logic_error("time parameter beyond the horizon: " + key);
+  return *ns;
+}
+
+void Params::set_time(const std::string& key, double v, TimeUnit unit) {
+  values_[key] = v;
+  units_[key] = unit;
 }
 
 Params resolve_params(const std::vector<ParamSpec>& specs,
@@ -33,13 +59,20 @@ Params resolve_params(const std::vector<ParamSpec>& specs,
         throw InputError(where,
                          fmt::format("missing key '{}' in {} ({})", s.key, what, s.description));
       }
-      p.set(s.key, s.default_value);
+      if (auto unit = time_unit(s.kind)) {
+        p.set_time(s.key, s.default_value, *unit);
+      } else {
+        p.set(s.key, s.default_value);
+      }
       continue;
     }
     double v = it->second.value;
     const Mark& m = it->second.mark;
     if (s.kind == ParamKind::kInteger && v != std::floor(v)) {
       throw InputError(m, fmt::format("expected an integer for '{}', got {}", s.key, v));
+    }
+    if (s.kind == ParamKind::kBool && v != 0 && v != 1) {
+      throw InputError(m, fmt::format("expected true or false for '{}', got {}", s.key, v));
     }
     bool low = s.min_exclusive ? !(v > s.min) : !(v >= s.min);
     if (low || v > s.max) {
@@ -48,6 +81,24 @@ Params resolve_params(const std::vector<ParamSpec>& specs,
       if (std::isfinite(s.max))
         range += fmt::format("{}<= {}", range.empty() ? "" : " and ", s.max);
       throw InputError(m, fmt::format("expected '{}' {}, got {}", s.key, range, v));
+    }
+    if (auto unit = time_unit(s.kind)) {
+      // The horizon, and for a time that must be positive at least one nanosecond: a
+      // value that rounds to 0 ns would silently mean "none".
+      auto ns = to_ns_checked(v, *unit);
+      const char* u = unit_suffix(*unit);
+      if (!ns) {
+        throw InputError(m, fmt::format("expected '{}' <= {:g} {} (the time horizon, 1e18 ns "
+                                        "or about 31.7 years), got {}",
+                                        s.key, horizon_in(*unit), u, v));
+      }
+      if (s.min_exclusive && s.min >= 0 && *ns == 0) {
+        throw InputError(m, fmt::format("expected '{}' >= {:g} {} (1 ns, the clock's "
+                                        "resolution), got {}",
+                                        s.key, 1.0 / ns_per(*unit), u, v));
+      }
+      p.set_time(s.key, v, *unit);
+      continue;
     }
     p.set(s.key, v);
   }

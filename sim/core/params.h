@@ -8,14 +8,23 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "sim/core/error.h"
+#include "sim/core/time.h"
 
 namespace infersim {
 
-enum class ParamKind { kNumber, kInteger, kBool };
+// kSeconds/kMilliseconds/kMicroseconds: a time, written in that unit (the key ends in _s,
+// _ms or _us). It is range-checked like a number and must also convert to nanoseconds
+// within the horizon (sim/core/time.h); a positive lower bound (min 0, min_exclusive)
+// then means at least 1 ns. Components read it as nanoseconds with Params::get_ns.
+enum class ParamKind { kNumber, kInteger, kBool, kSeconds, kMilliseconds, kMicroseconds };
+
+// The unit of a time kind; nullopt for the other kinds.
+std::optional<TimeUnit> time_unit(ParamKind kind);
 
 struct ParamSpec {
   std::string key;
@@ -36,11 +45,17 @@ class Params {
   double get(const std::string& key) const;  // throws std::logic_error for undeclared keys
   std::int64_t get_int(const std::string& key) const { return static_cast<std::int64_t>(get(key)); }
   bool get_bool(const std::string& key) const { return get(key) != 0.0; }
+  // A time-kind key in nanoseconds, converted by to_ns_checked (resolve_params checked it
+  // fits); throws std::logic_error for a key that is not a time.
+  SimTime get_ns(const std::string& key) const;
   void set(const std::string& key, double v) { values_[key] = v; }
+  // Sets a time-kind key: its value as written, in `unit`.
+  void set_time(const std::string& key, double v, TimeUnit unit);
   const std::map<std::string, double>& values() const { return values_; }
 
  private:
   std::map<std::string, double> values_;
+  std::map<std::string, TimeUnit> units_;  // the time-kind keys
 };
 
 // Fills defaults; `given` holds the keys the user wrote. Range and required checks throw

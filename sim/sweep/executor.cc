@@ -8,6 +8,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 
 #include "sim/results/hdf5_writer.h"
@@ -51,6 +52,7 @@ struct Outcome {
   bool ok = false;
   std::string error;
   bool not_started = false;  // dropped after another run failed (--stop-on-error)
+  bool internal = false;     // the error is a std::logic_error: a bug, exit status 3
 };
 
 class Executor {
@@ -130,7 +132,9 @@ class Executor {
             job.effective = plan_.effective[point];
           } catch (const std::exception& e) {
             std::lock_guard<std::mutex> l(mu);
-            outcomes.push_back(Outcome{run, false, e.what()});
+            Outcome out{run, false, e.what()};
+            out.internal = dynamic_cast<const std::logic_error*>(&e) != nullptr;
+            outcomes.push_back(std::move(out));
             ++dispatched;
             continue;
           }
@@ -158,11 +162,16 @@ class Executor {
             continue;
           }
           ++c.failed;
+          if (o.internal) ++c.internal;
           const RunSpec& spec = plan_.runs[o.run];
           const std::string what = plan_.sweep.describe(spec.point);
-          progress.message(fmt::format("infersim: run {} failed (point {}, replication {}{}{}): {}",
-                                       o.run, spec.point, spec.replication,
-                                       what.empty() ? "" : ": ", what, o.error));
+          progress.message(
+              one_line(fmt::format("infersim: run {} failed (point {}, replication {}{}{}): {}{}",
+                                   o.run, spec.point, spec.replication, what.empty() ? "" : ": ",
+                                   what, o.internal ? "internal error: " : "", o.error)) +
+              (o.internal ? " (a bug in infersim: please report it with the "
+                            "command line and the experiment file)"
+                          : ""));
           if (stop_on_error_ && !stop) {
             stop = true;
             std::lock_guard<std::mutex> l(mu);
@@ -254,7 +263,9 @@ class Executor {
       stream.reset();
       sink.reset();
       temps_.clear(slot);
-      return Outcome{run, false, e.what()};
+      Outcome out{run, false, e.what()};
+      out.internal = dynamic_cast<const std::logic_error*>(&e) != nullptr;
+      return out;
     }
   }
 

@@ -5,9 +5,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include "sim/config/overrides.h"
 #include "sim/config/yaml_reader.h"
@@ -83,24 +81,12 @@ struct OverrideScope {
   ~OverrideScope() { clear_overrides(); }
 };
 
-// Message of an InputError without its "file:line:col: " prefix.
-std::string message_of(const InputError& e) {
-  std::string what = e.what();
-  std::string prefix = format_mark(e.mark()) + ": ";
-  if (what.compare(0, prefix.size(), prefix) == 0) return what.substr(prefix.size());
-  return what;
-}
-
 }  // namespace
 
 // ------------------------------------------------------------------------------- Sweep
 
 Sweep Sweep::load(const std::string& path, const std::vector<std::string>& sets) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(Mark{path, 0, 0}, "cannot open experiment file");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return from_text(ss.str(), path, sets);
+  return from_text(read_input_file(path), path, sets);
 }
 
 YAML::Node Sweep::base_tree() const {
@@ -324,11 +310,14 @@ Sweep Sweep::from_text(const std::string& text, const std::string& file,
                                        list.empty() ? "none" : list));
         }
         const YAML::Node values = locator_node(root, sw.locators_[p]);
+        // A copy: it->second lives in a temporary proxy, which a range-for over it would
+        // outlive (ASan: stack-use-after-scope when the entry holds a list).
+        const YAML::Node entry_value = it->second;
         std::vector<YAML::Node> wanted;
-        if (it->second.IsSequence()) {
-          for (const auto& v : it->second) wanted.push_back(v);
+        if (entry_value.IsSequence()) {
+          for (const auto& v : entry_value) wanted.push_back(v);
         } else {
-          wanted.push_back(it->second);
+          wanted.push_back(entry_value);
         }
         std::set<std::size_t> match;
         for (const auto& w : wanted) {
@@ -426,7 +415,7 @@ YAML::Node Sweep::tree(std::size_t point) const {
 
 void Sweep::rethrow_for_point(std::size_t point, const InputError& e) const {
   Mark m = e.mark();
-  std::string msg = message_of(e);
+  std::string msg = e.message();
   if (m.line <= 0 && m.file == file_) {
     // No location: a node the point or a --set added. Blame the sweep entry that added a key.
     for (std::size_t p = 0; p < params_.size(); ++p) {

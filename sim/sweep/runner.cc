@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <stdexcept>
 
 namespace infersim {
 namespace {
@@ -43,7 +44,7 @@ Placement place_tenants(const Experiment& x, const Registries& reg) {
 
   auto demand_with = [&](int g, const TenantSpec& t) {
     auto m = models[g];
-    m.push_back(t.profile);
+    m.push_back(t.profile.get());
     return memory_demand(m, policy.processes, ms);
   };
   auto count_error = [&](const TenantSpec& t, int g) {
@@ -62,7 +63,7 @@ Placement place_tenants(const Experiment& x, const Registries& reg) {
   };
   auto place = [&](std::size_t i, int g) {
     p.gpu[i] = static_cast<std::uint32_t>(g);
-    models[g].push_back(x.tenants[i].profile);
+    models[g].push_back(x.tenants[i].profile.get());
     load[g] += tenant_load[i];
   };
 
@@ -110,6 +111,8 @@ RunResult summarize_run(const Experiment& x, const Placement& placed, const RunT
   r.tenant_gpu = placed.gpu;
   for (const MemoryDemand& d : placed.memory) r.memory_mib = std::max(r.memory_mib, d.total());
   r.memory_capacity_mib = x.gpu.memory_gib * 1024.0;
+  // The window: warm-up to the last completion or drop (never a cancelled timer's firing;
+  // tally.end is Engine::end_time).
   const SimTime end = std::max(tally.end, tally.warmup);
   const auto gpus = static_cast<std::uint32_t>(tally.busy_ns.size());
   r.window_s = ns_to_s(end - tally.warmup);
@@ -167,6 +170,25 @@ RunResult summarize_run(const Experiment& x, const Placement& placed, const RunT
   return r;
 }
 
+TenantInfo tenant_info(const TenantSpec& ts, std::uint32_t gpu, int max_batch) {
+  TenantInfo t;
+  t.name = ts.name;
+  t.model = ts.model;
+  t.gpu = gpu;
+  t.slo_ns = ts.slo;
+  t.gflop = ts.profile->gflop;
+  t.latency_ns.assign(max_batch + 1, 0);
+  t.utilization.assign(max_batch + 1, 0);
+  for (int b = 1; b <= max_batch; ++b) {
+    // Checked against the horizon when the experiment was parsed (L(max_batch) fits).
+    auto ns = to_ns_checked(ts.profile->latency_ms_at(b), TimeUnit::kMilliseconds);
+    if (!ns) throw std::logic_error("latency beyond the horizon passed the experiment check");
+    t.latency_ns[b] = *ns;
+    t.utilization[b] = ts.profile->solo_utilization(b);
+  }
+  return t;
+}
+
 RunResult simulate(const Experiment& x, const Registries& reg, std::uint64_t run_index,
                    int replication, RequestSink* sink) {
   auto wall_start = std::chrono::steady_clock::now();
@@ -177,26 +199,13 @@ RunResult simulate(const Experiment& x, const Registries& reg, std::uint64_t run
 
   std::vector<TenantInfo> tenants;
   for (std::size_t i = 0; i < x.tenants.size(); ++i) {
-    const TenantSpec& ts = x.tenants[i];
-    TenantInfo t;
-    t.name = ts.name;
-    t.model = ts.model;
-    t.gpu = placement[i];
-    t.slo_ns = ts.slo_ms > 0 ? ms_to_ns(ts.slo_ms) : kTimeMax;
-    t.gflop = ts.profile->gflop;
-    t.latency_ns.assign(max_batch + 1, 0);
-    t.utilization.assign(max_batch + 1, 0);
-    for (int b = 1; b <= max_batch; ++b) {
-      t.latency_ns[b] = ms_to_ns(ts.profile->latency_ms_at(b));
-      t.utilization[b] = ts.profile->solo_utilization(b);
-    }
-    tenants.push_back(std::move(t));
+    tenants.push_back(tenant_info(x.tenants[i], placement[i], max_batch));
   }
 
   EngineConfig cfg;
   cfg.seed = replication_seed(x.seed, replication);
-  cfg.duration = s_to_ns(x.duration_s);
-  cfg.warmup = s_to_ns(x.warmup_s);
+  cfg.duration = x.duration;
+  cfg.warmup = x.warmup;
   cfg.gpus = static_cast<std::uint32_t>(x.gpu_count);
   Engine engine(cfg, std::move(tenants));
   engine.set_request_sink(sink);

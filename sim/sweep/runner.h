@@ -58,6 +58,10 @@ struct Placement {
 // tenant when the policy's rule or the memory does not allow it.
 Placement place_tenants(const Experiment& x, const Registries& reg);
 
+// What the engine (or the validation replayer) knows of a tenant placed on `gpu`: its
+// SLO and its latency and utilization tables up to max_batch, in checked nanoseconds.
+TenantInfo tenant_info(const TenantSpec& ts, std::uint32_t gpu, int max_batch);
+
 RunResult simulate(const Experiment& x, const Registries& reg, std::uint64_t run_index,
                    int replication, RequestSink* sink = nullptr);
 

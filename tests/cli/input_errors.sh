@@ -45,7 +45,7 @@ expect() {
   fi
 }
 
-expect missing_file "$work/nope.yaml" "nope.yaml: cannot open"
+expect missing_file "$work/nope.yaml" "nope.yaml:1:1: cannot open"
 
 printf 'name: x\nseed: 1\nduration_s: [1,\n' > "$work/syntax.yaml"
 expect syntax "$work/syntax.yaml" "syntax.yaml:[0-9]+:[0-9]+: YAML syntax error"
