@@ -2,6 +2,7 @@
 // request's outcome.
 #pragma once
 
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,17 @@
 #include "sim/sweep/runner.h"
 
 namespace infersim::testing {
+
+// The share of their full size at which heavy statistical tests run: the environment
+// variable INFERSIM_TEST_SCALE, in (0, 1], default 1. `make sanitize` sets 0.25, since
+// ASan and UBSan slow the simulation ~10x; such tests widen their bounds by
+// 1/sqrt(scale), keeping the same number of standard errors.
+inline double test_scale() {
+  const char* s = std::getenv("INFERSIM_TEST_SCALE");
+  if (!s) return 1.0;
+  const double v = std::strtod(s, nullptr);
+  return v > 0 && v <= 1 ? v : 1.0;
+}
 
 inline const BuiltinRegistries& registries() {
   static const BuiltinRegistries r;

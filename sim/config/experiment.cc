@@ -155,6 +155,12 @@ Experiment parse_experiment(const YAML::Node& root, const std::string& file,
       throw InputError(x.tenants_mark, "expected a non-empty list for 'tenants'");
     }
     std::set<std::string> names;
+    std::map<std::string, int> entries_of_model;  // entries naming each model (counted once)
+    for (const auto& entry : tnode) {
+      if (entry.IsMap() && entry["model"] && entry["model"].IsScalar()) {
+        ++entries_of_model[entry["model"].Scalar()];
+      }
+    }
     for (std::size_t i = 0; i < tnode.size(); ++i) {
       const YAML::Node& tn = tnode[i];
       MapReader tm(tn, file, "tenant", {"model", "name", "replicas", "slo_ms", "gpu", "arrival"});
@@ -189,16 +195,7 @@ Experiment parse_experiment(const YAML::Node& root, const std::string& file,
       // the entry's index when another entry serves the same model.
       const bool named = tm.has("name");
       std::string name = named ? yaml_name(tm.get("name"), file, "tenant name") : base.model;
-      if (!named) {
-        for (std::size_t j = 0; j < tnode.size(); ++j) {
-          const YAML::Node& other = tnode[j];
-          if (j != i && other.IsMap() && other["model"] && other["model"].IsScalar() &&
-              other["model"].Scalar() == base.model) {
-            name = fmt::format("{}#{}", base.model, i);
-            break;
-          }
-        }
-      }
+      if (!named && entries_of_model[base.model] > 1) name = fmt::format("{}#{}", base.model, i);
       std::int64_t replicas = tm.get_int("replicas", 1);
       if (replicas < 1 || replicas > 100000) {
         tm.fail("replicas", "expected 'replicas' between 1 and 100000");

@@ -173,7 +173,7 @@ YAML::Node load_yaml_value(const std::string& text, const Mark& where) {
 }
 
 namespace {
-thread_local std::vector<std::pair<YAML::Node, Mark>> g_overrides;
+thread_local Overrides g_overrides;
 }  // namespace
 
 void register_override(const YAML::Node& node, const Mark& where) {
@@ -193,6 +193,14 @@ void register_override_tree(const YAML::Node& node, const Mark& where) {
 }
 
 void clear_overrides() { g_overrides.clear(); }
+
+Overrides take_overrides() {
+  Overrides out;
+  out.swap(g_overrides);
+  return out;
+}
+
+void install_overrides(const Overrides& overrides) { g_overrides = overrides; }
 
 Mark mark_of(const YAML::Node& node, const std::string& file) {
   for (const auto& [n, where] : g_overrides) {
@@ -280,6 +288,19 @@ MapReader::MapReader(const YAML::Node& node, std::string file, std::string what)
   if (!node_.IsMap()) {
     throw InputError(mark_of(node_, file_), fmt::format("expected a mapping for '{}'", what_));
   }
+  entries_.reserve(node_.size());
+  for (auto it = node_.begin(); it != node_.end(); ++it) {
+    const YAML::Node key = it->first;  // copies: the iterator's pair is a temporary proxy
+    const YAML::Node value = it->second;
+    if (key.IsScalar()) entries_.emplace_back(key.Scalar(), value);
+  }
+}
+
+const YAML::Node* MapReader::lookup(const std::string& key) const {
+  for (const auto& [k, v] : entries_) {
+    if (k == key) return &v;
+  }
+  return nullptr;
 }
 
 MapReader::MapReader(const YAML::Node& node, std::string file, std::string what,
@@ -300,14 +321,10 @@ MapReader::MapReader(const YAML::Node& node, std::string file, std::string what,
   }
 }
 
-bool MapReader::has(const std::string& key) const {
-  const YAML::Node& n = node_;
-  return static_cast<bool>(n[key]);
-}
+bool MapReader::has(const std::string& key) const { return lookup(key) != nullptr; }
 
 Mark MapReader::mark(const std::string& key) const {
-  const YAML::Node& n = node_;
-  if (n[key]) return mark_of(n[key], file_);
+  if (const YAML::Node* v = lookup(key)) return mark_of(*v, file_);
   return mark();
 }
 
@@ -316,9 +333,8 @@ void MapReader::fail(const std::string& key, const std::string& message) const {
 }
 
 std::optional<YAML::Node> MapReader::find(const std::string& key) {
-  const YAML::Node& n = node_;
-  if (!n[key]) return std::nullopt;
-  return n[key];
+  if (const YAML::Node* v = lookup(key)) return *v;
+  return std::nullopt;
 }
 
 YAML::Node MapReader::get(const std::string& key) {

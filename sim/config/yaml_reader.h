@@ -13,6 +13,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sim/core/error.h"
@@ -53,6 +54,11 @@ void register_override(const YAML::Node& node, const Mark& where);
 // Registers `node` and every node below it (keys included).
 void register_override_tree(const YAML::Node& node, const Mark& where);
 void clear_overrides();
+// The thread's registrations, taken out (the registry is left empty), and put back: for a
+// tree that is built once and then reused for many parses (PointBuilder).
+using Overrides = std::vector<std::pair<YAML::Node, Mark>>;
+Overrides take_overrides();
+void install_overrides(const Overrides& overrides);
 
 // Scalar conversions with typed errors ("expected a number for 'rate'").
 double yaml_double(const YAML::Node& n, const std::string& file, const std::string& what);
@@ -115,9 +121,14 @@ class MapReader {
   [[noreturn]] void fail(const std::string& key, const std::string& message) const;
 
  private:
+  const YAML::Node* lookup(const std::string& key) const;  // nullptr when absent
+
   YAML::Node node_;
   std::string file_;
   std::string what_;
+  // The mapping's scalar keys and values, read once: yaml-cpp's own lookup converts every
+  // key of the mapping on each access, which dominated checking a million sweep points.
+  std::vector<std::pair<std::string, YAML::Node>> entries_;
 };
 
 }  // namespace infersim

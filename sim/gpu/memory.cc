@@ -2,32 +2,30 @@
 
 #include <fmt/format.h>
 
-#include <set>
-
 namespace infersim {
 
-MemoryDemand memory_demand(const std::vector<const ModelProfile*>& models, ProcessModel processes,
-                           const MemorySettings& s) {
-  MemoryDemand d;
-  if (models.empty()) return d;
+MemoryDemand GpuMemory::with(const ModelProfile& m) const {
   // Profiles give sizes in decimal units, as the Clockwork table does (weights_mb: 1e6
   // bytes, input_kb: 1e3 bytes; ResNet-50's 602 kB input is 224*224*3*4 = 602,112 bytes);
   // demand is reported in MiB (2^20 bytes), the unit GPU memory comes in.
   constexpr double kMiBPerMB = 1e6 / (1024.0 * 1024.0);
   constexpr double kMiBPerKB = 1e3 / (1024.0 * 1024.0);
-  std::set<std::string> archs;
-  for (const ModelProfile* m : models) {
-    d.weights_mib += m->weights_mb * kMiBPerMB;
-    double act = s.max_batch * (m->input_kb * kMiBPerKB) * s.activation_factor;
-    if (processes == ProcessModel::kProcessPerTenant) {
-      d.activation_mib += act;
-    } else if (archs.insert(m->name).second) {
-      d.activation_mib += act;
-    }
+  MemoryDemand d = d_;
+  d.weights_mib += m.weights_mb * kMiBPerMB;
+  const double act = s_.max_batch * (m.input_kb * kMiBPerKB) * s_.activation_factor;
+  if (processes_ == ProcessModel::kProcessPerTenant || !archs_.count(m.name)) {
+    d.activation_mib += act;
   }
-  d.processes = processes == ProcessModel::kProcessPerTenant ? static_cast<int>(models.size()) : 1;
-  d.context_mib = d.processes * s.context_mib;
+  d.processes = processes_ == ProcessModel::kProcessPerTenant ? static_cast<int>(models_ + 1) : 1;
+  d.context_mib = d.processes * s_.context_mib;
   return d;
+}
+
+MemoryDemand memory_demand(const std::vector<const ModelProfile*>& models, ProcessModel processes,
+                           const MemorySettings& s) {
+  GpuMemory g(processes, s);
+  for (const ModelProfile* m : models) g.add(*m);
+  return g.demand();
 }
 
 std::string describe(const MemoryDemand& d) {

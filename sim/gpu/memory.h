@@ -6,6 +6,7 @@
 // 16 GB V100 holds 18 ResNet-50 replicas; one process (space-time) pays them once.
 #pragma once
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,30 @@ struct MemoryDemand {
 // space-time super-kernel per architecture; exclusive holds one tenant).
 MemoryDemand memory_demand(const std::vector<const ModelProfile*>& models, ProcessModel processes,
                            const MemorySettings& s);
+
+// The same demand kept up to date as models are placed on a GPU one at a time, so that
+// placement asks "does one more fit?" in O(log architectures) instead of recomputing the
+// GPU's whole list (which made placing 100,000 tenants quadratic). Adding models in a given
+// order gives exactly memory_demand of that list, bit for bit.
+class GpuMemory {
+ public:
+  GpuMemory(ProcessModel processes, const MemorySettings& s) : processes_(processes), s_(s) {}
+  MemoryDemand with(const ModelProfile& m) const;  // the demand if `m` were added
+  void add(const ModelProfile& m) {
+    d_ = with(m);
+    archs_.insert(m.name);
+    ++models_;
+  }
+  const MemoryDemand& demand() const { return d_; }
+  std::size_t models() const { return models_; }
+
+ private:
+  ProcessModel processes_;
+  MemorySettings s_;
+  MemoryDemand d_;
+  std::set<std::string> archs_;  // distinct architectures placed (model names)
+  std::size_t models_ = 0;
+};
 
 // "19 processes: 9500 MiB context + 1854 MiB weights + 5585 MiB activations = 16939 MiB"
 std::string describe(const MemoryDemand& d);

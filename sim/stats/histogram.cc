@@ -18,8 +18,31 @@ std::int64_t Histogram::bucket_width(int b) {
   return std::int64_t{1} << ((b - kExact) / (1 << kSubBits) + 1);
 }
 
+void Histogram::cover(int first, int last) {
+  const int size = static_cast<int>(counts_.size());
+  int lo = lo_, hi = lo_ + size - 1;  // the range covered now (empty: size 0)
+  if (size == 0) {
+    lo = first;
+    hi = last;
+  } else {
+    // Grow by at least the current size in the direction needed, so that a histogram
+    // reallocates O(log kBuckets) times in its life.
+    if (first < lo) lo = std::max(0, std::min(first, lo - size));
+    if (last > hi) hi = std::min(kBuckets - 1, std::max(last, hi + size));
+  }
+  std::vector<std::uint64_t> next(static_cast<std::size_t>(hi - lo + 1), 0);
+  if (size > 0) std::copy(counts_.begin(), counts_.end(), next.begin() + (lo_ - lo));
+  counts_.swap(next);
+  lo_ = lo;
+}
+
 void Histogram::merge(const Histogram& o) {
-  for (int i = 0; i < kBuckets; ++i) counts_[i] += o.counts_[i];
+  if (o.counts_.empty()) return;
+  const int o_hi = o.lo_ + static_cast<int>(o.counts_.size()) - 1;
+  if (counts_.empty() || o.lo_ < lo_ || o_hi >= lo_ + static_cast<int>(counts_.size())) {
+    cover(o.lo_, o_hi);
+  }
+  for (std::size_t i = 0; i < o.counts_.size(); ++i) counts_[o.lo_ - lo_ + i] += o.counts_[i];
   total_ += o.total_;
   min_ = std::min(min_, o.min_);
   max_ = std::max(max_, o.max_);
@@ -30,8 +53,8 @@ double Histogram::quantile(double q) const {
   auto rank = static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(total_)));
   rank = std::clamp<std::uint64_t>(rank, 1, total_);
   std::uint64_t seen = 0;
-  for (int b = 0; b < kBuckets; ++b) {
-    seen += counts_[b];
+  for (int b = lo_; b < lo_ + static_cast<int>(counts_.size()); ++b) {
+    seen += counts_[b - lo_];
     if (seen >= rank) {
       double mid = b < kExact ? static_cast<double>(b)
                               : static_cast<double>(bucket_low(b)) +

@@ -128,8 +128,8 @@ class Executor {
           job.run = run;
           try {
             const std::size_t point = plan_.runs[run].point;
-            job.x = std::make_unique<Experiment>(plan_.sweep.experiment(point, reg_));
-            job.effective = plan_.effective[point];
+            job.x = std::make_unique<Experiment>(points_.experiment(point, reg_));
+            job.effective = points_.effective_yaml(point);
           } catch (const std::exception& e) {
             std::lock_guard<std::mutex> l(mu);
             Outcome out{run, false, e.what()};
@@ -271,6 +271,7 @@ class Executor {
 
   const Plan& plan_;
   const Registries& reg_;
+  PointBuilder points_{plan_.sweep};  // experiments are built on the calling thread only
   std::string dir_;
   TempFiles& temps_;
   bool stop_on_error_;

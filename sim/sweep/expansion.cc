@@ -389,11 +389,6 @@ YAML::Node Sweep::locator_node(const YAML::Node& root, const std::vector<std::st
   return cur;
 }
 
-YAML::Node Sweep::value_node(const YAML::Node& root, std::size_t p, std::size_t v) const {
-  const YAML::Node list = locator_node(root, locators_[p]);
-  return list[v];
-}
-
 std::string Sweep::describe(std::size_t point) const {
   std::string s;
   for (std::size_t p = 0; p < params_.size(); ++p) {
@@ -401,16 +396,6 @@ std::string Sweep::describe(std::size_t point) const {
                      params_[p].labels[points_[point][p]]);
   }
   return s;
-}
-
-YAML::Node Sweep::tree(std::size_t point) const {
-  YAML::Node root = base_tree();
-  for (std::size_t p = 0; p < params_.size(); ++p) {
-    YAML::Node v = value_node(root, p, points_[point][p]);
-    set_path(root, params_[p].parts, v, params_[p].mark, true);
-  }
-  if (has_sweep_) root.remove("sweep");
-  return root;
 }
 
 void Sweep::rethrow_for_point(std::size_t point, const InputError& e) const {
@@ -434,16 +419,54 @@ void Sweep::rethrow_for_point(std::size_t point, const InputError& e) const {
 }
 
 Experiment Sweep::experiment(std::size_t point, const Registries& reg) const {
-  OverrideScope scope;
-  try {
-    YAML::Node t = tree(point);
-    return parse_experiment(t, file_, text_, reg);
-  } catch (const InputError& e) {
-    rethrow_for_point(point, e);
-  }
+  PointBuilder b(*this);
+  return b.experiment(point, reg);
 }
 
 std::string Sweep::effective_yaml(std::size_t point) const {
+  PointBuilder b(*this);
+  return b.effective_yaml(point);
+}
+
+// ------------------------------------------------------------------------ PointBuilder
+
+PointBuilder::PointBuilder(const Sweep& sweep) : sweep_(sweep) {
+  OverrideScope scope;
+  root_ = sweep_.base_tree();
+  for (const auto& loc : sweep_.locators_) lists_.push_back(Sweep::locator_node(root_, loc));
+  // Point 0 first: a key the sweep adds to the file is inserted now (and registered, to
+  // be blamed on its sweep entry), so later points only reassign existing keys.
+  for (std::size_t p = 0; p < sweep_.params_.size(); ++p) {
+    const YAML::Node& list = lists_[p];
+    set_path(root_, sweep_.params_[p].parts, list[sweep_.points_[0][p]], sweep_.params_[p].mark,
+             true);
+  }
+  if (sweep_.has_sweep_) root_.remove("sweep");  // its value lists stay alive in lists_
+  overrides_ = take_overrides();
+}
+
+PointBuilder::~PointBuilder() = default;
+
+const YAML::Node& PointBuilder::tree(std::size_t point) {
+  install_overrides(overrides_);
+  for (std::size_t p = 0; p < sweep_.params_.size(); ++p) {
+    const YAML::Node& list = lists_[p];
+    set_path(root_, sweep_.params_[p].parts, list[sweep_.points_[point][p]], sweep_.params_[p].mark,
+             true);
+  }
+  return root_;
+}
+
+Experiment PointBuilder::experiment(std::size_t point, const Registries& reg) {
+  OverrideScope scope;
+  try {
+    return parse_experiment(tree(point), sweep_.file_, sweep_.text_, reg);
+  } catch (const InputError& e) {
+    sweep_.rethrow_for_point(point, e);
+  }
+}
+
+std::string PointBuilder::effective_yaml(std::size_t point) {
   OverrideScope scope;
   YAML::Emitter e;
   e << tree(point);

@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "sim/config/experiment.h"
+#include "sim/config/yaml_reader.h"
 #include "sim/results/table.h"
 
 namespace infersim {
@@ -76,11 +77,10 @@ class Sweep {
   // "policy.name=mps tenants.0.arrival.rate=400" ("" without a sweep).
   std::string describe(std::size_t point) const;
 
-  // The point's experiment tree (file + --set + the point's values, no `sweep` key); every
-  // node keeps its mark in the file.
-  YAML::Node tree(std::size_t point) const;
-  // The point's validated experiment. Errors carry the point: those whose location is
-  // unknown (a key the point added) are reported at the sweep entry.
+  // The point's validated experiment (file + --set + the point's values, no `sweep` key,
+  // every node keeping its mark in the file). Errors carry the point: those whose location
+  // is unknown (a key the point added) are reported at the sweep entry. Parses the file;
+  // to go through many points, use a PointBuilder.
   Experiment experiment(std::size_t point, const Registries& reg) const;
   // Re-throws an InputError raised while checking `point` with the point named in it.
   [[noreturn]] void rethrow_for_point(std::size_t point, const InputError& e) const;
@@ -88,10 +88,9 @@ class Sweep {
   std::string effective_yaml(std::size_t point) const;
 
  private:
+  friend class PointBuilder;
   YAML::Node base_tree() const;  // file + --set overrides, with `sweep` still in
   static YAML::Node locator_node(const YAML::Node& root, const std::vector<std::string>& loc);
-  // The value node of parameter `p`, value `v`, inside `root` (a fresh base tree).
-  YAML::Node value_node(const YAML::Node& root, std::size_t p, std::size_t v) const;
 
   std::string file_;
   std::string text_;
@@ -103,6 +102,31 @@ class Sweep {
   std::vector<std::vector<std::size_t>> points_;
   std::size_t excluded_ = 0;
   int replications_ = 1;
+};
+
+// Builds the trees of a sweep's points one after another from one parse of the file: the
+// swept paths are set to each point's values in place. (Parsing the file for every point
+// made a --dry-run of a 1000 x 1000 grid take hours: the file holds the 2,000 values of
+// its lists, and was parsed twice per point.) Not thread-safe: one per thread. While it
+// works on a point, the thread's override registry (yaml_reader.h) holds its --set values.
+class PointBuilder {
+ public:
+  explicit PointBuilder(const Sweep& sweep);
+  ~PointBuilder();
+  PointBuilder(const PointBuilder&) = delete;
+  PointBuilder& operator=(const PointBuilder&) = delete;
+
+  // As Sweep::experiment and Sweep::effective_yaml.
+  Experiment experiment(std::size_t point, const Registries& reg);
+  std::string effective_yaml(std::size_t point);
+
+ private:
+  const YAML::Node& tree(std::size_t point);  // the shared tree, set to `point`'s values
+
+  const Sweep& sweep_;
+  YAML::Node root_;
+  std::vector<YAML::Node> lists_;  // each parameter's list of values (kept alive)
+  Overrides overrides_;            // the --set values and keys the sweep adds
 };
 
 }  // namespace infersim

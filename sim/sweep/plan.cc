@@ -122,12 +122,12 @@ Plan make_plan(const std::string& experiment, const std::vector<std::string>& se
   };
   const std::size_t points = sw.points();
   std::vector<PointCheck> checks(points);
-  plan.effective.resize(points);
   std::atomic<std::size_t> next_point{0};
   auto check = [&] {
+    PointBuilder builder(sw);  // one parse of the file per thread, not per point
     for (std::size_t point; (point = next_point++) < points;) {
       try {
-        Experiment x = sw.experiment(point, reg);
+        Experiment x = builder.experiment(point, reg);
         try {
           place_tenants(x, reg);
         } catch (const InputError& e) {
@@ -137,7 +137,6 @@ Plan make_plan(const std::string& experiment, const std::vector<std::string>& se
         checks[point].requests = x.output_requests;
         checks[point].seed = x.seed;
         checks[point].data_files = x.data_files;
-        plan.effective[point] = sw.effective_yaml(point);
       } catch (...) {
         checks[point].error = std::current_exception();
       }
@@ -164,6 +163,7 @@ Plan make_plan(const std::string& experiment, const std::vector<std::string>& se
   }
 
   const int reps = sw.replications();
+  plan.base_yaml = sw.effective_yaml(0);
   std::string all_hashes = fmt::format("runs {}\n", sw.runs());
   plan.data_files.resize(points);
   for (std::size_t point = 0; point < points; ++point) {
@@ -172,7 +172,6 @@ Plan make_plan(const std::string& experiment, const std::vector<std::string>& se
     for (const auto& path : checks[point].data_files) {
       plan.data_files[point] += fmt::format("{}  {}\n", file_hash[path], path);
     }
-    const std::string& effective = plan.effective[point];
     std::string swept;
     const auto& values = sw.point_values(point);
     for (std::size_t p = 0; p < plan.columns.size(); ++p) {
@@ -187,7 +186,7 @@ Plan make_plan(const std::string& experiment, const std::vector<std::string>& se
           point * static_cast<std::size_t>(reps) + static_cast<std::size_t>(rep);
       r.config_hash = content_hash(fmt::format(
           "infersim {}\nrun {}\npoint {}\nreplication {}\nseed {}\n{}---\n{}---\n{}", version(),
-          run, point, rep, r.seed, swept, plan.data_files[point], effective));
+          run, point, rep, r.seed, swept, plan.data_files[point], plan.base_yaml));
       all_hashes += r.config_hash + "\n";
       plan.runs.push_back(std::move(r));
     }

@@ -2,10 +2,13 @@
 // made and checked before anything runs.
 //
 // A run's config hash covers the infersim version, its index, point, replication and seed,
-// its swept values, the content of every data file it reads (profile, GPU specs) and its
-// effective experiment YAML; --resume re-runs only runs whose
-// shard is missing, unreadable or carries another hash. The sweep id hashes all of them:
-// an OUT.h5 with the same sweep id is up to date.
+// its swept values (path and value), the content of every data file it reads (profile, GPU
+// specs) and the experiment the sweep varies (the file and the --set overrides as YAML,
+// without the sweep block): together they determine the point's effective experiment, which
+// is emitted only when the run executes (emitting it for every point made a --dry-run of a
+// million points take an hour). --resume re-runs only runs whose shard is missing,
+// unreadable or carries another hash. The sweep id hashes all of them: an OUT.h5 with the
+// same sweep id is up to date.
 #pragma once
 
 #include <cstddef>
@@ -32,8 +35,8 @@ struct Plan {
   // The /summary column of each swept parameter: a Python identifier (swept_column_name).
   std::vector<std::string> columns;
   std::vector<RunSpec> runs;
-  std::vector<bool> point_requests;    // output.requests of each point
-  std::vector<std::string> effective;  // each point's effective YAML (provenance)
+  std::vector<bool> point_requests;  // output.requests of each point
+  std::string base_yaml;             // the experiment the sweep varies, as YAML (point 0's values)
   // Each point's data files (Experiment::data_files) as "content-hash  path" lines: part of
   // its runs' config hashes, and the `data_files` attribute of their shards.
   std::vector<std::string> data_files;

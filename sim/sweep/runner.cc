@@ -6,7 +6,9 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <set>
 #include <stdexcept>
+#include <tuple>
 
 namespace infersim {
 namespace {
@@ -39,32 +41,23 @@ Placement place_tenants(const Experiment& x, const Registries& reg) {
 
   Placement p;
   p.gpu.assign(n, 0);
-  std::vector<std::vector<const ModelProfile*>> models(x.gpu_count);
+  std::vector<GpuMemory> gpus(x.gpu_count, GpuMemory(policy.processes, ms));
   std::vector<double> load(x.gpu_count, 0.0);
+  auto full = [&](int g) { return limit > 0 && static_cast<int>(gpus[g].models()) >= limit; };
 
-  auto demand_with = [&](int g, const TenantSpec& t) {
-    auto m = models[g];
-    m.push_back(t.profile.get());
-    return memory_demand(m, policy.processes, ms);
-  };
   auto count_error = [&](const TenantSpec& t, int g) {
     return InputError(
         t.mark, fmt::format("policy '{}' allows {} tenant(s) per GPU, but tenant "
                             "'{}' would be number {} on GPU {} ({} tenants, {} "
                             "GPUs); add GPUs (hardware.count) or choose a "
                             "sharing policy",
-                            policy.name, limit, t.name, models[g].size() + 1, g, n, x.gpu_count));
+                            policy.name, limit, t.name, gpus[g].models() + 1, g, n, x.gpu_count));
   };
   auto memory_error = [&](const TenantSpec& t, int g, const MemoryDemand& d) {
     return InputError(t.mark,
                       fmt::format("tenant '{}' does not fit in the memory of GPU {} "
                                   "under policy '{}': needs {}, but a {} has {:.0f} MiB",
                                   t.name, g, policy.name, describe(d), x.gpu.name, capacity_mib));
-  };
-  auto place = [&](std::size_t i, int g) {
-    p.gpu[i] = static_cast<std::uint32_t>(g);
-    models[g].push_back(x.tenants[i].profile.get());
-    load[g] += tenant_load[i];
   };
 
   std::vector<std::size_t> automatic;
@@ -74,35 +67,44 @@ Placement place_tenants(const Experiment& x, const Registries& reg) {
       automatic.push_back(i);
       continue;
     }
-    if (limit > 0 && static_cast<int>(models[t.gpu].size()) >= limit) throw count_error(t, t.gpu);
-    MemoryDemand d = demand_with(t.gpu, t);
+    if (full(t.gpu)) throw count_error(t, t.gpu);
+    MemoryDemand d = gpus[t.gpu].with(*t.profile);
     if (d.total() > capacity_mib) throw memory_error(t, t.gpu, d);
-    place(i, t.gpu);
+    p.gpu[i] = static_cast<std::uint32_t>(t.gpu);
+    gpus[t.gpu].add(*t.profile);
+    load[t.gpu] += tenant_load[i];
   }
   std::stable_sort(automatic.begin(), automatic.end(),
                    [&](std::size_t a, std::size_t b) { return tenant_load[a] > tenant_load[b]; });
+  // The GPUs in the order a tenant prefers them: least loaded, then fewest tenants, then
+  // lowest index. The first that fits is taken, so a tenant costs O(log GPUs) unless GPUs
+  // it does not fit in come first; GPUs at the policy's tenant limit leave the order.
+  using Rank = std::tuple<double, std::size_t, int>;
+  std::set<Rank> order;
+  for (int g = 0; g < x.gpu_count; ++g) {
+    if (!full(g)) order.emplace(load[g], gpus[g].models(), g);
+  }
   for (std::size_t i : automatic) {
     const TenantSpec& t = x.tenants[i];
-    int best = -1;
-    for (int g = 0; g < x.gpu_count; ++g) {
-      if (limit > 0 && static_cast<int>(models[g].size()) >= limit) continue;
-      if (demand_with(g, t).total() > capacity_mib) continue;
-      if (best < 0 || load[g] < load[best] ||
-          (load[g] == load[best] && models[g].size() < models[best].size())) {
-        best = g;
-      }
+    auto best = order.begin();
+    while (best != order.end() &&
+           gpus[std::get<2>(*best)].with(*t.profile).total() > capacity_mib) {
+      ++best;
     }
-    if (best < 0) {
+    if (best == order.end()) {
       // Name the most room-giving GPU in the error.
       int g = static_cast<int>(std::min_element(load.begin(), load.end()) - load.begin());
-      if (limit > 0 && static_cast<int>(models[g].size()) >= limit) throw count_error(t, g);
-      throw memory_error(t, g, demand_with(g, t));
+      if (full(g)) throw count_error(t, g);
+      throw memory_error(t, g, gpus[g].with(*t.profile));
     }
-    place(i, best);
+    const int g = std::get<2>(*best);
+    order.erase(best);
+    p.gpu[i] = static_cast<std::uint32_t>(g);
+    gpus[g].add(*t.profile);
+    load[g] += tenant_load[i];
+    if (!full(g)) order.emplace(load[g], gpus[g].models(), g);
   }
-  for (int g = 0; g < x.gpu_count; ++g) {
-    p.memory.push_back(memory_demand(models[g], policy.processes, ms));
-  }
+  for (int g = 0; g < x.gpu_count; ++g) p.memory.push_back(gpus[g].demand());
   return p;
 }
 
@@ -209,11 +211,10 @@ RunResult simulate(const Experiment& x, const Registries& reg, std::uint64_t run
   cfg.gpus = static_cast<std::uint32_t>(x.gpu_count);
   Engine engine(cfg, std::move(tenants));
   engine.set_request_sink(sink);
+  std::vector<std::vector<std::uint32_t>> on_gpu(cfg.gpus);  // tenants per GPU, in order
+  for (std::uint32_t t = 0; t < placement.size(); ++t) on_gpu[placement[t]].push_back(t);
   for (std::uint32_t g = 0; g < cfg.gpus; ++g) {
-    PolicySetup setup{engine, g, {}, x.policy_params, x.gpu};
-    for (std::uint32_t t = 0; t < placement.size(); ++t) {
-      if (placement[t] == g) setup.tenants.push_back(t);
-    }
+    PolicySetup setup{engine, g, std::move(on_gpu[g]), x.policy_params, x.gpu};
     engine.set_policy(g, pinfo.create(setup));
   }
   for (std::uint32_t t = 0; t < x.tenants.size(); ++t) {
