@@ -67,8 +67,7 @@ void read_latencies(const YAML::Node& n, const std::string& file, const std::str
     }
     // Within the horizon, and at least 1 ns: a batch that takes no time would let a
     // closed loop spin at one instant.
-    if (yaml_time(value, file, fmt::format("latency_ms[{}] of {}", b, what),
-                  TimeUnit::kMilliseconds) == 0) {
+    if (yaml_time(value, file, fmt::format("latency_ms[{}]", b), TimeUnit::kMilliseconds) == 0) {
       throw InputError(
           mark_of(value, file),
           fmt::format("latency for batch {} in {} must be >= 1e-6 ms (1 ns), got {}", b, what, l));
