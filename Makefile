@@ -38,6 +38,20 @@ sanitize: deps
 	@cmake --build $(SANITIZE_BUILD) -j $(JOBS)
 	cd $(SANITIZE_BUILD) && $(SANITIZE_ENV) ctest --output-on-failure -j $(JOBS)
 
+# libFuzzer over the experiment loader, --set and sweep expansion (tests/fuzz/README.md):
+# built with clang-14 in build-fuzz/ (ASan + UBSan), run for FUZZ_SECONDS from the seeds.
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 90
+fuzz:
+	@bash scripts/install-deps.sh fuzz
+	@CC=clang-14 CXX=clang++-14 cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DINFERSIM_FUZZ=ON -DINFERSIM_MPI=OFF -DBUILD_TESTING=OFF > /dev/null
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS) --target infersim_fuzz
+	@mkdir -p $(FUZZ_BUILD)/corpus $(FUZZ_BUILD)/findings
+	./$(FUZZ_BUILD)/infersim_fuzz $(FUZZ_BUILD)/corpus tests/fuzz/corpus \
+	  -dict=tests/fuzz/experiment.dict -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+	  -rss_limit_mb=2048 -max_len=4096 -artifact_prefix=$(FUZZ_BUILD)/findings/ -print_final_stats=1
+
 bench: build
 	@bash scripts/bench.sh $(BUILD)
 

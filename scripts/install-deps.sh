@@ -21,6 +21,12 @@ PKGS=(
   libopenmpi-dev openmpi-bin
 )
 
+# `make fuzz` only (scripts/install-deps.sh fuzz): clang's libFuzzer and its sanitizer
+# runtimes. `make sanitize` needs nothing more: g++ 12 brings libasan8 and libubsan1.
+if [ "${1:-}" = fuzz ]; then
+  PKGS+=(clang-14 libclang-rt-14-dev)
+fi
+
 missing=()
 for p in "${PKGS[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

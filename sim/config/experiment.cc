@@ -20,7 +20,11 @@ std::map<std::string, GivenParam> given_params(const YAML::Node& map, const std:
                                                const std::set<std::string>& skip) {
   std::map<std::string, GivenParam> out;
   for (auto it = map.begin(); it != map.end(); ++it) {
-    std::string key = it->first.Scalar();
+    const YAML::Node k = it->first;  // a copy: it->first lives in a temporary proxy
+    if (!k.IsScalar()) {
+      throw InputError(mark_of(k, file), fmt::format("expected a key name, got {}", node_kind(k)));
+    }
+    std::string key = k.Scalar();
     if (skip.count(key)) continue;
     const YAML::Node v = it->second;  // a copy: it->second lives in a temporary proxy
     double value;

@@ -1,6 +1,7 @@
 #include "sim/config/yaml_reader.h"
 
 #include <fmt/format.h>
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/eventhandler.h>
 
 #include <algorithm>
@@ -69,6 +70,11 @@ class AliasCheck final : public YAML::EventHandler {
 };
 
 [[noreturn]] void syntax_error(const YAML::Exception& e, const std::string& name) {
+  if (const auto* deep = dynamic_cast<const YAML::DeepRecursion*>(&e)) {
+    // yaml-cpp bounds its recursion (its message is only "bad file").
+    throw InputError(to_mark(e.mark, name),
+                     fmt::format("YAML nested more than {} levels deep", deep->depth() - 1));
+  }
   throw InputError(to_mark(e.mark, name), fmt::format("YAML syntax error: {}", e.msg));
 }
 

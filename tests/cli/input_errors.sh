@@ -80,6 +80,7 @@ printf 'name: x\nseed: 1\nduration_s: [1,\n' | case_ syntax "[0-9]+:[0-9]+: YAML
 { good; printf -- '---\nname: second\n'; } | case_ second_document "8:1: expected one YAML document"
 printf 'name: x\n\tseed: 1\n' | case_ tab_indent "[0-9]+:[0-9]+: YAML syntax error"
 printf '[1, 2, 3]\n' | case_ top_is_list "1:1: expected a mapping for 'experiment'"
+{ printf 'name: '; head -c 600 /dev/zero | tr '\0' '['; } | case_ deep_nesting "1:[0-9]+: YAML nested more than [0-9]+ levels deep"
 
 # ---- keys
 good_with 3 'duraton_s: 1' | case_ unknown_key "3:1: unknown key 'duraton_s'"
