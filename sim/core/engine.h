@@ -62,7 +62,9 @@ struct TenantCounters {
   std::uint64_t completed = 0;
   std::uint64_t dropped = 0;
   std::uint64_t met_slo = 0;
-  std::int64_t latency_sum_ns = 0;
+  // A double: exact while below 2^53 ns (104 days of summed latency), and unlike int64 it
+  // cannot overflow when huge latencies (up to the clock limit each) add up.
+  double latency_sum_ns = 0;
   double latency_sumsq_ms2 = 0;  // for the coefficient of variation
   Histogram latency;             // ns
 
@@ -70,7 +72,7 @@ struct TenantCounters {
   // engine and the wall-clock replayer of `infersim measure`, so both count alike.
   void add_completion(SimTime latency, bool met) {
     ++completed;
-    latency_sum_ns += latency;
+    latency_sum_ns += static_cast<double>(latency);
     const double ms = ns_to_ms(latency);
     latency_sumsq_ms2 += ms * ms;
     this->latency.add(latency);

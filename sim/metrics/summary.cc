@@ -19,7 +19,7 @@ LatencySummary summarize(const TenantCounters& c, double window_s) {
       c.arrived ? static_cast<double>(c.met_slo) / static_cast<double>(c.arrived) : 0;
   if (c.completed) {
     double n = static_cast<double>(c.completed);
-    s.mean_ms = ns_to_ms(c.latency_sum_ns) / n;
+    s.mean_ms = c.latency_sum_ns / 1e6 / n;
     double var = std::max(0.0, c.latency_sumsq_ms2 / n - s.mean_ms * s.mean_ms);
     s.latency_cv = s.mean_ms > 0 ? std::sqrt(var) / s.mean_ms : 0;
     s.p50_ms = c.latency.quantile(0.50) / 1e6;
