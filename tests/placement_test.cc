@@ -96,8 +96,10 @@ TEST(Placement, HeaviestFirstOnLeastLoadedGpu) {
 // n GPUs took O(n^2) (100,000 on 100,000 ran for over a minute: 16.5 s at 10,000, 4.5 s
 // at 5,000). Time is compared between two sizes, not against a clock: from 10,000 to
 // 100,000 tenants a linear (or n log n) placement takes about 10-12x as long (more with
-// cache misses), a quadratic one 100x; the bound is 50x. And the result is right: one
-// tenant per exclusive GPU.
+// cache misses), a quadratic one 100x; the bound is 50x. A machine busy with other work
+// can stretch one size's runs and not the other's, so 100,000 in under 20 s also passes:
+// quadratic placement took about 1,650 s there (100 x 16.5 s). And the result is right:
+// one tenant per exclusive GPU.
 TEST(Placement, HundredThousandTenantsOnHundredThousandGpusIsNearLinear) {
   auto seconds_to_place = [](int n, Placement* out) {
     Experiment x = experiment_from(
@@ -118,7 +120,8 @@ TEST(Placement, HundredThousandTenantsOnHundredThousandGpusIsNearLinear) {
   Placement small, large;
   const double t_small = seconds_to_place(10'000, &small);
   const double t_large = seconds_to_place(100'000, &large);
-  EXPECT_LT(t_large, 50 * t_small) << t_small << " s for 10,000, " << t_large << " s for 100,000";
+  EXPECT_TRUE(t_large < 50 * t_small || t_large < 20.0)
+      << t_small << " s for 10,000, " << t_large << " s for 100,000";
   std::vector<int> per_gpu(100'000, 0);
   for (std::uint32_t g : large.gpu) ++per_gpu[g];
   EXPECT_EQ(*std::max_element(per_gpu.begin(), per_gpu.end()), 1);

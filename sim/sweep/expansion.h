@@ -119,10 +119,10 @@ class PointBuilder {
   // As Sweep::experiment and Sweep::effective_yaml.
   Experiment experiment(std::size_t point, const Registries& reg);
   std::string effective_yaml(std::size_t point);
+  // The shared tree, set to `point`'s values (valid until the next call; keeps marks).
+  const YAML::Node& tree(std::size_t point);
 
  private:
-  const YAML::Node& tree(std::size_t point);  // the shared tree, set to `point`'s values
-
   const Sweep& sweep_;
   YAML::Node root_;
   std::vector<YAML::Node> lists_;  // each parameter's list of values (kept alive)

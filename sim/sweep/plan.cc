@@ -193,8 +193,8 @@ Plan make_plan(const std::string& experiment, const std::vector<std::string>& se
   }
   plan.sweep_id = content_hash(all_hashes);
   plan.name_mark = Mark{sw.file(), 0, 0};
-  const YAML::Node tree = sw.tree(0);
-  if (const YAML::Node& name = tree["name"]) plan.name_mark = mark_of(name, sw.file());
+  PointBuilder first(sw);
+  if (const YAML::Node name = first.tree(0)["name"]) plan.name_mark = mark_of(name, sw.file());
   return plan;
 }
 
