@@ -114,7 +114,8 @@ TEST(KernelLowering, AFusedResidualAddReadsTheShortcut) {
 
 TEST(KernelLowering, GroupedConvIsOneCallOfThirtyTwoProblems) {
   const Architecture& a = arch("resnext50_32x4d");
-  const KernelCall& c = call_for(a, lower(a, 2), "stage1.block1.conv2");
+  const std::vector<KernelCall> calls = lower(a, 2);  // outlives c (ASan: use after free)
+  const KernelCall& c = call_for(a, calls, "stage1.block1.conv2");
   EXPECT_EQ(c.m, 4);
   EXPECT_EQ(c.n, 2 * 3136);
   EXPECT_EQ(c.k, 36);

@@ -51,8 +51,18 @@ output: {requests: true}
 """
 
 
+# Under `make sanitize`: HDF5 1.10 itself leaks a metadata-cache block (H5C_protect via
+# H5FL_blk_malloc) when a checksum fails while reading a corrupted file, which is what
+# this script makes it do. Leak checking is off for these processes only; ASan's and
+# UBSan's memory and undefined-behaviour checks stay on. Every other test, including
+# reading intact shards, still fails on any leak.
+ENV = dict(os.environ)
+if "ASAN_OPTIONS" in ENV:
+    ENV["ASAN_OPTIONS"] += ":detect_leaks=0"
+
+
 def run(cmd):
-    p = subprocess.run(cmd, capture_output=True, text=True, errors="replace")
+    p = subprocess.run(cmd, capture_output=True, text=True, errors="replace", env=ENV)
     return p.returncode, p.stdout, p.stderr
 
 
