@@ -8,8 +8,8 @@ files=$( (git ls-files '*.cc' '*.h' '*.cu'; git ls-files --others --exclude-stan
 [ -n "$files" ] || exit 0
 out=$(clang-format --dry-run --Werror $files 2>&1)
 if [ -n "$out" ]; then
-  echo "$out" | grep 'warning:' | head -20
-  echo "FAIL: $(echo "$out" | grep -c 'warning:') formatting findings; run 'make format'"
+  echo "$out" | grep -E 'warning:|error:' | head -20
+  echo "FAIL: $(echo "$out" | grep -cE 'warning:|error:') formatting findings; run 'make format'"
   exit 1
 fi
 echo "format: $(echo "$files" | wc -l) files clean"
