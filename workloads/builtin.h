@@ -1,10 +1,22 @@
 // The arrival processes that ship with infersim. Registration is an explicit call.
 #pragma once
 
+#include <cmath>
+
 #include "sim/core/arrival.h"
 
 namespace infersim {
 
 void register_builtin_arrivals(ArrivalRegistry& registry);
+
+// One per source file (register_builtin_arrivals calls them all).
+void register_modulated_arrivals(ArrivalRegistry& registry);  // onoff, diurnal
+void register_trace_arrivals(ArrivalRegistry& registry);      // trace
+
+// The `rate` key of the rate-driven processes.
+ParamSpec rate_spec();
+
+// Rounds a span in seconds to whole nanoseconds.
+inline SimTime to_ns(double seconds) { return static_cast<SimTime>(std::llround(seconds * 1e9)); }
 
 }  // namespace infersim

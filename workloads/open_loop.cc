@@ -7,15 +7,14 @@
 namespace infersim {
 namespace {
 
-// Rounds a gap in seconds to whole nanoseconds.
-SimTime to_ns(double seconds) { return static_cast<SimTime>(std::llround(seconds * 1e9)); }
-
 // Exponential gaps: a Poisson process.
 class Poisson final : public ArrivalProcess {
  public:
   explicit Poisson(double rate) : rate_(rate), mean_(1.0 / rate) {}
-  SimTime next_gap(Rng& rng) override { return to_ns(rng.exponential(mean_)); }
-  double mean_rate() const override { return rate_; }
+  SimTime next(Rng& rng, SimTime now, std::uint32_t&) override {
+    return now + to_ns(rng.exponential(mean_));
+  }
+  double mean_rate(std::uint32_t) const override { return rate_; }
 
  private:
   double rate_;
@@ -28,8 +27,10 @@ class GammaArrivals final : public ArrivalProcess {
  public:
   GammaArrivals(double rate, double cv)
       : rate_(rate), shape_(1.0 / (cv * cv)), scale_(1.0 / rate / shape_) {}
-  SimTime next_gap(Rng& rng) override { return to_ns(rng.gamma(shape_, scale_)); }
-  double mean_rate() const override { return rate_; }
+  SimTime next(Rng& rng, SimTime now, std::uint32_t&) override {
+    return now + to_ns(rng.gamma(shape_, scale_));
+  }
+  double mean_rate(std::uint32_t) const override { return rate_; }
 
  private:
   double rate_;
@@ -41,19 +42,15 @@ class GammaArrivals final : public ArrivalProcess {
 class Constant final : public ArrivalProcess {
  public:
   explicit Constant(double rate) : rate_(rate) {}
-  SimTime next_gap(Rng&) override {
+  SimTime next(Rng&, SimTime, std::uint32_t&) override {
     ++k_;
-    SimTime at = to_ns(static_cast<double>(k_) / rate_);
-    SimTime gap = at - last_;
-    last_ = at;
-    return gap;
+    return to_ns(static_cast<double>(k_) / rate_);
   }
-  double mean_rate() const override { return rate_; }
+  double mean_rate(std::uint32_t) const override { return rate_; }
 
  private:
   double rate_;
   std::int64_t k_ = 0;
-  SimTime last_ = 0;
 };
 
 // N requests always outstanding: each completion (or drop) is replaced after a think time
@@ -62,8 +59,8 @@ class Constant final : public ArrivalProcess {
 class Closed final : public ArrivalProcess {
  public:
   Closed(int n, double think_ms) : n_(n), think_s_(think_ms / 1e3) {}
-  SimTime next_gap(Rng& rng) override {
-    return think_s_ > 0 ? to_ns(rng.exponential(think_s_)) : 0;
+  SimTime next(Rng& rng, SimTime now, std::uint32_t&) override {
+    return now + (think_s_ > 0 ? to_ns(rng.exponential(think_s_)) : 0);
   }
   int outstanding() const override { return n_; }
 
@@ -72,38 +69,41 @@ class Closed final : public ArrivalProcess {
   double think_s_;
 };
 
+}  // namespace
+
 ParamSpec rate_spec() {
   return {
       "rate", ParamKind::kNumber, ParamSpec::kRequired, "mean arrival rate, requests/s", 0, 1e12,
       true};
 }
 
-}  // namespace
-
 void register_builtin_arrivals(ArrivalRegistry& r) {
   r.add({"poisson",
          "exponential inter-arrival times (memoryless)",
          {rate_spec()},
-         [](const Params& p) { return std::make_unique<Poisson>(p.get("rate")); }});
+         [](const ArrivalSetup& s) { return std::make_unique<Poisson>(s.params.get("rate")); }});
   r.add({"gamma",
          "gamma inter-arrival times; cv > 1 is bursty",
          {rate_spec(),
           {"cv", ParamKind::kNumber, ParamSpec::kRequired,
            "coefficient of variation of the gaps (1 = Poisson)", 0, 1e3, true}},
-         [](const Params& p) {
-           return std::make_unique<GammaArrivals>(p.get("rate"), p.get("cv"));
+         [](const ArrivalSetup& s) {
+           return std::make_unique<GammaArrivals>(s.params.get("rate"), s.params.get("cv"));
          }});
-  r.add({"constant", "evenly spaced arrivals", {rate_spec()}, [](const Params& p) {
-           return std::make_unique<Constant>(p.get("rate"));
+  r.add({"constant", "evenly spaced arrivals", {rate_spec()}, [](const ArrivalSetup& s) {
+           return std::make_unique<Constant>(s.params.get("rate"));
          }});
   r.add({"closed",
          "closed loop: n requests always outstanding",
          {{"n", ParamKind::kInteger, ParamSpec::kRequired, "requests kept outstanding", 1, 1e6},
           {"think_ms", ParamKind::kNumber, 0,
            "mean think time between a completion and the next request (exponential), ms", 0}},
-         [](const Params& p) {
-           return std::make_unique<Closed>(static_cast<int>(p.get_int("n")), p.get("think_ms"));
+         [](const ArrivalSetup& s) {
+           return std::make_unique<Closed>(static_cast<int>(s.params.get_int("n")),
+                                           s.params.get("think_ms"));
          }});
+  register_modulated_arrivals(r);
+  register_trace_arrivals(r);
 }
 
 }  // namespace infersim

@@ -15,6 +15,7 @@
 #include "sim/core/arrival.h"
 #include "sim/core/params.h"
 #include "sim/core/policy.h"
+#include "sim/core/router.h"
 #include "sim/gpu/profile.h"
 
 namespace infersim {
@@ -28,6 +29,32 @@ struct TenantSpec {
   std::string arrival;
   Params arrival_params;
   Mark mark;
+  std::uint32_t entry = 0;    // the element of `tenants:` it comes from
+  std::uint32_t service = 0;  // the service it is a replica of
+};
+
+// A service: the replicas (tenants) of one model instance behind a router and one arrival
+// stream. Without `router:` every tenant is a service of one, named after it.
+struct ServiceSpec {
+  std::string name;
+  std::vector<std::uint32_t> replicas;  // tenant indices, in replica order
+  std::string router;                   // empty: one replica
+  Params router_params;
+  Mark router_mark;
+};
+
+// One element of `tenants:` as written, after expansion: its arrival settings and the
+// services it made.
+struct EntrySpec {
+  std::string name;  // the entry's name (`name:` or its model), for its streams' names
+  std::string arrival;
+  Params arrival_params;
+  Mark arrival_mark;
+  // popularity: {zipf: s}: one stream for the entry, each request's service drawn with
+  // weight 1/(i+1)^s (i: the service's position in the entry). 0: none.
+  double zipf = 0;
+  Mark popularity_mark;
+  std::vector<std::uint32_t> services;
 };
 
 struct Experiment {
@@ -41,7 +68,9 @@ struct Experiment {
   std::string profile_path;  // resolved
   Profile profile;
   GpuSpec gpu;
-  int gpu_count = 1;
+  int gpu_count = 1;              // nodes x gpus_per_node
+  int nodes = 1;                  // hardware.nodes
+  int gpus_per_node = 1;          // hardware.count
   double activation_factor = 32;  // activation MiB per sample = factor x input size
   Mark hardware_mark;
 
@@ -50,6 +79,8 @@ struct Experiment {
   Mark policy_mark;
 
   std::vector<TenantSpec> tenants;  // replicas expanded
+  std::vector<ServiceSpec> services;
+  std::vector<EntrySpec> entries;
   Mark tenants_mark;
 
   // Every data file the experiment was built from (profile, GPU specs, and any other file a
@@ -66,6 +97,7 @@ struct Experiment {
 struct Registries {
   const PolicyRegistry& policies;
   const ArrivalRegistry& arrivals;
+  const RouterRegistry& routers;
 };
 
 // Reads and validates. `file` names the source in errors; `text` is kept for provenance.

@@ -7,14 +7,36 @@
 
 namespace infersim {
 
-Engine::Engine(EngineConfig cfg, std::vector<TenantInfo> tenants)
+Engine::Engine(EngineConfig cfg, std::vector<TenantInfo> tenants, std::vector<ServiceInfo> services)
     : cfg_(cfg), tenants_(std::move(tenants)) {
   queues_.resize(tenants_.size());
   counters_.resize(tenants_.size());
-  arrivals_.resize(tenants_.size());
+  outstanding_.assign(tenants_.size(), 0);
+  closed_loop_.assign(tenants_.size(), 0);
   for (const auto& t : tenants_) {
-    arrival_rngs_.emplace_back(make_rng("arrival/" + t.name));
     if (t.gpu >= cfg_.gpus) throw std::logic_error("tenant placed on a missing GPU");
+  }
+  if (services.empty()) {
+    for (std::uint32_t t = 0; t < tenants_.size(); ++t) {
+      services.push_back({tenants_[t].name, {t}});
+    }
+  }
+  service_of_.assign(tenants_.size(), UINT32_MAX);
+  services_.resize(services.size());
+  for (std::uint32_t s = 0; s < services.size(); ++s) {
+    Service& sv = services_[s];
+    sv.info = std::move(services[s]);
+    if (sv.info.replicas.empty()) throw std::logic_error("service without replicas");
+    sv.single = sv.info.replicas.front();
+    for (std::uint32_t t : sv.info.replicas) {
+      if (t >= tenants_.size() || service_of_[t] != UINT32_MAX) {
+        throw std::logic_error("a tenant must belong to exactly one service");
+      }
+      service_of_[t] = s;
+    }
+  }
+  for (std::uint32_t t = 0; t < tenants_.size(); ++t) {
+    if (service_of_[t] == UINT32_MAX) throw std::logic_error("tenant in no service");
   }
   gpus_.resize(cfg_.gpus);
   requests_.reserve(1024);
@@ -26,8 +48,34 @@ void Engine::set_policy(std::uint32_t gpu, std::unique_ptr<Policy> p) {
   gpus_.at(gpu).policy = std::move(p);
 }
 
-void Engine::set_arrival(std::uint32_t tenant, std::unique_ptr<ArrivalProcess> a) {
-  arrivals_.at(tenant) = std::move(a);
+void Engine::set_router(std::uint32_t service, std::unique_ptr<Router> r) {
+  services_.at(service).router = std::move(r);
+}
+
+void Engine::add_stream(const std::string& name, std::unique_ptr<ArrivalProcess> process,
+                        std::vector<std::uint32_t> targets, const std::vector<double>& weights) {
+  if (targets.empty()) throw std::logic_error("stream without targets");
+  const auto s = static_cast<std::uint32_t>(streams_.size());
+  for (std::uint32_t i = 0; i < targets.size(); ++i) {
+    Service& sv = services_.at(targets[i]);
+    if (sv.stream != UINT32_MAX) throw std::logic_error("service fed by two streams");
+    sv.stream = s;
+    sv.target_in_stream = i;
+  }
+  Stream st{std::move(process), make_rng("arrival/" + name), std::move(targets)};
+  st.closed = st.process->outstanding() > 0;
+  if (!weights.empty()) {
+    if (weights.size() != st.targets.size()) throw std::logic_error("one weight per target");
+    st.dealt = true;
+    st.deal = AliasTable(weights);
+    st.deal_rng.emplace(make_rng("popularity/" + name));
+  }
+  if (st.closed) {
+    for (std::uint32_t svc : st.targets) {
+      for (std::uint32_t t : services_[svc].info.replicas) closed_loop_[t] = 1;
+    }
+  }
+  streams_.push_back(std::move(st));
 }
 
 Rng run_stream(std::uint64_t run_seed, const std::string& stream) {
@@ -51,15 +99,34 @@ void Engine::request_dispatch(std::uint32_t gpu) {
   events_queue_.push(now_, Priority::kDispatch, kDispatch, gpu, 0);
 }
 
+void Engine::schedule_next(std::uint32_t s, std::uint32_t target) {
+  Stream& st = streams_[s];
+  const SimTime next = st.process->next(st.rng, now_, target);
+  if (next < now_) throw std::logic_error("arrival process went back in time");
+  if (st.dealt) target = st.deal.sample(*st.deal_rng);
+  if (next < cfg_.duration) events_queue_.push(next, Priority::kArrival, kArrival, s, target);
+}
+
 void Engine::run() {
-  for (std::uint32_t t = 0; t < tenants_.size(); ++t) {
-    if (!arrivals_[t]) throw std::logic_error("tenant without an arrival process");
-    int n = arrivals_[t]->outstanding();
+  for (std::uint32_t s = 0; s < services_.size(); ++s) {
+    const Service& sv = services_[s];
+    if (sv.stream == UINT32_MAX) {
+      throw std::logic_error(fmt::format("service '{}' has no arrival stream", sv.info.name));
+    }
+    if (sv.info.replicas.size() > 1 && !sv.router) {
+      throw std::logic_error(fmt::format("service '{}' has replicas but no router", sv.info.name));
+    }
+  }
+  for (std::uint32_t s = 0; s < streams_.size(); ++s) {
+    Stream& st = streams_[s];
+    const int n = st.process->outstanding();
     if (n > 0) {
-      for (int i = 0; i < n; ++i) events_queue_.push(0, Priority::kArrival, kArrival, t, 0);
+      for (int i = 0; i < n; ++i) {
+        const std::uint32_t target = st.dealt ? st.deal.sample(*st.deal_rng) : 0;
+        events_queue_.push(0, Priority::kArrival, kArrival, s, target);
+      }
     } else {
-      SimTime first = arrivals_[t]->next_gap(arrival_rngs_[t]);
-      if (first < cfg_.duration) events_queue_.push(first, Priority::kArrival, kArrival, t, 0);
+      schedule_next(s, 0);
     }
   }
   for (std::uint32_t g = 0; g < gpus_.size(); ++g) {
@@ -75,7 +142,7 @@ void Engine::run() {
     ++events_;
     switch (e.kind) {
       case kArrival:
-        on_arrival(e.target);
+        on_arrival(e.target, static_cast<std::uint32_t>(e.payload));
         break;
       case kGpuEvent:
         gpus_[e.target].policy->on_event(e.payload);
@@ -89,7 +156,11 @@ void Engine::run() {
   for (auto& g : gpus_) account(g);
 }
 
-void Engine::on_arrival(std::uint32_t t) {
+void Engine::on_arrival(std::uint32_t s, std::uint32_t target) {
+  Stream& st = streams_[s];
+  Service& sv = services_[st.targets[target]];
+  const std::uint32_t t = sv.router ? sv.info.replicas[sv.router->pick()] : sv.single;
+
   RequestId id;
   if (free_head_ != UINT32_MAX) {
     id = free_head_;
@@ -101,15 +172,12 @@ void Engine::on_arrival(std::uint32_t t) {
   const TenantInfo& ti = tenants_[t];
   SimTime deadline = ti.slo_ns >= kTimeMax - now_ ? kTimeMax : now_ + ti.slo_ns;
   requests_[id] = Request{now_, deadline, t, UINT32_MAX};
+  GpuState& g = gpus_[ti.gpu];
   if (now_ >= cfg_.warmup) ++counters_[t].arrived;
+  ++outstanding_[t];
   queues_[t].push_back(id);
 
-  ArrivalProcess& a = *arrivals_[t];
-  if (a.outstanding() == 0) {
-    SimTime next = now_ + a.next_gap(arrival_rngs_[t]);
-    if (next < cfg_.duration) events_queue_.push(next, Priority::kArrival, kArrival, t, 0);
-  }
-  GpuState& g = gpus_[ti.gpu];
+  if (!st.closed) schedule_next(s, target);
   g.policy->on_arrival(id);
   request_dispatch(ti.gpu);
 }
@@ -130,13 +198,13 @@ void Engine::drop(RequestId id, std::uint32_t gpu) {
 }
 
 void Engine::finish(RequestId id) {
-  std::uint32_t t = requests_[id].tenant;
+  const std::uint32_t t = requests_[id].tenant;
   requests_[id].next_free = free_head_;
   free_head_ = id;
-  ArrivalProcess& a = *arrivals_[t];
-  if (a.outstanding() > 0) {  // closed loop: a replacement after the think time
-    SimTime next = now_ + a.next_gap(arrival_rngs_[t]);
-    if (next < cfg_.duration) events_queue_.push(next, Priority::kArrival, kArrival, t, 0);
+  --outstanding_[t];
+  if (closed_loop_[t]) {  // closed loop: a replacement after the think time
+    const Service& sv = services_[service_of_[t]];
+    schedule_next(sv.stream, sv.target_in_stream);
   }
 }
 

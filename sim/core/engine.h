@@ -1,5 +1,11 @@
-// The discrete-event engine of one run: tenants, their arrival streams and queues, the
-// per-GPU policies, and the counters metrics are computed from.
+// The discrete-event engine of one run: tenants and the services they form, the arrival
+// streams that feed them, their queues, the per-GPU policies, and the counters metrics are
+// computed from.
+//
+// Data flow of one request: an arrival stream fires for one of its targets (a service);
+// the service's router picks a replica (a tenant; a service of one tenant needs none); the
+// request joins that tenant's queue and the GPU's policy is told; the policy forms batches
+// and reports completions and drops.
 //
 // The hot loop pops one event, advances the clock (never backwards) and hands the event to
 // its target. Requests live in a pool indexed by RequestId and are recycled, and queues are
@@ -8,14 +14,17 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "sim/core/alias_table.h"
 #include "sim/core/arrival.h"
 #include "sim/core/event_queue.h"
 #include "sim/core/policy.h"
 #include "sim/core/ring_queue.h"
 #include "sim/core/rng.h"
+#include "sim/core/router.h"
 #include "sim/core/time.h"
 #include "sim/stats/histogram.h"
 
@@ -30,6 +39,13 @@ struct TenantInfo {
   double gflop = 0;                 // per inference; 0 = unknown
   std::vector<SimTime> latency_ns;  // L(b) for b = 0..max (index 0 unused, 0)
   std::vector<double> utilization;  // u(b), solo utilization, same indexing
+};
+
+// A service: replicas of one model behind one arrival stream. Without a router a service
+// has one replica (the default: every tenant its own service, named after it).
+struct ServiceInfo {
+  std::string name;
+  std::vector<std::uint32_t> replicas;  // tenant indices
 };
 
 struct Request {
@@ -91,25 +107,39 @@ struct EngineConfig {
 
 class Engine {
  public:
-  Engine(EngineConfig cfg, std::vector<TenantInfo> tenants);
+  // Without `services`, every tenant is a service of its own, named after it.
+  Engine(EngineConfig cfg, std::vector<TenantInfo> tenants, std::vector<ServiceInfo> services = {});
   ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
   void set_policy(std::uint32_t gpu, std::unique_ptr<Policy> p);
-  void set_arrival(std::uint32_t tenant, std::unique_ptr<ArrivalProcess> a);
+  // The router of a service with more than one replica.
+  void set_router(std::uint32_t service, std::unique_ptr<Router> r);
+  // An arrival stream feeding `targets` (service indices; process target i is service
+  // targets[i]). Its random numbers come from stream "arrival/<name>". With `weights`
+  // (one per target) the stream's own target choice is replaced by a draw from them
+  // (popularity), from stream "popularity/<name>". Every service is the target of exactly
+  // one stream. Streams start in the order they are added.
+  void add_stream(const std::string& name, std::unique_ptr<ArrivalProcess> process,
+                  std::vector<std::uint32_t> targets, const std::vector<double>& weights = {});
   void set_request_sink(RequestSink* sink) { sink_ = sink; }
 
   // Runs until no event is left (arrivals stopped and all work drained).
   void run();
 
-  // ---- For policies ----
+  // ---- For policies and routers ----
   SimTime now() const { return now_; }
   const EngineConfig& config() const { return cfg_; }
   std::size_t tenant_count() const { return tenants_.size(); }
   const TenantInfo& tenant(std::uint32_t t) const { return tenants_[t]; }
+  std::size_t service_count() const { return services_.size(); }
+  const ServiceInfo& service(std::uint32_t s) const { return services_[s].info; }
   RingQueue<RequestId>& queue(std::uint32_t t) { return queues_[t]; }
   const Request& request(RequestId id) const { return requests_[id]; }
+  // Requests of tenant t that arrived and have not completed or been dropped (queued or
+  // running).
+  std::uint32_t outstanding(std::uint32_t t) const { return outstanding_[t]; }
   // Schedules `payload` for policies[gpu]->on_event at time t (>= now).
   void schedule(SimTime t, Priority p, std::uint32_t gpu, std::uint64_t payload);
   // Asks for policies[gpu]->on_dispatch at the current instant (coalesced).
@@ -143,16 +173,39 @@ class Engine {
     double load_ns = 0;
   };
 
-  void on_arrival(std::uint32_t tenant);
+  struct Stream {
+    std::unique_ptr<ArrivalProcess> process;
+    Rng rng;
+    std::vector<std::uint32_t> targets;  // service indices
+    bool closed = false;                 // closed loop: arrivals follow completions
+    bool dealt = false;                  // targets drawn from `deal`
+    AliasTable deal;
+    std::optional<Rng> deal_rng;
+  };
+
+  struct Service {
+    ServiceInfo info;
+    std::unique_ptr<Router> router;      // null with one replica
+    std::uint32_t single = 0;            // the replica, when there is one
+    std::uint32_t stream = UINT32_MAX;   // the stream that feeds it
+    std::uint32_t target_in_stream = 0;  // its target index in that stream
+  };
+
+  void on_arrival(std::uint32_t stream, std::uint32_t target);
+  // Draws stream s's next arrival after `now` and schedules it, unless past the horizon.
+  void schedule_next(std::uint32_t s, std::uint32_t target);
   void finish(RequestId id);  // common tail of complete() and drop()
   void account(GpuState& g);
 
   EngineConfig cfg_;
   std::vector<TenantInfo> tenants_;
+  std::vector<Service> services_;
+  std::vector<std::uint32_t> service_of_;  // per tenant
+  std::vector<Stream> streams_;
   std::vector<RingQueue<RequestId>> queues_;
   std::vector<TenantCounters> counters_;
-  std::vector<std::unique_ptr<ArrivalProcess>> arrivals_;
-  std::vector<Rng> arrival_rngs_;
+  std::vector<std::uint32_t> outstanding_;
+  std::vector<std::uint8_t> closed_loop_;  // per tenant: fed by a closed-loop stream
   std::vector<GpuState> gpus_;
   std::vector<Request> requests_;
   std::uint32_t free_head_ = UINT32_MAX;

@@ -5,6 +5,7 @@
 #include "sim/core/arrival.h"
 #include "sim/core/error.h"
 #include "sim/core/policy.h"
+#include "sim/core/router.h"
 
 namespace infersim {
 namespace {
@@ -39,6 +40,11 @@ void ArrivalRegistry::add(ArrivalInfo info) {
 }
 const ArrivalInfo& ArrivalRegistry::get(const std::string& name, const Mark& where) const {
   return get_entry(entries_, name, where, "arrival process");
+}
+
+void RouterRegistry::add(RouterInfo info) { add_entry(entries_, std::move(info), "router"); }
+const RouterInfo& RouterRegistry::get(const std::string& name, const Mark& where) const {
+  return get_entry(entries_, name, where, "router");
 }
 
 }  // namespace infersim

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <map>
 
 namespace infersim {
 namespace {
@@ -16,18 +17,79 @@ std::uint64_t replication_seed(std::uint64_t experiment_seed, int replication) {
   return stream_seed(experiment_seed, static_cast<std::uint64_t>(replication), "replication");
 }
 
+std::vector<StreamPlan> make_streams(const Experiment& x, const Registries& reg) {
+  std::vector<StreamPlan> streams;
+  auto target_of = [&](std::uint32_t svc) {
+    const ServiceSpec& s = x.services[svc];
+    return ArrivalTarget{s.name, x.tenants[s.replicas.front()].model};
+  };
+  auto create = [&](const EntrySpec& e, const std::vector<ArrivalTarget>& targets) {
+    const ArrivalInfo& ai = reg.arrivals.get(e.arrival, e.arrival_mark);
+    return ai.create(ArrivalSetup{e.arrival_params, targets, e.arrival_mark});
+  };
+  // A shared process (a trace) gets one stream per distinct settings, placed where its
+  // first entry is; its targets are all its entries' services, in experiment order.
+  std::map<std::string, std::size_t> shared;                      // settings -> stream
+  std::vector<std::pair<std::size_t, std::size_t>> shared_first;  // (stream, first entry)
+  for (std::size_t e = 0; e < x.entries.size(); ++e) {
+    const EntrySpec& entry = x.entries[e];
+    if (reg.arrivals.get(entry.arrival, entry.arrival_mark).shared) {
+      const std::string key = entry.arrival + "\n" + entry.arrival_params.canonical();
+      auto [it, fresh] = shared.try_emplace(key, streams.size());
+      if (fresh) {
+        streams.push_back({"trace/" + entry.name, nullptr, {}, {}});
+        shared_first.emplace_back(it->second, e);
+      }
+      for (std::uint32_t svc : entry.services) streams[it->second].targets.push_back(svc);
+    } else if (entry.zipf > 0) {
+      StreamPlan sp{
+          entry.name, create(entry, {target_of(entry.services.front())}), entry.services, {}};
+      for (std::size_t i = 0; i < entry.services.size(); ++i) {
+        sp.weights.push_back(std::pow(static_cast<double>(i + 1), -entry.zipf));
+      }
+      streams.push_back(std::move(sp));
+    } else {
+      for (std::uint32_t svc : entry.services) {
+        streams.push_back({x.services[svc].name, create(entry, {target_of(svc)}), {svc}, {}});
+      }
+    }
+  }
+  for (const auto& [stream, first] : shared_first) {
+    std::vector<ArrivalTarget> targets;
+    for (std::uint32_t svc : streams[stream].targets) targets.push_back(target_of(svc));
+    streams[stream].process = create(x.entries[first], targets);
+  }
+  return streams;
+}
+
+std::vector<double> tenant_loads(const Experiment& x, const std::vector<StreamPlan>& streams) {
+  std::vector<double> load(x.tenants.size(), 0.0);
+  for (const StreamPlan& sp : streams) {
+    const bool closed = sp.process->outstanding() > 0;
+    double weight_sum = 0;
+    for (double w : sp.weights) weight_sum += w;
+    for (std::uint32_t i = 0; i < sp.targets.size(); ++i) {
+      const ServiceSpec& svc = x.services[sp.targets[i]];
+      const double rate = sp.weights.empty()
+                              ? sp.process->mean_rate(i)
+                              : sp.process->mean_rate(0) * sp.weights[i] / weight_sum;
+      const double share = rate / static_cast<double>(svc.replicas.size());
+      for (std::uint32_t t : svc.replicas) {
+        load[t] = closed ? 1.0 : share * x.tenants[t].profile->latency_ms_at(1) / 1e3;
+      }
+    }
+  }
+  return load;
+}
+
 Placement place_tenants(const Experiment& x, const Registries& reg) {
+  return place_tenants(x, reg, tenant_loads(x, make_streams(x, reg)));
+}
+
+Placement place_tenants(const Experiment& x, const Registries& reg,
+                        const std::vector<double>& tenant_load) {
   const PolicyInfo& policy = reg.policies.get(x.policy, x.policy_mark);
   const std::size_t n = x.tenants.size();
-  // Each tenant's load, asked of its arrival process: rate x L(1), or a full GPU for a
-  // closed loop, which keeps its queue busy.
-  std::vector<double> tenant_load(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    const TenantSpec& t = x.tenants[i];
-    auto a = reg.arrivals.get(t.arrival, t.mark).create(t.arrival_params);
-    tenant_load[i] =
-        a->outstanding() > 0 ? 1.0 : a->mean_rate() * t.profile->latency_ms_at(1) / 1e3;
-  }
   const PolicyNeeds needs = policy.needs(x.policy_params);
   MemorySettings ms;
   ms.context_mib = needs.context_mib;
@@ -163,6 +225,24 @@ RunResult summarize_run(const Experiment& x, const Placement& placed, const RunT
   }
   double peak = x.gpu.fp32_tflops * 1e12 * r.window_s * gpus;
   r.flop_util = flops_known && peak > 0 ? flops / peak : kNaN;
+  const double window_ns = static_cast<double>(end - tally.warmup);
+  for (std::uint32_t g = 0; g < gpus; ++g) {
+    GpuResult gr;
+    gr.node = static_cast<int>(g) / x.gpus_per_node;
+    if (window_ns > 0) {
+      gr.busy = tally.busy_ns[g] / window_ns;
+      gr.load = tally.load_ns[g] / window_ns;
+    }
+    gr.memory_mib = placed.memory[g].total();
+    r.gpus.push_back(gr);
+  }
+  for (std::uint32_t t = 0; t < placed.gpu.size(); ++t) {
+    GpuResult& gr = r.gpus[placed.gpu[t]];
+    ++gr.tenants;
+    gr.requests += r.tenants[t].requests;
+    gr.completed += r.tenants[t].completed;
+    gr.dropped += r.tenants[t].dropped;
+  }
   r.events = tally.events;
   return r;
 }
@@ -171,7 +251,8 @@ RunResult simulate(const Experiment& x, const Registries& reg, std::uint64_t run
                    int replication, RequestSink* sink) {
   auto wall_start = std::chrono::steady_clock::now();
   const PolicyInfo& pinfo = reg.policies.get(x.policy, x.policy_mark);
-  const Placement placed = place_tenants(x, reg);
+  std::vector<StreamPlan> streams = make_streams(x, reg);
+  const Placement placed = place_tenants(x, reg, tenant_loads(x, streams));
   const std::vector<std::uint32_t>& placement = placed.gpu;
   const int max_batch = pinfo.needs(x.policy_params).max_batch;
 
@@ -198,7 +279,9 @@ RunResult simulate(const Experiment& x, const Registries& reg, std::uint64_t run
   cfg.duration = s_to_ns(x.duration_s);
   cfg.warmup = s_to_ns(x.warmup_s);
   cfg.gpus = static_cast<std::uint32_t>(x.gpu_count);
-  Engine engine(cfg, std::move(tenants));
+  std::vector<ServiceInfo> services;
+  for (const ServiceSpec& svc : x.services) services.push_back({svc.name, svc.replicas});
+  Engine engine(cfg, std::move(tenants), std::move(services));
   engine.set_request_sink(sink);
   for (std::uint32_t g = 0; g < cfg.gpus; ++g) {
     PolicySetup setup{engine, g, {}, x.policy_params, x.gpu};
@@ -207,9 +290,14 @@ RunResult simulate(const Experiment& x, const Registries& reg, std::uint64_t run
     }
     engine.set_policy(g, pinfo.create(setup));
   }
-  for (std::uint32_t t = 0; t < x.tenants.size(); ++t) {
-    const ArrivalInfo& ai = reg.arrivals.get(x.tenants[t].arrival, x.tenants[t].mark);
-    engine.set_arrival(t, ai.create(x.tenants[t].arrival_params));
+  for (std::uint32_t s = 0; s < x.services.size(); ++s) {
+    const ServiceSpec& svc = x.services[s];
+    if (svc.router.empty()) continue;
+    const RouterInfo& ri = reg.routers.get(svc.router, svc.router_mark);
+    engine.set_router(s, ri.create(RouterSetup{engine, svc.name, svc.replicas, svc.router_params}));
+  }
+  for (StreamPlan& sp : streams) {
+    engine.add_stream(sp.name, std::move(sp.process), sp.targets, sp.weights);
   }
 
   engine.run();
@@ -239,7 +327,15 @@ RunResult simulate(const Experiment& x, const Registries& reg, std::uint64_t run
       Experiment alone = x;
       alone.tenants = {x.tenants[t]};
       alone.tenants[0].gpu = -1;
+      alone.tenants[0].service = 0;
+      alone.tenants[0].entry = 0;
+      alone.services = {x.services[x.tenants[t].service]};
+      alone.services[0].replicas = {0};
+      alone.entries = {x.entries[x.tenants[t].entry]};
+      alone.entries[0].services = {0};
       alone.gpu_count = 1;
+      alone.gpus_per_node = 1;
+      alone.nodes = 1;
       alone.isolation = false;
       RunResult a = simulate(alone, reg, run_index, replication);
       r.p99_alone_ms[t] = a.all.p99_ms;

@@ -137,6 +137,34 @@ Table tenants_table(const Experiment& x, const std::vector<RunResult>& runs) {
   return t;
 }
 
+Table gpus_table(const Experiment& x, const std::vector<RunResult>& runs) {
+  Table t;
+  for (const char* c : {"run", "gpu", "node", "tenants", "requests", "completed", "dropped"}) {
+    t.add_column(c, ColType::Int64);
+  }
+  for (const char* c : {"busy", "load", "memory_mib", "memory_capacity_mib"}) {
+    t.add_column(c, ColType::Float64);
+  }
+  for (const RunResult& r : runs) {
+    for (std::size_t g = 0; g < r.gpus.size(); ++g) {
+      const GpuResult& gr = r.gpus[g];
+      std::vector<Cell> row;
+      for (std::int64_t v :
+           {static_cast<std::int64_t>(r.run), static_cast<std::int64_t>(g),
+            static_cast<std::int64_t>(gr.node), static_cast<std::int64_t>(gr.tenants),
+            static_cast<std::int64_t>(gr.requests), static_cast<std::int64_t>(gr.completed),
+            static_cast<std::int64_t>(gr.dropped)}) {
+        row.emplace_back(v);
+      }
+      for (double v : {gr.busy, gr.load, gr.memory_mib, x.gpu.memory_gib * 1024.0}) {
+        row.emplace_back(v);
+      }
+      t.rows.push_back(std::move(row));
+    }
+  }
+  return t;
+}
+
 Attrs provenance_attrs(const Experiment& x, const std::vector<std::string>& sets) {
   std::string overrides;
   for (const auto& s : sets) overrides += s + "\n";
