@@ -85,6 +85,37 @@ class PowerOfTwo final : public Router {
   Rng rng_;
 };
 
+// Model affinity (as Clockwork's scheduler prefers a worker with the model loaded): among
+// the replicas whose GPU has the weights (resident, loading or queued to load), the one with
+// the fewest outstanding requests; when none has them, the one with the fewest overall,
+// whose GPU then loads them. Without on-demand loading every replica has its weights and
+// this is least_outstanding. O(replicas).
+class ModelAffinity final : public Router {
+ public:
+  explicit ModelAffinity(const RouterSetup& s) : e_(s.engine), replicas_(s.replicas) {}
+  std::uint32_t pick() override {
+    std::uint32_t best = 0, warm = UINT32_MAX;
+    std::uint32_t fewest = UINT32_MAX, fewest_warm = UINT32_MAX;
+    for (std::uint32_t i = 0; i < replicas_.size(); ++i) {
+      const std::uint32_t t = replicas_[i];
+      const std::uint32_t n = e_.outstanding(t);
+      if (n < fewest) {
+        fewest = n;
+        best = i;
+      }
+      if (n < fewest_warm && e_.has_weights(t)) {
+        fewest_warm = n;
+        warm = i;
+      }
+    }
+    return warm != UINT32_MAX ? warm : best;
+  }
+
+ private:
+  const Engine& e_;
+  std::vector<std::uint32_t> replicas_;
+};
+
 }  // namespace
 
 void register_builtin_routers(RouterRegistry& r) {
@@ -105,6 +136,11 @@ void register_builtin_routers(RouterRegistry& r) {
          "(Mitzenmacher's power of two choices)",
          {},
          [](const RouterSetup& s) { return std::make_unique<PowerOfTwo>(s); }});
+  r.add({"model_affinity",
+         "prefer replicas whose GPU has the model's weights (resident or loading), fewest "
+         "outstanding first; else the replica with the fewest outstanding (a cold start)",
+         {},
+         [](const RouterSetup& s) { return std::make_unique<ModelAffinity>(s); }});
 }
 
 }  // namespace infersim

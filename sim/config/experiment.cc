@@ -111,7 +111,8 @@ Experiment parse_experiment(const YAML::Node& root, const std::string& file,
 
   {
     MapReader hw(top.get("hardware"), file, "hardware",
-                 {"profile", "gpu", "count", "nodes", "gpus_file", "activation_factor"});
+                 {"profile", "gpu", "count", "nodes", "gpus_file", "activation_factor", "weights",
+                  "preload"});
     x.hardware_mark = hw.mark();
     x.profile_path = resolve_data_path(hw.get_string("profile"), file, hw.mark("profile"));
     x.profile = cached_profile(x.profile_path);
@@ -142,6 +143,18 @@ Experiment parse_experiment(const YAML::Node& root, const std::string& file,
     x.nodes = static_cast<int>(nodes);
     x.gpu_count = static_cast<int>(nodes * count);
     x.activation_factor = hw.get_nonnegative("activation_factor", 32);
+    const std::string weights = hw.get_string("weights", "resident");
+    if (weights != "resident" && weights != "on_demand") {
+      hw.fail("weights", fmt::format("expected 'weights' to be resident (every placed model "
+                                     "stays on its GPU) or on_demand (load over PCIe when "
+                                     "requested, evict least recently used), got '{}'",
+                                     weights));
+    }
+    x.on_demand = weights == "on_demand";
+    if (hw.has("preload") && !x.on_demand) {
+      hw.fail("preload", "'preload' applies only with weights: on_demand");
+    }
+    x.preload = hw.get_bool("preload", true);
   }
 
   {

@@ -72,6 +72,13 @@ struct Experiment {
   int nodes = 1;                  // hardware.nodes
   int gpus_per_node = 1;          // hardware.count
   double activation_factor = 32;  // activation MiB per sample = factor x input size
+  // hardware.weights: `resident` (default): every placed model's weights stay on its GPU,
+  // and placement refuses a GPU whose models do not all fit. `on_demand`: placement may
+  // over-subscribe a GPU's memory (its contexts and activations plus its largest model
+  // must fit); weights load over PCIe when a request needs them and idle ones are evicted
+  // least recently used first (sim/core/engine_loading.cc).
+  bool on_demand = false;
+  bool preload = true;  // hardware.preload (on_demand): start with what fits resident
   Mark hardware_mark;
 
   std::string policy;

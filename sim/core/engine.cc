@@ -39,6 +39,12 @@ Engine::Engine(EngineConfig cfg, std::vector<TenantInfo> tenants, std::vector<Se
     if (service_of_[t] == UINT32_MAX) throw std::logic_error("tenant in no service");
   }
   gpus_.resize(cfg_.gpus);
+  if (cfg_.on_demand) {
+    if (cfg_.weights_budget_bytes.size() != cfg_.gpus) {
+      throw std::logic_error("on-demand loading needs a weights budget per GPU");
+    }
+    loads_.resize(tenants_.size());
+  }
   requests_.reserve(1024);
 }
 
@@ -132,6 +138,7 @@ void Engine::run() {
   for (std::uint32_t g = 0; g < gpus_.size(); ++g) {
     if (!gpus_[g].policy) throw std::logic_error("GPU without a policy");
   }
+  if (cfg_.on_demand) preload_weights();
 
   while (!events_queue_.empty()) {
     const Event e = events_queue_.pop();
@@ -150,6 +157,9 @@ void Engine::run() {
       case kDispatch:
         gpus_[e.target].dispatch_pending = false;
         gpus_[e.target].policy->on_dispatch();
+        break;
+      case kLoadDone:
+        on_load_done(e.target, static_cast<std::uint32_t>(e.payload));
         break;
     }
   }
@@ -172,13 +182,15 @@ void Engine::on_arrival(std::uint32_t s, std::uint32_t target) {
   const TenantInfo& ti = tenants_[t];
   SimTime deadline = ti.slo_ns >= kTimeMax - now_ ? kTimeMax : now_ + ti.slo_ns;
   requests_[id] = Request{now_, deadline, t, UINT32_MAX};
-  GpuState& g = gpus_[ti.gpu];
   if (now_ >= cfg_.warmup) ++counters_[t].arrived;
   ++outstanding_[t];
+  if (cfg_.on_demand && !weights_ready(t, id)) {  // held until its weights are loaded
+    if (!st.closed) schedule_next(s, target);
+    return;
+  }
   queues_[t].push_back(id);
-
   if (!st.closed) schedule_next(s, target);
-  g.policy->on_arrival(id);
+  gpus_[ti.gpu].policy->on_arrival(id);
   request_dispatch(ti.gpu);
 }
 
@@ -202,6 +214,7 @@ void Engine::finish(RequestId id) {
   requests_[id].next_free = free_head_;
   free_head_ = id;
   --outstanding_[t];
+  if (cfg_.on_demand && outstanding_[t] == 0) on_idle(t);
   if (closed_loop_[t]) {  // closed loop: a replacement after the think time
     const Service& sv = services_[service_of_[t]];
     schedule_next(sv.stream, sv.target_in_stream);

@@ -39,6 +39,10 @@ struct TenantInfo {
   double gflop = 0;                 // per inference; 0 = unknown
   std::vector<SimTime> latency_ns;  // L(b) for b = 0..max (index 0 unused, 0)
   std::vector<double> utilization;  // u(b), solo utilization, same indexing
+  // With on-demand loading (EngineConfig::on_demand): the weights' size and the time to
+  // copy them to the GPU.
+  std::int64_t weights_bytes = 0;
+  SimTime load_ns = 0;
 };
 
 // A service: replicas of one model behind one arrival stream. Without a router a service
@@ -81,6 +85,12 @@ struct TenantCounters {
   std::int64_t latency_sum_ns = 0;
   double latency_sumsq_ms2 = 0;  // for the coefficient of variation
   Histogram latency;             // ns
+  // On-demand loading: loads of the tenant's weights started in the window (cold starts),
+  // their total copy time, and measured requests that arrived while the weights were not
+  // on the GPU (and so waited for a load).
+  std::uint64_t cold_starts = 0;
+  SimTime load_ns = 0;
+  std::uint64_t waited = 0;
 
   // A measured request completed after `latency`, by its deadline when `met`. Shared by the
   // engine and the wall-clock replayer of `infersim measure`, so both count alike.
@@ -94,6 +104,15 @@ struct TenantCounters {
   }
 };
 
+// On-demand loading, per GPU: loads (cold starts) and evictions in the window, the copy
+// engine's busy time in the window, and the most weight memory in use at once.
+struct LoadCounters {
+  std::uint64_t cold_starts = 0;
+  std::uint64_t evictions = 0;
+  double copy_busy_ns = 0;
+  std::int64_t peak_weights_bytes = 0;
+};
+
 // The random stream `stream` of a run seeded `run_seed` (Engine::make_rng): the wall-clock
 // replayer of `infersim measure` draws its arrivals from the very same streams.
 Rng run_stream(std::uint64_t run_seed, const std::string& stream);
@@ -103,6 +122,17 @@ struct EngineConfig {
   SimTime duration = 0;  // arrivals stop here; in-flight work drains
   SimTime warmup = 0;    // requests arriving earlier are not measured
   std::uint32_t gpus = 1;
+  // On-demand loading: each GPU holds at most weights_budget_bytes[gpu] of weights; a
+  // request for a tenant whose weights are not on its GPU waits while they are copied
+  // (TenantInfo::load_ns, one copy at a time per GPU: one copy engine, which runs beside
+  // the GPU's kernels), evicting the least recently used idle tenants' weights to make
+  // room. A tenant is idle when no request of it is queued or running; only idle weights
+  // are evicted, so a policy never sees a request whose weights are absent. With
+  // `preload`, each GPU starts with its tenants' weights resident in tenant order while
+  // they fit; otherwise it starts empty. Off: every tenant's weights are always resident.
+  bool on_demand = false;
+  bool preload = true;
+  std::vector<std::int64_t> weights_budget_bytes;
 };
 
 class Engine {
@@ -140,6 +170,12 @@ class Engine {
   // Requests of tenant t that arrived and have not completed or been dropped (queued or
   // running).
   std::uint32_t outstanding(std::uint32_t t) const { return outstanding_[t]; }
+  // Whether tenant t's weights are on its GPU or on their way (resident, loading or queued
+  // for the copy engine): a request for it needs no new load. Always true without
+  // on-demand loading.
+  bool has_weights(std::uint32_t t) const {
+    return !cfg_.on_demand || loads_[t].state != WeightState::kAbsent;
+  }
   // Schedules `payload` for policies[gpu]->on_event at time t (>= now).
   void schedule(SimTime t, Priority p, std::uint32_t gpu, std::uint64_t payload);
   // Asks for policies[gpu]->on_dispatch at the current instant (coalesced).
@@ -160,9 +196,27 @@ class Engine {
   // GPU-time in use within [warmup, end]: any work running (busy) and share-weighted (load).
   double gpu_busy_ns(std::uint32_t gpu) const { return gpus_[gpu].busy_ns; }
   double gpu_load_ns(std::uint32_t gpu) const { return gpus_[gpu].load_ns; }
+  const LoadCounters& load_counters(std::uint32_t gpu) const { return gpus_[gpu].loads; }
 
  private:
-  enum Kind : std::uint32_t { kArrival = 0, kGpuEvent = 1, kDispatch = 2 };
+  enum Kind : std::uint32_t { kArrival = 0, kGpuEvent = 1, kDispatch = 2, kLoadDone = 3 };
+  enum class WeightState : std::uint8_t { kResident, kLoading, kQueued, kAbsent };
+
+  // On-demand loading state of one tenant.
+  struct TenantWeights {
+    WeightState state = WeightState::kResident;
+    RingQueue<RequestId> held;  // requests waiting for the weights, in arrival order
+    std::uint32_t lru_prev = UINT32_MAX, lru_next = UINT32_MAX;  // idle-resident list links
+    bool in_lru = false;
+  };
+  // On-demand loading state of one GPU.
+  struct GpuWeights {
+    std::int64_t free_bytes = 0;
+    std::uint32_t lru_head = UINT32_MAX, lru_tail = UINT32_MAX;  // idle resident, oldest first
+    RingQueue<std::uint32_t> waiting;  // tenants queued for the copy engine
+    bool copying = false;
+    SimTime copy_since = 0;
+  };
 
   struct GpuState {
     std::unique_ptr<Policy> policy;
@@ -171,6 +225,8 @@ class Engine {
     SimTime since = 0;
     double busy_ns = 0;
     double load_ns = 0;
+    GpuWeights weights;
+    LoadCounters loads;
   };
 
   struct Stream {
@@ -197,6 +253,18 @@ class Engine {
   void finish(RequestId id);  // common tail of complete() and drop()
   void account(GpuState& g);
 
+  // ---- On-demand loading (engine_loading.cc) ----
+  void preload_weights();
+  // A request of tenant t arrived: false when it must wait for the weights (then held).
+  bool weights_ready(std::uint32_t t, RequestId id);
+  // Tenant t went idle (no request queued or running).
+  void on_idle(std::uint32_t t);
+  void try_start_load(std::uint32_t gpu);
+  void on_load_done(std::uint32_t gpu, std::uint32_t t);
+  void lru_push(std::uint32_t t);
+  void lru_remove(std::uint32_t t);
+  void account_copy(GpuState& g);
+
   EngineConfig cfg_;
   std::vector<TenantInfo> tenants_;
   std::vector<Service> services_;
@@ -206,6 +274,7 @@ class Engine {
   std::vector<TenantCounters> counters_;
   std::vector<std::uint32_t> outstanding_;
   std::vector<std::uint8_t> closed_loop_;  // per tenant: fed by a closed-loop stream
+  std::vector<TenantWeights> loads_;       // per tenant, with on-demand loading
   std::vector<GpuState> gpus_;
   std::vector<Request> requests_;
   std::uint32_t free_head_ = UINT32_MAX;

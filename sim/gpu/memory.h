@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "sim/core/policy.h"
+#include "sim/core/time.h"
 #include "sim/gpu/profile.h"
 
 namespace infersim {
@@ -27,6 +28,14 @@ struct MemoryDemand {
   int processes = 0;
   double total() const { return weights_mib + context_mib + activation_mib; }
 };
+
+// A model's weights in MiB (the profile gives decimal MB) and in bytes.
+double weights_mib(const ModelProfile& m);
+std::int64_t weights_bytes(const ModelProfile& m);
+
+// Time to copy a model's weights host -> GPU over PCIe: the profile's transfer_ms (the
+// Clockwork table measures it) when given (> 0), else the weights over the GPU's pcie_gbs.
+SimTime weights_load_ns(const ModelProfile& m, const GpuSpec& gpu);
 
 // Demand of the given models placed together on one GPU under a process model. Batch
 // slots: one per process, or for a single process one per distinct architecture (a

@@ -108,6 +108,16 @@ Placement place_tenants(const Experiment& x, const Registries& reg,
     m.push_back(t.profile);
     return memory_demand(m, policy.processes, ms);
   };
+  // What must fit in a GPU's memory: everything, or with on-demand loading everything but
+  // the weights plus the largest model's (one model at a time must fit).
+  auto largest_mib = [&](int g, const TenantSpec* extra) {
+    double mib = extra ? weights_mib(*extra->profile) : 0.0;
+    for (const ModelProfile* m : models[g]) mib = std::max(mib, weights_mib(*m));
+    return mib;
+  };
+  auto needed = [&](const MemoryDemand& d, int g, const TenantSpec* extra) {
+    return x.on_demand ? d.total() - d.weights_mib + largest_mib(g, extra) : d.total();
+  };
   auto count_error = [&](const TenantSpec& t, int g) {
     return InputError(
         t.mark, fmt::format("policy '{}' allows {} tenant(s) per GPU, but tenant "
@@ -117,10 +127,21 @@ Placement place_tenants(const Experiment& x, const Registries& reg,
                             policy.name, limit, t.name, models[g].size() + 1, g, n, x.gpu_count));
   };
   auto memory_error = [&](const TenantSpec& t, int g, const MemoryDemand& d) {
+    if (x.on_demand) {
+      return InputError(
+          t.mark, fmt::format("tenant '{}' does not fit in the memory of GPU {} under policy "
+                              "'{}' even with weights loaded on demand: needs {:.0f} MiB of "
+                              "contexts and activations plus {:.0f} MiB for its largest model, "
+                              "but a {} has {:.0f} MiB",
+                              t.name, g, policy.name, d.context_mib + d.activation_mib,
+                              largest_mib(g, &t), x.gpu.name, capacity_mib));
+    }
     return InputError(t.mark,
                       fmt::format("tenant '{}' does not fit in the memory of GPU {} "
-                                  "under policy '{}': needs {}, but a {} has {:.0f} MiB",
-                                  t.name, g, policy.name, describe(d), x.gpu.name, capacity_mib));
+                                  "under policy '{}': needs {}, but a {} has {:.0f} MiB{}",
+                                  t.name, g, policy.name, describe(d), x.gpu.name, capacity_mib,
+                                  " (hardware.weights: on_demand loads models over PCIe when "
+                                  "they do not all fit)"));
   };
   auto place = [&](std::size_t i, int g) {
     p.gpu[i] = static_cast<std::uint32_t>(g);
@@ -137,7 +158,7 @@ Placement place_tenants(const Experiment& x, const Registries& reg,
     }
     if (limit > 0 && static_cast<int>(models[t.gpu].size()) >= limit) throw count_error(t, t.gpu);
     MemoryDemand d = demand_with(t.gpu, t);
-    if (d.total() > capacity_mib) throw memory_error(t, t.gpu, d);
+    if (needed(d, t.gpu, &t) > capacity_mib) throw memory_error(t, t.gpu, d);
     place(i, t.gpu);
   }
   std::stable_sort(automatic.begin(), automatic.end(),
@@ -147,7 +168,7 @@ Placement place_tenants(const Experiment& x, const Registries& reg,
     int best = -1;
     for (int g = 0; g < x.gpu_count; ++g) {
       if (limit > 0 && static_cast<int>(models[g].size()) >= limit) continue;
-      if (demand_with(g, t).total() > capacity_mib) continue;
+      if (needed(demand_with(g, t), g, &t) > capacity_mib) continue;
       if (best < 0 || load[g] < load[best] ||
           (load[g] == load[best] && models[g].size() < models[best].size())) {
         best = g;
@@ -163,6 +184,8 @@ Placement place_tenants(const Experiment& x, const Registries& reg,
   }
   for (int g = 0; g < x.gpu_count; ++g) {
     p.memory.push_back(memory_demand(models[g], policy.processes, ms));
+    const MemoryDemand& d = p.memory.back();
+    p.weights_budget_mib.push_back(capacity_mib - (d.total() - d.weights_mib));
   }
   return p;
 }
@@ -188,6 +211,9 @@ RunResult summarize_run(const Experiment& x, const Placement& placed, const RunT
     total.latency_sum_ns += c.latency_sum_ns;
     total.latency_sumsq_ms2 += c.latency_sumsq_ms2;
     total.latency.merge(c.latency);
+    total.cold_starts += c.cold_starts;
+    total.load_ns += c.load_ns;
+    total.waited += c.waited;
     double gflop = tally.gflop[t];
     if (gflop <= 0) flops_known = false;
     flops += static_cast<double>(c.completed) * gflop * 1e9;
@@ -234,6 +260,7 @@ RunResult summarize_run(const Experiment& x, const Placement& placed, const RunT
       gr.load = tally.load_ns[g] / window_ns;
     }
     gr.memory_mib = placed.memory[g].total();
+    gr.resident_peak_mib = gr.memory_mib;  // with on-demand loading: set by simulate()
     r.gpus.push_back(gr);
   }
   for (std::uint32_t t = 0; t < placed.gpu.size(); ++t) {
@@ -271,6 +298,8 @@ RunResult simulate(const Experiment& x, const Registries& reg, std::uint64_t run
       t.latency_ns[b] = ms_to_ns(ts.profile->latency_ms_at(b));
       t.utilization[b] = ts.profile->solo_utilization(b);
     }
+    t.weights_bytes = weights_bytes(*ts.profile);
+    t.load_ns = weights_load_ns(*ts.profile, x.gpu);
     tenants.push_back(std::move(t));
   }
 
@@ -279,6 +308,19 @@ RunResult simulate(const Experiment& x, const Registries& reg, std::uint64_t run
   cfg.duration = s_to_ns(x.duration_s);
   cfg.warmup = s_to_ns(x.warmup_s);
   cfg.gpus = static_cast<std::uint32_t>(x.gpu_count);
+  cfg.on_demand = x.on_demand;
+  cfg.preload = x.preload;
+  if (x.on_demand) {
+    // Placement checked the fit in MiB; in bytes the budget holds at least the GPU's
+    // largest model, whatever the rounding.
+    for (double mib : placed.weights_budget_mib) {
+      cfg.weights_budget_bytes.push_back(static_cast<std::int64_t>(std::llround(mib * 1048576.0)));
+    }
+    for (const TenantInfo& t : tenants) {
+      std::int64_t& budget = cfg.weights_budget_bytes[t.gpu];
+      budget = std::max(budget, t.weights_bytes);
+    }
+  }
   std::vector<ServiceInfo> services;
   for (const ServiceSpec& svc : x.services) services.push_back({svc.name, svc.replicas});
   Engine engine(cfg, std::move(tenants), std::move(services));
@@ -320,6 +362,19 @@ RunResult simulate(const Experiment& x, const Registries& reg, std::uint64_t run
   r.replication = replication;
   r.seed = cfg.seed;
   r.policy = x.policy;
+  if (x.on_demand) {
+    const double window_ns = static_cast<double>(std::max(tally.end, tally.warmup) - tally.warmup);
+    for (std::uint32_t g = 0; g < cfg.gpus; ++g) {
+      GpuResult& gr = r.gpus[g];
+      const LoadCounters& lc = engine.load_counters(g);
+      gr.cold_starts = lc.cold_starts;
+      gr.evictions = lc.evictions;
+      if (window_ns > 0) gr.copy_busy = lc.copy_busy_ns / window_ns;
+      const MemoryDemand& d = placed.memory[g];
+      gr.resident_peak_mib =
+          d.total() - d.weights_mib + static_cast<double>(lc.peak_weights_bytes) / 1048576.0;
+    }
+  }
   if (x.isolation && x.tenants.size() > 1) {
     // The same tenant, same arrival stream (streams are named by tenant), alone on a GPU.
     r.worst_isolation = 0;

@@ -22,7 +22,14 @@ struct GpuResult {
   std::uint64_t dropped = 0;
   double busy = 0;        // fraction of the window with work running
   double load = 0;        // time-average solo-utilization share in use
-  double memory_mib = 0;  // memory demand of what is placed on it
+  double memory_mib = 0;  // memory demand of what is placed on it (all weights)
+  // On-demand loading (else 0, and resident_peak_mib = memory_mib): weight loads started
+  // in the window (cold starts), evictions, the copy engine's busy fraction of the window,
+  // and the most memory in use at once (contexts, activations, resident weights).
+  std::uint64_t cold_starts = 0;
+  std::uint64_t evictions = 0;
+  double copy_busy = 0;
+  double resident_peak_mib = 0;
 };
 
 struct RunResult {
@@ -60,8 +67,9 @@ struct RunResult {
 std::uint64_t replication_seed(std::uint64_t experiment_seed, int replication);
 
 struct Placement {
-  std::vector<std::uint32_t> gpu;    // per tenant
-  std::vector<MemoryDemand> memory;  // per GPU
+  std::vector<std::uint32_t> gpu;          // per tenant
+  std::vector<MemoryDemand> memory;        // per GPU
+  std::vector<double> weights_budget_mib;  // per GPU: capacity left for weights
 };
 
 // The arrival streams of a run, created from the experiment's tenant entries: one per
