@@ -17,6 +17,6 @@ void register_trace_arrivals(ArrivalRegistry& registry);      // trace
 ParamSpec rate_spec();
 
 // Rounds a span in seconds to whole nanoseconds.
-inline SimTime to_ns(double seconds) { return static_cast<SimTime>(std::llround(seconds * 1e9)); }
+inline SimTime to_ns(double seconds) { return round_nearest(seconds * 1e9); }
 
 }  // namespace infersim

@@ -79,7 +79,7 @@ bool read_header(LineReader& in, std::string_view& line) {
 // Time in the trace (ns from its origin) to simulated time.
 SimTime scaled(SimTime trace_ns, double time_scale) {
   if (time_scale == 1.0) return trace_ns;
-  return static_cast<SimTime>(std::llround(static_cast<double>(trace_ns) / time_scale));
+  return round_nearest(static_cast<double>(trace_ns) / time_scale);
 }
 
 // A process-wide cache of what checking a file learnt, by file and settings: a sweep's
@@ -391,7 +391,7 @@ class Azure2019Trace final : public ArrivalProcess {
   }
 
   SimTime minute_start(std::uint64_t m) const {
-    return static_cast<SimTime>(std::llround(static_cast<double>(m) * 60e9 / time_scale_));
+    return round_nearest(static_cast<double>(m) * 60e9 / time_scale_);
   }
 
   // The target's next arrival, or kNever.
@@ -418,7 +418,7 @@ class Azure2019Trace final : public ArrivalProcess {
     t.x += (1.0 - t.x) * step;
     --t.left;
     const SimTime span = t.end - t.begin;
-    SimTime at = t.begin + static_cast<SimTime>(std::llround(t.x * static_cast<double>(span)));
+    SimTime at = t.begin + round_nearest(t.x * static_cast<double>(span));
     return std::min(at, t.end - 1);
   }
 
