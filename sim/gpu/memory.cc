@@ -2,8 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
-#include <set>
 
 namespace infersim {
 
@@ -24,21 +24,37 @@ SimTime weights_load_ns(const ModelProfile& m, const GpuSpec& gpu) {
 
 MemoryDemand memory_demand(const std::vector<const ModelProfile*>& models, ProcessModel processes,
                            const MemorySettings& s) {
+  MemoryTally tally(processes, s);
+  for (const ModelProfile* m : models) tally.add(*m);
+  return tally.with(nullptr);
+}
+
+double MemoryTally::activation_of(const ModelProfile& m) const {
+  return s_.max_batch * (m.input_kb / 1024.0) * s_.activation_factor;
+}
+
+MemoryDemand MemoryTally::with(const ModelProfile* m) const {
   MemoryDemand d;
-  if (models.empty()) return d;
-  std::set<std::string> archs;
-  for (const ModelProfile* m : models) {
-    d.weights_mib += weights_mib(*m);
-    double act = s.max_batch * (m->input_kb / 1024.0) * s.activation_factor;
-    if (processes == ProcessModel::kProcessPerTenant) {
-      d.activation_mib += act;
-    } else if (archs.insert(m->name).second) {
-      d.activation_mib += act;
-    }
+  const std::size_t n = count_ + (m ? 1 : 0);
+  if (n == 0) return d;
+  // The same sums, in the same order, as memory_demand() over the models in adding order.
+  d.weights_mib = m ? weights_mib_ + weights_mib(*m) : weights_mib_;
+  d.activation_mib = activation_mib_;
+  if (m && (processes_ == ProcessModel::kProcessPerTenant || !archs_.count(m->name))) {
+    d.activation_mib += activation_of(*m);
   }
-  d.processes = processes == ProcessModel::kProcessPerTenant ? static_cast<int>(models.size()) : 1;
-  d.context_mib = d.processes * s.context_mib;
+  d.processes = processes_ == ProcessModel::kProcessPerTenant ? static_cast<int>(n) : 1;
+  d.context_mib = d.processes * s_.context_mib;
   return d;
+}
+
+void MemoryTally::add(const ModelProfile& m) {
+  weights_mib_ += weights_mib(m);
+  if (processes_ == ProcessModel::kProcessPerTenant || archs_.insert(m.name).second) {
+    activation_mib_ += activation_of(m);
+  }
+  largest_mib_ = std::max(largest_mib_, weights_mib(m));
+  ++count_;
 }
 
 std::string describe(const MemoryDemand& d) {

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "sim/core/policy.h"
@@ -42,6 +43,31 @@ SimTime weights_load_ns(const ModelProfile& m, const GpuSpec& gpu);
 // space-time super-kernel per architecture; exclusive holds one tenant).
 MemoryDemand memory_demand(const std::vector<const ModelProfile*>& models, ProcessModel processes,
                            const MemorySettings& s);
+
+// memory_demand() of models added one at a time, each step O(1) (plus a hash lookup of the
+// architecture), with the same floating-point sums: placement asks it whether a tenant
+// fits on each candidate GPU without re-adding the GPU's models (which made placing 10,000
+// tenants quadratic).
+class MemoryTally {
+ public:
+  MemoryTally(ProcessModel processes, const MemorySettings& s) : processes_(processes), s_(s) {}
+  // The demand with `m` added (m == nullptr: as it is).
+  MemoryDemand with(const ModelProfile* m) const;
+  void add(const ModelProfile& m);
+  std::size_t count() const { return count_; }
+  double largest_weights_mib() const { return largest_mib_; }
+
+ private:
+  double activation_of(const ModelProfile& m) const;
+
+  ProcessModel processes_;
+  MemorySettings s_;
+  std::size_t count_ = 0;
+  double weights_mib_ = 0;
+  double activation_mib_ = 0;
+  double largest_mib_ = 0;
+  std::unordered_set<std::string> archs_;
+};
 
 // "19 processes: 9500 MiB contexts + 1854 MiB weights + 5719 MiB activations = 17073 MiB"
 std::string describe(const MemoryDemand& d);

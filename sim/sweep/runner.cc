@@ -7,6 +7,8 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <set>
+#include <tuple>
 
 namespace infersim {
 namespace {
@@ -100,31 +102,34 @@ Placement place_tenants(const Experiment& x, const Registries& reg,
 
   Placement p;
   p.gpu.assign(n, 0);
-  std::vector<std::vector<const ModelProfile*>> models(x.gpu_count);
+  // Each GPU's memory as a running tally, and the GPUs that may still take a tenant ordered
+  // by (load, tenants, index): the first that fits is the one the rule picks. A GPU at the
+  // policy's tenant limit leaves the order for good, so placing n tenants costs O(n log G)
+  // unless memory turns many GPUs away.
+  std::vector<MemoryTally> tally(static_cast<std::size_t>(x.gpu_count),
+                                 MemoryTally(policy.processes, ms));
   std::vector<double> load(x.gpu_count, 0.0);
+  using Key = std::tuple<double, std::size_t, int>;
+  std::set<Key> order;
+  for (int g = 0; g < x.gpu_count; ++g) order.emplace(0.0, 0, g);
 
-  auto demand_with = [&](int g, const TenantSpec& t) {
-    auto m = models[g];
-    m.push_back(t.profile);
-    return memory_demand(m, policy.processes, ms);
-  };
+  auto count = [&](int g) { return static_cast<int>(tally[g].count()); };
   // What must fit in a GPU's memory: everything, or with on-demand loading everything but
   // the weights plus the largest model's (one model at a time must fit).
   auto largest_mib = [&](int g, const TenantSpec* extra) {
-    double mib = extra ? weights_mib(*extra->profile) : 0.0;
-    for (const ModelProfile* m : models[g]) mib = std::max(mib, weights_mib(*m));
-    return mib;
+    const double mib = tally[g].largest_weights_mib();
+    return extra ? std::max(mib, weights_mib(*extra->profile)) : mib;
   };
   auto needed = [&](const MemoryDemand& d, int g, const TenantSpec* extra) {
     return x.on_demand ? d.total() - d.weights_mib + largest_mib(g, extra) : d.total();
   };
   auto count_error = [&](const TenantSpec& t, int g) {
-    return InputError(
-        t.mark, fmt::format("policy '{}' allows {} tenant(s) per GPU, but tenant "
-                            "'{}' would be number {} on GPU {} ({} tenants, {} "
-                            "GPUs); add GPUs (hardware.count) or choose a "
-                            "sharing policy",
-                            policy.name, limit, t.name, models[g].size() + 1, g, n, x.gpu_count));
+    return InputError(t.mark,
+                      fmt::format("policy '{}' allows {} tenant(s) per GPU, but tenant "
+                                  "'{}' would be number {} on GPU {} ({} tenants, {} "
+                                  "GPUs); add GPUs (hardware.count) or choose a "
+                                  "sharing policy",
+                                  policy.name, limit, t.name, count(g) + 1, g, n, x.gpu_count));
   };
   auto memory_error = [&](const TenantSpec& t, int g, const MemoryDemand& d) {
     if (x.on_demand) {
@@ -145,8 +150,11 @@ Placement place_tenants(const Experiment& x, const Registries& reg,
   };
   auto place = [&](std::size_t i, int g) {
     p.gpu[i] = static_cast<std::uint32_t>(g);
-    models[g].push_back(x.tenants[i].profile);
+    const bool listed = limit <= 0 || count(g) < limit;
+    if (listed) order.erase(Key{load[g], tally[g].count(), g});
+    tally[g].add(*x.tenants[i].profile);
     load[g] += tenant_load[i];
+    if (limit <= 0 || count(g) < limit) order.emplace(load[g], tally[g].count(), g);
   };
 
   std::vector<std::size_t> automatic;
@@ -156,8 +164,8 @@ Placement place_tenants(const Experiment& x, const Registries& reg,
       automatic.push_back(i);
       continue;
     }
-    if (limit > 0 && static_cast<int>(models[t.gpu].size()) >= limit) throw count_error(t, t.gpu);
-    MemoryDemand d = demand_with(t.gpu, t);
+    if (limit > 0 && count(t.gpu) >= limit) throw count_error(t, t.gpu);
+    MemoryDemand d = tally[t.gpu].with(t.profile);
     if (needed(d, t.gpu, &t) > capacity_mib) throw memory_error(t, t.gpu, d);
     place(i, t.gpu);
   }
@@ -166,24 +174,23 @@ Placement place_tenants(const Experiment& x, const Registries& reg,
   for (std::size_t i : automatic) {
     const TenantSpec& t = x.tenants[i];
     int best = -1;
-    for (int g = 0; g < x.gpu_count; ++g) {
-      if (limit > 0 && static_cast<int>(models[g].size()) >= limit) continue;
-      if (needed(demand_with(g, t), g, &t) > capacity_mib) continue;
-      if (best < 0 || load[g] < load[best] ||
-          (load[g] == load[best] && models[g].size() < models[best].size())) {
+    for (const Key& k : order) {
+      const int g = std::get<2>(k);
+      if (needed(tally[g].with(t.profile), g, &t) <= capacity_mib) {
         best = g;
+        break;
       }
     }
     if (best < 0) {
       // Name the most room-giving GPU in the error.
       int g = static_cast<int>(std::min_element(load.begin(), load.end()) - load.begin());
-      if (limit > 0 && static_cast<int>(models[g].size()) >= limit) throw count_error(t, g);
-      throw memory_error(t, g, demand_with(g, t));
+      if (limit > 0 && count(g) >= limit) throw count_error(t, g);
+      throw memory_error(t, g, tally[g].with(t.profile));
     }
     place(i, best);
   }
   for (int g = 0; g < x.gpu_count; ++g) {
-    p.memory.push_back(memory_demand(models[g], policy.processes, ms));
+    p.memory.push_back(tally[g].with(nullptr));
     const MemoryDemand& d = p.memory.back();
     p.weights_budget_mib.push_back(capacity_mib - (d.total() - d.weights_mib));
   }
