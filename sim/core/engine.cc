@@ -9,34 +9,36 @@ namespace infersim {
 
 Engine::Engine(EngineConfig cfg, std::vector<TenantInfo> tenants, std::vector<ServiceInfo> services)
     : cfg_(cfg), tenants_(std::move(tenants)) {
-  queues_.resize(tenants_.size());
+  hot_.resize(tenants_.size());
   counters_.resize(tenants_.size());
-  outstanding_.assign(tenants_.size(), 0);
-  closed_loop_.assign(tenants_.size(), 0);
-  for (const auto& t : tenants_) {
-    if (t.gpu >= cfg_.gpus) throw std::logic_error("tenant placed on a missing GPU");
+  for (std::uint32_t t = 0; t < tenants_.size(); ++t) {
+    const TenantInfo& ti = tenants_[t];
+    if (ti.gpu >= cfg_.gpus) throw std::logic_error("tenant placed on a missing GPU");
+    hot_[t].gpu = ti.gpu;
+    hot_[t].slo_ns = ti.slo_ns;
+    hot_[t].service = UINT32_MAX;
   }
   if (services.empty()) {
     for (std::uint32_t t = 0; t < tenants_.size(); ++t) {
       services.push_back({tenants_[t].name, {t}});
     }
   }
-  service_of_.assign(tenants_.size(), UINT32_MAX);
   services_.resize(services.size());
-  for (std::uint32_t s = 0; s < services.size(); ++s) {
-    Service& sv = services_[s];
-    sv.info = std::move(services[s]);
-    if (sv.info.replicas.empty()) throw std::logic_error("service without replicas");
-    sv.single = sv.info.replicas.front();
-    for (std::uint32_t t : sv.info.replicas) {
-      if (t >= tenants_.size() || service_of_[t] != UINT32_MAX) {
+  routers_.resize(services.size());
+  service_info_ = std::move(services);
+  for (std::uint32_t s = 0; s < service_info_.size(); ++s) {
+    const ServiceInfo& info = service_info_[s];
+    if (info.replicas.empty()) throw std::logic_error("service without replicas");
+    services_[s].single = info.replicas.front();
+    for (std::uint32_t t : info.replicas) {
+      if (t >= tenants_.size() || hot_[t].service != UINT32_MAX) {
         throw std::logic_error("a tenant must belong to exactly one service");
       }
-      service_of_[t] = s;
+      hot_[t].service = s;
     }
   }
   for (std::uint32_t t = 0; t < tenants_.size(); ++t) {
-    if (service_of_[t] == UINT32_MAX) throw std::logic_error("tenant in no service");
+    if (hot_[t].service == UINT32_MAX) throw std::logic_error("tenant in no service");
   }
   gpus_.resize(cfg_.gpus);
   if (cfg_.on_demand) {
@@ -55,7 +57,8 @@ void Engine::set_policy(std::uint32_t gpu, std::unique_ptr<Policy> p) {
 }
 
 void Engine::set_router(std::uint32_t service, std::unique_ptr<Router> r) {
-  services_.at(service).router = std::move(r);
+  services_.at(service).router = r.get();
+  routers_.at(service) = std::move(r);
 }
 
 void Engine::add_stream(const std::string& name, std::unique_ptr<ArrivalProcess> process,
@@ -68,20 +71,27 @@ void Engine::add_stream(const std::string& name, std::unique_ptr<ArrivalProcess>
     sv.stream = s;
     sv.target_in_stream = i;
   }
-  Stream st{std::move(process), make_rng("arrival/" + name), std::move(targets)};
-  st.closed = st.process->outstanding() > 0;
+  Stream st;
+  st.process = process.get();
+  st.closed = process->outstanding() > 0;
+  processes_.push_back(std::move(process));
+  st.rng = &rngs_.emplace_back(make_rng("arrival/" + name));
+  st.targets = targets_.emplace_back(std::move(targets)).data();
+  const std::vector<std::uint32_t>& own = targets_.back();
   if (!weights.empty()) {
-    if (weights.size() != st.targets.size()) throw std::logic_error("one weight per target");
-    st.dealt = true;
-    st.deal = AliasTable(weights);
-    st.deal_rng.emplace(make_rng("popularity/" + name));
+    if (weights.size() != own.size()) throw std::logic_error("one weight per target");
+    st.deal = &deals_.emplace_back(weights);
+    st.deal_rng = &rngs_.emplace_back(make_rng("popularity/" + name));
+  }
+  if (own.size() == 1 && service_info_[own[0]].replicas.size() == 1) {
+    st.direct = service_info_[own[0]].replicas[0];
   }
   if (st.closed) {
-    for (std::uint32_t svc : st.targets) {
-      for (std::uint32_t t : services_[svc].info.replicas) closed_loop_[t] = 1;
+    for (std::uint32_t svc : own) {
+      for (std::uint32_t t : service_info_[svc].replicas) hot_[t].closed_loop = true;
     }
   }
-  streams_.push_back(std::move(st));
+  streams_.push_back(st);
 }
 
 Rng run_stream(std::uint64_t run_seed, const std::string& stream) {
@@ -98,47 +108,46 @@ void Engine::schedule(SimTime t, Priority p, std::uint32_t gpu, std::uint64_t pa
   events_queue_.push(t, p, kGpuEvent, gpu, payload);
 }
 
-void Engine::request_dispatch(std::uint32_t gpu) {
-  GpuState& g = gpus_[gpu];
-  if (g.dispatch_pending) return;
-  g.dispatch_pending = true;
+void Engine::push_dispatch(std::uint32_t gpu) {
+  gpus_[gpu].dispatch_pending = true;
   events_queue_.push(now_, Priority::kDispatch, kDispatch, gpu, 0);
 }
 
-void Engine::schedule_next(std::uint32_t s, std::uint32_t target) {
-  Stream& st = streams_[s];
-  const SimTime next = st.process->next(st.rng, now_, target);
+inline void Engine::schedule_next(std::uint32_t s, std::uint32_t target) {
+  const Stream& st = streams_[s];
+  const SimTime next = st.process->next(*st.rng, now_, target);
   if (next < now_) throw std::logic_error("arrival process went back in time");
-  if (st.dealt) target = st.deal.sample(*st.deal_rng);
+  if (st.deal) target = st.deal->sample(*st.deal_rng);
   if (next < cfg_.duration) events_queue_.push(next, Priority::kArrival, kArrival, s, target);
 }
 
 void Engine::run() {
   for (std::uint32_t s = 0; s < services_.size(); ++s) {
-    const Service& sv = services_[s];
-    if (sv.stream == UINT32_MAX) {
-      throw std::logic_error(fmt::format("service '{}' has no arrival stream", sv.info.name));
+    if (services_[s].stream == UINT32_MAX) {
+      throw std::logic_error(
+          fmt::format("service '{}' has no arrival stream", service_info_[s].name));
     }
-    if (sv.info.replicas.size() > 1 && !sv.router) {
-      throw std::logic_error(fmt::format("service '{}' has replicas but no router", sv.info.name));
-    }
-  }
-  for (std::uint32_t s = 0; s < streams_.size(); ++s) {
-    Stream& st = streams_[s];
-    const int n = st.process->outstanding();
-    if (n > 0) {
-      for (int i = 0; i < n; ++i) {
-        const std::uint32_t target = st.dealt ? st.deal.sample(*st.deal_rng) : 0;
-        events_queue_.push(0, Priority::kArrival, kArrival, s, target);
-      }
-    } else {
-      schedule_next(s, 0);
+    if (service_info_[s].replicas.size() > 1 && !services_[s].router) {
+      throw std::logic_error(
+          fmt::format("service '{}' has replicas but no router", service_info_[s].name));
     }
   }
   for (std::uint32_t g = 0; g < gpus_.size(); ++g) {
     if (!gpus_[g].policy) throw std::logic_error("GPU without a policy");
   }
   if (cfg_.on_demand) preload_weights();
+  for (std::uint32_t s = 0; s < streams_.size(); ++s) {
+    const Stream& st = streams_[s];
+    const int n = st.process->outstanding();
+    if (n > 0) {
+      for (int i = 0; i < n; ++i) {
+        const std::uint32_t target = st.deal ? st.deal->sample(*st.deal_rng) : 0;
+        events_queue_.push(0, Priority::kArrival, kArrival, s, target);
+      }
+    } else {
+      schedule_next(s, 0);
+    }
+  }
 
   while (!events_queue_.empty()) {
     const Event e = events_queue_.pop();
@@ -164,12 +173,17 @@ void Engine::run() {
     }
   }
   for (auto& g : gpus_) account(g);
+  for (std::uint32_t t = 0; t < tenants_.size(); ++t) counters_[t].arrived = hot_[t].arrived;
 }
 
 void Engine::on_arrival(std::uint32_t s, std::uint32_t target) {
-  Stream& st = streams_[s];
-  Service& sv = services_[st.targets[target]];
-  const std::uint32_t t = sv.router ? sv.info.replicas[sv.router->pick()] : sv.single;
+  const Stream& st = streams_[s];
+  std::uint32_t t = st.direct;
+  if (t == UINT32_MAX) {
+    const std::uint32_t svc = st.targets[target];
+    const Service& sv = services_[svc];
+    t = sv.router ? service_info_[svc].replicas[sv.router->pick()] : sv.single;
+  }
 
   RequestId id;
   if (free_head_ != UINT32_MAX) {
@@ -179,19 +193,19 @@ void Engine::on_arrival(std::uint32_t s, std::uint32_t target) {
     id = static_cast<RequestId>(requests_.size());
     requests_.push_back({});
   }
-  const TenantInfo& ti = tenants_[t];
-  SimTime deadline = ti.slo_ns >= kTimeMax - now_ ? kTimeMax : now_ + ti.slo_ns;
+  TenantHot& h = hot_[t];
+  const SimTime deadline = h.slo_ns >= kTimeMax - now_ ? kTimeMax : now_ + h.slo_ns;
   requests_[id] = Request{now_, deadline, t, UINT32_MAX};
-  if (now_ >= cfg_.warmup) ++counters_[t].arrived;
-  ++outstanding_[t];
+  if (now_ >= cfg_.warmup) ++h.arrived;
+  ++h.outstanding;
   if (cfg_.on_demand && !weights_ready(t, id)) {  // held until its weights are loaded
     if (!st.closed) schedule_next(s, target);
     return;
   }
-  queues_[t].push_back(id);
+  h.queue.push_back(id);
   if (!st.closed) schedule_next(s, target);
-  gpus_[ti.gpu].policy->on_arrival(id);
-  request_dispatch(ti.gpu);
+  gpus_[h.gpu].policy->on_arrival(id);
+  request_dispatch(h.gpu);
 }
 
 void Engine::complete(RequestId id, std::uint32_t gpu, SimTime start, int batch) {
@@ -213,10 +227,11 @@ void Engine::finish(RequestId id) {
   const std::uint32_t t = requests_[id].tenant;
   requests_[id].next_free = free_head_;
   free_head_ = id;
-  --outstanding_[t];
-  if (cfg_.on_demand && outstanding_[t] == 0) on_idle(t);
-  if (closed_loop_[t]) {  // closed loop: a replacement after the think time
-    const Service& sv = services_[service_of_[t]];
+  TenantHot& h = hot_[t];
+  --h.outstanding;
+  if (cfg_.on_demand && h.outstanding == 0) on_idle(t);
+  if (h.closed_loop) {  // closed loop: a replacement after the think time
+    const Service& sv = services_[h.service];
     schedule_next(sv.stream, sv.target_in_stream);
   }
 }

@@ -110,7 +110,7 @@ void Engine::on_load_done(std::uint32_t gpu, std::uint32_t t) {
   }
   while (!w.held.empty()) {
     const RequestId id = w.held.pop_front();
-    queues_[t].push_back(id);
+    hot_[t].queue.push_back(id);
     g.policy->on_arrival(id);
   }
   request_dispatch(gpu);

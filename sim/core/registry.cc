@@ -24,7 +24,8 @@ const Entry& get_entry(const std::vector<Entry>& entries, const std::string& nam
   std::string list;
   for (const auto& e : entries) {
     if (e.name == name) return e;
-    list += (list.empty() ? "" : ", ") + e.name;
+    list += list.empty() ? "" : ", ";
+    list += e.name;
   }
   throw InputError(where, fmt::format("unknown {} '{}' (expected one of: {})", what, name, list));
 }
