@@ -13,3 +13,8 @@ echo "# every policy at load 0.4, 4 tenants sharing one GPU (exclusive: one tena
 for p in $("$BUILD/infersim" policies | sed -n 's/^\([a-z_]*\): .*/\1/p'); do
   if [ "$p" = exclusive ]; then "$B" "$p" 10000000 1 0.4; else "$B" "$p" 10000000 4 0.4; fi
 done
+# Cluster scale (issue 10): the whole run (placement, set-up, simulation), one core.
+echo "# 1,000 V100s x 10,000 resnet18_v1 tenants under space_time, 500 k requests/s offered, 10 M requests"
+"$B" cluster 10000000
+echo "# trace-driven: 1,000 V100s, 2,000 services x 5 replicas, Azure 2019 sample at ~1 M requests/s, 10 M requests"
+"$B" trace 10000000

@@ -14,10 +14,12 @@ namespace infersim {
 namespace fs = std::filesystem;
 namespace {
 
-// Reads the keys of a component's mapping (all but `skip`) as numbers/bools for
-// resolve_params, keeping each value's mark.
+// Reads the keys of a component's mapping (all but `skip`) for resolve_params, each as
+// its spec's kind says (numbers and bools; text; a data file's path, resolved relative to
+// the experiment; a list of numbers), keeping each value's mark.
 std::map<std::string, GivenParam> given_params(const YAML::Node& map, const std::string& file,
-                                               const std::set<std::string>& skip) {
+                                               const std::set<std::string>& skip,
+                                               const std::vector<ParamSpec>& specs) {
   std::map<std::string, GivenParam> out;
   for (auto it = map.begin(); it != map.end(); ++it) {
     const YAML::Node k = it->first;  // a copy: it->first lives in a temporary proxy
@@ -27,13 +29,27 @@ std::map<std::string, GivenParam> given_params(const YAML::Node& map, const std:
     std::string key = k.Scalar();
     if (skip.count(key)) continue;
     const YAML::Node v = it->second;  // a copy: it->second lives in a temporary proxy
-    double value;
-    if (v.IsScalar() && (v.Scalar() == "true" || v.Scalar() == "false")) {
-      value = v.Scalar() == "true" ? 1.0 : 0.0;
+    GivenParam g;
+    g.mark = mark_of(v, file);
+    const ParamSpec* spec = find_spec(specs, key);
+    if (!spec) {  // resolve_params names it as unknown
+    } else if (spec->is_text()) {
+      g.text = yaml_string(v, file, key);
+      if (spec->kind == ParamKind::kPath) g.text = resolve_data_path(g.text, file, g.mark);
+    } else if (spec->kind == ParamKind::kNumberList) {
+      if (!v.IsSequence()) {
+        throw InputError(
+            g.mark, fmt::format("expected a list of numbers for '{}', got {}", key, node_kind(v)));
+      }
+      for (std::size_t i = 0; i < v.size(); ++i) {
+        g.list.push_back(yaml_double(v[i], file, fmt::format("{}[{}]", key, i)));
+      }
+    } else if (v.IsScalar() && (v.Scalar() == "true" || v.Scalar() == "false")) {
+      g.value = v.Scalar() == "true" ? 1.0 : 0.0;
     } else {
-      value = yaml_double(v, file, key);
+      g.value = yaml_double(v, file, key);
     }
-    out[key] = GivenParam{value, mark_of(v, file)};
+    out[key] = std::move(g);
   }
   return out;
 }
@@ -107,7 +123,8 @@ Experiment parse_experiment(const YAML::Node& root, const std::string& file,
 
   {
     MapReader hw(top.get("hardware"), file, "hardware",
-                 {"profile", "gpu", "count", "gpus_file", "activation_factor"});
+                 {"profile", "gpu", "count", "nodes", "gpus_file", "activation_factor", "weights",
+                  "preload"});
     x.hardware_mark = hw.mark();
     x.profile_path = resolve_data_path(hw.get_string("profile"), file, hw.mark("profile"));
     x.profile = cached_profile(x.profile_path);
@@ -126,10 +143,31 @@ Experiment parse_experiment(const YAML::Node& root, const std::string& file,
       hw.fail("gpu", fmt::format("unknown GPU '{}' (expected one of: {})", gpu_name, list));
     }
     x.gpu = *spec;
+    // `count` GPUs in each of `nodes` machines; GPU g sits in node g / count.
     std::int64_t count = hw.get_int("count", 1);
     if (count < 1 || count > 100000) hw.fail("count", "expected 'count' between 1 and 100000");
-    x.gpu_count = static_cast<int>(count);
+    std::int64_t nodes = hw.get_int("nodes", 1);
+    if (nodes < 1 || nodes * count > 100000) {
+      hw.fail("nodes", fmt::format("expected 'nodes' >= 1 with nodes x count <= 100000 GPUs "
+                                   "(count: {} per node)",
+                                   count));
+    }
+    x.gpus_per_node = static_cast<int>(count);
+    x.nodes = static_cast<int>(nodes);
+    x.gpu_count = static_cast<int>(nodes * count);
     x.activation_factor = hw.get_nonnegative("activation_factor", 32);
+    const std::string weights = hw.get_string("weights", "resident");
+    if (weights != "resident" && weights != "on_demand") {
+      hw.fail("weights", fmt::format("expected 'weights' to be resident (every placed model "
+                                     "stays on its GPU) or on_demand (load over PCIe when "
+                                     "requested, evict least recently used), got '{}'",
+                                     weights));
+    }
+    x.on_demand = weights == "on_demand";
+    if (hw.has("preload") && !x.on_demand) {
+      hw.fail("preload", "'preload' applies only with weights: on_demand");
+    }
+    x.preload = hw.get_bool("preload", true);
   }
 
   int max_batch = 1;  // the largest batch the policy forms (its latency tables' size)
@@ -146,7 +184,7 @@ Experiment parse_experiment(const YAML::Node& root, const std::string& file,
     const PolicyInfo& info = reg.policies.get(pname, x.policy_mark);
     x.policy = pname;
     std::map<std::string, GivenParam> given;
-    if (pnode.IsMap()) given = given_params(pnode, file, {"name"});
+    if (pnode.IsMap()) given = given_params(pnode, file, {"name"}, info.params);
     x.policy_params =
         resolve_params(info.params, given, x.policy_mark, fmt::format("policy '{}'", pname));
     max_batch = info.needs(x.policy_params).max_batch;
@@ -165,11 +203,26 @@ Experiment parse_experiment(const YAML::Node& root, const std::string& file,
         ++entries_of_model[entry["model"].Scalar()];
       }
     }
+    auto add_tenant = [&](const TenantSpec& base, std::string name, MapReader& tm) {
+      if (!names.insert(name).second) {
+        tm.fail("name", fmt::format("duplicate tenant name '{}' (give each entry a distinct "
+                                    "'name')",
+                                    name));
+      }
+      TenantSpec t = base;
+      t.name = std::move(name);
+      t.service = static_cast<std::uint32_t>(x.services.size());
+      x.tenants.push_back(std::move(t));
+      return static_cast<std::uint32_t>(x.tenants.size() - 1);
+    };
     for (std::size_t i = 0; i < tnode.size(); ++i) {
       const YAML::Node& tn = tnode[i];
-      MapReader tm(tn, file, "tenant", {"model", "name", "replicas", "slo_ms", "gpu", "arrival"});
+      MapReader tm(
+          tn, file, "tenant",
+          {"model", "name", "replicas", "instances", "slo_ms", "gpu", "arrival", "router"});
       TenantSpec base;
       base.mark = tm.mark();
+      base.entry = static_cast<std::uint32_t>(i);
       base.model = tm.get_string("model");
       const ModelProfile* model = x.profile->find(base.model);
       if (!model) {
@@ -204,6 +257,10 @@ Experiment parse_experiment(const YAML::Node& root, const std::string& file,
       if (replicas < 1 || replicas > 100000) {
         tm.fail("replicas", "expected 'replicas' between 1 and 100000");
       }
+      std::int64_t instances = tm.get_int("instances", 1);
+      if (instances < 1 || instances * replicas > 1000000) {
+        tm.fail("instances", "expected 'instances' >= 1 with instances x replicas <= 1000000");
+      }
       base.slo_ms = tm.get_nonnegative("slo_ms", 0);
       if (base.slo_ms > 0) base.slo = tm.get_time("slo_ms", TimeUnit::kMilliseconds);
       if (base.slo_ms > 0 && base.slo == 0) {
@@ -211,25 +268,76 @@ Experiment parse_experiment(const YAML::Node& root, const std::string& file,
       }
       std::int64_t gpu = tm.get_int("gpu", -1);
       if (gpu < -1 || gpu >= x.gpu_count) {
-        tm.fail("gpu", fmt::format("expected 'gpu' between 0 and {} (hardware.count - 1)",
+        tm.fail("gpu", fmt::format("expected 'gpu' between 0 and {} (nodes x count - 1)",
                                    x.gpu_count - 1));
       }
       base.gpu = static_cast<int>(gpu);
+
+      EntrySpec entry;
+      entry.name = name;
       MapReader am(tm.get("arrival"), file, "arrival");
+      entry.arrival_mark = am.mark();
       base.arrival = am.get_string("process");
       const ArrivalInfo& ai = reg.arrivals.get(base.arrival, am.mark("process"));
-      base.arrival_params = resolve_params(ai.params, given_params(am.node(), file, {"process"}),
-                                           am.mark(), fmt::format("arrival '{}'", base.arrival));
-      for (std::int64_t r = 0; r < replicas; ++r) {
-        TenantSpec t = base;
-        t.name = replicas > 1 ? fmt::format("{}/{}", name, r) : name;
-        if (!names.insert(t.name).second) {
-          tm.fail("name", fmt::format("duplicate tenant name '{}' (give each entry a distinct "
-                                      "'name')",
-                                      t.name));
+      base.arrival_params = resolve_params(
+          ai.params, given_params(am.node(), file, {"process", "popularity"}, ai.params), am.mark(),
+          fmt::format("arrival '{}'", base.arrival));
+      entry.arrival = base.arrival;
+      entry.arrival_params = base.arrival_params;
+      if (auto pop = am.find("popularity")) {
+        MapReader pm(*pop, file, "popularity", {"zipf"});
+        entry.popularity_mark = pm.mark();
+        entry.zipf = pm.get_double("zipf");
+        if (!(entry.zipf > 0) || entry.zipf > 100) {
+          pm.fail("zipf", "expected 'zipf' > 0 and <= 100 (the exponent s: weight 1/rank^s)");
         }
-        x.tenants.push_back(std::move(t));
+        if (ai.shared) {
+          am.fail("popularity", fmt::format("arrival '{}' deals its requests itself; "
+                                            "'popularity' applies to the other processes",
+                                            base.arrival));
+        }
       }
+
+      // Services: with a router, each instance is one service of `replicas` replicas; without
+      // one, every replica of every instance is a service of its own.
+      std::string router;
+      Params router_params;
+      Mark router_mark;
+      if (auto rn = tm.find("router")) {
+        router_mark = mark_of(*rn, file);
+        std::map<std::string, GivenParam> given;
+        if (rn->IsScalar()) {
+          router = rn->Scalar();
+        } else {
+          MapReader rm(*rn, file, "router");
+          router = rm.get_string("name");
+        }
+        const RouterInfo& ri = reg.routers.get(router, router_mark);
+        if (rn->IsMap()) given = given_params(*rn, file, {"name"}, ri.params);
+        router_params =
+            resolve_params(ri.params, given, router_mark, fmt::format("router '{}'", router));
+      }
+      for (std::int64_t k = 0; k < instances; ++k) {
+        const std::string instance = instances > 1 ? fmt::format("{}.{}", name, k) : name;
+        auto replica_name = [&](std::int64_t r) {
+          return replicas > 1 ? fmt::format("{}/{}", instance, r) : instance;
+        };
+        if (!router.empty()) {
+          ServiceSpec svc{instance, {}, router, router_params, router_mark};
+          for (std::int64_t r = 0; r < replicas; ++r) {
+            svc.replicas.push_back(add_tenant(base, replica_name(r), tm));
+          }
+          entry.services.push_back(static_cast<std::uint32_t>(x.services.size()));
+          x.services.push_back(std::move(svc));
+          continue;
+        }
+        for (std::int64_t r = 0; r < replicas; ++r) {
+          const std::uint32_t t = add_tenant(base, replica_name(r), tm);
+          entry.services.push_back(static_cast<std::uint32_t>(x.services.size()));
+          x.services.push_back(ServiceSpec{x.tenants[t].name, {t}, "", {}, {}});
+        }
+      }
+      x.entries.push_back(std::move(entry));
     }
   }
 
@@ -237,6 +345,20 @@ Experiment parse_experiment(const YAML::Node& root, const std::string& file,
     MapReader om(*out, file, "output", {"requests", "isolation"});
     x.output_requests = om.get_bool("requests", false);
     x.isolation = om.get_bool("isolation", false);
+    if (x.isolation) {
+      // Each tenant alone on the same arrivals needs arrivals of its own.
+      for (const EntrySpec& e : x.entries) {
+        const bool own = x.services[e.services.front()].router.empty() && e.zipf == 0 &&
+                         !reg.arrivals.get(e.arrival, e.arrival_mark).shared;
+        if (!own) {
+          om.fail("isolation",
+                  fmt::format("'isolation' runs every tenant alone on its own arrival stream, "
+                              "but tenant entry '{}' shares one (router, popularity or a "
+                              "trace)",
+                              e.name));
+        }
+      }
+    }
   }
   return x;
 }

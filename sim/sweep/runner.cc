@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <set>
 #include <stdexcept>
 #include <tuple>
@@ -19,18 +20,79 @@ std::uint64_t replication_seed(std::uint64_t experiment_seed, int replication) {
   return stream_seed(experiment_seed, static_cast<std::uint64_t>(replication), "replication");
 }
 
+std::vector<StreamPlan> make_streams(const Experiment& x, const Registries& reg) {
+  std::vector<StreamPlan> streams;
+  auto target_of = [&](std::uint32_t svc) {
+    const ServiceSpec& s = x.services[svc];
+    return ArrivalTarget{s.name, x.tenants[s.replicas.front()].model};
+  };
+  auto create = [&](const EntrySpec& e, const std::vector<ArrivalTarget>& targets) {
+    const ArrivalInfo& ai = reg.arrivals.get(e.arrival, e.arrival_mark);
+    return ai.create(ArrivalSetup{e.arrival_params, targets, e.arrival_mark});
+  };
+  // A shared process (a trace) gets one stream per distinct settings, placed where its
+  // first entry is; its targets are all its entries' services, in experiment order.
+  std::map<std::string, std::size_t> shared;                      // settings -> stream
+  std::vector<std::pair<std::size_t, std::size_t>> shared_first;  // (stream, first entry)
+  for (std::size_t e = 0; e < x.entries.size(); ++e) {
+    const EntrySpec& entry = x.entries[e];
+    if (reg.arrivals.get(entry.arrival, entry.arrival_mark).shared) {
+      const std::string key = entry.arrival + "\n" + entry.arrival_params.canonical();
+      auto [it, fresh] = shared.try_emplace(key, streams.size());
+      if (fresh) {
+        streams.push_back({"trace/" + entry.name, nullptr, {}, {}});
+        shared_first.emplace_back(it->second, e);
+      }
+      for (std::uint32_t svc : entry.services) streams[it->second].targets.push_back(svc);
+    } else if (entry.zipf > 0) {
+      StreamPlan sp{
+          entry.name, create(entry, {target_of(entry.services.front())}), entry.services, {}};
+      for (std::size_t i = 0; i < entry.services.size(); ++i) {
+        sp.weights.push_back(std::pow(static_cast<double>(i + 1), -entry.zipf));
+      }
+      streams.push_back(std::move(sp));
+    } else {
+      for (std::uint32_t svc : entry.services) {
+        streams.push_back({x.services[svc].name, create(entry, {target_of(svc)}), {svc}, {}});
+      }
+    }
+  }
+  for (const auto& [stream, first] : shared_first) {
+    std::vector<ArrivalTarget> targets;
+    for (std::uint32_t svc : streams[stream].targets) targets.push_back(target_of(svc));
+    streams[stream].process = create(x.entries[first], targets);
+  }
+  return streams;
+}
+
+std::vector<double> tenant_loads(const Experiment& x, const std::vector<StreamPlan>& streams) {
+  std::vector<double> load(x.tenants.size(), 0.0);
+  for (const StreamPlan& sp : streams) {
+    const bool closed = sp.process->outstanding() > 0;
+    double weight_sum = 0;
+    for (double w : sp.weights) weight_sum += w;
+    for (std::uint32_t i = 0; i < sp.targets.size(); ++i) {
+      const ServiceSpec& svc = x.services[sp.targets[i]];
+      const double rate = sp.weights.empty()
+                              ? sp.process->mean_rate(i)
+                              : sp.process->mean_rate(0) * sp.weights[i] / weight_sum;
+      const double share = rate / static_cast<double>(svc.replicas.size());
+      for (std::uint32_t t : svc.replicas) {
+        load[t] = closed ? 1.0 : share * x.tenants[t].profile->latency_ms_at(1) / 1e3;
+      }
+    }
+  }
+  return load;
+}
+
 Placement place_tenants(const Experiment& x, const Registries& reg) {
+  return place_tenants(x, reg, tenant_loads(x, make_streams(x, reg)));
+}
+
+Placement place_tenants(const Experiment& x, const Registries& reg,
+                        const std::vector<double>& tenant_load) {
   const PolicyInfo& policy = reg.policies.get(x.policy, x.policy_mark);
   const std::size_t n = x.tenants.size();
-  // Each tenant's load, asked of its arrival process: rate x L(1), or a full GPU for a
-  // closed loop, which keeps its queue busy.
-  std::vector<double> tenant_load(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    const TenantSpec& t = x.tenants[i];
-    auto a = reg.arrivals.get(t.arrival, t.mark).create(t.arrival_params);
-    tenant_load[i] =
-        a->outstanding() > 0 ? 1.0 : a->mean_rate() * t.profile->latency_ms_at(1) / 1e3;
-  }
   const PolicyNeeds needs = policy.needs(x.policy_params);
   MemorySettings ms;
   ms.context_mib = needs.context_mib;
@@ -41,23 +103,59 @@ Placement place_tenants(const Experiment& x, const Registries& reg) {
 
   Placement p;
   p.gpu.assign(n, 0);
-  std::vector<GpuMemory> gpus(x.gpu_count, GpuMemory(policy.processes, ms));
+  // Each GPU's memory as a running tally, and the GPUs that may still take a tenant ordered
+  // by (load, tenants, index): the first that fits is the one the rule picks. A GPU at the
+  // policy's tenant limit leaves the order for good, so placing n tenants costs O(n log G)
+  // unless memory turns many GPUs away.
+  std::vector<MemoryTally> tally(static_cast<std::size_t>(x.gpu_count),
+                                 MemoryTally(policy.processes, ms));
   std::vector<double> load(x.gpu_count, 0.0);
-  auto full = [&](int g) { return limit > 0 && static_cast<int>(gpus[g].models()) >= limit; };
+  using Key = std::tuple<double, std::size_t, int>;
+  std::set<Key> order;
+  for (int g = 0; g < x.gpu_count; ++g) order.emplace(0.0, 0, g);
 
+  auto count = [&](int g) { return static_cast<int>(tally[g].count()); };
+  // What must fit in a GPU's memory: everything, or with on-demand loading everything but
+  // the weights plus the largest model's (one model at a time must fit).
+  auto largest_mib = [&](int g, const TenantSpec* extra) {
+    const double mib = tally[g].largest_weights_mib();
+    return extra ? std::max(mib, weights_mib(*extra->profile)) : mib;
+  };
+  auto needed = [&](const MemoryDemand& d, int g, const TenantSpec* extra) {
+    return x.on_demand ? d.total() - d.weights_mib + largest_mib(g, extra) : d.total();
+  };
   auto count_error = [&](const TenantSpec& t, int g) {
-    return InputError(
-        t.mark, fmt::format("policy '{}' allows {} tenant(s) per GPU, but tenant "
-                            "'{}' would be number {} on GPU {} ({} tenants, {} "
-                            "GPUs); add GPUs (hardware.count) or choose a "
-                            "sharing policy",
-                            policy.name, limit, t.name, gpus[g].models() + 1, g, n, x.gpu_count));
+    return InputError(t.mark,
+                      fmt::format("policy '{}' allows {} tenant(s) per GPU, but tenant "
+                                  "'{}' would be number {} on GPU {} ({} tenants, {} "
+                                  "GPUs); add GPUs (hardware.count) or choose a "
+                                  "sharing policy",
+                                  policy.name, limit, t.name, count(g) + 1, g, n, x.gpu_count));
   };
   auto memory_error = [&](const TenantSpec& t, int g, const MemoryDemand& d) {
+    if (x.on_demand) {
+      return InputError(
+          t.mark, fmt::format("tenant '{}' does not fit in the memory of GPU {} under policy "
+                              "'{}' even with weights loaded on demand: needs {:.0f} MiB of "
+                              "contexts and activations plus {:.0f} MiB for its largest model, "
+                              "but a {} has {:.0f} MiB",
+                              t.name, g, policy.name, d.context_mib + d.activation_mib,
+                              largest_mib(g, &t), x.gpu.name, capacity_mib));
+    }
     return InputError(t.mark,
                       fmt::format("tenant '{}' does not fit in the memory of GPU {} "
-                                  "under policy '{}': needs {}, but a {} has {:.0f} MiB",
-                                  t.name, g, policy.name, describe(d), x.gpu.name, capacity_mib));
+                                  "under policy '{}': needs {}, but a {} has {:.0f} MiB{}",
+                                  t.name, g, policy.name, describe(d), x.gpu.name, capacity_mib,
+                                  " (hardware.weights: on_demand loads models over PCIe when "
+                                  "they do not all fit)"));
+  };
+  auto place = [&](std::size_t i, int g) {
+    p.gpu[i] = static_cast<std::uint32_t>(g);
+    const bool listed = limit <= 0 || count(g) < limit;
+    if (listed) order.erase(Key{load[g], tally[g].count(), g});
+    tally[g].add(*x.tenants[i].profile);
+    load[g] += tenant_load[i];
+    if (limit <= 0 || count(g) < limit) order.emplace(load[g], tally[g].count(), g);
   };
 
   std::vector<std::size_t> automatic;
@@ -67,44 +165,36 @@ Placement place_tenants(const Experiment& x, const Registries& reg) {
       automatic.push_back(i);
       continue;
     }
-    if (full(t.gpu)) throw count_error(t, t.gpu);
-    MemoryDemand d = gpus[t.gpu].with(*t.profile);
-    if (d.total() > capacity_mib) throw memory_error(t, t.gpu, d);
-    p.gpu[i] = static_cast<std::uint32_t>(t.gpu);
-    gpus[t.gpu].add(*t.profile);
-    load[t.gpu] += tenant_load[i];
+    if (limit > 0 && count(t.gpu) >= limit) throw count_error(t, t.gpu);
+    MemoryDemand d = tally[t.gpu].with(t.profile.get());
+    if (needed(d, t.gpu, &t) > capacity_mib) throw memory_error(t, t.gpu, d);
+    place(i, t.gpu);
   }
   std::stable_sort(automatic.begin(), automatic.end(),
                    [&](std::size_t a, std::size_t b) { return tenant_load[a] > tenant_load[b]; });
-  // The GPUs in the order a tenant prefers them: least loaded, then fewest tenants, then
-  // lowest index. The first that fits is taken, so a tenant costs O(log GPUs) unless GPUs
-  // it does not fit in come first; GPUs at the policy's tenant limit leave the order.
-  using Rank = std::tuple<double, std::size_t, int>;
-  std::set<Rank> order;
-  for (int g = 0; g < x.gpu_count; ++g) {
-    if (!full(g)) order.emplace(load[g], gpus[g].models(), g);
-  }
   for (std::size_t i : automatic) {
     const TenantSpec& t = x.tenants[i];
-    auto best = order.begin();
-    while (best != order.end() &&
-           gpus[std::get<2>(*best)].with(*t.profile).total() > capacity_mib) {
-      ++best;
+    int best = -1;
+    for (const Key& k : order) {
+      const int g = std::get<2>(k);
+      if (needed(tally[g].with(t.profile.get()), g, &t) <= capacity_mib) {
+        best = g;
+        break;
+      }
     }
-    if (best == order.end()) {
+    if (best < 0) {
       // Name the most room-giving GPU in the error.
       int g = static_cast<int>(std::min_element(load.begin(), load.end()) - load.begin());
-      if (full(g)) throw count_error(t, g);
-      throw memory_error(t, g, gpus[g].with(*t.profile));
+      if (limit > 0 && count(g) >= limit) throw count_error(t, g);
+      throw memory_error(t, g, tally[g].with(t.profile.get()));
     }
-    const int g = std::get<2>(*best);
-    order.erase(best);
-    p.gpu[i] = static_cast<std::uint32_t>(g);
-    gpus[g].add(*t.profile);
-    load[g] += tenant_load[i];
-    if (!full(g)) order.emplace(load[g], gpus[g].models(), g);
+    place(i, best);
   }
-  for (int g = 0; g < x.gpu_count; ++g) p.memory.push_back(gpus[g].demand());
+  for (int g = 0; g < x.gpu_count; ++g) {
+    p.memory.push_back(tally[g].with(nullptr));
+    const MemoryDemand& d = p.memory.back();
+    p.weights_budget_mib.push_back(capacity_mib - (d.total() - d.weights_mib));
+  }
   return p;
 }
 
@@ -131,6 +221,9 @@ RunResult summarize_run(const Experiment& x, const Placement& placed, const RunT
     total.latency_sum_ns += c.latency_sum_ns;
     total.latency_sumsq_ms2 += c.latency_sumsq_ms2;
     total.latency.merge(c.latency);
+    total.cold_starts += c.cold_starts;
+    total.load_ns += c.load_ns;
+    total.waited += c.waited;
     double gflop = tally.gflop[t];
     if (gflop <= 0) flops_known = false;
     flops += static_cast<double>(c.completed) * gflop * 1e9;
@@ -168,6 +261,25 @@ RunResult summarize_run(const Experiment& x, const Placement& placed, const RunT
   }
   double peak = x.gpu.fp32_tflops * 1e12 * r.window_s * gpus;
   r.flop_util = flops_known && peak > 0 ? flops / peak : kNaN;
+  const double window_ns = static_cast<double>(end - tally.warmup);
+  for (std::uint32_t g = 0; g < gpus; ++g) {
+    GpuResult gr;
+    gr.node = static_cast<int>(g) / x.gpus_per_node;
+    if (window_ns > 0) {
+      gr.busy = tally.busy_ns[g] / window_ns;
+      gr.load = tally.load_ns[g] / window_ns;
+    }
+    gr.memory_mib = placed.memory[g].total();
+    gr.resident_peak_mib = gr.memory_mib;  // with on-demand loading: set by simulate()
+    r.gpus.push_back(gr);
+  }
+  for (std::uint32_t t = 0; t < placed.gpu.size(); ++t) {
+    GpuResult& gr = r.gpus[placed.gpu[t]];
+    ++gr.tenants;
+    gr.requests += r.tenants[t].requests;
+    gr.completed += r.tenants[t].completed;
+    gr.dropped += r.tenants[t].dropped;
+  }
   r.events = tally.events;
   return r;
 }
@@ -195,13 +307,17 @@ RunResult simulate(const Experiment& x, const Registries& reg, std::uint64_t run
                    int replication, RequestSink* sink) {
   auto wall_start = std::chrono::steady_clock::now();
   const PolicyInfo& pinfo = reg.policies.get(x.policy, x.policy_mark);
-  const Placement placed = place_tenants(x, reg);
+  std::vector<StreamPlan> streams = make_streams(x, reg);
+  const Placement placed = place_tenants(x, reg, tenant_loads(x, streams));
   const std::vector<std::uint32_t>& placement = placed.gpu;
   const int max_batch = pinfo.needs(x.policy_params).max_batch;
 
   std::vector<TenantInfo> tenants;
   for (std::size_t i = 0; i < x.tenants.size(); ++i) {
-    tenants.push_back(tenant_info(x.tenants[i], placement[i], max_batch));
+    TenantInfo t = tenant_info(x.tenants[i], placement[i], max_batch);
+    t.weights_bytes = weights_bytes(*x.tenants[i].profile);
+    t.load_ns = weights_load_ns(*x.tenants[i].profile, x.gpu);
+    tenants.push_back(std::move(t));
   }
 
   EngineConfig cfg;
@@ -209,7 +325,22 @@ RunResult simulate(const Experiment& x, const Registries& reg, std::uint64_t run
   cfg.duration = x.duration;
   cfg.warmup = x.warmup;
   cfg.gpus = static_cast<std::uint32_t>(x.gpu_count);
-  Engine engine(cfg, std::move(tenants));
+  cfg.on_demand = x.on_demand;
+  cfg.preload = x.preload;
+  if (x.on_demand) {
+    // Placement checked the fit in MiB; in bytes the budget holds at least the GPU's
+    // largest model, whatever the rounding.
+    for (double mib : placed.weights_budget_mib) {
+      cfg.weights_budget_bytes.push_back(static_cast<std::int64_t>(std::llround(mib * 1048576.0)));
+    }
+    for (const TenantInfo& t : tenants) {
+      std::int64_t& budget = cfg.weights_budget_bytes[t.gpu];
+      budget = std::max(budget, t.weights_bytes);
+    }
+  }
+  std::vector<ServiceInfo> services;
+  for (const ServiceSpec& svc : x.services) services.push_back({svc.name, svc.replicas});
+  Engine engine(cfg, std::move(tenants), std::move(services));
   engine.set_request_sink(sink);
   std::vector<std::vector<std::uint32_t>> on_gpu(cfg.gpus);  // tenants per GPU, in order
   for (std::uint32_t t = 0; t < placement.size(); ++t) on_gpu[placement[t]].push_back(t);
@@ -217,9 +348,14 @@ RunResult simulate(const Experiment& x, const Registries& reg, std::uint64_t run
     PolicySetup setup{engine, g, std::move(on_gpu[g]), x.policy_params, x.gpu};
     engine.set_policy(g, pinfo.create(setup));
   }
-  for (std::uint32_t t = 0; t < x.tenants.size(); ++t) {
-    const ArrivalInfo& ai = reg.arrivals.get(x.tenants[t].arrival, x.tenants[t].mark);
-    engine.set_arrival(t, ai.create(x.tenants[t].arrival_params));
+  for (std::uint32_t s = 0; s < x.services.size(); ++s) {
+    const ServiceSpec& svc = x.services[s];
+    if (svc.router.empty()) continue;
+    const RouterInfo& ri = reg.routers.get(svc.router, svc.router_mark);
+    engine.set_router(s, ri.create(RouterSetup{engine, svc.name, svc.replicas, svc.router_params}));
+  }
+  for (StreamPlan& sp : streams) {
+    engine.add_stream(sp.name, std::move(sp.process), sp.targets, sp.weights);
   }
 
   engine.run();
@@ -242,6 +378,19 @@ RunResult simulate(const Experiment& x, const Registries& reg, std::uint64_t run
   r.replication = replication;
   r.seed = cfg.seed;
   r.policy = x.policy;
+  if (x.on_demand) {
+    const double window_ns = static_cast<double>(std::max(tally.end, tally.warmup) - tally.warmup);
+    for (std::uint32_t g = 0; g < cfg.gpus; ++g) {
+      GpuResult& gr = r.gpus[g];
+      const LoadCounters& lc = engine.load_counters(g);
+      gr.cold_starts = lc.cold_starts;
+      gr.evictions = lc.evictions;
+      if (window_ns > 0) gr.copy_busy = lc.copy_busy_ns / window_ns;
+      const MemoryDemand& d = placed.memory[g];
+      gr.resident_peak_mib =
+          d.total() - d.weights_mib + static_cast<double>(lc.peak_weights_bytes) / 1048576.0;
+    }
+  }
   if (x.isolation && x.tenants.size() > 1) {
     // The same tenant, same arrival stream (streams are named by tenant), alone on a GPU.
     r.worst_isolation = 0;
@@ -249,7 +398,15 @@ RunResult simulate(const Experiment& x, const Registries& reg, std::uint64_t run
       Experiment alone = x;
       alone.tenants = {x.tenants[t]};
       alone.tenants[0].gpu = -1;
+      alone.tenants[0].service = 0;
+      alone.tenants[0].entry = 0;
+      alone.services = {x.services[x.tenants[t].service]};
+      alone.services[0].replicas = {0};
+      alone.entries = {x.entries[x.tenants[t].entry]};
+      alone.entries[0].services = {0};
       alone.gpu_count = 1;
+      alone.gpus_per_node = 1;
+      alone.nodes = 1;
       alone.isolation = false;
       RunResult a = simulate(alone, reg, run_index, replication);
       r.p99_alone_ms[t] = a.all.p99_ms;
