@@ -11,6 +11,9 @@
 #include <stdexcept>
 #include <tuple>
 
+#include "sim/kernels/program.h"
+#include "sim/sweep/kernel_programs.h"
+
 namespace infersim {
 namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
@@ -317,6 +320,11 @@ RunResult simulate(const Experiment& x, const Registries& reg, std::uint64_t run
     TenantInfo t = tenant_info(x.tenants[i], placement[i], max_batch);
     t.weights_bytes = weights_bytes(*x.tenants[i].profile);
     t.load_ns = weights_load_ns(*x.tenants[i].profile, x.gpu);
+    if (x.kernel_level) {
+      // A batch is its kernels: L(b) is their total (equal to the profile's when calibrated).
+      t.kernels = kernel_program(x, x.tenants[i], max_batch);
+      for (int b = 1; b <= max_batch; ++b) t.latency_ns[b] = t.kernels->batches[b].total();
+    }
     tenants.push_back(std::move(t));
   }
 
