@@ -1,9 +1,9 @@
 // Simulation speed: simulated requests per second of wall time, and peak memory.
 //
-// usage: infersim_bench POLICY REQUESTS [TENANTS [LOAD]]
+// usage: infersim_bench POLICY REQUESTS [TENANTS [LOAD [GRANULARITY]]]
 //   One V100, TENANTS resnet50_v1 tenants (default 1) with Poisson arrivals at a total load
 //   of LOAD (default 0.7) of what one tenant's greedy batching sustains (16 / L(16)), run
-//   until REQUESTS have arrived.
+//   until REQUESTS have arrived, the policy at GRANULARITY batch (default) or kernel.
 // usage: infersim_bench cluster REQUESTS
 //   1,000 V100s, 10,000 resnet18_v1 tenants under space_time (max_batch 16), each with its
 //   own Poisson stream of 50 requests/s: 500,000 requests/s offered (issue 10's scenario).
@@ -31,7 +31,8 @@ int main(int argc, char** argv) {
   using namespace infersim;
   if (argc < 3) {
     std::fprintf(stderr,
-                 "usage: %s POLICY REQUESTS [TENANTS [LOAD]] | cluster REQUESTS | trace "
+                 "usage: %s POLICY REQUESTS [TENANTS [LOAD [GRANULARITY]]] | cluster REQUESTS | "
+                 "trace "
                  "REQUESTS\n",
                  argv[0]);
     return 2;
@@ -40,6 +41,7 @@ int main(int argc, char** argv) {
   const double requests = std::atof(argv[2]);
   int tenants = argc > 3 ? std::atoi(argv[3]) : 1;
   double load = argc > 4 ? std::atof(argv[4]) : 0.7;
+  const std::string granularity = argc > 5 ? argv[5] : "batch";
   std::string yaml;
   if (scenario == "cluster") {
     tenants = 10000;
@@ -61,7 +63,8 @@ int main(int argc, char** argv) {
     const double total_rate = load * 16 / 15.67e-3;
     const double duration = requests / total_rate;
     yaml = testing::v100_header(duration) + "policy: {name: " + scenario +
-           ", max_batch: 16}\ntenants:\n  - {model: resnet50_v1, replicas: " +
+           ", max_batch: 16, granularity: " + granularity +
+           "}\ntenants:\n  - {model: resnet50_v1, replicas: " +
            std::to_string(tenants) +
            ", arrival: {process: poisson, rate: " + std::to_string(total_rate / tenants) + "}}\n";
   }
@@ -76,9 +79,9 @@ int main(int argc, char** argv) {
   const double cpu = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
                      static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
   std::printf(
-      "%-12s tenants=%-5d load=%.2f requests=%-10llu wall_s=%-8.3f cpu_s=%-8.3f "
+      "%-12s %-6s tenants=%-5d load=%.2f requests=%-10llu wall_s=%-8.3f cpu_s=%-8.3f "
       "requests_per_s=%-12.0f events_per_s=%-12.0f peak_rss_mib=%.1f\n",
-      scenario.c_str(), tenants, load, static_cast<unsigned long long>(r.all.requests), wall, cpu,
+      scenario.c_str(), granularity.c_str(), tenants, load, static_cast<unsigned long long>(r.all.requests), wall, cpu,
       r.all.requests / wall, r.events / wall, ru.ru_maxrss / 1024.0);
   std::printf("%-12s   mean latency %.2f ms, p99 %.2f ms, dropped %.1f%%, GPU busy %.2f\n", "",
               r.all.mean_ms, r.all.p99_ms,
