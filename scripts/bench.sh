@@ -22,4 +22,3 @@ echo "# 1,000 V100s x 10,000 resnet18_v1 tenants under space_time, 500 k request
 "$B" cluster 10000000
 echo "# trace-driven: 1,000 V100s, 2,000 services x 5 replicas, Azure 2019 sample at ~1 M requests/s, 10 M requests"
 "$B" trace 10000000
->>>>>>> e17bd4d (sharing_replicas_kernel sweeps the measured and the roofline V100 profile; make bench gains kernel-granular rows; a test that the sgemm architectures lower to validation's synthetic programs)
