@@ -244,7 +244,7 @@ TEST(KernelGranularity, InputErrors) {
                 .find("6: test.yaml:6:"),
             std::string::npos);
   EXPECT_NE(error_of(v100_header(1) + "policy: {name: mps, granularity: kernels}\n" + tenant)
-                .find("expected one of batch, kernel for 'granularity', got 'kernels'"),
+                .find("expected 'granularity' to be one of: batch, kernel, got 'kernels'"),
             std::string::npos);
   // A model without a kernel graph.
   const std::string mobile =

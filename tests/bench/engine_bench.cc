@@ -64,8 +64,7 @@ int main(int argc, char** argv) {
     const double duration = requests / total_rate;
     yaml = testing::v100_header(duration) + "policy: {name: " + scenario +
            ", max_batch: 16, granularity: " + granularity +
-           "}\ntenants:\n  - {model: resnet50_v1, replicas: " +
-           std::to_string(tenants) +
+           "}\ntenants:\n  - {model: resnet50_v1, replicas: " + std::to_string(tenants) +
            ", arrival: {process: poisson, rate: " + std::to_string(total_rate / tenants) + "}}\n";
   }
   Experiment x = testing::experiment_from(yaml);
@@ -81,8 +80,9 @@ int main(int argc, char** argv) {
   std::printf(
       "%-12s %-6s tenants=%-5d load=%.2f requests=%-10llu wall_s=%-8.3f cpu_s=%-8.3f "
       "requests_per_s=%-12.0f events_per_s=%-12.0f peak_rss_mib=%.1f\n",
-      scenario.c_str(), granularity.c_str(), tenants, load, static_cast<unsigned long long>(r.all.requests), wall, cpu,
-      r.all.requests / wall, r.events / wall, ru.ru_maxrss / 1024.0);
+      scenario.c_str(), granularity.c_str(), tenants, load,
+      static_cast<unsigned long long>(r.all.requests), wall, cpu, r.all.requests / wall,
+      r.events / wall, ru.ru_maxrss / 1024.0);
   std::printf("%-12s   mean latency %.2f ms, p99 %.2f ms, dropped %.1f%%, GPU busy %.2f\n", "",
               r.all.mean_ms, r.all.p99_ms,
               r.all.requests ? 100.0 * r.all.dropped / r.all.requests : 0.0, r.gpu_busy);
