@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Generates hardware_profiles/architectures/*.yaml: the layer DAGs of the CNNs in the
-Clockwork V100 table (hardware_profiles/v100_clockwork.yaml).
+Clockwork V100 table (hardware_profiles/v100_clockwork.yaml), and the single-GEMM "models" of
+seed 003's SGEMM benchmark (its Table 1).
 
 Plain python3, no third-party packages. Run from anywhere:
 
@@ -18,6 +19,8 @@ File format (YAML), one file per architecture:
     name: resnet50_v1
     description: ...           # what the network is and which reference definition
     clockwork: [resnet50_v1]   # rows of the Clockwork table this graph stands for
+    library: cublas            # optional: tvm (default, the Clockwork models) or cublas, the
+                               # library its GEMMs go through (sim/kernels/roofline.h)
     input: [3, 224, 224]       # C, H, W of one sample (fp32)
     layers:                    # in a topological order; `in` names earlier layers
       - {name: conv1, op: conv, in: [data], out: 64, k: 7, s: 2, p: 3}
@@ -48,10 +51,11 @@ HEADER = (
 class Net:
     """A layer list under construction. Every method returns the name of the new layer."""
 
-    def __init__(self, name, description, clockwork, input_chw):
+    def __init__(self, name, description, clockwork, input_chw, library="tvm"):
         self.name = name
         self.description = description
         self.clockwork = clockwork
+        self.library = library
         self.input = input_chw
         self.layers = []
         self.names = {"data"}
@@ -126,6 +130,8 @@ class Net:
         lines.append(f"name: {self.name}\n")
         lines.append(f"description: \"{self.description}\"\n")
         lines.append(f"clockwork: [{', '.join(self.clockwork)}]\n")
+        if self.library != "tvm":
+            lines.append(f"library: {self.library}\n")
         lines.append(f"input: {val(self.input)}\n")
         lines.append("layers:\n")
         for name, op, inputs, params in self.layers:
@@ -433,6 +439,36 @@ def cifar_wideresnet(depth, k):
     return net
 
 
+# --- Seed 003's SGEMM problems (its Table 1) ---------------------------------------------------
+
+def sgemm(name, what, input_chw, op):
+    """One GEMM as a model, so the kernel model times it like any network: C[m x n] =
+    A[m x k] * B[k x n] in our im2col convention (m = output channels, n = batch x output
+    pixels, k = input channels x window). A tenant's batch of b widens n to b x n (one tenant's
+    weights A); different tenants are different problems (their own A), which a space-time
+    super-kernel runs as one batched GEMM (cublasSgemmBatched). No bias, BN or activation: the
+    bare SGEMM of the seed's benchmark, called through cuBLAS."""
+    net = Net(name, f"{what}: one SGEMM of seed 003 Table 1 (cuBLAS)", [], input_chw, "cublas")
+    op(net)
+    return net
+
+
+def sgemm_nets():
+    return [
+        # Matrix-vector, an RNN step: M = 512, N = 1, K = 512.
+        sgemm("sgemm_rnn", "M=512 N=1 K=512 matrix-vector (RNN)", [512, 1, 1],
+              lambda n: n._add("gemm", "fc", ["data"], out=512, bias=False)),
+        # ResNet-18 conv2_2 as seed 003 gives it: M = 256, N = 128, K = 1152 (= 128 channels x
+        # 3 x 3), the im2col SGEMM with its B matrix explicit: a 1x1 conv from 1152 to 256
+        # channels over an 8 x 16 map (N = 128 pixels), which reads exactly A, B and writes C.
+        sgemm("sgemm_conv2_2", "M=256 N=128 K=1152 (ResNet-18 conv2_2 im2col)", [1152, 8, 16],
+              lambda n: n.conv("gemm", "data", 256, 1)),
+        # Square matrix-matrix: M = N = K = 256, a 1x1 conv from 256 to 256 channels, 16 x 16.
+        sgemm("sgemm_square", "M=N=K=256 square matrix-matrix", [256, 16, 16],
+              lambda n: n.conv("gemm", "data", 256, 1)),
+    ]
+
+
 def all_nets():
     nets = []
     for version in ("v1", "v1b", "v2"):
@@ -447,6 +483,7 @@ def all_nets():
     nets.append(resnext(101, 64, 4))
     for depth, k in ((16, 10), (28, 10), (40, 8)):
         nets.append(cifar_wideresnet(depth, k))
+    nets.extend(sgemm_nets())
     return nets
 
 

@@ -33,7 +33,7 @@ TEST(RooflineReport, ClockworkV100MedianErrorWithinTwentyPercent) {
   const RooflineReport rep = compare_with_profile(
       archs, cw, default_kernel_params(*find_gpu(gpus, "v100")), {1, 2, 4, 8, 16});
   print_report(rep, std::cout);
-  // 27 mapped rows x 5 batches, all profiled.
+  // 27 mapped rows x 5 batches, all profiled; the SGEMM problems are predicted only.
   ASSERT_EQ(rep.by_batch.size(), 6u);
   const ErrorSummary& overall = rep.by_batch.back();
   EXPECT_EQ(overall.batch, 0);
@@ -41,7 +41,7 @@ TEST(RooflineReport, ClockworkV100MedianErrorWithinTwentyPercent) {
   EXPECT_LE(overall.median_abs, 0.20);
   for (const RooflineRow& r : rep.rows) {
     EXPECT_GT(r.predicted_ms, 0) << r.model << " b" << r.batch;
-    EXPECT_GT(r.measured_ms, 0) << r.model << " b" << r.batch;
+    EXPECT_EQ(r.measured_ms > 0, r.model.rfind("sgemm_", 0) != 0) << r.model << " b" << r.batch;
   }
 }
 
@@ -53,7 +53,8 @@ TEST(RooflineReport, OtherGpusArePredictedButNotCompared) {
       load_architectures(kSourceDir + "/hardware_profiles/architectures");
   const RooflineReport rep =
       compare_with_profile(archs, cw, default_kernel_params(*find_gpu(gpus, "h100")), {1});
-  EXPECT_EQ(rep.rows.size(), 27u);
+  // The 27 mapped Clockwork rows and the 3 SGEMM problems.
+  EXPECT_EQ(rep.rows.size(), 30u);
   EXPECT_EQ(rep.by_batch.back().n, 0u);
   for (const RooflineRow& r : rep.rows) EXPECT_EQ(r.measured_ms, 0);
 }

@@ -6,11 +6,18 @@
 #include <string>
 #include <vector>
 
+#include "sim/config/hardware_files.h"
 #include "sim/gpu/profile.h"
 #include "sim/kernels/roofline.h"
 
 namespace infersim::kernels {
 namespace {
+
+// The V100 of hardware_profiles/gpus.yaml.
+GpuSpec v100_spec() {
+  return *find_gpu(load_gpus(std::string(INFERSIM_SOURCE_DIR) + "/hardware_profiles/gpus.yaml"),
+                   "v100");
+}
 
 // 10 SMs of 1 TFLOP/s each, 1 TB/s at 50% achievable; one 64x64 tile of 128 threads (4
 // warps) reaching half of peak.
@@ -134,7 +141,7 @@ TEST(Roofline, ElementwiseKernelsAreBandwidthBound) {
   EXPECT_EQ(t.ns, 3100);
   // V100 defaults: 100 MB at 900 GB/s * 790/900 = 790 GB/s is 126,582.278... ns, plus the
   // measured 1900 ns launch overhead and 349 ns latency: 128,831.278 -> 128,831 ns.
-  const GpuSpec v100 = {"v100", 16, 15.7, 125, 900, 16, 80, {}};
+  const GpuSpec v100 = v100_spec();
   c.bytes = 100e6;
   EXPECT_EQ(kernel_time(c, default_kernel_params(v100)).ns, 128831);
 }
@@ -172,8 +179,7 @@ int tile_index(const KernelModelParams& p, int m, int n) {
 }
 
 TEST(Roofline, SeedThreeShapesOnTheV100) {
-  const GpuSpec v100 = {"v100", 16, 15.7, 125, 900, 16, 80, {}};
-  const KernelModelParams p = default_kernel_params(v100);
+  const KernelModelParams p = default_kernel_params(v100_spec());
   // 512 x 1 x 512 (an RNN's matrix-vector) in 32x32 tiles: ceil(512/32) * ceil(1/32) = 16
   // blocks, 1 wave on 80 SMs, ceil(16/11) = 2 SMs' worth of slots, 16 SMs touched.
   KernelTime t = gemm_time(gemm(512, 1, 512), p, tile_index(p, 32, 32), 1);
@@ -216,7 +222,8 @@ TEST(Roofline, SeedThreeShapesOnTheV100) {
 }
 
 TEST(Roofline, UnknownGpuAndEmptyGemmAreErrors) {
-  const GpuSpec tpu = {"tpu", 16, 1, 1, 1, 1, 1, {}};
+  // A device without kernel_model constants (e.g. a CPU described like a GPU).
+  const GpuSpec tpu = {"tpu", 16, 1, 1, 1, 1, 1, {}, {}};
   EXPECT_THROW(default_kernel_params(tpu), std::invalid_argument);
   EXPECT_THROW(kernel_time(gemm(0, 1, 1), toy()), std::invalid_argument);
 }

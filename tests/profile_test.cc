@@ -431,5 +431,69 @@ TEST(Gpus, Errors) {
   expect_gpus_error(head + good + "  g:\n" + good, 9, "duplicate key 'g'");
 }
 
+TEST(Gpus, KernelModelConstants) {
+  std::vector<GpuSpec> gpus = load_gpus(kGpus);
+  for (const GpuSpec& g : gpus) {
+    ASSERT_TRUE(g.kernel.has_value()) << g.name;
+    // Every GPU here is compute capability 7.0 or later: 2048 threads, 32 blocks, 64 K
+    // registers and four warp schedulers per SM (CUDA programming guide).
+    EXPECT_EQ(g.kernel->max_threads_per_sm, 2048) << g.name;
+    EXPECT_EQ(g.kernel->max_blocks_per_sm, 32) << g.name;
+    EXPECT_EQ(g.kernel->registers_per_sm, 65536) << g.name;
+    EXPECT_EQ(g.kernel->schedulers_per_sm, 4) << g.name;
+    EXPECT_LT(g.kernel->copy_bandwidth_gbs, g.memory_bandwidth_gbs) << g.name;
+  }
+  // Shared memory per SM: 96 KiB (7.0), 164 KiB (8.0), 228 KiB (9.0).
+  EXPECT_EQ(find_gpu(gpus, "v100")->kernel->shared_kib_per_sm, 96);
+  EXPECT_EQ(find_gpu(gpus, "a100")->kernel->shared_kib_per_sm, 164);
+  EXPECT_EQ(find_gpu(gpus, "h100")->kernel->shared_kib_per_sm, 228);
+  // Measured copies: 790 of 900 GB/s on a V100 (published), 3012 of 3350 on the H100; the
+  // A100 and H200 are assumed to reach the H100's fraction.
+  EXPECT_DOUBLE_EQ(find_gpu(gpus, "v100")->kernel->copy_bandwidth_gbs, 790);
+  EXPECT_DOUBLE_EQ(find_gpu(gpus, "h100")->kernel->copy_bandwidth_gbs, 3012);
+  for (const char* name : {"a100", "h200"}) {
+    const GpuSpec* g = find_gpu(gpus, name);
+    EXPECT_NEAR(g->kernel->copy_bandwidth_gbs / g->memory_bandwidth_gbs, 3012.0 / 3350, 1e-6);
+  }
+}
+
+TEST(Gpus, KernelModelErrors) {
+  const std::string head =
+      "gpus:\n  g:\n"  // 1-2
+      "    memory_gib: 16\n    fp32_tflops: 15.7\n    fp16_tflops: 125\n"
+      "    memory_bandwidth_gbs: 900\n    sm_count: 80\n    pcie_gbs: 16\n";  // 3-8
+  const std::string km =
+      "    kernel_model:\n"                 // 9
+      "      copy_bandwidth_gbs: 790\n"     // 10
+      "      launch_overhead_us: 1.9\n"     // 11
+      "      host_launch_interval_us: 3\n"  // 12
+      "      memory_latency_ns: 349\n"      // 13
+      "      max_threads_per_sm: 2048\n"    // 14
+      "      max_blocks_per_sm: 32\n"       // 15
+      "      registers_per_sm: 65536\n"     // 16
+      "      shared_kib_per_sm: 96\n"       // 17
+      "      schedulers_per_sm: 4\n";       // 18
+  {
+    // Without kernel_model a device loads, with no kernel-level constants.
+    TempYaml f(head);
+    EXPECT_FALSE(load_gpus(f.path())[0].kernel.has_value());
+    TempYaml g(head + km);
+    auto gpus = load_gpus(g.path());
+    ASSERT_TRUE(gpus[0].kernel.has_value());
+    EXPECT_DOUBLE_EQ(gpus[0].kernel->host_launch_interval_us, 3);
+    EXPECT_EQ(gpus[0].kernel->shared_kib_per_sm, 96);
+  }
+  std::string missing = head + km;
+  missing.erase(missing.find("      schedulers_per_sm: 4\n"));
+  expect_gpus_error(missing, 2, "missing key 'schedulers_per_sm' in kernel_model of GPU 'g'");
+  expect_gpus_error(head + km + "      l2_mib: 6\n", 19, "unknown key 'l2_mib'");
+  std::string fast = head + km;
+  fast.replace(fast.find("790"), 3, "901");
+  expect_gpus_error(fast, 10, "exceeds its peak memory_bandwidth_gbs");
+  std::string zero = head + km;
+  zero.replace(zero.find("schedulers_per_sm: 4"), 20, "schedulers_per_sm: 0");
+  expect_gpus_error(zero, 18, "'schedulers_per_sm' >= 1");
+}
+
 }  // namespace
 }  // namespace infersim

@@ -9,6 +9,7 @@
 #include <csignal>
 #include <cstring>
 #include <iostream>
+#include <sstream>
 
 #include "sim/cli/builtin_registries.h"
 #include "sim/cli/commands.h"
@@ -16,6 +17,10 @@
 #include "sim/config/hardware_files.h"
 #include "sim/core/version.h"
 #include "sim/gpu/profile.h"
+#include "sim/kernels/architecture.h"
+#include "sim/kernels/lower.h"
+#include "sim/kernels/roofline.h"
+#include "sim/kernels/roofline_report.h"
 
 namespace po = boost::program_options;
 namespace infersim {
@@ -29,6 +34,7 @@ constexpr const char* kUsage =
     "      [--shard I/N] [--stop-on-error] [--keep-shards]   simulate every sweep point\n"
     "  merge OUT.h5.d [-o OUT.h5] [--allow-missing]            merge shards into a result set\n"
     "  models [PROFILE.yaml]                                   list models and L(b)\n"
+    "  models --roofline [--gpu G] | --graph MODEL [--batch B] roofline predictions; layers\n"
     "  policies                                                list policies and their keys\n"
     "  arrivals                                                list arrival processes\n"
     "  profile --backend cpu|cuda [--models a,b] [--batches 1,2,4,8,16] -o PROFILE.yaml\n"
@@ -265,17 +271,99 @@ int cmd_compare(const std::vector<std::string>& args) {
   return compare_command(o);
 }
 
+// "1,2,4" -> {1, 2, 4}, each >= 1.
+std::vector<int> parse_batches(const std::string& text) {
+  std::vector<int> out;
+  std::stringstream ss(text);
+  for (std::string item; std::getline(ss, item, ',');) {
+    std::size_t used = 0;
+    int b = 0;
+    try {
+      b = std::stoi(item, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != item.size() || b < 1) {
+      throw po::error("--batches expects batch sizes >= 1 separated by commas, e.g. 1,2,4,8,16");
+    }
+    out.push_back(b);
+  }
+  if (out.empty()) throw po::error("--batches expects at least one batch size");
+  return out;
+}
+
 int cmd_models(const std::vector<std::string>& args) {
-  if (!args.empty() && (args[0] == "-h" || args[0] == "--help")) {
-    std::cout << "infersim models [PROFILE.yaml]\n  Lists the models of a hardware profile "
-                 "(default hardware_profiles/v100_clockwork.yaml) with L(b) in ms and the "
-                 "solo utilization u(1).\n";
+  po::options_description opts(
+      "infersim models [PROFILE.yaml] [options]\n\n"
+      "Lists the models of a hardware profile (default hardware_profiles/v100_clockwork.yaml)\n"
+      "with L(b) in ms, the solo utilization u(1) and GFLOP. With --roofline: the roofline\n"
+      "model's predictions for every model with a kernel graph, against PROFILE's measurements\n"
+      "when it was measured on the same GPU. With --graph: one model's layers and kernels.\n\n"
+      "options");
+  std::string profile_path = "hardware_profiles/v100_clockwork.yaml";
+  std::string gpus_file = "hardware_profiles/gpus.yaml";
+  std::string arch_dir = "hardware_profiles/architectures";
+  std::string gpu_name, graph, batches_text = "1,2,4,8,16";
+  bool roofline = false, unfused = false;
+  int batch = 1;
+  opts.add_options()("help,h", "show this help")(
+      "roofline", po::bool_switch(&roofline),
+      "per model: arithmetic intensity against the GPU's compute-to-memory ratio, predicted "
+      "L(b), and the profile's measurement and the error where it was measured on that GPU")(
+      "graph", po::value(&graph),
+      "MODEL (a profile row or an architecture): its layer table, then its kernels at --batch")(
+      "gpu", po::value(&gpu_name), "GPU of gpus.yaml (default: the profile's)")(
+      "batches", po::value(&batches_text), "--roofline batch sizes (default 1,2,4,8,16)")(
+      "batch", po::value(&batch), "--graph batch size (default 1)")(
+      "unfused", po::bool_switch(&unfused),
+      "one kernel per layer (no element-wise fusion into the producing kernel)")(
+      "gpus-file", po::value(&gpus_file),
+      "GPU specifications (default hardware_profiles/gpus.yaml)")(
+      "architectures", po::value(&arch_dir),
+      "kernel graphs (default hardware_profiles/architectures)");
+  std::string positional;
+  if (!parse_command(args, opts, "profile", positional)) return 0;
+  if (!positional.empty()) profile_path = positional;
+  if (roofline && !graph.empty()) throw po::error("--roofline and --graph exclude each other");
+  if (batch < 1) throw po::error("--batch expects a batch size >= 1");
+  const std::vector<int> batches = parse_batches(batches_text);
+  profile_path = resolve_data_path(profile_path, "", Mark{profile_path, 0, 0});
+  const Profile profile = load_profile(profile_path);
+  if (!roofline && graph.empty()) {
+    print_models(profile, std::cout);
     return 0;
   }
-  if (args.size() > 1) throw po::error("models takes at most one PROFILE.yaml");
-  std::string path = args.empty() ? "hardware_profiles/v100_clockwork.yaml" : args[0];
-  path = resolve_data_path(path, "", Mark{path, 0, 0});
-  print_models(load_profile(path), std::cout);
+  gpus_file = resolve_data_path(gpus_file, "", Mark{gpus_file, 0, 0});
+  const std::vector<GpuSpec> gpus = load_gpus(gpus_file);
+  if (gpu_name.empty()) gpu_name = profile.gpu;
+  const GpuSpec* gpu = find_gpu(gpus, gpu_name);
+  if (gpu == nullptr) throw po::error(fmt::format("no GPU '{}' in {}", gpu_name, gpus_file));
+  if (!gpu->kernel) {
+    throw po::error(
+        fmt::format("GPU '{}' has no kernel_model constants in {}", gpu_name, gpus_file));
+  }
+  arch_dir = resolve_data_dir(arch_dir, "", Mark{arch_dir, 0, 0});
+  const std::vector<kernels::Architecture> archs = kernels::load_architectures(arch_dir);
+  kernels::LowerOptions options;
+  options.fuse_elementwise = !unfused;
+  const kernels::KernelModelParams params = kernels::default_kernel_params(*gpu);
+  if (!graph.empty()) {
+    const ModelProfile* m = profile.find(graph);
+    const kernels::Architecture* arch =
+        m && !m->architecture.empty() ? nullptr : kernels::find_for_model(archs, graph);
+    for (const auto& a : archs) {
+      if (m && a.name == m->architecture) arch = &a;
+    }
+    if (arch == nullptr) {
+      throw po::error(fmt::format("no kernel graph for '{}' in {}", graph, arch_dir));
+    }
+    kernels::print_layers(*arch, std::cout);
+    std::cout << "\n";
+    kernels::print_kernels(*arch, kernels::lower(*arch, batch, options), params, std::cout);
+    return 0;
+  }
+  kernels::print_report(kernels::compare_with_profile(archs, profile, params, batches, options),
+                        std::cout);
   return 0;
 }
 

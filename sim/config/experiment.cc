@@ -9,15 +9,18 @@
 
 #include "sim/config/hardware_files.h"
 #include "sim/config/yaml_reader.h"
+#include "sim/kernels/architecture.h"
+#include "sim/kernels/predict.h"
 
 namespace infersim {
 namespace fs = std::filesystem;
 namespace {
 
-// Reads the keys of a component's mapping (all but `skip`) as numbers/bools for
-// resolve_params, keeping each value's mark.
+// Reads the keys of a component's mapping (all but `skip`) for resolve_params, each as its
+// spec's kind says (numbers and bools; text), keeping each value's mark.
 std::map<std::string, GivenParam> given_params(const YAML::Node& map, const std::string& file,
-                                               const std::set<std::string>& skip) {
+                                               const std::set<std::string>& skip,
+                                               const std::vector<ParamSpec>& specs) {
   std::map<std::string, GivenParam> out;
   for (auto it = map.begin(); it != map.end(); ++it) {
     const YAML::Node k = it->first;  // a copy: it->first lives in a temporary proxy
@@ -27,13 +30,18 @@ std::map<std::string, GivenParam> given_params(const YAML::Node& map, const std:
     std::string key = k.Scalar();
     if (skip.count(key)) continue;
     const YAML::Node v = it->second;  // a copy: it->second lives in a temporary proxy
-    double value;
-    if (v.IsScalar() && (v.Scalar() == "true" || v.Scalar() == "false")) {
-      value = v.Scalar() == "true" ? 1.0 : 0.0;
+    GivenParam g;
+    g.mark = mark_of(v, file);
+    const ParamSpec* spec = find_spec(specs, key);
+    if (!spec) {  // resolve_params names it as unknown
+    } else if (spec->is_text()) {
+      g.text = yaml_string(v, file, key);
+    } else if (v.IsScalar() && (v.Scalar() == "true" || v.Scalar() == "false")) {
+      g.value = v.Scalar() == "true" ? 1.0 : 0.0;
     } else {
-      value = yaml_double(v, file, key);
+      g.value = yaml_double(v, file, key);
     }
-    out[key] = GivenParam{value, mark_of(v, file)};
+    out[key] = std::move(g);
   }
   return out;
 }
@@ -58,7 +66,63 @@ const std::vector<GpuSpec>& cached_gpus(const std::string& path) {
   return *slot;
 }
 
+// Architecture directories likewise: every file parsed and its graph built once.
+const std::vector<kernels::Architecture>& cached_architectures(const std::string& dir) {
+  static std::mutex mu;
+  static std::map<std::string, std::unique_ptr<std::vector<kernels::Architecture>>> cache;
+  std::lock_guard<std::mutex> lock(mu);
+  auto& slot = cache[dir];
+  if (!slot) {
+    slot = std::make_unique<std::vector<kernels::Architecture>>(kernels::load_architectures(dir));
+  }
+  return *slot;
+}
+
+// The roofline profile of one GPU over one architecture directory (prediction takes a few
+// hundred ms, once per process).
+std::shared_ptr<const Profile> cached_roofline_profile(const std::string& dir,
+                                                       const std::string& gpus_file,
+                                                       const GpuSpec& gpu) {
+  const auto& archs = cached_architectures(dir);
+  static std::mutex mu;
+  static std::map<std::string, std::shared_ptr<const Profile>> cache;
+  std::lock_guard<std::mutex> lock(mu);
+  auto& slot = cache[dir + "\n" + gpus_file + "\n" + gpu.name];
+  if (!slot) slot = std::make_shared<const Profile>(kernels::predict_profile(archs, gpu));
+  return slot;
+}
+
+// The kernel graph of profile model `m`: the one it names, else the architecture named like
+// it or listing it as a Clockwork row; nullptr when there is none.
+const kernels::Architecture* architecture_of(const ModelProfile& m,
+                                             const std::vector<kernels::Architecture>& archs,
+                                             const std::string& dir) {
+  if (m.architecture.empty()) return kernels::find_for_model(archs, m.name);
+  for (const auto& a : archs) {
+    if (a.name == m.architecture) return &a;
+  }
+  throw InputError(m.mark, fmt::format("model '{}' names architecture '{}', which is not in {}",
+                                       m.name, m.architecture, dir));
+}
+
 }  // namespace
+
+std::string resolve_data_dir(const std::string& path, const std::string& experiment_file,
+                             const Mark& where) {
+  fs::path p(path);
+  std::vector<fs::path> candidates{p};
+  if (p.is_relative()) {
+    candidates.push_back(fs::path(experiment_file).parent_path() / p);
+    candidates.push_back(fs::path(INFERSIM_DATA_DIR) / p);
+  }
+  for (const auto& c : candidates) {
+    std::error_code ec;
+    if (fs::is_directory(c, ec)) return c.string();
+  }
+  throw InputError(where, fmt::format("directory '{}' not found (looked as given, next to the "
+                                      "experiment, and in {})",
+                                      path, INFERSIM_DATA_DIR));
+}
 
 std::string resolve_data_path(const std::string& path, const std::string& experiment_file,
                               const Mark& where) {
@@ -105,20 +169,38 @@ Experiment parse_experiment(const YAML::Node& root, const std::string& file,
     top.fail("warmup_s", fmt::format("expected 'warmup_s' < duration_s ({})", x.duration_s));
   }
 
+  // The architecture directory is read only when something needs kernel graphs: the
+  // roofline profile, or a policy at kernel granularity (checked after the policy).
+  std::string arch_dir;
+  Mark arch_mark;
+  Mark gpu_mark;
   {
     MapReader hw(top.get("hardware"), file, "hardware",
-                 {"profile", "gpu", "count", "gpus_file", "activation_factor"});
+                 {"profile", "gpu", "count", "gpus_file", "activation_factor", "architectures"});
     x.hardware_mark = hw.mark();
-    x.profile_path = resolve_data_path(hw.get_string("profile"), file, hw.mark("profile"));
-    x.profile = cached_profile(x.profile_path);
-    const Profile& profile = *x.profile;
-    x.data_files.push_back(x.profile_path);
+    arch_mark = hw.mark("architectures");
+    arch_dir = hw.get_string("architectures", "hardware_profiles/architectures");
+    gpu_mark = hw.mark("gpu");
+    const std::string profile_name = hw.get_string("profile");
+    const bool roofline = profile_name == "roofline";
+    if (!roofline) {
+      x.profile_path = resolve_data_path(profile_name, file, hw.mark("profile"));
+      x.profile = cached_profile(x.profile_path);
+      x.data_files.push_back(x.profile_path);
+    }
     std::string gpus_file = resolve_data_path(
-        hw.get_string("gpus_file", (fs::path(x.profile_path).parent_path() / "gpus.yaml").string()),
+        hw.get_string("gpus_file",
+                      roofline ? std::string("hardware_profiles/gpus.yaml")
+                               : (fs::path(x.profile_path).parent_path() / "gpus.yaml").string()),
         file, hw.mark("gpus_file"));
     const std::vector<GpuSpec>& gpus = cached_gpus(gpus_file);
-    std::string gpu_name = hw.get_string("gpu", profile.gpu);
     x.data_files.push_back(gpus_file);
+    if (roofline && !hw.has("gpu")) {
+      hw.fail("profile",
+              "'profile: roofline' predicts latencies for the GPU named by "
+              "'hardware.gpu'; add e.g. 'gpu: v100'");
+    }
+    std::string gpu_name = hw.get_string("gpu", roofline ? std::string() : x.profile->gpu);
     const GpuSpec* spec = find_gpu(gpus, gpu_name);
     if (!spec) {
       std::string list;
@@ -126,6 +208,18 @@ Experiment parse_experiment(const YAML::Node& root, const std::string& file,
       hw.fail("gpu", fmt::format("unknown GPU '{}' (expected one of: {})", gpu_name, list));
     }
     x.gpu = *spec;
+    if (roofline) {
+      if (!x.gpu.kernel) {
+        hw.fail("gpu", fmt::format("'profile: roofline' needs the kernel_model constants of GPU "
+                                   "'{}', which {} does not give",
+                                   gpu_name, gpus_file));
+      }
+      x.architectures_dir = resolve_data_dir(arch_dir, file, arch_mark);
+      for (const auto& a : cached_architectures(x.architectures_dir))
+        x.data_files.push_back(a.path);
+      x.profile_path = "roofline";
+      x.profile = cached_roofline_profile(x.architectures_dir, gpus_file, x.gpu);
+    }
     std::int64_t count = hw.get_int("count", 1);
     if (count < 1 || count > 100000) hw.fail("count", "expected 'count' between 1 and 100000");
     x.gpu_count = static_cast<int>(count);
@@ -146,10 +240,23 @@ Experiment parse_experiment(const YAML::Node& root, const std::string& file,
     const PolicyInfo& info = reg.policies.get(pname, x.policy_mark);
     x.policy = pname;
     std::map<std::string, GivenParam> given;
-    if (pnode.IsMap()) given = given_params(pnode, file, {"name"});
+    if (pnode.IsMap()) given = given_params(pnode, file, {"name"}, info.params);
     x.policy_params =
         resolve_params(info.params, given, x.policy_mark, fmt::format("policy '{}'", pname));
     max_batch = info.needs(x.policy_params).max_batch;
+    x.kernel_level = info.needs(x.policy_params).kernels;
+    if (x.kernel_level && !x.gpu.kernel) {
+      throw InputError(x.policy_mark,
+                       fmt::format("policy '{}' times kernels (granularity 'kernel'), which needs "
+                                   "the kernel_model constants of GPU "
+                                   "'{}' (gpus.yaml), which it does not have",
+                                   pname, x.gpu.name));
+    }
+    if (x.kernel_level && x.architectures_dir.empty()) {
+      x.architectures_dir = resolve_data_dir(arch_dir, file, arch_mark);
+      for (const auto& a : cached_architectures(x.architectures_dir))
+        x.data_files.push_back(a.path);
+    }
   }
 
   {
@@ -195,6 +302,16 @@ Experiment parse_experiment(const YAML::Node& root, const std::string& file,
                         base.model, max_batch, model->latency_ms_at(max_batch), max_batch, x.policy,
                         format_mark(model->mark), horizon_in(TimeUnit::kMilliseconds)));
       }
+      if (!x.architectures_dir.empty()) {
+        const auto& archs = cached_architectures(x.architectures_dir);
+        base.architecture = architecture_of(*base.profile, archs, x.architectures_dir);
+        if (!base.architecture && x.kernel_level) {
+          tm.fail("model", fmt::format("model '{}' has no kernel graph in {} (granularity "
+                                       "'kernel' times every tenant's kernels; `infersim "
+                                       "models --roofline` lists the models with graphs)",
+                                       base.model, x.architectures_dir));
+        }
+      }
       // Without an explicit name a tenant is called after its model, made unique with
       // the entry's index when another entry serves the same model.
       const bool named = tm.has("name");
@@ -218,8 +335,9 @@ Experiment parse_experiment(const YAML::Node& root, const std::string& file,
       MapReader am(tm.get("arrival"), file, "arrival");
       base.arrival = am.get_string("process");
       const ArrivalInfo& ai = reg.arrivals.get(base.arrival, am.mark("process"));
-      base.arrival_params = resolve_params(ai.params, given_params(am.node(), file, {"process"}),
-                                           am.mark(), fmt::format("arrival '{}'", base.arrival));
+      base.arrival_params =
+          resolve_params(ai.params, given_params(am.node(), file, {"process"}, ai.params),
+                         am.mark(), fmt::format("arrival '{}'", base.arrival));
       for (std::int64_t r = 0; r < replicas; ++r) {
         TenantSpec t = base;
         t.name = replicas > 1 ? fmt::format("{}/{}", name, r) : name;

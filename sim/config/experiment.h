@@ -20,12 +20,20 @@
 
 namespace infersim {
 
+namespace kernels {
+struct Architecture;  // sim/kernels/graph.h
+}
+
 struct TenantSpec {
   std::string name;   // unique within the experiment
   std::string model;  // a model of the profile
   // Shares ownership of the experiment's (immutable) Profile, so a copy of a TenantSpec
   // or of its Experiment never dangles.
   std::shared_ptr<const ModelProfile> profile;
+  // Its kernel graph (Experiment::architectures_dir), when the run reads them (the roofline
+  // profile, or kernel granularity); nullptr otherwise or when the model has none. The
+  // graphs are cached for the process's life (sim/config/experiment.cc).
+  const kernels::Architecture* architecture = nullptr;
   double slo_ms = 0;       // 0: no SLO (as written)
   SimTime slo = kTimeMax;  // in ns, checked against the horizon; kTimeMax: no SLO
   int gpu = -1;            // explicit placement; -1: automatic
@@ -44,8 +52,11 @@ struct Experiment {
   SimTime duration = 0;  // the same in ns, checked against the horizon (sim/core/time.h)
   SimTime warmup = 0;
 
-  std::string profile_path;                // resolved
+  std::string profile_path;                // resolved; "roofline" for the predicted profile
   std::shared_ptr<const Profile> profile;  // shared, immutable (parsed once per path)
+  // The kernel graphs (`hardware.architectures`, resolved), when the run reads them: the
+  // roofline profile or kernel granularity; "" otherwise.
+  std::string architectures_dir;
   GpuSpec gpu;
   int gpu_count = 1;
   double activation_factor = 32;  // activation bytes per sample = factor x input bytes
@@ -54,6 +65,9 @@ struct Experiment {
   std::string policy;
   Params policy_params;
   Mark policy_mark;
+  // The policy times kernels (PolicyNeeds::kernels, `granularity: kernel`): every tenant has
+  // an architecture and the GPU its kernel_model constants.
+  bool kernel_level = false;
 
   std::vector<TenantSpec> tenants;  // replicas expanded
   Mark tenants_mark;
@@ -82,5 +96,8 @@ Experiment parse_experiment(const YAML::Node& root, const std::string& file,
 // infersim was built from. Throws InputError at `where` when none exists.
 std::string resolve_data_path(const std::string& path, const std::string& experiment_file,
                               const Mark& where);
+// The same for a directory.
+std::string resolve_data_dir(const std::string& path, const std::string& experiment_file,
+                             const Mark& where);
 
 }  // namespace infersim

@@ -93,9 +93,9 @@ ModelProfile read_model(const YAML::Node& key, const YAML::Node& value, const st
   m.name = entry_name(key, file, "model name");
   m.mark = mark_of(key, file);
   const std::string what = fmt::format("model '{}'", m.name);
-  MapReader r(
-      value, file, what,
-      {"family", "input_kb", "output_kb", "weights_mb", "transfer_ms", "latency_ms", "gflop"});
+  MapReader r(value, file, what,
+              {"family", "input_kb", "output_kb", "weights_mb", "transfer_ms", "latency_ms",
+               "gflop", "architecture"});
   m.family = r.get_string("family", "");
   m.input_kb = require_nonnegative(r, "input_kb", m.mark, what);
   m.output_kb = require_nonnegative(r, "output_kb", m.mark, what);
@@ -104,7 +104,39 @@ ModelProfile read_model(const YAML::Node& key, const YAML::Node& value, const st
   yaml_time(r.get("transfer_ms"), file, "transfer_ms", TimeUnit::kMilliseconds);  // horizon
   read_latencies(require(r, "latency_ms", m.mark, what), file, what, m);
   if (r.has("gflop")) m.gflop = r.get_positive("gflop");
+  m.architecture = r.get_string("architecture", "");
   return m;
+}
+
+// A required integer key in [1, int max].
+int require_count(MapReader& r, const std::string& key, const Mark& owner,
+                  const std::string& what) {
+  std::int64_t v = yaml_int(require(r, key, owner, what), r.file(), key);
+  if (v < 1 || v > std::numeric_limits<int>::max()) {
+    r.fail(key, fmt::format("expected '{}' >= 1 in {}, got {}", key, what, v));
+  }
+  return static_cast<int>(v);
+}
+
+// `kernel_model:` of a GPU: the kernel-level model's constants, all required.
+GpuKernelSpec read_kernel_model(const YAML::Node& n, const std::string& file, const Mark& owner,
+                                const std::string& gpu) {
+  const std::string what = fmt::format("kernel_model of {}", gpu);
+  MapReader r(n, file, what,
+              {"copy_bandwidth_gbs", "launch_overhead_us", "host_launch_interval_us",
+               "memory_latency_ns", "max_threads_per_sm", "max_blocks_per_sm", "registers_per_sm",
+               "shared_kib_per_sm", "schedulers_per_sm"});
+  GpuKernelSpec k;
+  k.copy_bandwidth_gbs = require_positive(r, "copy_bandwidth_gbs", owner, what);
+  k.launch_overhead_us = require_nonnegative(r, "launch_overhead_us", owner, what);
+  k.host_launch_interval_us = require_nonnegative(r, "host_launch_interval_us", owner, what);
+  k.memory_latency_ns = require_nonnegative(r, "memory_latency_ns", owner, what);
+  k.max_threads_per_sm = require_count(r, "max_threads_per_sm", owner, what);
+  k.max_blocks_per_sm = require_count(r, "max_blocks_per_sm", owner, what);
+  k.registers_per_sm = require_count(r, "registers_per_sm", owner, what);
+  k.shared_kib_per_sm = require_count(r, "shared_kib_per_sm", owner, what);
+  k.schedulers_per_sm = require_count(r, "schedulers_per_sm", owner, what);
+  return k;
 }
 
 GpuSpec read_gpu(const YAML::Node& key, const YAML::Node& value, const std::string& file) {
@@ -112,9 +144,9 @@ GpuSpec read_gpu(const YAML::Node& key, const YAML::Node& value, const std::stri
   g.name = entry_name(key, file, "GPU name");
   g.mark = mark_of(key, file);
   const std::string what = fmt::format("GPU '{}'", g.name);
-  MapReader r(
-      value, file, what,
-      {"memory_gib", "fp32_tflops", "fp16_tflops", "memory_bandwidth_gbs", "sm_count", "pcie_gbs"});
+  MapReader r(value, file, what,
+              {"memory_gib", "fp32_tflops", "fp16_tflops", "memory_bandwidth_gbs", "sm_count",
+               "pcie_gbs", "kernel_model"});
   g.memory_gib = require_positive(r, "memory_gib", g.mark, what);
   g.fp32_tflops = require_positive(r, "fp32_tflops", g.mark, what);
   g.fp16_tflops = require_positive(r, "fp16_tflops", g.mark, what);
@@ -125,6 +157,15 @@ GpuSpec read_gpu(const YAML::Node& key, const YAML::Node& value, const std::stri
     r.fail("sm_count", fmt::format("expected 'sm_count' >= 1 in {}, got {}", what, sms));
   }
   g.sm_count = static_cast<int>(sms);
+  if (auto km = r.find("kernel_model")) {
+    g.kernel = read_kernel_model(*km, file, g.mark, what);
+    if (g.kernel->copy_bandwidth_gbs > g.memory_bandwidth_gbs) {
+      throw InputError(mark_of(*km, file),
+                       fmt::format("copy_bandwidth_gbs of {} ({}) exceeds its peak "
+                                   "memory_bandwidth_gbs ({})",
+                                   what, g.kernel->copy_bandwidth_gbs, g.memory_bandwidth_gbs));
+    }
+  }
   return g;
 }
 

@@ -1,7 +1,9 @@
 #include "sim/core/params.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace infersim {
@@ -38,6 +40,19 @@ void Params::set_time(const std::string& key, double v, TimeUnit unit) {
   units_[key] = unit;
 }
 
+const std::string& Params::get_text(const std::string& key) const {
+  auto it = texts_.find(key);
+  if (it == texts_.end()) throw std::logic_error("undeclared text parameter: " + key);
+  return it->second;
+}
+
+const ParamSpec* find_spec(const std::vector<ParamSpec>& specs, const std::string& key) {
+  for (const auto& s : specs) {
+    if (s.key == key) return &s;
+  }
+  return nullptr;
+}
+
 Params resolve_params(const std::vector<ParamSpec>& specs,
                       const std::map<std::string, GivenParam>& given, const Mark& where,
                       const std::string& what) {
@@ -59,15 +74,28 @@ Params resolve_params(const std::vector<ParamSpec>& specs,
         throw InputError(where,
                          fmt::format("missing key '{}' in {} ({})", s.key, what, s.description));
       }
-      if (auto unit = time_unit(s.kind)) {
+      if (s.is_text()) {
+        p.set_text(s.key, s.default_text);
+      } else if (auto unit = time_unit(s.kind)) {
         p.set_time(s.key, s.default_value, *unit);
       } else {
         p.set(s.key, s.default_value);
       }
       continue;
     }
-    double v = it->second.value;
     const Mark& m = it->second.mark;
+    p.mark_given(s.key, m);
+    if (s.is_text()) {
+      const std::string& text = it->second.text;
+      if (!s.choices.empty() &&
+          std::find(s.choices.begin(), s.choices.end(), text) == s.choices.end()) {
+        throw InputError(m, fmt::format("expected one of {} for '{}', got '{}'",
+                                        fmt::join(s.choices, ", "), s.key, text));
+      }
+      p.set_text(s.key, text);
+      continue;
+    }
+    double v = it->second.value;
     if (s.kind == ParamKind::kInteger && v != std::floor(v)) {
       throw InputError(m, fmt::format("expected an integer for '{}', got {}", s.key, v));
     }
@@ -110,6 +138,7 @@ std::string describe_params(const std::vector<ParamSpec>& specs) {
   for (const auto& s : specs) {
     std::string def = s.required() ? "required" : fmt::format("{}", s.default_value);
     if (s.kind == ParamKind::kBool && !s.required()) def = s.default_value != 0 ? "true" : "false";
+    if (s.is_text() && !s.required()) def = s.default_text;
     out += fmt::format("    {:<20} {:<10} {}\n", s.key, def, s.description);
   }
   return out;

@@ -52,6 +52,9 @@ struct PolicyNeeds {
   int max_tenants_per_gpu = 0;  // 0: unlimited
   double context_mib = 0;       // GPU memory each process holds for its context, MiB
   int max_batch = 1;            // largest batch it forms (sizes L(b) tables, activations)
+  // It times each batch as its sequence of kernels (`granularity: kernel`): every tenant
+  // then needs a kernel graph, and TenantInfo::kernels is filled.
+  bool kernels = false;
 };
 
 struct PolicyInfo {

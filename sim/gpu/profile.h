@@ -16,6 +16,8 @@
 //                                    # ascending in the file, at least 2 of them) ->
 //                                    # latency in ms (> 0, non-decreasing in batch size)
 //       gflop: 7.6                   # optional FLOPs per inference in GFLOP (> 0)
+//       architecture: resnet50_v1    # optional: its kernel graph (default: the architecture
+//                                    # named like the model or listing it as a Clockwork row)
 //   provenance:                      # optional: how a profile was measured (written by
 //     device: "AMD EPYC x2 cores"    # `infersim profile`): key -> text. `device` names the
 //     backend: cpu                   # hardware; `infersim measure` refuses a profile whose
@@ -24,13 +26,15 @@
 // GPU file layout:
 //   gpus:
 //     v100: {memory_gib: 16, fp32_tflops: 15.7, fp16_tflops: 125,
-//            memory_bandwidth_gbs: 900, sm_count: 80, pcie_gbs: 16}   # all required, > 0
+//            memory_bandwidth_gbs: 900, sm_count: 80, pcie_gbs: 16,   # all required, > 0
+//            kernel_model: {...}}    # optional: the kernel-level model's constants (GpuKernelSpec)
 //
 // The files are read by sim/config/hardware_files.h; every problem in either is an
 // InputError naming file:line:column.
 #pragma once
 
 #include <iosfwd>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -43,6 +47,7 @@ struct ModelProfile {
   std::string name, family;
   double input_kb = 0, output_kb = 0, weights_mb = 0, transfer_ms = 0;
   double gflop = 0;                // FLOPs per inference in GFLOP; 0 = unknown
+  std::string architecture;        // kernel graph named by the profile; "" = look up by name
   std::vector<int> batch_sizes;    // ascending profiled sizes, e.g. 1 2 4 8 16
   std::vector<double> latency_ms;  // L(b) at batch_sizes (> 0, non-decreasing)
   Mark mark;                       // where the model is defined (its name key)
@@ -67,16 +72,35 @@ struct ModelProfile {
   double solo_utilization(double b) const;
 };
 
+// The GPU constants of the kernel-level model (sim/kernels/roofline.h) beyond the datasheet
+// figures of GpuSpec: `kernel_model:` of a GPU in gpus.yaml, every key required there, each
+// with its source in the file's comments. A device without one (e.g. a CPU described like a
+// GPU for validation) cannot run the kernel-level model.
+struct GpuKernelSpec {
+  double copy_bandwidth_gbs = 0;       // achievable device-memory bandwidth (a copy, read + write)
+  double launch_overhead_us = 0;       // GPU time per kernel beyond its body
+  double host_launch_interval_us = 0;  // the host's fastest launch rate: a floor per kernel
+  double memory_latency_ns = 0;        // device-memory load latency
+  // Resources that bound the thread blocks resident on one SM (CUDA occupancy limits).
+  int max_threads_per_sm = 0, max_blocks_per_sm = 0, registers_per_sm = 0, shared_kib_per_sm = 0;
+  int schedulers_per_sm = 0;  // warp schedulers (instructions issued per cycle)
+};
+
 struct GpuSpec {
   std::string name;
   double memory_gib = 0, fp32_tflops = 0, fp16_tflops = 0, memory_bandwidth_gbs = 0, pcie_gbs = 0;
   int sm_count = 0;
-  Mark mark;  // where the GPU is defined (its name key)
+  Mark mark;                            // where the GPU is defined (its name key)
+  std::optional<GpuKernelSpec> kernel;  // `kernel_model:`; absent: no kernel-level model
 };
 
 struct Profile {
   std::string path;
-  std::string gpu;                                          // the GPU the profile was measured on
+  std::string gpu;  // the GPU the profile was measured on (predicted for, if `predicted`)
+  // Latencies predicted by the roofline model from kernel graphs (`hardware.profile:
+  // roofline`) rather than measured; a kernel-level model then times kernels by themselves
+  // instead of splitting a measured L(b) over them.
+  bool predicted = false;
   std::vector<ModelProfile> models;                         // in file order
   const ModelProfile* find(const std::string& name) const;  // nullptr if absent
   // How it was measured (`provenance:`), in file order; empty for a published table.

@@ -191,8 +191,18 @@ Architecture load_architecture(const std::string& path) {
     throw InputError(Mark{path, e.mark.line + 1, e.mark.column + 1}, e.msg);
   }
   const Fields top(root, path, "architecture",
-                   {"name", "description", "clockwork", "input", "layers"});
+                   {"name", "description", "clockwork", "library", "input", "layers"});
   const std::string name = top.str("name");
+  GemmLibrary library = GemmLibrary::kTvm;
+  if (top.has("library")) {
+    const std::string lib = top.str("library");
+    if (lib == "cublas") {
+      library = GemmLibrary::kCublas;
+    } else if (lib != "tvm") {
+      throw InputError(top.mark("library"),
+                       fmt::format("unknown library '{}' (expected tvm or cublas)", lib));
+    }
+  }
   const std::string description = top.has("description") ? top.str("description") : "";
   const std::vector<std::string> clockwork =
       top.has("clockwork") ? top.strings("clockwork") : std::vector<std::string>{};
@@ -225,6 +235,7 @@ Architecture load_architecture(const std::string& path) {
   try {
     Architecture a = build_architecture(name, clockwork, input, specs);
     a.description = description;
+    a.library = library;
     a.path = path;
     return a;
   } catch (const std::invalid_argument& e) {
@@ -263,6 +274,9 @@ std::vector<Architecture> load_architectures(const std::string& dir) {
 
 const Architecture* find_for_model(const std::vector<Architecture>& archs,
                                    const std::string& model) {
+  for (const Architecture& a : archs) {
+    if (a.name == model) return &a;
+  }
   for (const Architecture& a : archs) {
     if (std::find(a.clockwork.begin(), a.clockwork.end(), model) != a.clockwork.end()) return &a;
   }

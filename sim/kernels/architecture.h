@@ -18,8 +18,8 @@ Architecture load_architecture(const std::string& path);
 // files claim the same Clockwork row.
 std::vector<Architecture> load_architectures(const std::string& dir);
 
-// The architecture standing for Clockwork table row `model` (e.g. "resnet50_v1"), or
-// nullptr.
+// The architecture named `model`, else the one listing `model` among its Clockwork table rows
+// (e.g. "resnet50_v1"), or nullptr.
 const Architecture* find_for_model(const std::vector<Architecture>& archs,
                                    const std::string& model);
 

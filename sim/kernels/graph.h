@@ -93,10 +93,18 @@ using KernelGraph =
     boost::adjacency_list<boost::vecS, boost::vecS, boost::bidirectionalS, Layer, LayerEdge>;
 using LayerId = KernelGraph::vertex_descriptor;
 
+// The library a network's GEMMs go through, which decides the kernels it may launch (see
+// split_k_factors in roofline.h).
+enum class GemmLibrary : std::uint8_t {
+  kTvm,     // compiled by TVM (the Clockwork models): one block per output tile, no split-K
+  kCublas,  // cuBLAS calls (seed 003's SGEMM benchmarks): may split K
+};
+
 // A network: its graph, a topological order of its layers and the Clockwork table rows it
 // stands for.
 struct Architecture {
   std::string name, description;
+  GemmLibrary library = GemmLibrary::kTvm;
   std::string path;                    // the file it was loaded from ("" if built in code)
   std::vector<std::string> clockwork;  // rows of the Clockwork V100 table with these layers
   KernelGraph graph;

@@ -42,77 +42,49 @@ const std::vector<GemmTile>& simt_tiles() {
   return tiles;
 }
 
-// Launch, latency and bandwidth constants measured on the H100 of this project's device pool
-// (scripts/kernel_constants/measure.sh; output and dates in its README.md):
-//  - launch overhead: 1000 back-to-back launches of a kernel spinning 20,000 cycles
-//    (10.10 us at 1980 MHz) took 12.00 us each: 1.90 us per kernel beyond its body;
-//  - host launch interval: empty kernels back to back took 3.19 us each (3.7 and 5.3 us in
-//    two other sessions: the host's launch path; a floor is the least observed);
-//  - memory latency: a pointer chase over 1 GiB took 690.5 cycles = 349 ns per load;
-//  - bandwidth efficiency: device-to-device copies moved 3012 GB/s counting bytes read and
-//    written, 0.899 of the datasheet's 3350 GB/s.
-constexpr double kH100LaunchOverheadNs = 1900;
-constexpr double kH100HostLaunchNs = 3190;
-constexpr double kH100MemoryLatencyNs = 349;
-constexpr double kH100BandwidthEfficiency = 3012.0 / 3350.0;
-
-// CUDA C++ Programming Guide, "Technical Specifications per Compute Capability": resident
-// threads / blocks / 32-bit registers per SM and shared memory per SM for compute
-// capability 7.0 (V100), 8.0 (A100) and 9.0 (H100, H200); each of these SMs has four warp
-// schedulers (Volta, Ampere and Hopper whitepapers: four processing blocks per SM).
-struct SmLimits {
-  int threads, blocks, registers, shared;
-};
-constexpr SmLimits kVoltaSm = {2048, 32, 65536, 96 * 1024};
-constexpr SmLimits kAmpereSm = {2048, 32, 65536, 164 * 1024};
-constexpr SmLimits kHopperSm = {2048, 32, 65536, 228 * 1024};
-constexpr int kSchedulersPerSm = 4;
-
 }  // namespace
 
 std::vector<int> cublas_split_k_factors() { return {1, 2, 4, 8, 16, 32}; }
 
+std::vector<int> split_k_factors(GemmLibrary library) {
+  // TVM v0.7's CUDA conv2d template (the Clockwork models) binds only output axes to thread
+  // blocks and keeps the whole reduction inside each block (python/tvm/topi/cuda/
+  // conv2d_direct.py, schedule_direct_cuda); cuDNN's FP32 convolutions measured on the H100
+  // launched one block per output tile as well. cuBLAS split K on small-m*n GEMMs.
+  return library == GemmLibrary::kCublas ? cublas_split_k_factors() : std::vector<int>{1};
+}
+
 KernelModelParams default_kernel_params(const GpuSpec& gpu) {
+  if (!gpu.kernel) {
+    throw std::invalid_argument(
+        fmt::format("GPU '{}' has no kernel_model constants in gpus.yaml", gpu.name));
+  }
+  const GpuKernelSpec& k = *gpu.kernel;
   KernelModelParams p;
   p.gpu = gpu.name;
   p.sm_count = gpu.sm_count;
   p.peak_flops = gpu.fp32_tflops * 1e12;
   p.bandwidth = gpu.memory_bandwidth_gbs * 1e9;
+  // The measured copy over the datasheet peak (both GB/s, so the ratio is exact).
+  p.bandwidth_efficiency = k.copy_bandwidth_gbs / gpu.memory_bandwidth_gbs;
+  p.launch_overhead_ns = k.launch_overhead_us * 1e3;
+  p.host_launch_interval_ns = k.host_launch_interval_us * 1e3;
+  p.memory_latency_ns = k.memory_latency_ns;
+  p.max_threads_per_sm = k.max_threads_per_sm;
+  p.max_blocks_per_sm = k.max_blocks_per_sm;
+  p.registers_per_sm = k.registers_per_sm;
+  p.shared_bytes_per_sm = k.shared_kib_per_sm * 1024;
+  p.schedulers_per_sm = k.schedulers_per_sm;
+  // The tile catalogue is the GEMM library's, not the GPU's: the same SIMT kernels on every
+  // GPU, reaching the fraction of its FP32 peak measured on the H100 (an assumption for the
+  // others, README "kernel-model constants").
   p.tiles = simt_tiles();
-  // TVM v0.7's CUDA conv2d template (the Clockwork models) binds only output axes to thread
-  // blocks and keeps the whole reduction inside each block (python/tvm/topi/cuda/
-  // conv2d_direct.py, schedule_direct_cuda); cuDNN's FP32 convolutions in the measurements
-  // above launched one block per output tile as well. So no split-K by default.
-  p.split_k = {1};
-  p.schedulers_per_sm = kSchedulersPerSm;
-  // The tile efficiencies, launch and latency constants were measured on an H100; no V100 or
-  // A100 was available, so they stand for those too: the same SIMT kernels are assumed to
-  // reach the same fraction of each GPU's FP32 peak, the launch path is the driver's, and
-  // HBM latency is similar across generations. An assumption, not a measurement.
-  p.launch_overhead_ns = kH100LaunchOverheadNs;
-  p.host_launch_interval_ns = kH100HostLaunchNs;
-  p.memory_latency_ns = kH100MemoryLatencyNs;
-  SmLimits sm;
-  if (gpu.name == "v100") {
-    sm = kVoltaSm;
-    // paranumal.com, "Rough-n-Ready Roofline: NVIDIA V100 edition" (2018): cudaMemcpy
-    // reaches 790 of the V100's 900 GB/s.
-    p.bandwidth_efficiency = 790.0 / 900.0;
-  } else if (gpu.name == "a100") {
-    sm = kAmpereSm;
-    p.bandwidth_efficiency = kH100BandwidthEfficiency;  // no A100 measurement
-  } else if (gpu.name == "h100" || gpu.name == "h200") {
-    // The H200 is the H100's GH100 chip with HBM3e.
-    sm = kHopperSm;
-    p.bandwidth_efficiency = kH100BandwidthEfficiency;
-  } else {
-    throw std::invalid_argument(fmt::format(
-        "no kernel-model constants for GPU '{}' (known: v100, a100, h100, h200)", gpu.name));
-  }
-  p.max_threads_per_sm = sm.threads;
-  p.max_blocks_per_sm = sm.blocks;
-  p.registers_per_sm = sm.registers;
-  p.shared_bytes_per_sm = sm.shared;
+  p.split_k = split_k_factors(GemmLibrary::kTvm);
+  return p;
+}
+
+KernelModelParams with_library(KernelModelParams p, GemmLibrary library) {
+  p.split_k = split_k_factors(library);
   return p;
 }
 

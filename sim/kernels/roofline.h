@@ -48,20 +48,23 @@ struct GemmTile {
   double efficiency = 0;  // fraction of the SM's peak its main loop reaches on a full SM
 };
 
-// The GPU-side constants of the model beyond the datasheet fields of GpuSpec (SMs, peak
-// FP32, bandwidth). Defaults per GPU come from default_kernel_params(); each names its
-// source there. Fields that belong in hardware_profiles/gpus.yaml once its loader lands
-// are marked [gpus.yaml].
+// Everything the model needs to time a kernel: the GPU's datasheet figures and its
+// `kernel_model:` constants from hardware_profiles/gpus.yaml (each sourced there), and the
+// GEMM library's tile catalogue and split-K factors (below, sourced in roofline.cc). The tile
+// catalogue stays in code rather than a data file: it describes one software stack's compiled
+// kernels (CUDA 13 cuBLAS / cuDNN SIMT GEMMs, their threads, registers and shared memory are
+// fixed by the library's binaries), the same on every GPU, and changing it changes the model
+// rather than describing new hardware.
 struct KernelModelParams {
   std::string gpu;
-  int sm_count = 0;                    // from GpuSpec
-  double peak_flops = 0;               // FP32 FLOP/s, from GpuSpec
-  double bandwidth = 0;                // device memory B/s, from GpuSpec
-  double bandwidth_efficiency = 0;     // [gpus.yaml] fraction of peak bandwidth a copy reaches
-  double launch_overhead_ns = 0;       // [gpus.yaml] GPU time between dependent kernels
-  double host_launch_interval_ns = 0;  // [gpus.yaml] the host's fastest launch rate
-  double memory_latency_ns = 0;        // [gpus.yaml] device-memory load latency
-  // SM resources that bound resident blocks (CUDA occupancy limits). [gpus.yaml]
+  int sm_count = 0;                    // GpuSpec
+  double peak_flops = 0;               // FP32 FLOP/s, GpuSpec
+  double bandwidth = 0;                // device memory B/s, GpuSpec
+  double bandwidth_efficiency = 0;     // copy_bandwidth_gbs / memory_bandwidth_gbs
+  double launch_overhead_ns = 0;       // GPU time between dependent kernels
+  double host_launch_interval_ns = 0;  // the host's fastest launch rate
+  double memory_latency_ns = 0;        // device-memory load latency
+  // SM resources that bound resident blocks (CUDA occupancy limits).
   int max_threads_per_sm = 0, max_blocks_per_sm = 0, registers_per_sm = 0, shared_bytes_per_sm = 0,
       schedulers_per_sm = 0;
   std::vector<GemmTile> tiles;  // what the GEMM library can launch
@@ -74,9 +77,17 @@ struct KernelModelParams {
 // README.md); powers of two up to 32 span the slice counts such shapes need.
 std::vector<int> cublas_split_k_factors();
 
-// The model's defaults for `gpu` (its name picks the per-GPU constants: v100, a100, h100,
-// h200). Throws std::invalid_argument for a GPU without kernel-model constants.
+// The split-K factors of the library an architecture's GEMMs go through
+// (Architecture::library): {1} for TVM-compiled models, cublas_split_k_factors() for cuBLAS.
+std::vector<int> split_k_factors(GemmLibrary library);
+
+// The model for `gpu` from its gpus.yaml entry (datasheet fields and `kernel_model:`), with
+// the SIMT tile catalogue and TVM's split-K factors (none). Throws std::invalid_argument for a
+// GPU without `kernel_model:`.
 KernelModelParams default_kernel_params(const GpuSpec& gpu);
+
+// `p` with the split-K factors of `library`.
+KernelModelParams with_library(KernelModelParams p, GemmLibrary library);
 
 // The part of a GPU a kernel may use: an MPS SM cap or a MIG slice. Zero / 1.0 = all.
 struct GpuShare {

@@ -48,30 +48,36 @@ RooflineReport compare_with_profile(const std::vector<Architecture>& archs, cons
   RooflineReport rep;
   rep.gpu = params.gpu;
   rep.machine_balance = params.peak_flops / params.bandwidth;
-  for (const ModelProfile& m : profile.models) {
-    const Architecture* a = find_for_model(archs, m.name);
-    if (a == nullptr) continue;
-    for (const int b : batches) {
-      RooflineRow r;
-      r.model = m.name;
-      r.architecture = a->name;
-      r.batch = b;
-      const std::vector<KernelCall> calls = lower(*a, b, options);
-      r.predicted_ms = ns_to_ms(model_latency(calls, params));
-      double flops = 0, bytes = 0;
-      for (const KernelCall& c : calls) {
-        flops += c.flops;
-        bytes += c.bytes;
+  for (const Architecture& arch : archs) {
+    const Architecture* a = &arch;
+    const std::vector<std::string> names =
+        a->clockwork.empty() ? std::vector<std::string>{a->name} : a->clockwork;
+    for (const std::string& name : names) {
+      const ModelProfile* m = profile.find(name);
+      for (const int b : batches) {
+        RooflineRow r;
+        r.model = name;
+        r.architecture = a->name;
+        r.batch = b;
+        const std::vector<KernelCall> calls = lower(*a, b, options);
+        r.predicted_ms = ns_to_ms(model_latency(calls, with_library(params, a->library)));
+        double flops = 0, bytes = 0;
+        for (const KernelCall& c : calls) {
+          flops += c.flops;
+          bytes += c.bytes;
+        }
+        r.gflop = b * a->gemm_flops() / 1e9;
+        r.intensity = bytes > 0 ? flops / bytes : 0;
+        // Measurements compare only on the GPU they were taken on.
+        if (m != nullptr && profile.gpu == params.gpu) {
+          const auto it = std::find(m->batch_sizes.begin(), m->batch_sizes.end(), b);
+          if (it != m->batch_sizes.end()) {
+            r.measured_ms = m->latency_ms[static_cast<std::size_t>(it - m->batch_sizes.begin())];
+            r.error = (r.predicted_ms - r.measured_ms) / r.measured_ms;
+          }
+        }
+        rep.rows.push_back(r);
       }
-      r.gflop = b * a->gemm_flops() / 1e9;
-      r.intensity = bytes > 0 ? flops / bytes : 0;
-      // Measurements compare only on the GPU they were taken on.
-      const auto it = std::find(m.batch_sizes.begin(), m.batch_sizes.end(), b);
-      if (profile.gpu == params.gpu && it != m.batch_sizes.end()) {
-        r.measured_ms = m.latency_ms[static_cast<std::size_t>(it - m.batch_sizes.begin())];
-        r.error = (r.predicted_ms - r.measured_ms) / r.measured_ms;
-      }
-      rep.rows.push_back(r);
     }
   }
   for (const int b : batches) rep.by_batch.push_back(summarize(rep.rows, b));
@@ -80,17 +86,46 @@ RooflineReport compare_with_profile(const std::vector<Architecture>& archs, cons
 }
 
 void print_report(const RooflineReport& rep, std::ostream& out) {
-  fmt::print(out, "roofline on {} (compute-to-memory ratio {:.1f} FLOP/B)\n", rep.gpu,
-             rep.machine_balance);
-  fmt::print(out, "{:<24} {:>5} {:>9} {:>9} {:>10} {:>10} {:>8}\n", "model", "batch", "GFLOP",
-             "FLOP/B", "roofline", "measured", "error");
+  fmt::print(out,
+             "roofline on {}: compute-to-memory ratio {:.1f} FLOP/B (peak FP32 FLOP/s over peak "
+             "memory B/s);\narithmetic intensity FLOP/B of the lowered kernels at the first and "
+             "last batch; L(b) in ms\n\n",
+             rep.gpu, rep.machine_balance);
+  // Rows are by model, then batch: one block of rows per model.
+  std::vector<int> batches;
   for (const RooflineRow& r : rep.rows) {
-    const std::string measured = r.measured_ms > 0 ? fmt::format("{:.2f}", r.measured_ms) : "-";
-    const std::string error =
-        r.measured_ms > 0 ? fmt::format("{:+.1f}%", 100 * r.error) : std::string("-");
-    fmt::print(out, "{:<24} {:>5} {:>9.2f} {:>9.1f} {:>10.2f} {:>10} {:>8}\n", r.model, r.batch,
-               r.gflop, r.intensity, r.predicted_ms, measured, error);
+    if (std::find(batches.begin(), batches.end(), r.batch) == batches.end()) {
+      batches.push_back(r.batch);
+    }
   }
+  std::string head =
+      fmt::format("{:<24} {:>7} {:>8} {:>8} {:>7}", "model", "GFLOP", "FLOP/B", "FLOP/B", "bound");
+  for (const int b : batches) head += fmt::format(" {:>8}", fmt::format("L{}", b));
+  fmt::print(out, "{}\n", head);
+  for (std::size_t i = 0; i < rep.rows.size(); i += batches.size()) {
+    const RooflineRow& first = rep.rows[i];
+    const RooflineRow& last = rep.rows[i + batches.size() - 1];
+    std::string pred = fmt::format("{:<24} {:>7.2f} {:>8.1f} {:>8.1f} {:>7}", first.model,
+                                   first.gflop / first.batch, first.intensity, last.intensity,
+                                   first.intensity < rep.machine_balance ? "memory" : "compute");
+    std::string meas = fmt::format("{:<58}", "");
+    std::string err = meas;
+    bool measured = false;
+    for (std::size_t j = 0; j < batches.size(); ++j) {
+      const RooflineRow& r = rep.rows[i + j];
+      pred += fmt::format(" {:>8.4g}", r.predicted_ms);
+      measured = measured || r.measured_ms > 0;
+      meas +=
+          r.measured_ms > 0 ? fmt::format(" {:>8.4g}", r.measured_ms) : fmt::format(" {:>8}", "-");
+      err += r.measured_ms > 0 ? fmt::format(" {:>8}", fmt::format("{:+.0f}%", 100 * r.error))
+                               : fmt::format(" {:>8}", "-");
+    }
+    fmt::print(out, "{}  predicted\n", pred);
+    if (measured) fmt::print(out, "{}  measured\n{}  error\n", meas, err);
+  }
+  bool any = false;
+  for (const ErrorSummary& s : rep.by_batch) any = any || s.n > 0;
+  if (!any) return;
   fmt::print(out, "\n{:<8} {:>5} {:>12} {:>12}  {}\n", "batch", "n", "median|err|", "worst|err|",
              "worst");
   for (const ErrorSummary& s : rep.by_batch) {
@@ -125,8 +160,9 @@ void print_kernels(const Architecture& arch, const std::vector<KernelCall>& call
              "m x n x k (count)", "tile", "split", "blocks", "waves", "SMs", "comp us", "mem us",
              "total us");
   SimTime total = 0;
+  const KernelModelParams lib = with_library(params, arch.library);
   for (const KernelCall& c : calls) {
-    const KernelTime t = kernel_time(c, params);
+    const KernelTime t = kernel_time(c, lib);
     total += t.ns;
     const std::string shape = c.kind == KernelCall::Kind::kGemm
                                   ? fmt::format("{}x{}x{} ({})", c.m, c.n, c.k, c.count)

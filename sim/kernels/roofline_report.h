@@ -35,20 +35,24 @@ struct ErrorSummary {
 struct RooflineReport {
   std::string gpu;
   double machine_balance = 0;          // peak FLOP/s over peak bytes/s (seed 004's CMR)
-  std::vector<RooflineRow> rows;       // by model (profile order), then batch
+  std::vector<RooflineRow> rows;       // by model (architecture order), then batch
   std::vector<ErrorSummary> by_batch;  // one per batch, then the overall one (batch 0)
 };
 
-// Predicts every profile model with an architecture at each batch in `batches` and compares
-// with the profile's measured latency at that batch. Rows of batches the profile lacks, and
-// all rows when `params` is for another GPU than the profile's, are predicted but not
-// compared (measured_ms = 0) and stay out of the error statistics.
+// Predicts every architecture, under each of its Clockwork row names (its own name when it has
+// none), at each batch in `batches`, with its library's split-K factors, and compares with the
+// profile's measured latency of that model at that batch. Rows the profile lacks (another
+// model or batch size), and all rows when `params` is for another GPU than the profile's, are
+// predicted but not compared (measured_ms = 0) and stay out of the error statistics.
 RooflineReport compare_with_profile(const std::vector<Architecture>& archs, const Profile& profile,
                                     const KernelModelParams& params,
                                     const std::vector<int>& batches,
                                     const LowerOptions& options = {});
 
-// The report as an aligned table, then the error summary.
+// The report as an aligned table (what `infersim models --roofline` prints), one block per
+// model: GFLOP per sample, arithmetic intensity at the first and last batch and whether the
+// first is below the GPU's compute-to-memory ratio, predicted L(b); where measured, the
+// measurement and the error. Then the error summary per batch, when anything was compared.
 void print_report(const RooflineReport& report, std::ostream& out);
 
 // The layer table of an architecture (what `infersim models --graph` prints): per layer its

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# `infersim models`: the profile table, the roofline table (--roofline) and a model's layers
+# and kernels (--graph), and their bad input (exit 2, one line).
+# usage: models.sh path/to/infersim
+set -u
+INFERSIM=$(realpath "$1")
+cd "$(dirname "$0")/../.."
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+fails=0
+
+# has NAME PATTERN ARGS...: exit 0 and stdout matching PATTERN.
+has() {
+  local name=$1 pattern=$2
+  shift 2
+  if ! "$INFERSIM" models "$@" > "$work/out" 2> "$work/err"; then
+    echo "FAIL $name: exit status $?"; cat "$work/err"; fails=$((fails + 1))
+  elif ! grep -Eq -- "$pattern" "$work/out"; then
+    echo "FAIL $name: stdout does not match /$pattern/"; head -5 "$work/out"; fails=$((fails + 1))
+  else
+    echo "ok   $name"
+  fi
+}
+
+# bad NAME PATTERN ARGS...: exit 2 and one stderr line matching PATTERN.
+bad() {
+  local name=$1 pattern=$2
+  shift 2
+  "$INFERSIM" models "$@" > /dev/null 2> "$work/err"
+  local rc=$?
+  if [ "$rc" -ne 2 ] || [ "$(wc -l < "$work/err")" -ne 1 ] || ! grep -Eq -- "$pattern" "$work/err"; then
+    echo "FAIL $name: exit $rc, stderr:"; cat "$work/err"; fails=$((fails + 1))
+  else
+    echo "ok   $name: $(cat "$work/err")"
+  fi
+}
+
+has profile_table "^resnet50_v1 +ResNet" 
+# On the V100 every Clockwork row with a graph is compared at 5 batch sizes: 27 x 5 = 135.
+has roofline_v100 "^all +135 " --roofline
+has roofline_rows "^resnet50_v1 .* predicted$" --roofline
+has roofline_measured " measured$" --roofline
+has roofline_sgemm "^sgemm_conv2_2 .* predicted$" --roofline --gpu h100
+has roofline_batches "L32" --roofline --batches 1,32 --gpu a100
+has graph_layers "^conv1 +conv +64x112x112" --graph resnet50_v1
+has graph_kernels "^56 kernels, [0-9.]+ ms on v100" --graph resnet50_v1 --batch 2
+has graph_unfused "kernels, [0-9.]+ ms on h200" --graph densenet121 --gpu h200 --unfused
+
+if "$INFERSIM" models --roofline --gpu h100 | grep -q "median"; then
+  echo "FAIL roofline_h100: errors printed without measurements"; fails=$((fails + 1))
+else
+  echo "ok   roofline_h100_no_errors"
+fi
+
+bad graph_unknown "no kernel graph for 'resnet51'" --graph resnet51
+bad gpu_unknown "no GPU 'v101'" --roofline --gpu v101
+bad batches "--batches expects batch sizes >= 1" --roofline --batches 1,0
+bad both "--roofline and --graph exclude each other" --roofline --graph resnet50_v1
+
+if [ "$fails" -ne 0 ]; then echo "$fails models check(s) failed"; exit 1; fi
+echo "all models checks passed"
