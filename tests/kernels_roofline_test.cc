@@ -159,6 +159,45 @@ TEST(Roofline, AReducedShareSlowsComputeAndMemory) {
   EXPECT_THROW(kernel_time(c, toy(), GpuShare{0, 0}), std::invalid_argument);
 }
 
+TEST(Roofline, AMergedBatchedKernelSumsTheBlocksOfItsParts) {
+  // Three tenants' 256 x 256 x 64 GEMMs (16 blocks each, 3297 ns alone: see
+  // BlocksWavesAndTimeOfASmallGemm) as one batched kernel: 48 blocks, waves = ceil(48 / 60)
+  // = 1, the busiest SM holds ceil(48 / 10) = 5 blocks (20 warps: full issue): 5 * 1048.576 =
+  // 5242.88 ns. Bytes 3 * 393,216 = 1,179,648 at 0.5e12 B/s = 2359.296 ns. Time = 5242.88 +
+  // 1000 launch + 200 latency = 6442.88 -> 6443 ns, against 3 * 3297 = 9891 ns one by one.
+  const std::vector<KernelCall> three(3, gemm(256, 256, 64));
+  const KernelTime t = batched_kernel_time(three, toy());
+  EXPECT_EQ(t.blocks, 48);
+  EXPECT_EQ(t.waves, 1);
+  EXPECT_EQ(t.sms_touched, 10);
+  EXPECT_DOUBLE_EQ(t.compute_ns, 5 * 1048.576);
+  EXPECT_DOUBLE_EQ(t.memory_ns, 2359.296);
+  EXPECT_EQ(t.ns, 6443);
+  // It is the same kernel as one GEMM of count 3 (cublasSgemmBatched of three problems).
+  KernelCall batched = gemm(256, 256, 64, 3);
+  EXPECT_EQ(kernel_time(batched, toy()).ns, t.ns);
+  // Parts of different batch sizes (vbatched): 256 x 256 and 256 x 64 columns: 4 * 4 +
+  // 4 * 1 = 20 blocks; busiest SM ceil(20 / 10) = 2: 2097.152 ns. Bytes 393,216 +
+  // 4 * (256*64 + 64*64 + 256*64) = 393,216 + 147,456 = 540,672 at 0.5e12 = 1081.344 ns.
+  // Time 2097.152 + 1200 = 3297.152 -> 3297 ns.
+  const std::vector<KernelCall> mixed = {gemm(256, 256, 64), gemm(256, 64, 64)};
+  const KernelTime m = batched_kernel_time(mixed, toy());
+  EXPECT_EQ(m.blocks, 20);
+  EXPECT_DOUBLE_EQ(m.compute_ns, 2097.152);
+  EXPECT_DOUBLE_EQ(m.memory_ns, 1081.344);
+  EXPECT_EQ(m.ns, 3297);
+  // Parts must be one layer: the same m and k.
+  const std::vector<KernelCall> other = {gemm(256, 256, 64), gemm(128, 256, 64)};
+  EXPECT_THROW(batched_kernel_time(other, toy()), std::invalid_argument);
+  // Memory kernels move the sum of their bytes in one launch: 2 x 1 MB at 0.5e12 B/s =
+  // 4000 ns + 1000 launch + 100 latency.
+  KernelCall copy;
+  copy.kind = KernelCall::Kind::kMemory;
+  copy.bytes = 1e6;
+  const std::vector<KernelCall> copies(2, copy);
+  EXPECT_EQ(batched_kernel_time(copies, toy()).ns, 5100);
+}
+
 TEST(Roofline, TheHostLaunchIntervalIsAFloor) {
   KernelModelParams p = toy();
   p.host_launch_interval_ns = 5000;

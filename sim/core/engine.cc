@@ -171,6 +171,14 @@ void Engine::account(GpuState& g) {
   g.since = now_;
 }
 
+void Engine::add_gpu_usage(std::uint32_t gpu, double busy_ns, double load_ns) {
+  if (!(busy_ns >= 0) || !(load_ns >= 0) || load_ns > busy_ns * (1 + 1e-9)) {
+    throw std::logic_error(fmt::format("GPU {} usage busy {} load {}", gpu, busy_ns, load_ns));
+  }
+  gpus_[gpu].busy_ns += busy_ns;
+  gpus_[gpu].load_ns += load_ns;
+}
+
 void Engine::set_gpu_share(std::uint32_t gpu, double share) {
   GpuState& g = gpus_[gpu];
   if (share < 0 || share > 1.0 + 1e-9) {

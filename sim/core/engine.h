@@ -21,6 +21,10 @@
 
 namespace infersim {
 
+namespace kernels {
+struct KernelProgram;  // sim/kernels/program.h: a model's timed kernels per batch size
+}
+
 // One deployed model instance, as the engine and policies see it.
 struct TenantInfo {
   std::string name;   // unique, e.g. "resnet50_v1/3"
@@ -30,6 +34,10 @@ struct TenantInfo {
   double gflop = 0;                 // per inference; 0 = unknown
   std::vector<SimTime> latency_ns;  // L(b) for b = 0..max (index 0 unused, 0)
   std::vector<double> utilization;  // u(b), solo utilization, same indexing
+  // Kernel granularity (PolicyNeeds::kernels): the model's kernels at every batch size up to
+  // the policy's max_batch, shared by the tenants of one model (the engine only carries it;
+  // policies read it). latency_ns[b] is then its batch b's total. Null at batch granularity.
+  std::shared_ptr<const kernels::KernelProgram> kernels;
 };
 
 struct Request {
@@ -124,6 +132,10 @@ class Engine {
   void drop(RequestId id, std::uint32_t gpu);
   // Fraction of the GPU in use, in [0, 1] (0 idle). Integrated into busy time and load.
   void set_gpu_share(std::uint32_t gpu, double share);
+  // For a policy that integrates its GPU use itself (the kernel-level model advances
+  // lazily between engine events): adds busy time and share-weighted time, already limited
+  // to the measured window (from warm-up, up to now). Not mixed with set_gpu_share.
+  void add_gpu_usage(std::uint32_t gpu, double busy_ns, double load_ns);
   // A seeded stream private to the caller, named e.g. "gpu3/straggler".
   Rng make_rng(const std::string& stream) const;
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <span>
 #include <stdexcept>
 
 namespace infersim::kernels {
@@ -138,10 +139,21 @@ KernelTime memory_time(const KernelCall& call, const KernelModelParams& p, const
 
 }  // namespace
 
-KernelTime gemm_time(const KernelCall& call, const KernelModelParams& p, int tile, int split_k,
-                     const GpuShare& share) {
-  if (call.m < 1 || call.n < 1 || call.k < 1 || call.count < 1) {
-    throw std::invalid_argument("gemm_time: empty GEMM");
+namespace {
+
+// The GEMMs of `parts` (same m and k; each its n and count) as one kernel of `tile` and
+// `split_k`: blocks are the sum of the parts' blocks. One part is an ordinary GEMM.
+KernelTime parts_time(std::span<const KernelCall> parts, const KernelModelParams& p, int tile,
+                      int split_k, const GpuShare& share) {
+  if (parts.empty()) throw std::invalid_argument("gemm_time: no GEMM");
+  const KernelCall& first = parts.front();
+  for (const KernelCall& c : parts) {
+    if (c.kind != KernelCall::Kind::kGemm || c.m < 1 || c.n < 1 || c.k < 1 || c.count < 1) {
+      throw std::invalid_argument("gemm_time: empty GEMM");
+    }
+    if (c.m != first.m || c.k != first.k) {
+      throw std::invalid_argument("gemm_time: batched GEMMs must share m and k");
+    }
   }
   if (tile < 0 || tile >= static_cast<int>(p.tiles.size()) || split_k < 1) {
     throw std::invalid_argument("gemm_time: no such tile or split factor");
@@ -152,13 +164,20 @@ KernelTime gemm_time(const KernelCall& call, const KernelModelParams& p, int til
   t.tile = tile;
   t.split_k = split_k;
   t.blocks_per_sm = blocks_per_sm(tl, p);
-  t.blocks = ceil_div(call.m, tl.m) * ceil_div(call.n, tl.n) * call.count * split_k;
+  std::int64_t n_tiles = 0;  // column tiles over all problems
+  double bytes = 0, mn = 0;  // traffic and output elements of all problems
+  for (const KernelCall& c : parts) {
+    n_tiles += ceil_div(c.n, tl.n) * c.count;
+    bytes += c.bytes;
+    mn += static_cast<double>(c.m) * static_cast<double>(c.n) * static_cast<double>(c.count);
+  }
+  t.blocks = ceil_div(first.m, tl.m) * n_tiles * split_k;
   t.waves = ceil_div(t.blocks, static_cast<std::int64_t>(sms) * t.blocks_per_sm);
   t.sms = static_cast<int>(std::min<std::int64_t>(sms, ceil_div(t.blocks, t.blocks_per_sm)));
   t.sms_touched = static_cast<int>(std::min<std::int64_t>(sms, t.blocks));
 
   // Work of one block: a full tile over its slice of k, rounded up to whole k steps.
-  const std::int64_t k_steps = ceil_div(call.k, static_cast<std::int64_t>(split_k) * tl.k);
+  const std::int64_t k_steps = ceil_div(first.k, static_cast<std::int64_t>(split_k) * tl.k);
   const double block_flops = 2.0 * tl.m * tl.n * static_cast<double>(k_steps * tl.k);
   // The busiest SM holds ceil(blocks / SMs) of them; it runs at the SM's share of the
   // achievable peak, scaled down while fewer warps are resident than it has schedulers.
@@ -170,10 +189,8 @@ KernelTime gemm_time(const KernelCall& call, const KernelModelParams& p, int til
   t.compute_ns = static_cast<double>(per_sm) * block_flops / sm_rate * 1e9;
 
   // Serial split-K: every slice after the first reads and writes the partial C tile.
-  const double partial_bytes = 2.0 * (split_k - 1) * static_cast<double>(call.m) *
-                               static_cast<double>(call.n) * static_cast<double>(call.count) *
-                               kBytesPerElement;
-  t.memory_ns = (call.bytes + partial_bytes) / achievable_bandwidth(p, share) * 1e9;
+  const double partial_bytes = 2.0 * (split_k - 1) * mn * kBytesPerElement;
+  t.memory_ns = (bytes + partial_bytes) / achievable_bandwidth(p, share) * 1e9;
   t.memory_bound = t.memory_ns > t.compute_ns;
   t.overhead_ns = p.launch_overhead_ns + 2.0 * p.memory_latency_ns;
   t.ns = round_ns(
@@ -181,21 +198,43 @@ KernelTime gemm_time(const KernelCall& call, const KernelModelParams& p, int til
   return t;
 }
 
-KernelTime kernel_time(const KernelCall& call, const KernelModelParams& p, const GpuShare& share) {
-  if (call.kind == KernelCall::Kind::kMemory) return memory_time(call, p, share);
+}  // namespace
+
+KernelTime gemm_time(const KernelCall& call, const KernelModelParams& p, int tile, int split_k,
+                     const GpuShare& share) {
+  return parts_time(std::span<const KernelCall>(&call, 1), p, tile, split_k, share);
+}
+
+KernelTime batched_kernel_time(std::span<const KernelCall> parts, const KernelModelParams& p,
+                               const GpuShare& share) {
+  if (parts.empty()) throw std::invalid_argument("batched_kernel_time: no kernel");
+  if (parts.front().kind == KernelCall::Kind::kMemory) {
+    // One launch moving every part's bytes.
+    KernelCall merged = parts.front();
+    merged.bytes = 0;
+    merged.flops = 0;
+    for (const KernelCall& c : parts) {
+      if (c.kind != KernelCall::Kind::kMemory) {
+        throw std::invalid_argument("batched_kernel_time: a memory kernel merged with a GEMM");
+      }
+      merged.bytes += c.bytes;
+      merged.flops += c.flops;
+    }
+    return memory_time(merged, p, share);
+  }
   if (p.tiles.empty() || p.split_k.empty()) {
     throw std::invalid_argument("kernel_time: the model has no GEMM tiles");
   }
+  const std::int64_t k = parts.front().k;
   KernelTime best;
   bool found = false;
   for (int tile = 0; tile < static_cast<int>(p.tiles.size()); ++tile) {
     for (const int s : p.split_k) {
       // A split must leave each block at least one k step.
-      if (s > 1 &&
-          static_cast<std::int64_t>(s) * p.tiles[static_cast<std::size_t>(tile)].k > call.k) {
+      if (s > 1 && static_cast<std::int64_t>(s) * p.tiles[static_cast<std::size_t>(tile)].k > k) {
         continue;
       }
-      const KernelTime t = gemm_time(call, p, tile, s, share);
+      const KernelTime t = parts_time(parts, p, tile, s, share);
       // Ties keep the earlier (smaller, unsplit) configuration: deterministic.
       if (!found || t.ns < best.ns) {
         best = t;
@@ -204,6 +243,10 @@ KernelTime kernel_time(const KernelCall& call, const KernelModelParams& p, const
     }
   }
   return best;
+}
+
+KernelTime kernel_time(const KernelCall& call, const KernelModelParams& p, const GpuShare& share) {
+  return batched_kernel_time(std::span<const KernelCall>(&call, 1), p, share);
 }
 
 SimTime model_latency(const std::vector<KernelCall>& calls, const KernelModelParams& p,

@@ -28,6 +28,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -122,6 +123,16 @@ KernelTime gemm_time(const KernelCall& call, const KernelModelParams& p, int til
 // Throws std::invalid_argument for an empty GEMM or a share larger than the GPU.
 KernelTime kernel_time(const KernelCall& call, const KernelModelParams& p,
                        const GpuShare& share = {});
+
+// Time of several calls of one layer run as one batched kernel, as a space-time
+// super-kernel runs the same layer of several tenants (cublasSgemmBatched; MAGMA's vbatched
+// when their batch sizes differ): GEMMs of equal m and k whose blocks are the sum of the
+// parts' blocks, ceil(m / t_m) * sum_j ceil(n_j / t_n) * count_j * split_k, with the parts'
+// bytes and one launch, at the fastest tile and split-K factor; memory kernels move the sum
+// of the parts' bytes in one launch. One part is kernel_time. Throws std::invalid_argument
+// for no parts, mixed kinds, or GEMMs of different m or k.
+KernelTime batched_kernel_time(std::span<const KernelCall> parts, const KernelModelParams& p,
+                               const GpuShare& share = {});
 
 // Predicted latency of a batch: the kernels run one after another on one stream.
 SimTime model_latency(const std::vector<KernelCall>& calls, const KernelModelParams& p,

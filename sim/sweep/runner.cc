@@ -10,6 +10,9 @@
 #include <stdexcept>
 #include <tuple>
 
+#include "sim/kernels/program.h"
+#include "sim/sweep/kernel_programs.h"
+
 namespace infersim {
 namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
@@ -201,7 +204,13 @@ RunResult simulate(const Experiment& x, const Registries& reg, std::uint64_t run
 
   std::vector<TenantInfo> tenants;
   for (std::size_t i = 0; i < x.tenants.size(); ++i) {
-    tenants.push_back(tenant_info(x.tenants[i], placement[i], max_batch));
+    TenantInfo t = tenant_info(x.tenants[i], placement[i], max_batch);
+    if (x.kernel_level) {
+      // A batch is its kernels: L(b) is their total (equal to the profile's when calibrated).
+      t.kernels = kernel_program(x, x.tenants[i], max_batch);
+      for (int b = 1; b <= max_batch; ++b) t.latency_ns[b] = t.kernels->batches[b].total();
+    }
+    tenants.push_back(std::move(t));
   }
 
   EngineConfig cfg;

@@ -1,0 +1,155 @@
+// The kernel-level model of one shared GPU, used by mps and space_time at `granularity:
+// kernel`: concurrent streams of kernels competing for the GPU's SMs.
+//
+// The GPU has `slots` streams (mps: one per tenant process; space_time: one per architecture
+// group). A stream runs one batch at a time as its sequence of kernels (a BatchKernels of
+// sim/kernels/program.h), one kernel after another. The mechanism:
+//  - A kernel occupies `sms` SMs (its thread blocks, one per SM, as the block scheduler
+//    deals them; a multi-wave kernel takes every SM) for `ns` ns: its time when it has those
+//    SMs to itself, which is what the kernel model computed it for.
+//  - When a stream's kernel ends, the stream launches its next kernel into the GPU's launch
+//    queue. The queue is served in launch order, as the block scheduler dispatches kernels:
+//    the head kernel starts as soon as enough SMs are free (the SM budget); a kernel that
+//    does not fit waits, and every kernel launched after it waits behind it. Kernels
+//    launched at the same instant queue in stream order.
+//  - A running kernel is never slowed by the others: contention shows as kernels waiting
+//    for SMs, not as a shared rate. (Blocks of different kernels do not share an SM here; a
+//    real SM may co-host them when registers and shared memory allow, which would let more
+//    small kernels run at once.)
+//  - Optional effects on top of the mechanism, both off by default at kernel granularity: a
+//    kernel that starts while k - 1 others run (k >= 2) takes ns x (1 + interference x (k -
+//    1)) x slowdown(stream), rounded to the nearest ns (`slowed` then records it).
+//
+// The SM budget is `sm_capacity` SMs: the whole GPU here; a MIG instance would be a KernelGpu
+// of its own SMs, and an MPS SM cap times a tenant's kernels on a GpuShare of that many SMs
+// (so they never occupy more). Both are kernel programs built for a GpuShare (issue 11).
+//
+// Speed: between two engine events nothing but kernel boundaries happens, and those change
+// nothing the engine sees. So the model keeps its committed state at the last engine event
+// and simulates kernel boundaries internally, in a tight loop that allocates nothing: after
+// every change it runs a copy ahead to the next batch completion and schedules one engine
+// event there. If nothing intervenes, the copy becomes the state at that event; a new batch
+// started earlier (an arrival at an idle stream) re-simulates from the committed state to
+// that instant. So the engine sees one event per batch, not per kernel.
+//
+// GPU use is integrated internally (busy: any kernel running; load: the fraction of SMs
+// occupied) from the measured window's start and reported with Engine::add_gpu_usage as the
+// committed state advances.
+//
+// Event payloads: completions are even (generation << 1); a policy that shares the GPU's
+// event channel uses odd payloads for its own timers.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "policies/batching.h"
+#include "sim/core/engine.h"
+#include "sim/core/time.h"
+#include "sim/kernels/program.h"
+
+namespace infersim {
+
+class KernelGpu {
+ public:
+  KernelGpu(Engine& e, std::uint32_t gpu, std::size_t slots, int sm_capacity, double interference);
+
+  std::size_t slots() const { return state_.slots.size(); }
+  int sm_capacity() const { return capacity_; }
+  // Whether stream s has a batch in progress (started and not yet reported done).
+  bool busy(std::size_t s) const { return state_.slots[s].batch != nullptr; }
+
+  // A persistent slowdown (>= 1) of stream s's kernels that start while others run.
+  void set_slowdown(std::size_t s, double slowdown);
+  double slowdown(std::size_t s) const { return slowdown_[s]; }
+  // Whether a kernel of stream s's current (or just finished) batch ran slowed by it.
+  bool was_slowed(std::size_t s) const { return state_.slots[s].slowed; }
+
+  // Starts `batch` on idle stream s now: its first kernel joins the launch queue. The batch
+  // must outlive the run of it. Call commit() after the last start of an instant.
+  void start(std::size_t s, const kernels::BatchKernels& batch);
+
+  // Schedules the engine event of the next batch completion, if anything changed since the
+  // last commit.
+  void commit();
+
+  static bool is_completion(std::uint64_t payload) { return (payload & 1) == 0; }
+
+  // Handles a completion payload. When it is the live one: the state becomes the one at this
+  // instant, and done(s) is called for every stream whose batch finished now, in stream
+  // order, with the stream already idle. Returns how many finished (0 for a stale event).
+  // Call commit() afterwards (after any new starts).
+  template <typename F>
+  std::size_t on_completion(std::uint64_t payload, F&& done) {
+    if (!timer_.fire(payload >> 1)) return 0;
+    adopt_ahead();
+    std::size_t n = 0;
+    for (std::size_t s = 0; s < state_.slots.size(); ++s) {
+      Slot& k = state_.slots[s];
+      if (k.phase != Phase::kDone) continue;
+      k.phase = Phase::kIdle;
+      k.batch = nullptr;
+      --state_.done;
+      ++n;
+      done(s);
+    }
+    dirty_ = true;
+    return n;
+  }
+
+  // Inspection (tests): SMs free in the committed state, kernels queued for SMs.
+  int free_sms() const { return state_.free; }
+  std::size_t queued() const { return state_.queue_size; }
+
+ private:
+  enum class Phase : std::uint8_t { kIdle, kWaiting, kRunning, kDone };
+
+  struct Slot {
+    const kernels::BatchKernels* batch = nullptr;  // null: idle
+    std::uint32_t next = 0;                        // the kernel waiting or running
+    Phase phase = Phase::kIdle;
+    bool slowed = false;
+    int sms = 0;      // held while running
+    SimTime end = 0;  // while running
+  };
+
+  // Everything the internal simulation changes; copied without allocating (equal sizes).
+  struct State {
+    SimTime t = 0;
+    int free = 0;
+    std::vector<Slot> slots;
+    std::vector<std::uint32_t> queue;  // ring of waiting streams, launch order
+    std::size_t queue_head = 0, queue_size = 0;
+    std::vector<std::uint32_t> running;  // streams with a kernel running, any order
+    std::size_t done = 0;                // streams whose batch finished at time t
+    double busy_ns = 0, load_ns = 0;     // GPU use not yet reported to the engine
+  };
+
+  // Starts queued kernels, in order, while the head fits.
+  void admit(State& s) const;
+  // Advances `s` through kernel boundaries up to `until` (inclusive). With stop_at_done it
+  // stops right after the first instant at which a batch finishes (before admitting at it);
+  // returns whether it stopped so.
+  bool run(State& s, SimTime until, bool stop_at_done) const;
+  void integrate(State& s, SimTime to) const;
+  void enqueue(State& s, std::uint32_t slot) const;
+  // Brings the committed state to the engine's now (no batch may finish before it).
+  void sync();
+  void adopt_ahead();
+  void report(State& s);
+
+  Engine& e_;
+  std::uint32_t gpu_;
+  int capacity_;
+  double interference_;
+  std::vector<double> slowdown_;
+  SimTime warmup_;
+  State state_;  // at the last engine event
+  State ahead_;  // state_ run ahead to the next batch completion (valid unless dirty_)
+  bool dirty_ = false;
+  SimTime ahead_t_ = kTimeMax;
+  mutable std::vector<std::uint32_t> finishing_;  // scratch: streams ending at one instant
+  Timer timer_;
+};
+
+}  // namespace infersim

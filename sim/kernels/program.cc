@@ -1,0 +1,129 @@
+#include "sim/kernels/program.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <stdexcept>
+
+#include "sim/kernels/lower.h"
+
+namespace infersim::kernels {
+
+SimTime BatchKernels::boundary_at_or_after(SimTime offset) const {
+  const auto it = std::lower_bound(end.begin(), end.end(), offset);
+  return it == end.end() ? total() : *it;
+}
+
+void BatchKernels::push(const TimedKernel& k) {
+  kernels.push_back(k);
+  end.push_back(total() + k.ns);
+}
+
+std::vector<SimTime> calibrate_durations(const std::vector<SimTime>& t, SimTime target) {
+  using u128 = unsigned __int128;
+  const SimTime total = std::accumulate(t.begin(), t.end(), SimTime{0});
+  std::vector<SimTime> out(t.size(), 0);
+  if (t.empty()) return out;
+  if (total <= 0) {  // nothing to scale by: spread evenly
+    for (std::size_t i = 0; i < t.size(); ++i) {
+      out[i] = target / static_cast<SimTime>(t.size()) +
+               (static_cast<SimTime>(i) < target % static_cast<SimTime>(t.size()) ? 1 : 0);
+    }
+    return out;
+  }
+  std::vector<u128> rem(t.size());
+  SimTime assigned = 0;
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    const u128 x = static_cast<u128>(t[i]) * static_cast<u128>(target);
+    out[i] = static_cast<SimTime>(x / static_cast<u128>(total));
+    rem[i] = x % static_cast<u128>(total);
+    assigned += out[i];
+  }
+  std::vector<std::size_t> order(t.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return rem[a] > rem[b]; });
+  for (SimTime k = 0; k < target - assigned; ++k) ++out[order[static_cast<std::size_t>(k)]];
+  return out;
+}
+
+KernelProgram build_program(const Architecture& arch, std::string model, int max_batch,
+                            const KernelModelParams& gpu, const GpuShare& share,
+                            const std::vector<SimTime>& measured_ns) {
+  if (max_batch < 1) throw std::invalid_argument("build_program: max_batch must be >= 1");
+  if (!measured_ns.empty() && measured_ns.size() != static_cast<std::size_t>(max_batch) + 1) {
+    throw std::invalid_argument("build_program: measured_ns needs one latency per batch size");
+  }
+  KernelProgram p;
+  p.model = std::move(model);
+  p.architecture = &arch;
+  p.params = with_library(gpu, arch.library);
+  p.share = share;
+  p.calibrated = !measured_ns.empty();
+  p.calls.resize(static_cast<std::size_t>(max_batch) + 1);
+  p.batches.resize(static_cast<std::size_t>(max_batch) + 1);
+  p.scale.assign(static_cast<std::size_t>(max_batch) + 1, 1.0);
+  std::vector<SimTime> modelled;
+  std::vector<int> sms;
+  for (int b = 1; b <= max_batch; ++b) {
+    const auto bi = static_cast<std::size_t>(b);
+    p.calls[bi] = lower(arch, b);
+    modelled.clear();
+    sms.clear();
+    for (const KernelCall& c : p.calls[bi]) {
+      const KernelTime t = kernel_time(c, p.params, share);
+      modelled.push_back(t.ns);
+      sms.push_back(t.sms_touched);
+    }
+    std::vector<SimTime> ns = modelled;
+    if (p.calibrated) {
+      const SimTime total = std::accumulate(modelled.begin(), modelled.end(), SimTime{0});
+      ns = calibrate_durations(modelled, measured_ns[bi]);
+      p.scale[bi] =
+          total > 0 ? static_cast<double>(measured_ns[bi]) / static_cast<double>(total) : 1.0;
+    }
+    BatchKernels& batch = p.batches[bi];
+    for (std::size_t i = 0; i < ns.size(); ++i) batch.push(TimedKernel{ns[i], sms[i]});
+  }
+  return p;
+}
+
+BatchKernels merge_batches(const KernelProgram& p, std::span<const int> part_batches) {
+  if (part_batches.empty()) throw std::invalid_argument("merge_batches: no parts");
+  int total = 0;
+  for (const int b : part_batches) {
+    if (b < 1 || b > p.max_batch()) {
+      throw std::invalid_argument(
+          fmt::format("merge_batches: part of batch {} outside 1..{}", b, p.max_batch()));
+    }
+    total += b;
+  }
+  if (total > p.max_batch()) {
+    throw std::invalid_argument(
+        fmt::format("merge_batches: {} requests exceed the program's {}", total, p.max_batch()));
+  }
+  const double scale = p.scale[static_cast<std::size_t>(total)];
+  // Every batch size lowers to the same kernels, layer by layer (lower.h): merge call i.
+  const std::size_t n = p.calls[1].size();
+  for (const int b : part_batches) {
+    if (p.calls[static_cast<std::size_t>(b)].size() != n) {
+      throw std::logic_error("merge_batches: batch sizes lowered to different kernels");
+    }
+  }
+  std::vector<KernelCall> parts(part_batches.size());
+  BatchKernels out;
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t j = 0; j < part_batches.size(); ++j) {
+      parts[j] = p.calls[static_cast<std::size_t>(part_batches[j])][i];
+    }
+    const KernelTime t = batched_kernel_time(parts, p.params, p.share);
+    const SimTime ns =
+        p.calibrated ? static_cast<SimTime>(std::llround(static_cast<double>(t.ns) * scale)) : t.ns;
+    out.push(TimedKernel{ns, t.sms_touched});
+  }
+  return out;
+}
+
+}  // namespace infersim::kernels

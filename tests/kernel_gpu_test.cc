@@ -1,0 +1,176 @@
+// The kernel-level shared-GPU model (policies/kernel_gpu.h): streams of kernels competing for
+// SMs, in launch order, with schedules derived by hand.
+#include "policies/kernel_gpu.h"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <vector>
+
+#include "sim/core/engine.h"
+#include "sim/kernels/program.h"
+
+namespace infersim {
+namespace {
+
+using kernels::BatchKernels;
+
+BatchKernels batch(const std::vector<std::pair<SimTime, int>>& kernels) {
+  BatchKernels b;
+  for (const auto& [ns, sms] : kernels) b.push({ns, sms});
+  return b;
+}
+
+// Starts scripted batches on streams at given times and records when each finishes.
+struct Start {
+  SimTime at;
+  std::size_t stream;
+  const BatchKernels* batch;
+};
+
+class ScriptPolicy final : public Policy {
+ public:
+  ScriptPolicy(Engine& e, std::size_t streams, int sms, std::vector<Start> starts,
+               double interference)
+      : e_(e), gpu_(e, 0, streams, sms, interference), starts_(std::move(starts)) {
+    for (std::size_t i = 0; i < starts_.size(); ++i) {
+      e.schedule(starts_[i].at, Priority::kTimer, 0, i << 1 | 1);
+    }
+  }
+  void on_dispatch() override {}
+  void on_event(std::uint64_t payload) override {
+    ++events_;
+    if (!KernelGpu::is_completion(payload)) {
+      const Start& s = starts_[payload >> 1];
+      gpu_.start(s.stream, *s.batch);
+      gpu_.commit();
+      return;
+    }
+    gpu_.on_completion(payload, [this](std::size_t s) { ends_.push_back({s, e_.now()}); });
+    gpu_.commit();
+  }
+  KernelGpu& gpu() { return gpu_; }
+  std::vector<std::pair<std::size_t, SimTime>> ends_;
+  std::uint64_t events_ = 0;
+
+ private:
+  Engine& e_;
+  KernelGpu gpu_;
+  std::vector<Start> starts_;
+};
+
+struct Result {
+  std::vector<std::pair<std::size_t, SimTime>> ends;  // (stream, time) in completion order
+  double busy_ns, load_ns;
+  std::uint64_t policy_events;
+};
+
+Result run(std::size_t streams, int sms, std::vector<Start> starts, double interference = 0,
+           std::vector<double> slowdown = {}) {
+  EngineConfig cfg;
+  cfg.gpus = 1;
+  Engine e(cfg, {});
+  auto p = std::make_unique<ScriptPolicy>(e, streams, sms, std::move(starts), interference);
+  ScriptPolicy* raw = p.get();
+  for (std::size_t s = 0; s < slowdown.size(); ++s) raw->gpu().set_slowdown(s, slowdown[s]);
+  e.set_policy(0, std::move(p));
+  e.run();
+  return {raw->ends_, e.gpu_busy_ns(0), e.gpu_load_ns(0), raw->events_};
+}
+
+using Ends = std::vector<std::pair<std::size_t, SimTime>>;
+
+TEST(KernelGpu, ABatchAloneTakesTheSumOfItsKernelsInOneEvent) {
+  // 100 + 50 + 200 ns on 80, 20 and 80 of 80 SMs, started at 1000: done at 1350. The engine
+  // sees the start and one completion, not one event per kernel.
+  const BatchKernels b = batch({{100, 80}, {50, 20}, {200, 80}});
+  const Result r = run(1, 80, {{1000, 0, &b}});
+  EXPECT_EQ(r.ends, (Ends{{0, 1350}}));
+  EXPECT_EQ(r.policy_events, 2u);
+  // Busy 350 ns; load (share of SMs) 100 * 1 + 50 * 0.25 + 200 * 1 = 312.5 ns.
+  EXPECT_DOUBLE_EQ(r.busy_ns, 350);
+  EXPECT_DOUBLE_EQ(r.load_ns, 312.5);
+}
+
+TEST(KernelGpu, TwoTenantsKernelsShareTheSms) {
+  // 80 SMs. Stream 0: 100 ns on 40 SMs, then 50 ns on 80. Stream 1: 70 ns on 40, then 60 ns
+  // on 30. Both start at 0:
+  //   t=0    A0 (40) and B0 (40) start side by side: 0 SMs free.
+  //   t=70   B0 ends; B1 (30) launches and fits: 10 free.
+  //   t=100  A0 ends; A1 needs 80, 50 free: it waits.
+  //   t=130  B1 ends (stream 1 done); 80 free: A1 starts.
+  //   t=180  A1 ends (stream 0 done).
+  const BatchKernels a = batch({{100, 40}, {50, 80}});
+  const BatchKernels b = batch({{70, 40}, {60, 30}});
+  const Result r = run(2, 80, {{0, 0, &a}, {0, 1, &b}});
+  EXPECT_EQ(r.ends, (Ends{{1, 130}, {0, 180}}));
+  // Busy the whole 180 ns; SMs in use: 80 for 70 ns, 70 for 30, 30 for 30, 80 for 50:
+  // (5600 + 2100 + 900 + 4000) / 80 = 157.5 ns.
+  EXPECT_DOUBLE_EQ(r.busy_ns, 180);
+  EXPECT_DOUBLE_EQ(r.load_ns, 157.5);
+}
+
+TEST(KernelGpu, KernelsStartInLaunchOrder) {
+  // Stream 0 holds 60 of 80 SMs for 100 ns. Stream 1 launches a 40-SM kernel at 10 (does not
+  // fit: waits); stream 2 launches a 10-SM kernel at 20, which would fit but queues behind
+  // stream 1's. At 100 both start; stream 2's ends at 110, stream 1's at 150.
+  const BatchKernels big = batch({{100, 60}});
+  const BatchKernels mid = batch({{50, 40}});
+  const BatchKernels small = batch({{10, 10}});
+  const Result r = run(3, 80, {{0, 0, &big}, {10, 1, &mid}, {20, 2, &small}});
+  EXPECT_EQ(r.ends, (Ends{{0, 100}, {2, 110}, {1, 150}}));
+}
+
+TEST(KernelGpu, ABatchStartedMidwayReplaysTheKernelsBeforeIt) {
+  // Stream 0: five 100-ns kernels alternating 50 and 30 SMs (done at 500 alone). Stream 1
+  // starts at 250 with a 60-SM kernel of 40 ns: at 250 stream 0 runs its third kernel (50
+  // SMs, 200..300), so 30 free: it waits. At 300 stream 0's fourth (30 SMs) launches after
+  // it: stream 1's 60 SMs fit first (20 free), then stream 0's 30 do not: it waits until 340.
+  // Stream 1 done at 340; stream 0's fourth kernel 340..440, fifth 440..540.
+  const BatchKernels a = batch({{100, 50}, {100, 30}, {100, 50}, {100, 30}, {100, 50}});
+  const BatchKernels b = batch({{40, 60}});
+  const Result r = run(2, 80, {{0, 0, &a}, {250, 1, &b}});
+  EXPECT_EQ(r.ends, (Ends{{1, 340}, {0, 540}}));
+  // Two starts, two completions and the stale event of the first prediction (500), which
+  // the generation check ignores.
+  EXPECT_EQ(r.policy_events, 5u);
+}
+
+TEST(KernelGpu, BackToBackBatchesAndManyStreams) {
+  // 120 streams of one 16-SM kernel of 1000 ns each, all at 0, on 80 SMs: five run at a
+  // time, in stream order: stream s ends at 1000 * (s / 5 + 1).
+  const BatchKernels k = batch({{1000, 16}});
+  std::vector<Start> starts;
+  for (std::size_t s = 0; s < 120; ++s) starts.push_back({0, s, &k});
+  const Result r = run(120, 80, starts);
+  ASSERT_EQ(r.ends.size(), 120u);
+  for (std::size_t i = 0; i < 120; ++i) {
+    EXPECT_EQ(r.ends[i].first, i);
+    EXPECT_EQ(r.ends[i].second, static_cast<SimTime>(1000 * (i / 5 + 1)));
+  }
+  // 24 rounds of 1000 ns, each with 80 of 80 SMs busy.
+  EXPECT_DOUBLE_EQ(r.busy_ns, 24000);
+  EXPECT_DOUBLE_EQ(r.load_ns, 24000);
+}
+
+TEST(KernelGpu, InterferenceAndStragglersAreOptionalEffects) {
+  // Two 40-SM kernels of 1000 ns at 0 with interference 0.1: the first starts alone (1000 ns),
+  // the second with 2 running: 1000 x (1 + 0.1) = 1100 ns. Stream 1's slowdown 1.5 applies
+  // too, as it starts while another runs: 1000 x 1.1 x 1.5 = 1650.
+  const BatchKernels k = batch({{1000, 40}});
+  Result r = run(2, 80, {{0, 0, &k}, {0, 1, &k}}, 0.1);
+  EXPECT_EQ(r.ends, (Ends{{0, 1000}, {1, 1100}}));
+  r = run(2, 80, {{0, 0, &k}, {0, 1, &k}}, 0.1, {1.0, 1.5});
+  EXPECT_EQ(r.ends, (Ends{{0, 1000}, {1, 1650}}));
+  // Alone, a straggler runs at its solo time.
+  r = run(2, 80, {{0, 1, &k}}, 0.1, {1.0, 1.5});
+  EXPECT_EQ(r.ends, (Ends{{1, 1000}}));
+}
+
+TEST(KernelGpu, AKernelWiderThanTheGpuIsAnError) {
+  const BatchKernels k = batch({{1000, 81}});
+  EXPECT_THROW(run(1, 80, {{0, 0, &k}}), std::logic_error);
+}
+
+}  // namespace
+}  // namespace infersim
