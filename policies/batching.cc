@@ -1,5 +1,7 @@
 #include "policies/batching.h"
 
+#include <limits>
+
 namespace infersim {
 
 std::vector<ParamSpec> common_policy_params() {
@@ -16,6 +18,18 @@ std::vector<ParamSpec> common_policy_params() {
        "drop a request at batch formation when even a batch of 1 started now would miss "
        "its SLO (as Clockwork does)",
        0, 1},
+      {"granularity",
+       ParamKind::kString,
+       0,
+       "batch: a batch runs as one unit of L(b) GPU time; kernel: as its sequence of kernels "
+       "(the model's kernel graph, each kernel timed by the roofline model, calibrated to the "
+       "profile's L(b) unless the profile is `roofline`), which the sharing policies schedule "
+       "kernel by kernel",
+       -std::numeric_limits<double>::infinity(),
+       std::numeric_limits<double>::infinity(),
+       false,
+       "batch",
+       {"batch", "kernel"}},
       {"context_mib", ParamKind::kNumber, 500,
        "GPU memory per process for its CUDA context, framework and allocator pools, MiB; with "
        "the activation buffers this makes 18 ResNet-50 processes fill a 16 GB V100 and a 19th "
@@ -26,7 +40,9 @@ std::vector<ParamSpec> common_policy_params() {
 
 PolicyNeeds common_needs(const Params& p, int max_tenants_per_gpu) {
   return PolicyNeeds{max_tenants_per_gpu, p.get("context_mib"),
-                     static_cast<int>(p.get_int("max_batch"))};
+                     static_cast<int>(p.get_int("max_batch")), kernel_granularity(p)};
 }
+
+bool kernel_granularity(const Params& p) { return p.get_text("granularity") == "kernel"; }
 
 }  // namespace infersim

@@ -17,8 +17,12 @@
 
 namespace infersim {
 
-// Keys every policy accepts: max_batch, batch_timeout_ms, drop_late, context_mib.
+// Keys every policy accepts: max_batch, batch_timeout_ms, drop_late, granularity,
+// context_mib.
 std::vector<ParamSpec> common_policy_params();
+
+// Whether the policy's `granularity` is kernel.
+bool kernel_granularity(const Params& p);
 
 // PolicyInfo::needs of a policy that reads only the common keys, with its tenant limit.
 PolicyNeeds common_needs(const Params& p, int max_tenants_per_gpu);

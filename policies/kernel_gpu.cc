@@ -21,90 +21,167 @@ KernelGpu::KernelGpu(Engine& e, std::uint32_t gpu, std::size_t slots, int sm_cap
   state_.free = capacity_;
   state_.slots.resize(slots);
   state_.queue.resize(slots);
-  state_.running.reserve(slots);
+  state_.running.resize(slots);
+  effects_ = interference > 0;
   state_.t = e.now();
   ahead_ = state_;
-  finishing_.reserve(slots);
+  finishing_.resize(slots);
 }
 
 void KernelGpu::set_slowdown(std::size_t s, double slowdown) {
   if (!(slowdown >= 1)) throw std::invalid_argument("slowdown must be >= 1");
   slowdown_[s] = slowdown;
+  effects_ = effects_ || slowdown > 1;
 }
 
 void KernelGpu::enqueue(State& s, std::uint32_t slot) const {
-  s.queue[(s.queue_head + s.queue_size) % s.queue.size()] = slot;
+  std::size_t i = s.queue_head + s.queue_size;
+  if (i >= s.queue.size()) i -= s.queue.size();
+  s.queue[i] = slot;
   ++s.queue_size;
   s.slots[slot].phase = Phase::kWaiting;
+}
+
+inline void KernelGpu::launch(State& s, std::uint32_t slot,
+                              const kernels::TimedKernel& kernel) const {
+  Slot& k = s.slots[slot];
+  s.running[s.n_running++] = slot;
+  s.free -= kernel.sms;
+  k.sms = kernel.sms;
+  k.phase = Phase::kRunning;
+  SimTime ns = kernel.ns;
+  if (effects_ && s.n_running >= 2) {
+    const double f = (1.0 + interference_ * static_cast<double>(s.n_running - 1)) * slowdown_[slot];
+    ns = static_cast<SimTime>(std::llround(static_cast<double>(ns) * f));
+    k.slowed = k.slowed || slowdown_[slot] > 1;
+  }
+  k.end = s.t + ns;
 }
 
 void KernelGpu::admit(State& s) const {
   while (s.queue_size > 0) {
     const std::uint32_t slot = s.queue[s.queue_head];
-    Slot& k = s.slots[slot];
-    const kernels::TimedKernel& kernel = k.batch->kernels[k.next];
+    const Slot& k = s.slots[slot];
+    const kernels::TimedKernel& kernel = k.kernels[k.next];
     if (kernel.sms > s.free) {  // the head waits, and everything behind it
-      if (s.running.empty()) {
+      if (s.n_running == 0) {
         throw std::logic_error(
             fmt::format("KernelGpu {}: a kernel of {} SMs on {} SMs", gpu_, kernel.sms, capacity_));
       }
       return;
     }
-    s.queue_head = (s.queue_head + 1) % s.queue.size();
+    if (++s.queue_head == s.queue.size()) s.queue_head = 0;
     --s.queue_size;
-    s.running.push_back(slot);
-    s.free -= kernel.sms;
-    k.sms = kernel.sms;
-    k.phase = Phase::kRunning;
-    SimTime ns = kernel.ns;
-    const std::size_t running = s.running.size();
-    if (running >= 2 && (interference_ > 0 || slowdown_[slot] > 1)) {
-      const double f = (1.0 + interference_ * static_cast<double>(running - 1)) * slowdown_[slot];
-      ns = static_cast<SimTime>(std::llround(static_cast<double>(ns) * f));
-      k.slowed = k.slowed || slowdown_[slot] > 1;
-    }
-    k.end = s.t + ns;
+    launch(s, slot, kernel);
   }
 }
 
 void KernelGpu::integrate(State& s, SimTime to) const {
   const SimTime from = std::max(s.t, warmup_);
-  if (to > from && !s.running.empty()) {
-    const double dt = static_cast<double>(to - from);
-    s.busy_ns += dt;
-    s.load_ns += dt * static_cast<double>(capacity_ - s.free) / capacity_;
+  if (to > from && s.n_running > 0) {
+    s.busy_ns += to - from;
+    s.sm_ns += (to - from) * (capacity_ - s.free);
   }
   s.t = to;
 }
 
+bool KernelGpu::run_alone(State& s, SimTime until) const {
+  // One stream runs and none waits: nothing can interrupt it before `until` (a new batch
+  // starts only at an engine event), and alone it fits and meets no effects, so its
+  // kernels run back to back: kernel j ends at E + end[j] - end[i], with i the running one
+  // and E its end. Jump to the last kernel boundary at or before `until`.
+  const std::uint32_t slot = s.running[0];
+  Slot& k = s.slots[slot];
+  const kernels::BatchKernels& b = *k.batch;
+  const std::size_t i = k.next;
+  const SimTime base = k.end - b.end[i];  // the batch's clock: kernel j ends at base + end[j]
+  // The first kernel still running after `until` (size(): none).
+  const std::size_t j = until >= base + b.end.back()
+                            ? b.end.size()
+                            : static_cast<std::size_t>(
+                                  std::upper_bound(b.end.begin() + static_cast<std::ptrdiff_t>(i),
+                                                   b.end.end(), until - base) -
+                                  b.end.begin());
+  const SimTime to = j == b.end.size() ? base + b.end.back() : until;
+  // GPU use from t to `to`: the rest of kernel i, kernels i+1..j-1 whole, kernel j up to
+  // `to`. (Within the window: run() steps instead while t is before warm-up.)
+  std::int64_t sm_ns = (k.end - s.t) * k.sms;
+  if (j > i + 1) sm_ns += b.sm_ns[j - 1] - b.sm_ns[i];
+  if (j < b.end.size() && j > i) sm_ns += (to - (base + b.end[j - 1])) * b.kernels[j].sms;
+  if (j == i) sm_ns = (to - s.t) * k.sms;
+  s.busy_ns += to - s.t;
+  s.sm_ns += sm_ns;
+  s.t = to;
+  s.free += k.sms;
+  if (j == b.end.size()) {
+    s.n_running = 0;
+    k.sms = 0;
+    k.next = static_cast<std::uint32_t>(j);
+    k.phase = Phase::kDone;
+    ++s.done;
+    return true;
+  }
+  k.next = static_cast<std::uint32_t>(j);
+  k.sms = b.kernels[j].sms;
+  k.end = base + b.end[j];
+  s.free -= k.sms;
+  return false;
+}
+
 bool KernelGpu::run(State& s, SimTime until, bool stop_at_done) const {
   for (;;) {
-    admit(s);
-    SimTime next = kTimeMax;
-    for (const std::uint32_t slot : s.running) next = std::min(next, s.slots[slot].end);
-    if (s.running.empty() || next > until) {
+    // Admission (admit(), inlined: the loop's hot path): the queue's head starts if it fits.
+    while (s.queue_size > 0) {
+      const std::uint32_t slot = s.queue[s.queue_head];
+      const Slot& k = s.slots[slot];
+      const kernels::TimedKernel& kernel = k.kernels[k.next];
+      if (kernel.sms > s.free) {
+        if (s.n_running == 0) admit(s);  // throws: a kernel wider than the GPU
+        break;
+      }
+      if (++s.queue_head == s.queue.size()) s.queue_head = 0;
+      --s.queue_size;
+      launch(s, slot, kernel);
+    }
+    const std::size_t n = s.n_running;
+    if (n == 0) {
       if (until != kTimeMax) integrate(s, until);
       return false;
     }
+    if (n == 1 && s.queue_size == 0 && s.t >= warmup_) {
+      if (run_alone(s, until)) {
+        if (stop_at_done) return true;
+        continue;
+      }
+      return false;  // at `until`, the stream's kernel still running
+    }
+    std::uint32_t* running = s.running.data();
+    SimTime next = s.slots[running[0]].end;
+    for (std::size_t i = 1; i < n; ++i) next = std::min(next, s.slots[running[i]].end);
+    if (next > until) {
+      integrate(s, until);
+      return false;
+    }
     integrate(s, next);
-    // Every kernel ending now, in stream order.
-    finishing_.clear();
-    for (std::size_t i = 0; i < s.running.size();) {
-      const std::uint32_t slot = s.running[i];
+    // Every kernel ending now, in stream order (usually one).
+    std::uint32_t* finishing = finishing_.data();
+    std::size_t f = 0;
+    for (std::size_t i = 0; i < s.n_running;) {
+      const std::uint32_t slot = running[i];
       if (s.slots[slot].end == next) {
-        finishing_.push_back(slot);
-        s.running[i] = s.running.back();
-        s.running.pop_back();
+        finishing[f++] = slot;
+        running[i] = running[--s.n_running];
       } else {
         ++i;
       }
     }
-    std::sort(finishing_.begin(), finishing_.end());
-    for (const std::uint32_t slot : finishing_) {
+    if (f > 1) std::sort(finishing, finishing + f);
+    for (std::size_t i = 0; i < f; ++i) {
+      const std::uint32_t slot = finishing[i];
       Slot& k = s.slots[slot];
       s.free += k.sms;
       k.sms = 0;
-      if (++k.next < k.batch->kernels.size()) {
+      if (++k.next < k.count) {
         enqueue(s, slot);
       } else {
         k.phase = Phase::kDone;
@@ -116,9 +193,12 @@ bool KernelGpu::run(State& s, SimTime until, bool stop_at_done) const {
 }
 
 void KernelGpu::report(State& s) {
-  if (s.busy_ns > 0 || s.load_ns > 0) e_.add_gpu_usage(gpu_, s.busy_ns, s.load_ns);
+  if (s.busy_ns > 0) {
+    e_.add_gpu_usage(gpu_, static_cast<double>(s.busy_ns),
+                     static_cast<double>(s.sm_ns) / static_cast<double>(capacity_));
+  }
   s.busy_ns = 0;
-  s.load_ns = 0;
+  s.sm_ns = 0;
 }
 
 void KernelGpu::sync() {
@@ -147,6 +227,8 @@ void KernelGpu::start(std::size_t s, const kernels::BatchKernels& batch) {
   if (batch.kernels.empty()) throw std::logic_error("KernelGpu: a batch without kernels");
   sync();
   k.batch = &batch;
+  k.kernels = batch.kernels.data();
+  k.count = static_cast<std::uint32_t>(batch.kernels.size());
   k.next = 0;
   k.slowed = false;
   enqueue(state_, static_cast<std::uint32_t>(s));

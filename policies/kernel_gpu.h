@@ -105,8 +105,10 @@ class KernelGpu {
   enum class Phase : std::uint8_t { kIdle, kWaiting, kRunning, kDone };
 
   struct Slot {
-    const kernels::BatchKernels* batch = nullptr;  // null: idle
-    std::uint32_t next = 0;                        // the kernel waiting or running
+    const kernels::BatchKernels* batch = nullptr;   // null: idle
+    const kernels::TimedKernel* kernels = nullptr;  // batch->kernels.data()
+    std::uint32_t count = 0;                        // batch->kernels.size()
+    std::uint32_t next = 0;                         // the kernel waiting or running
     Phase phase = Phase::kIdle;
     bool slowed = false;
     int sms = 0;      // held while running
@@ -120,18 +122,26 @@ class KernelGpu {
     std::vector<Slot> slots;
     std::vector<std::uint32_t> queue;  // ring of waiting streams, launch order
     std::size_t queue_head = 0, queue_size = 0;
-    std::vector<std::uint32_t> running;  // streams with a kernel running, any order
-    std::size_t done = 0;                // streams whose batch finished at time t
-    double busy_ns = 0, load_ns = 0;     // GPU use not yet reported to the engine
+    std::vector<std::uint32_t> running;  // [0, n_running): streams with a kernel running
+    std::size_t n_running = 0;
+    std::size_t done = 0;  // streams whose batch finished at time t
+    // GPU use not yet reported to the engine (at most the time between two engine events):
+    // ns with a kernel running, and SM-ns occupied.
+    std::int64_t busy_ns = 0, sm_ns = 0;
   };
 
   // Starts queued kernels, in order, while the head fits.
   void admit(State& s) const;
+  // Starts slot's next kernel now (it fits).
+  void launch(State& s, std::uint32_t slot, const kernels::TimedKernel& kernel) const;
   // Advances `s` through kernel boundaries up to `until` (inclusive). With stop_at_done it
   // stops right after the first instant at which a batch finishes (before admitting at it);
   // returns whether it stopped so.
   bool run(State& s, SimTime until, bool stop_at_done) const;
   void integrate(State& s, SimTime to) const;
+  // run()'s step when one stream runs alone: to its batch's end or the last kernel boundary
+  // at or before `until`, in one jump. Returns whether the batch finished.
+  bool run_alone(State& s, SimTime until) const;
   void enqueue(State& s, std::uint32_t slot) const;
   // Brings the committed state to the engine's now (no batch may finish before it).
   void sync();
@@ -143,6 +153,7 @@ class KernelGpu {
   int capacity_;
   double interference_;
   std::vector<double> slowdown_;
+  bool effects_ = false;  // interference > 0 or a slowdown > 1
   SimTime warmup_;
   State state_;  // at the last engine event
   State ahead_;  // state_ run ahead to the next batch completion (valid unless dirty_)

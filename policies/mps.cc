@@ -1,7 +1,14 @@
 // mps: implicit spatial multiplexing with NVIDIA MPS (seed 003, section 3). Every tenant
 // on the GPU is its own client process with its own CUDA context; each runs at most one
 // batch at a time (greedy batching, as exclusive), and the batches of all tenants run
-// concurrently in the processor-sharing model of shared_gpu.h, slowed by
+// concurrently.
+//
+// granularity: kernel (the mechanism, kernel_gpu.h): each tenant's batch is its sequence of
+// kernels on its own stream; kernels of different tenants run side by side while their SMs
+// fit the GPU, and queue in launch order for SMs otherwise. interference and the straggler
+// spread are off unless given.
+//
+// granularity: batch: in the processor-sharing model of shared_gpu.h, slowed by
 //   - interference: 1 / (1 + interference · (k − 1)) with k kernels running, the
 //     scheduling penalty of many concurrent kernels that space-time super-kernels avoid;
 //   - stragglers: each tenant's process draws one slowdown uniform in
@@ -37,12 +44,12 @@ namespace {
 class Mps final : public SharedGpuPolicy {
  public:
   explicit Mps(const PolicySetup& s) : SharedGpuPolicy(s, s.tenants.size()), tenants_(s.tenants) {
-    const double spread = s.params.get("straggler_spread");
+    const double spread = effect(s.params, "straggler_spread");
     for (std::size_t i = 0; i < tenants_.size(); ++i) {
       // One draw per tenant process per run, from the tenant's own stream: adding a
       // tenant or changing another setting never shifts another tenant's factor.
       Rng rng = e_.make_rng(fmt::format("gpu{}/mps/{}", gpu_, e_.tenant(tenants_[i]).name));
-      shared_.set_slowdown(i, 1.0 + spread * rng.uniform());
+      set_slowdown(i, 1.0 + spread * rng.uniform());
     }
   }
 
@@ -50,7 +57,7 @@ class Mps final : public SharedGpuPolicy {
     const SimTime now = e_.now();
     SimTime wake = kTimeMax;
     for (std::size_t i = 0; i < tenants_.size(); ++i) {
-      if (shared_.busy(i)) continue;
+      if (slot_busy(i)) continue;
       const std::uint32_t t = tenants_[i];
       rule_.drop_hopeless(e_, gpu_, t);
       auto& q = e_.queue(t);
@@ -79,13 +86,16 @@ void register_mps(PolicyRegistry& r) {
       {"interference", ParamKind::kNumber, 0.094,
        "extra slowdown per additional concurrently running kernel: each runs at "
        "1/(1 + interference*(k-1)) of its processor-sharing speed with k running; 0.094 fits "
-       "seed 003 Table 1 (space-time over space-only 1.68x at R=10, 2.88x at R=20)",
+       "seed 003 Table 1 (space-time over space-only 1.68x at R=10, 2.88x at R=20). At "
+       "granularity kernel the default is 0 (the SM budget is the mechanism); a given value "
+       "stretches a kernel that starts with k running to (1 + interference*(k-1)) of its time",
        0, 100});
   params.push_back(
       {"straggler_spread", ParamKind::kNumber, 0.25,
        "each tenant process draws a persistent slowdown uniform in [1, 1+spread] once per run, "
        "applied while it shares the GPU; 0.25: the up-to-25% fastest-to-straggler latency gap "
-       "of seed 003 Figure 4",
+       "of seed 003 Figure 4. At granularity kernel the default is 0; a given value applies to "
+       "each kernel that starts while another runs",
        0, 100});
   params.push_back({"max_clients", ParamKind::kInteger, 48,
                     "most tenants (MPS client processes) per GPU; 48 is the Volta MPS client limit "
@@ -94,8 +104,9 @@ void register_mps(PolicyRegistry& r) {
   r.add(
       {"mps",
        "spatial sharing with one MPS client process per tenant: all tenants' batches run "
-       "concurrently (processor sharing above full utilization, with interference and "
-       "per-process straggler slowdowns)",
+       "concurrently (batch granularity: processor sharing above full utilization, with "
+       "interference and per-process straggler slowdowns; kernel granularity: kernels side by "
+       "side while their SMs fit, queued in launch order otherwise)",
        std::move(params), ProcessModel::kProcessPerTenant,
        [](const Params& p) { return common_needs(p, static_cast<int>(p.get_int("max_clients"))); },
        [](const PolicySetup& s) -> std::unique_ptr<Policy> {

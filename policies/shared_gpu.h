@@ -1,5 +1,5 @@
 // A processor-sharing model of kernels running concurrently on one GPU, used by the
-// spatial-sharing policies (mps, space_time).
+// spatial-sharing policies (mps, space_time) at batch granularity.
 //
 // The GPU has a fixed number of kernel *slots* (mps: one per tenant process; space_time:
 // one per architecture group); each slot runs at most one kernel (a batch) at a time. A
@@ -36,11 +36,16 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "policies/batching.h"
+#include "policies/kernel_gpu.h"
 #include "sim/core/engine.h"
+#include "sim/gpu/profile.h"
+#include "sim/kernels/program.h"
 
 namespace infersim {
 
@@ -183,10 +188,11 @@ class SharedGpu {
   Timer timer_;
 };
 
-// What mps and space_time share: one batch per slot executing on a SharedGpu, one
-// batch-timeout timer for the GPU (odd payloads), and completions reported to the engine.
-// A subclass's on_dispatch fills batches_[slot], calls start_batch for it, and ends with
-// end_dispatch.
+// What mps and space_time share: one batch per slot executing on the GPU model of the
+// policy's granularity (batch: the processor-sharing SharedGpu above; kernel: the SM-budget
+// KernelGpu of kernel_gpu.h), one batch-timeout timer for the GPU (odd payloads), and
+// completions reported to the engine. A subclass's on_dispatch fills batches_[slot], calls
+// start_batch (or start_kernels) for it, and ends with end_dispatch.
 class SharedGpuPolicy : public Policy {
  public:
   void on_event(std::uint64_t payload) final {
@@ -194,13 +200,15 @@ class SharedGpuPolicy : public Policy {
       if (timer_.fire(payload >> 1)) e_.request_dispatch(gpu_);
       return;
     }
-    std::size_t n = shared_.on_completion(payload, [this](std::size_t slot) {
+    auto done = [this](std::size_t slot) {
       auto& batch = batches_[slot];
       const int b = static_cast<int>(batch.size());
       for (RequestId id : batch) e_.complete(id, gpu_, start_[slot], b);
       batch.clear();
       on_batch_done(slot);
-    });
+    };
+    const std::size_t n =
+        kernel_ ? kernel_->on_completion(payload, done) : shared_.on_completion(payload, done);
     if (n > 0) e_.request_dispatch(gpu_);
   }
 
@@ -212,24 +220,69 @@ class SharedGpuPolicy : public Policy {
       : e_(s.engine),
         gpu_(s.gpu),
         rule_(BatchRule::from(s.params)),
-        shared_(s.engine, s.gpu, slots, s.params.get("interference")),
+        shared_(s.engine, s.gpu, slots, effect(s.params, "interference")),
         batches_(slots),
         start_(slots, 0) {
     for (auto& b : batches_) b.reserve(static_cast<std::size_t>(rule_.max_batch));
+    if (kernel_granularity(s.params)) {
+      kernel_.emplace(s.engine, s.gpu, slots, s.spec.sm_count, effect(s.params, "interference"));
+    }
   }
 
-  // Starts the batch now in batches_[slot], timed by tenant ti's latency table.
+  // An optional effect on top of the GPU model (interference, straggler spread): its value,
+  // except at kernel granularity, where it is 0 unless given: there the SM budget is the
+  // mechanism, and the defaults were fitted to (or taken from) seed 003 for the batch-level
+  // model.
+  static double effect(const Params& p, const std::string& key) {
+    return kernel_granularity(p) && !p.given(key) ? 0.0 : p.get(key);
+  }
+
+  bool kernel_level() const { return kernel_.has_value(); }
+  bool slot_busy(std::size_t slot) const {
+    return kernel_ ? kernel_->busy(slot) : shared_.busy(slot);
+  }
+  void set_slowdown(std::size_t slot, double slowdown) {
+    if (kernel_) {
+      kernel_->set_slowdown(slot, slowdown);
+    } else {
+      shared_.set_slowdown(slot, slowdown);
+    }
+  }
+  double slowdown(std::size_t slot) const {
+    return kernel_ ? kernel_->slowdown(slot) : shared_.slowdown(slot);
+  }
+  bool was_slowed(std::size_t slot) const {
+    return kernel_ ? kernel_->was_slowed(slot) : shared_.was_slowed(slot);
+  }
+
+  // Starts the batch now in batches_[slot], timed by tenant ti: L(b) at solo utilization u(b)
+  // at batch granularity; its kernels at kernel granularity.
   void start_batch(std::size_t slot, const TenantInfo& ti) {
     const std::size_t n = batches_[slot].size();
+    if (kernel_) {
+      start_kernels(slot, ti.kernels->batches[n]);
+      return;
+    }
     start_[slot] = e_.now();
     shared_.start(slot, ti.latency_ns[n], ti.utilization[n]);
     started_ = true;
   }
 
-  // Commits the kernels started in this dispatch and sets the batch-timeout timer to
+  // Kernel granularity: starts the batch in batches_[slot] as `kernels`, which must outlive
+  // it (e.g. a space-time super-kernel's merged kernels).
+  void start_kernels(std::size_t slot, const kernels::BatchKernels& kernels) {
+    start_[slot] = e_.now();
+    kernel_->start(slot, kernels);
+  }
+
+  // Commits the batches started in this dispatch and sets the batch-timeout timer to
   // `wake`, the earliest time a waiting batch may start (kTimeMax: none waits).
   void end_dispatch(SimTime wake) {
-    if (started_) shared_.commit();
+    if (kernel_) {
+      kernel_->commit();
+    } else if (started_) {
+      shared_.commit();
+    }
     started_ = false;
     if (wake == kTimeMax) {
       timer_.cancel();
@@ -241,7 +294,8 @@ class SharedGpuPolicy : public Policy {
   Engine& e_;
   std::uint32_t gpu_;
   BatchRule rule_;
-  SharedGpu shared_;
+  SharedGpu shared_;                             // batch granularity
+  std::optional<KernelGpu> kernel_;              // kernel granularity
   std::vector<std::vector<RequestId>> batches_;  // per slot, reserved to max_batch
 
  private:

@@ -8,6 +8,13 @@
 // the seed). Super-kernels of different groups run concurrently in the processor-sharing
 // model of shared_gpu.h.
 //
+// granularity: kernel: the super-kernel is the group's kernel sequence with each layer of the
+// tenants riding in it merged into one batched kernel whose thread blocks are the sum of the
+// parts' (cublasSgemmBatched for equal batch sizes, a vbatched GEMM otherwise; distinct
+// tenants have distinct weights, so this is not one tenant's batch of B), timed by the
+// kernel model (sim/kernels/program.h merge_batches). Super-kernels of different groups
+// share the GPU's SMs as in mps (kernel_gpu.h); interference is 0 unless given.
+//
 // Batching rules apply per group: batch_timeout_ms waits until the oldest request across
 // the group has waited that long (or max_batch requests are queued); drop_late drops the
 // group's tenants' requests that would miss their deadline even in a batch of 1 started
@@ -32,6 +39,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 #include <vector>
 
 #include "policies/batching.h"
@@ -50,7 +58,7 @@ class SpaceTime final : public SharedGpuPolicy {
     const SimTime now = e_.now();
     SimTime wake = kTimeMax;
     for (std::size_t g = 0; g < groups_.size(); ++g) {
-      if (shared_.busy(g)) continue;
+      if (slot_busy(g)) continue;
       if (now < restart_at_[g]) {  // its worker is being restarted after an eviction
         wake = std::min(wake, restart_at_[g]);
         continue;
@@ -63,7 +71,11 @@ class SpaceTime final : public SharedGpuPolicy {
         wake = std::min(wake, at);
         continue;
       }
-      start_batch(g, e_.tenant(members.front()));  // a group shares one latency table
+      if (kernel_level()) {
+        start_kernels(g, merged(g));
+      } else {
+        start_batch(g, e_.tenant(members.front()));  // a group shares one latency table
+      }
     }
     end_dispatch(wake);
   }
@@ -72,11 +84,14 @@ class SpaceTime final : public SharedGpuPolicy {
   SpaceTime(const PolicySetup& s, std::vector<std::vector<std::uint32_t>> groups)
       : SharedGpuPolicy(s, groups.size()),
         groups_(std::move(groups)),
-        spread_(s.params.get("straggler_spread")),
+        spread_(effect(s.params, "straggler_spread")),
         evict_(s.params.get_bool("evict_stragglers")),
         evict_threshold_(s.params.get("evict_threshold")),
         evict_ns_(s.params.get_ns("evict_ms")),
-        restart_at_(groups_.size(), 0) {
+        restart_at_(groups_.size(), 0),
+        merged_(groups_.size()),
+        part_of_(s.engine.tenant_count(), 0) {
+    parts_.reserve(static_cast<std::size_t>(rule_.max_batch));
     for (std::size_t g = 0; g < groups_.size(); ++g) {
       stream_rngs_.push_back(e_.make_rng(
           fmt::format("gpu{}/space_time/{}", gpu_, e_.tenant(groups_[g].front()).model)));
@@ -84,13 +99,34 @@ class SpaceTime final : public SharedGpuPolicy {
     }
   }
 
+  // Kernel granularity: the kernels of group g's super-kernel in batches_[g], layer by layer
+  // one batched kernel over the tenants riding in it (kernels::merge_batches), cached by the
+  // multiset of their batch sizes: after the first super-kernel of each composition no
+  // allocation.
+  const kernels::BatchKernels& merged(std::size_t g) {
+    for (RequestId id : batches_[g]) ++part_of_[e_.request(id).tenant];
+    parts_.clear();
+    for (std::uint32_t t : groups_[g]) {
+      if (part_of_[t] > 0) parts_.push_back(part_of_[t]);
+      part_of_[t] = 0;
+    }
+    std::sort(parts_.begin(), parts_.end());
+    auto& cache = merged_[g];
+    auto it = cache.find(parts_);
+    if (it == cache.end()) {
+      const kernels::KernelProgram& p = *e_.tenant(groups_[g].front()).kernels;
+      it = cache.emplace(parts_, kernels::merge_batches(p, parts_)).first;
+    }
+    return it->second;
+  }
+
   void draw_slowdown(std::size_t g) {
-    if (spread_ > 0) shared_.set_slowdown(g, 1.0 + spread_ * stream_rngs_[g].uniform());
+    if (spread_ > 0) set_slowdown(g, 1.0 + spread_ * stream_rngs_[g].uniform());
   }
 
   void on_batch_done(std::size_t g) override {
     // The monitor sees a slow stream only when its slowdown applied (while sharing).
-    if (!evict_ || !shared_.was_slowed(g) || shared_.slowdown(g) <= evict_threshold_) return;
+    if (!evict_ || !was_slowed(g) || slowdown(g) <= evict_threshold_) return;
     restart_at_[g] = e_.now() + evict_ns_;
     draw_slowdown(g);
   }
@@ -121,6 +157,10 @@ class SpaceTime final : public SharedGpuPolicy {
   SimTime evict_ns_;
   std::vector<SimTime> restart_at_;  // per group: when its restarted worker may run again
   std::vector<Rng> stream_rngs_;     // per group: draws its stream's slowdowns
+  // Kernel granularity: per group, merged super-kernels by their parts' batch sizes (sorted).
+  std::vector<std::map<std::vector<int>, kernels::BatchKernels>> merged_;
+  std::vector<int> part_of_;  // scratch, per tenant: its requests in the super-kernel
+  std::vector<int> parts_;    // scratch: the parts' batch sizes
 };
 
 }  // namespace
@@ -131,7 +171,8 @@ void register_space_time(PolicyRegistry& r) {
       {"interference", ParamKind::kNumber, 0.094,
        "extra slowdown per additional concurrently running super-kernel (different "
        "architectures on one GPU): 1/(1 + interference*(k-1)) with k running; as mps (fit to "
-       "seed 003 Table 1); never applies with a single architecture",
+       "seed 003 Table 1); never applies with a single architecture. At granularity kernel "
+       "the default is 0",
        0, 100});
   params.push_back(
       {"straggler_spread", ParamKind::kNumber, 0,

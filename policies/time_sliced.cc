@@ -37,6 +37,14 @@
 //    the reported busy fraction excludes switch time (switches are overhead, not work).
 //  - Invariant: at most one context runs at a time; a violation throws std::logic_error.
 //
+// granularity: kernel. A batch is its sequence of kernels (TenantInfo::kernels; their total is
+// L(b)), and a context gives up the GPU only between two kernels, as seed 003's software
+// scheduler did: when the quantum runs out in the middle of a kernel, that kernel finishes
+// first (the slice overruns the quantum), and the context's next slice resumes with the next
+// kernel. With compute_preemption (hardware compute preemption, Pascal and later) the batch is
+// preempted at the quantum mid-kernel instead, as at batch granularity, where a batch has no
+// kernel boundaries and is always preempted at the quantum.
+//
 // With a single tenant no switch ever happens and a batch is never delayed by slicing, so
 // the per-request outcomes equal those of `exclusive` (tests/time_sliced_test.cc).
 #include <fmt/format.h>
@@ -49,6 +57,7 @@
 #include "policies/batching.h"
 #include "policies/builtin.h"
 #include "sim/core/engine.h"
+#include "sim/kernels/program.h"
 
 namespace infersim {
 namespace {
@@ -60,7 +69,9 @@ class TimeSliced final : public Policy {
         gpu_(s.gpu),
         rule_(BatchRule::from(s.params)),
         quantum_(s.params.get_ns("quantum_ms")),
-        switch_(s.params.get_ns("switch_us")) {
+        switch_(s.params.get_ns("switch_us")),
+        kernel_boundaries_(kernel_granularity(s.params) &&
+                           !s.params.get_bool("compute_preemption")) {
     if (quantum_ <= 0) throw std::logic_error("time_sliced: quantum must be positive");
     if (s.tenants.size() >= kMaxContexts) {
       throw std::logic_error(fmt::format("time_sliced: {} tenants on GPU {} (at most {})",
@@ -106,10 +117,11 @@ class TimeSliced final : public Policy {
 
   struct Context {
     std::uint32_t tenant = 0;
-    std::vector<RequestId> batch;  // the batch in progress; empty when none
-    SimTime remaining = 0;         // GPU time the batch in progress still needs
-    SimTime first_start = 0;       // when the batch in progress first began executing
-    Timer timer;                   // batch_timeout_ms wait
+    std::vector<RequestId> batch;                    // the batch in progress; empty when none
+    SimTime remaining = 0;                           // GPU time the batch in progress still needs
+    const kernels::BatchKernels* kernels = nullptr;  // its kernels (kernel granularity)
+    SimTime first_start = 0;  // when the batch in progress first began executing
+    Timer timer;              // batch_timeout_ms wait
   };
 
   // Ready: a batch in progress, or one that may start now. Drops hopeless requests
@@ -179,13 +191,20 @@ class TimeSliced final : public Policy {
       const std::size_t n = rule_.take(e_, x.tenant, x.batch);
       if (n == 0) throw std::logic_error("time_sliced: running a context with no work");
       x.timer.cancel();
-      x.remaining = e_.tenant(x.tenant).latency_ns[n];
+      const TenantInfo& ti = e_.tenant(x.tenant);
+      x.remaining = ti.latency_ns[n];
+      x.kernels = kernel_boundaries_ ? &ti.kernels->batches[n] : nullptr;
       x.first_start = now;
     }
     const SimTime left = quantum_end_ - now;
     if (left <= 0) throw std::logic_error("time_sliced: running with no quantum left");
-    const bool finishes = x.remaining <= left;
-    const SimTime segment = finishes ? x.remaining : left;
+    SimTime segment = std::min(x.remaining, left);
+    if (x.kernels != nullptr) {
+      // Run on to the end of the kernel running when the quantum ends.
+      const SimTime done = x.kernels->total() - x.remaining;
+      segment = x.kernels->boundary_at_or_after(done + left) - done;
+    }
+    const bool finishes = segment == x.remaining;
     state_ = State::kRunning;
     running_ = c;
     segment_start_ = now;
@@ -235,6 +254,7 @@ class TimeSliced final : public Policy {
   BatchRule rule_;
   SimTime quantum_;
   SimTime switch_;
+  bool kernel_boundaries_;  // contexts switch only between kernels
   std::vector<Context> ctx_;
   State state_ = State::kIdle;
   bool has_current_ = false;     // a context has been resident on this GPU
@@ -262,6 +282,14 @@ void register_time_sliced(PolicyRegistry& r) {
        "96 KiB shared memory) = 27.5 MiB, takes ~32 us to save at 900 GB/s when full; "
        "inference kernels rarely fill it",
        0, 1e6});
+  params.push_back(
+      {"compute_preemption", ParamKind::kBool, 0,
+       "at granularity kernel: preempt a batch at the quantum in the middle of a kernel "
+       "(hardware compute preemption, Pascal and later) instead of letting the running kernel "
+       "finish first, as seed 003's software scheduler switched contexts only between kernels. "
+       "At granularity batch a batch has no kernel boundaries and is always preempted at the "
+       "quantum",
+       0, 1});
   r.add({"time_sliced",
          "several tenants, one CUDA context each; the GPU runs one context at a time, "
          "round-robin over contexts with work, quantum_ms slices, switch_us per switch; a "

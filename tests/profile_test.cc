@@ -433,7 +433,10 @@ TEST(Gpus, Errors) {
 
 TEST(Gpus, KernelModelConstants) {
   std::vector<GpuSpec> gpus = load_gpus(kGpus);
-  for (const GpuSpec& g : gpus) {
+  // The validation CPU has no kernel-level model.
+  EXPECT_FALSE(find_gpu(gpus, "cpu")->kernel.has_value());
+  for (const char* name : {"v100", "a100", "h100", "h200"}) {
+    const GpuSpec& g = *find_gpu(gpus, name);
     ASSERT_TRUE(g.kernel.has_value()) << g.name;
     // Every GPU here is compute capability 7.0 or later: 2048 threads, 32 blocks, 64 K
     // registers and four warp schedulers per SM (CUDA programming guide).

@@ -515,9 +515,14 @@ TEST(TimeSlicedRegistry, ParamsAndProcessModel) {
   Params values;
   for (const ParamSpec& p : info.params) {
     EXPECT_TRUE(defaults.emplace(p.key, p.default_value).second) << "duplicate " << p.key;
-    values.set(p.key, p.default_value);
+    if (p.is_text()) {
+      values.set_text(p.key, p.default_text);
+    } else {
+      values.set(p.key, p.default_value);
+    }
   }
   const PolicyNeeds needs = info.needs(values);
+  EXPECT_FALSE(needs.kernels);              // batch granularity by default
   EXPECT_EQ(needs.max_tenants_per_gpu, 0);  // any number of contexts
   EXPECT_EQ(needs.context_mib, 500);
   EXPECT_EQ(needs.max_batch, 16);
@@ -527,6 +532,7 @@ TEST(TimeSlicedRegistry, ParamsAndProcessModel) {
   EXPECT_TRUE(defaults.count("max_batch"));
   EXPECT_TRUE(defaults.count("batch_timeout_ms"));
   EXPECT_TRUE(defaults.count("drop_late"));
+  EXPECT_EQ(defaults.at("compute_preemption"), 0);
 }
 
 }  // namespace

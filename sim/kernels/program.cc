@@ -18,6 +18,7 @@ SimTime BatchKernels::boundary_at_or_after(SimTime offset) const {
 
 void BatchKernels::push(const TimedKernel& k) {
   kernels.push_back(k);
+  sm_ns.push_back((sm_ns.empty() ? 0 : sm_ns.back()) + k.ns * k.sms);
   end.push_back(total() + k.ns);
 }
 
@@ -104,6 +105,8 @@ BatchKernels merge_batches(const KernelProgram& p, std::span<const int> part_bat
     throw std::invalid_argument(
         fmt::format("merge_batches: {} requests exceed the program's {}", total, p.max_batch()));
   }
+  // One tenant's batch alone is its own kernels (exactly its calibrated L(b)).
+  if (part_batches.size() == 1) return p.batches[static_cast<std::size_t>(total)];
   const double scale = p.scale[static_cast<std::size_t>(total)];
   // Every batch size lowers to the same kernels, layer by layer (lower.h): merge call i.
   const std::size_t n = p.calls[1].size();

@@ -36,14 +36,15 @@ struct TimedKernel {
 // One batch: its kernels in launch order.
 struct BatchKernels {
   std::vector<TimedKernel> kernels;
-  std::vector<SimTime> end;  // end[i]: time into the batch at which kernel i ends
+  std::vector<SimTime> end;         // end[i]: time into the batch at which kernel i ends
+  std::vector<std::int64_t> sm_ns;  // sm_ns[i]: SM-ns of kernels 0..i (sum of ns x sms)
 
   SimTime total() const { return end.empty() ? 0 : end.back(); }
   // The first kernel boundary at or after `offset` into the batch: where a context that
   // may switch only between kernels is preempted after running to `offset`. total() for an
   // offset at or past the end.
   SimTime boundary_at_or_after(SimTime offset) const;
-  // Appends a kernel, extending `end`.
+  // Appends a kernel, extending `end` and `sm_ns`.
   void push(const TimedKernel& k);
 };
 
@@ -79,7 +80,7 @@ KernelProgram build_program(const Architecture& arch, std::string model, int max
 // model (`part_batches`, one batch size per tenant riding in it) with layer i of every part
 // merged into one batched kernel (batched_kernel_time: blocks are the sum of the parts'),
 // kernel by kernel. Durations are scaled by the calibration of a batch of the parts' total
-// size, rounded to the nearest ns. With one part of b it is batches[b] up to that rounding.
+// size, rounded to the nearest ns. One part of b is batches[b] itself.
 // Throws std::invalid_argument for no parts, a part outside 1..max_batch or a total above
 // max_batch.
 BatchKernels merge_batches(const KernelProgram& p, std::span<const int> part_batches);
