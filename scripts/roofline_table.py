@@ -3,8 +3,8 @@
 
 usage: infersim models --roofline | roofline_table.py
 
-One row per model with a kernel graph and a Clockwork V100 row: the predicted L(b) in ms
-over the measured one and the signed error, at every profiled batch size; then the median
+One row per model with a kernel graph and a Clockwork V100 row: in each cell the predicted
+L(b) in ms / the measured one (signed error), at every profiled batch size; then the median
 and worst |error| per batch size and over all, as the report prints them.
 """
 import sys
@@ -35,7 +35,7 @@ def main(lines):
             rows[-1][3] = f[-1 - len(batches):-1]
     if not batches or not rows:
         sys.exit("roofline_table.py: no roofline report with measurements on stdin")
-    print("| model | " + " | ".join(f"b = {b}: predicted / measured ms (error)" for b in batches) + " |")
+    print("| model | " + " | ".join(f"L({b}) ms" for b in batches) + " |")
     print("|---|" + "---|" * len(batches))
     for model, pred, meas, err in rows:
         cells = [f"{p} / {m} ({e})" for p, m, e in zip(pred, meas, err or ["-"] * len(pred))]
