@@ -13,3 +13,7 @@ echo "# every policy at load 0.4, 4 tenants sharing one GPU (exclusive: one tena
 for p in $("$BUILD/infersim" policies | sed -n 's/^\([a-z_]*\): .*/\1/p'); do
   if [ "$p" = exclusive ]; then "$B" "$p" 10000000 1 0.4; else "$B" "$p" 10000000 4 0.4; fi
 done
+# Kernel granularity: each batch is ResNet-50's 56 kernels (calibrated to the Clockwork L(b));
+# mps and space_time time their kernels' SM sharing, time_sliced switches between kernels.
+echo "# the sharing policies at granularity kernel, load 0.4, 4 tenants, 10M requests"
+for p in time_sliced mps space_time; do "$B" "$p" 10000000 4 0.4 kernel; done

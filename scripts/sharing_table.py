@@ -39,7 +39,13 @@ def rows_of(path):
     s = s[s["R"] >= 2]
     rows = []
     per_model = {}
-    for model, g in s.groupby("tenants__0__model"):
+    # A swept profile (hardware.profile) makes one row per model and profile.
+    if "hardware__profile" in s.columns:
+        s = s.assign(row=s["tenants__0__model"] + ", " + s["hardware__profile"].map(
+            lambda p: "roofline profile" if p == "roofline" else "measured profile"))
+    else:
+        s = s.assign(row=s["tenants__0__model"])
+    for model, g in s.groupby("row", sort=False):
         base = g[g["policy"] == "exclusive"].set_index("R")
         out = {}
         for pol in ("time_sliced", "mps", "space_time"):
@@ -71,7 +77,7 @@ def main(paths):
             print(f"| {model}{label} | {v[0]:.2f}x | {v[1]:.2f}x | {v[2]:.2f}x | {v[3]:.2f}x "
                   f"| {v[4]:.2f}x |")
         allv = list(per_model.values())
-        if len(allv) > 1:
+        if len(allv) > 1 and "," not in "".join(per_model):  # several models, one profile
             g = [geomean(v[i] for v in allv) for i in range(5)]
             print(f"| **geomean, {len(allv)} models{label}** | **{g[0]:.2f}x** | **{g[1]:.2f}x** "
                   f"| **{g[2]:.2f}x** | **{g[3]:.2f}x** | **{g[4]:.2f}x** |")
