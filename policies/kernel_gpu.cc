@@ -25,6 +25,7 @@ KernelGpu::KernelGpu(Engine& e, std::uint32_t gpu, std::size_t slots, int sm_cap
   effects_ = interference > 0;
   state_.t = e.now();
   ahead_ = state_;
+  check_ = state_;
   finishing_.resize(slots);
 }
 
@@ -32,6 +33,7 @@ void KernelGpu::set_slowdown(std::size_t s, double slowdown) {
   if (!(slowdown >= 1)) throw std::invalid_argument("slowdown must be >= 1");
   slowdown_[s] = slowdown;
   effects_ = effects_ || slowdown > 1;
+  check_valid_ = false;  // kernels launched after the copy's time may now run slower
 }
 
 void KernelGpu::enqueue(State& s, std::uint32_t slot) const {
@@ -204,6 +206,9 @@ void KernelGpu::report(State& s) {
 void KernelGpu::sync() {
   const SimTime now = e_.now();
   if (state_.t >= now) return;
+  // Resume from the copy kept at the engine's next event when that is not past now.
+  if (check_valid_ && check_.t <= now) std::swap(state_, check_);
+  check_valid_ = false;
   run(state_, now, false);
   if (state_.done > 0) {
     throw std::logic_error(
@@ -218,6 +223,7 @@ void KernelGpu::adopt_ahead() {
         fmt::format("KernelGpu {}: completion event without a prediction", gpu_));
   }
   std::swap(state_, ahead_);
+  check_valid_ = false;
   report(state_);
 }
 
@@ -226,6 +232,7 @@ void KernelGpu::start(std::size_t s, const kernels::BatchKernels& batch) {
   if (k.batch != nullptr) throw std::logic_error("KernelGpu: stream already running a batch");
   if (batch.kernels.empty()) throw std::logic_error("KernelGpu: a batch without kernels");
   sync();
+  check_valid_ = false;
   k.batch = &batch;
   k.kernels = batch.kernels.data();
   k.count = static_cast<std::uint32_t>(batch.kernels.size());
@@ -239,7 +246,18 @@ void KernelGpu::commit() {
   if (!dirty_) return;
   dirty_ = false;
   ahead_ = state_;  // equal sizes: no allocation
-  const bool finishes = run(ahead_, kTimeMax, true);
+  // Stop at the engine's next event on the way, and keep the state there (see the header).
+  const SimTime next = e_.next_event_time();
+  bool finishes = false;
+  check_valid_ = false;
+  if (next > state_.t && next != kTimeMax) {
+    finishes = run(ahead_, next, true);
+    if (!finishes) {
+      check_ = ahead_;  // equal sizes: no allocation
+      check_valid_ = true;
+    }
+  }
+  if (!finishes) finishes = run(ahead_, kTimeMax, true);
   if (!finishes) {
     ahead_t_ = kTimeMax;
     timer_.cancel();

@@ -30,7 +30,12 @@
 // every change it runs a copy ahead to the next batch completion and schedules one engine
 // event there. If nothing intervenes, the copy becomes the state at that event; a new batch
 // started earlier (an arrival at an idle stream) re-simulates from the committed state to
-// that instant. So the engine sees one event per batch, not per kernel.
+// that instant. So the engine sees one event per batch, not per kernel. The run ahead also
+// keeps a copy of the state at the engine's next pending event (Engine::next_event_time),
+// when that comes before the batch completion: a batch started there (or later) resumes from
+// that copy instead of re-simulating from the committed state. Stopping a run at any instant
+// and resuming it gives exactly the uninterrupted run (integer times, the same boundaries),
+// so the copy changes speed, never results.
 //
 // GPU use is integrated internally (busy: any kernel running; load: the fraction of SMs
 // occupied) from the measured window's start and reported with Engine::add_gpu_usage as the
@@ -157,6 +162,8 @@ class KernelGpu {
   SimTime warmup_;
   State state_;  // at the last engine event
   State ahead_;  // state_ run ahead to the next batch completion (valid unless dirty_)
+  State check_;  // state_ run ahead to the engine's next event, if before the completion
+  bool check_valid_ = false;  // check_ is state_ advanced (nothing changed since)
   bool dirty_ = false;
   SimTime ahead_t_ = kTimeMax;
   mutable std::vector<std::uint32_t> finishing_;  // scratch: streams ending at one instant

@@ -115,6 +115,9 @@ class Engine {
 
   // ---- For policies ----
   SimTime now() const { return now_; }
+  // When the next pending event happens (kTimeMax: none): a hint for a policy that runs its
+  // model ahead of the engine (the kernel-level model keeps its state at that instant).
+  SimTime next_event_time() const { return events_queue_.next_time(); }
   const EngineConfig& config() const { return cfg_; }
   std::size_t tenant_count() const { return tenants_.size(); }
   const TenantInfo& tenant(std::uint32_t t) const { return tenants_[t]; }

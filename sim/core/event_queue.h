@@ -39,6 +39,8 @@ class EventQueue {
   EventQueue() { heap_.reserve(1024); }
 
   bool empty() const { return heap_.empty(); }
+  // The earliest pending event's time; kTimeMax when none is pending.
+  SimTime next_time() const { return heap_.empty() ? kTimeMax : heap_.front().time; }
 
   void push(SimTime time, Priority prio, std::uint32_t kind, std::uint32_t target,
             std::uint64_t payload) {

@@ -23,7 +23,7 @@ void BatchKernels::push(const TimedKernel& k) {
 }
 
 std::vector<SimTime> calibrate_durations(const std::vector<SimTime>& t, SimTime target) {
-  using u128 = unsigned __int128;
+  __extension__ typedef unsigned __int128 u128;  // GCC and Clang; -Wpedantic otherwise warns
   const SimTime total = std::accumulate(t.begin(), t.end(), SimTime{0});
   std::vector<SimTime> out(t.size(), 0);
   if (t.empty()) return out;
