@@ -228,11 +228,13 @@ void KernelGpu::adopt_ahead() {
 }
 
 void KernelGpu::start(std::size_t s, const kernels::BatchKernels& batch) {
-  Slot& k = state_.slots[s];
-  if (k.batch != nullptr) throw std::logic_error("KernelGpu: stream already running a batch");
+  if (state_.slots[s].batch != nullptr) {
+    throw std::logic_error("KernelGpu: stream already running a batch");
+  }
   if (batch.kernels.empty()) throw std::logic_error("KernelGpu: a batch without kernels");
-  sync();
+  sync();  // may swap state_ for the kept copy: take references into it only afterwards
   check_valid_ = false;
+  Slot& k = state_.slots[s];
   k.batch = &batch;
   k.kernels = batch.kernels.data();
   k.count = static_cast<std::uint32_t>(batch.kernels.size());
