@@ -39,9 +39,10 @@ void KernelGpu::set_slowdown(std::size_t s, double slowdown) {
 void KernelGpu::enqueue(State& s, std::uint32_t slot) const {
   std::size_t i = s.queue_head + s.queue_size;
   if (i >= s.queue.size()) i -= s.queue.size();
-  s.queue[i] = slot;
+  Slot& k = s.slots[slot];
+  s.queue[i] = {slot, k.kernels[k.next].sms};
   ++s.queue_size;
-  s.slots[slot].phase = Phase::kWaiting;
+  k.phase = Phase::kWaiting;
 }
 
 inline void KernelGpu::launch(State& s, std::uint32_t slot,
@@ -62,7 +63,7 @@ inline void KernelGpu::launch(State& s, std::uint32_t slot,
 
 void KernelGpu::admit(State& s) const {
   while (s.queue_size > 0) {
-    const std::uint32_t slot = s.queue[s.queue_head];
+    const std::uint32_t slot = s.queue[s.queue_head].slot;
     const Slot& k = s.slots[slot];
     const kernels::TimedKernel& kernel = k.kernels[k.next];
     if (kernel.sms > s.free) {  // the head waits, and everything behind it
@@ -134,16 +135,15 @@ bool KernelGpu::run(State& s, SimTime until, bool stop_at_done) const {
   for (;;) {
     // Admission (admit(), inlined: the loop's hot path): the queue's head starts if it fits.
     while (s.queue_size > 0) {
-      const std::uint32_t slot = s.queue[s.queue_head];
-      const Slot& k = s.slots[slot];
-      const kernels::TimedKernel& kernel = k.kernels[k.next];
-      if (kernel.sms > s.free) {
+      const State::Waiting head = s.queue[s.queue_head];
+      if (head.sms > s.free) {
         if (s.n_running == 0) admit(s);  // throws: a kernel wider than the GPU
         break;
       }
       if (++s.queue_head == s.queue.size()) s.queue_head = 0;
       --s.queue_size;
-      launch(s, slot, kernel);
+      const Slot& k = s.slots[head.slot];
+      launch(s, head.slot, k.kernels[k.next]);
     }
     const std::size_t n = s.n_running;
     if (n == 0) {

@@ -125,7 +125,13 @@ class KernelGpu {
     SimTime t = 0;
     int free = 0;
     std::vector<Slot> slots;
-    std::vector<std::uint32_t> queue;  // ring of waiting streams, launch order
+    // Ring of waiting streams in launch order, each with the SMs its waiting kernel needs
+    // (kept here so that the admission check reads one entry, not the stream's kernels).
+    struct Waiting {
+      std::uint32_t slot = 0;
+      int sms = 0;
+    };
+    std::vector<Waiting> queue;
     std::size_t queue_head = 0, queue_size = 0;
     std::vector<std::uint32_t> running;  // [0, n_running): streams with a kernel running
     std::size_t n_running = 0;
