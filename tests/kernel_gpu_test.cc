@@ -42,7 +42,7 @@ class ScriptPolicy final : public Policy {
     ++events_;
     if (!KernelGpu::is_completion(payload)) {
       const Start& s = starts_[payload >> 1];
-      gpu_.start(s.stream, *s.batch);
+      if (s.batch != nullptr) gpu_.start(s.stream, *s.batch);  // null: an event that starts nothing
       gpu_.commit();
       return;
     }
@@ -134,6 +134,24 @@ TEST(KernelGpu, ABatchStartedMidwayReplaysTheKernelsBeforeIt) {
   // Two starts, two completions and the stale event of the first prediction (500), which
   // the generation check ignores.
   EXPECT_EQ(r.policy_events, 5u);
+}
+
+TEST(KernelGpu, AStartAfterQuietEventsResumesFromTheStateKeptAtTheFirst) {
+  // The schedule of ABatchStartedMidwayReplaysTheKernelsBeforeIt, with two events at 120 and
+  // 180 that start nothing. At 0 the model runs ahead and keeps its state at the engine's
+  // next event (120); the quiet events change nothing; the start at 250 resumes from the
+  // state kept at 120 (stream 0 in its second kernel) and must give the same schedule:
+  // stream 1 done at 340, stream 0 at 540.
+  const BatchKernels a = batch({{100, 50}, {100, 30}, {100, 50}, {100, 30}, {100, 50}});
+  const BatchKernels b = batch({{40, 60}});
+  const Result r = run(2, 80, {{0, 0, &a}, {120, 0, nullptr}, {180, 0, nullptr}, {250, 1, &b}});
+  EXPECT_EQ(r.ends, (Ends{{1, 340}, {0, 540}}));
+  // Busy 0..540; SMs: 50, 30, 50 for 100 ns each, 60 (stream 1 alone) for 40, then 30 and
+  // 50 for 100 each: (5000 + 3000 + 5000 + 2400 + 3000 + 5000) / 80 = 292.5 ns.
+  EXPECT_DOUBLE_EQ(r.busy_ns, 540);
+  EXPECT_DOUBLE_EQ(r.load_ns, 292.5);
+  // Two starts, two quiet events, two completions and the stale first prediction (500).
+  EXPECT_EQ(r.policy_events, 7u);
 }
 
 TEST(KernelGpu, BackToBackBatchesAndManyStreams) {
