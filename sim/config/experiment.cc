@@ -34,6 +34,18 @@ std::map<std::string, GivenParam> given_params(const YAML::Node& map, const std:
     g.mark = mark_of(v, file);
     const ParamSpec* spec = find_spec(specs, key);
     if (!spec) {  // resolve_params names it as unknown
+    } else if (spec->is_text() && spec->list && v.IsSequence()) {
+      if (v.size() == 0) {
+        throw InputError(g.mark, fmt::format("expected a non-empty list of names for '{}'", key));
+      }
+      for (std::size_t i = 0; i < v.size(); ++i) {
+        const std::string item = yaml_string(v[i], file, key);
+        if (item.empty() || item.find(',') != std::string::npos) {
+          throw InputError(mark_of(v[i], file),
+                           fmt::format("expected a name without ',' in '{}', got '{}'", key, item));
+        }
+        g.text += (i ? "," : "") + item;
+      }
     } else if (spec->is_text()) {
       g.text = yaml_string(v, file, key);
     } else if (v.IsScalar() && (v.Scalar() == "true" || v.Scalar() == "false")) {
@@ -173,6 +185,7 @@ Experiment parse_experiment(const YAML::Node& root, const std::string& file,
   // roofline profile, or a policy at kernel granularity (checked after the policy).
   std::string arch_dir;
   Mark arch_mark;
+  bool sm_caps = false;  // the policy honours active_thread_percentage
   Mark gpu_mark;
   {
     MapReader hw(top.get("hardware"), file, "hardware",
@@ -245,6 +258,8 @@ Experiment parse_experiment(const YAML::Node& root, const std::string& file,
         resolve_params(info.params, given, x.policy_mark, fmt::format("policy '{}'", pname));
     max_batch = info.needs(x.policy_params).max_batch;
     x.kernel_level = info.needs(x.policy_params).kernels;
+    sm_caps = info.needs(x.policy_params).sm_caps;
+    if (info.partition) x.instances = info.partition(x.policy_params, x.gpu, x.policy_mark);
     if (x.kernel_level && !x.gpu.kernel) {
       throw InputError(x.policy_mark,
                        fmt::format("policy '{}' times kernels (granularity 'kernel'), which needs "
@@ -274,7 +289,9 @@ Experiment parse_experiment(const YAML::Node& root, const std::string& file,
     }
     for (std::size_t i = 0; i < tnode.size(); ++i) {
       const YAML::Node& tn = tnode[i];
-      MapReader tm(tn, file, "tenant", {"model", "name", "replicas", "slo_ms", "gpu", "arrival"});
+      MapReader tm(tn, file, "tenant",
+                   {"model", "name", "replicas", "slo_ms", "gpu", "instance",
+                    "active_thread_percentage", "arrival"});
       TenantSpec base;
       base.mark = tm.mark();
       base.model = tm.get_string("model");
@@ -332,6 +349,42 @@ Experiment parse_experiment(const YAML::Node& root, const std::string& file,
                                    x.gpu_count - 1));
       }
       base.gpu = static_cast<int>(gpu);
+      if (tm.has("instance")) {
+        if (x.instances.empty()) {
+          tm.fail("instance", fmt::format("'instance' places a tenant on an instance of a "
+                                          "partitioned GPU, but policy '{}' does not partition "
+                                          "GPUs (use policy 'mig')",
+                                          x.policy));
+        }
+        std::int64_t inst = tm.get_int("instance");
+        if (inst < 0 || inst >= static_cast<std::int64_t>(x.instances.size())) {
+          tm.fail("instance", fmt::format("expected 'instance' between 0 and {} (the policy's "
+                                          "instances, in order)",
+                                          x.instances.size() - 1));
+        }
+        base.instance = static_cast<int>(inst);
+      }
+      if (tm.has("active_thread_percentage")) {
+        double pct = tm.get_double("active_thread_percentage");
+        if (!(pct >= 1 && pct <= 100)) {
+          tm.fail("active_thread_percentage",
+                  fmt::format("expected 'active_thread_percentage' between 1 and 100 (percent "
+                              "of the device's SMs, as CUDA_MPS_ACTIVE_THREAD_PERCENTAGE), got "
+                              "{}",
+                              pct));
+        }
+        // 100 is every SM, which any policy gives (so a sweep may set it on every row).
+        if (pct < 100 && !sm_caps) {
+          tm.fail("active_thread_percentage",
+                  fmt::format("'active_thread_percentage' below 100 caps an MPS client's SMs at "
+                              "kernel granularity; policy '{}' does not honour it here (use "
+                              "policy 'mps' with granularity: kernel, or 'mig' with inner: mps)",
+                              x.policy));
+        }
+        if (pct < 100) {
+          base.active_thread_percentage = pct;
+        }
+      }
       MapReader am(tm.get("arrival"), file, "arrival");
       base.arrival = am.get_string("process");
       const ArrivalInfo& ai = reg.arrivals.get(base.arrival, am.mark("process"));

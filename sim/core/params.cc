@@ -46,6 +46,19 @@ const std::string& Params::get_text(const std::string& key) const {
   return it->second;
 }
 
+std::vector<std::string> Params::get_list(const std::string& key) const {
+  const std::string& text = get_text(key);
+  std::vector<std::string> out;
+  if (text.empty()) return out;
+  std::size_t from = 0;
+  while (true) {
+    const std::size_t comma = text.find(',', from);
+    out.push_back(text.substr(from, comma == std::string::npos ? std::string::npos : comma - from));
+    if (comma == std::string::npos) return out;
+    from = comma + 1;
+  }
+}
+
 const ParamSpec* find_spec(const std::vector<ParamSpec>& specs, const std::string& key) {
   for (const auto& s : specs) {
     if (s.key == key) return &s;
@@ -87,10 +100,18 @@ Params resolve_params(const std::vector<ParamSpec>& specs,
     p.mark_given(s.key, m);
     if (s.is_text()) {
       const std::string& text = it->second.text;
-      if (!s.choices.empty() &&
-          std::find(s.choices.begin(), s.choices.end(), text) == s.choices.end()) {
-        throw InputError(m, fmt::format("expected one of {} for '{}', got '{}'",
-                                        fmt::join(s.choices, ", "), s.key, text));
+      std::vector<std::string> items{text};
+      if (s.list) {
+        Params one;
+        one.set_text(s.key, text);
+        items = one.get_list(s.key);
+      }
+      for (const std::string& item : items) {
+        if (!s.choices.empty() &&
+            std::find(s.choices.begin(), s.choices.end(), item) == s.choices.end()) {
+          throw InputError(m, fmt::format("expected one of {} for '{}', got '{}'",
+                                          fmt::join(s.choices, ", "), s.key, item));
+        }
       }
       p.set_text(s.key, text);
       continue;

@@ -46,6 +46,9 @@ struct ParamSpec {
   // kString: the default (empty: required) and the allowed values.
   std::string default_text = {};
   std::vector<std::string> choices = {};
+  // kString: the value is a list of names (a YAML sequence, or one name), kept as the names
+  // joined by ','; `choices` then apply to each name. Read with Params::get_list.
+  bool list = false;
 
   static constexpr double kRequired = std::numeric_limits<double>::quiet_NaN();
   bool is_text() const { return kind == ParamKind::kString; }
@@ -62,6 +65,7 @@ class Params {
   // fits); throws std::logic_error for a key that is not a time.
   SimTime get_ns(const std::string& key) const;
   const std::string& get_text(const std::string& key) const;  // a kString key
+  std::vector<std::string> get_list(const std::string& key) const;  // a list kString key
   void set(const std::string& key, double v) { values_[key] = v; }
   // Sets a time-kind key: its value as written, in `unit`.
   void set_time(const std::string& key, double v, TimeUnit unit);
@@ -70,6 +74,11 @@ class Params {
   // Whether the user gave the key (rather than it taking its default).
   bool given(const std::string& key) const { return given_.count(key) > 0; }
   void mark_given(const std::string& key, const Mark& m) { given_[key] = m; }
+  // Where the user gave the key; nullptr when it took its default.
+  const Mark* mark_of(const std::string& key) const {
+    auto it = given_.find(key);
+    return it == given_.end() ? nullptr : &it->second;
+  }
 
  private:
   std::map<std::string, double> values_;
