@@ -393,3 +393,77 @@ TEST(Partitioning, MigIsolatesTheSteadyTenantsUncappedMpsDoesNot) {
 
 }  // namespace
 }  // namespace infersim
+
+namespace infersim {
+namespace {
+
+std::vector<std::array<SimTime, 4>> outcomes(const Experiment& x) {
+  testing::CollectingSink sink;
+  testing::run(x, &sink);
+  std::vector<std::array<SimTime, 4>> out;
+  for (const RequestOutcome& o : sink.outcomes)
+    out.push_back({o.tenant, o.arrival, o.start, o.end});
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+TEST(Mig, OneInstanceOfTheWholeH100RunsItsInnerPolicyUnchanged) {
+  // An H100's 7g.80gb has all 132 SMs, 8 of 8 memory slices (all the bandwidth) and 80 GB:
+  // the instance is the GPU, so mig with one 7g.80gb and inner X gives every request the
+  // same start and end as X at kernel granularity on the whole GPU, settings included.
+  const std::string tenants =
+      "tenants:\n"
+      "  - {model: resnet50_v1, name: a, arrival: {process: poisson, rate: 300}}\n"
+      "  - {model: densenet121, name: b, arrival: {process: poisson, rate: 100}}\n"
+      "  - {model: resnext50_32x4d, name: c, arrival: {process: gamma, rate: 200, cv: 4}}\n";
+  const std::string one =
+      "tenants:\n  - {model: resnet50_v1, name: a, arrival: {process: "
+      "poisson, rate: 300}}\n";
+  struct Case {
+    std::string inner, settings, tenants;
+  };
+  for (const Case& c :
+       {Case{"exclusive", "", one}, Case{"time_sliced", ", quantum_ms: 0.5", tenants},
+        Case{"mps", ", interference: 0.05", tenants}}) {
+    const auto mig =
+        outcomes(experiment_from(kH100 +
+                                 "policy: {name: mig, instances: [7g.80gb], "
+                                 "inner: " +
+                                 c.inner + ", max_batch: 4" + c.settings + "}\n" + c.tenants));
+    const auto whole = outcomes(experiment_from(kH100 + "policy: {name: " + c.inner +
+                                                ", granularity: kernel, max_batch: 4" + c.settings +
+                                                "}\n" + c.tenants));
+    EXPECT_GT(mig.size(), 50u) << c.inner;
+    EXPECT_EQ(mig, whole) << c.inner;
+  }
+}
+
+TEST(MpsCap, ACalibratedProfileKeepsTheWholeGpusCalibrationOnACap) {
+  // On a measured profile (the Clockwork V100 table) a batch on the whole GPU takes exactly
+  // the measured L(b); capped at 50% (40 of 80 SMs) it takes L(b) x (modelled on 40 SMs /
+  // modelled on 80), the kernels keeping the whole GPU's calibration factor.
+  const Experiment x = experiment_from(
+      testing::v100_header(1) +
+      "policy: {name: mps, granularity: kernel, max_batch: 4}\ntenants:\n"
+      "  - {model: resnet50_v1, active_thread_percentage: 50, arrival: {process: poisson, "
+      "rate: 10}}\n");
+  const kernels::GpuShare cap = tenant_share(x, x.tenants[0], 0);
+  ASSERT_EQ(cap.sms, 40);
+  const auto whole = kernel_program(x, x.tenants[0], 4);
+  const auto capped = kernel_program(x, x.tenants[0], 4, cap);
+  const KernelModelParams& p = whole->params;
+  for (int b = 1; b <= 4; ++b) {
+    EXPECT_EQ(whole->batches[b].total(), ms_to_ns(x.tenants[0].profile->latency_ms_at(b)));
+    SimTime on_cap = 0, on_gpu = 0;
+    for (const KernelCall& c : whole->calls[b]) {
+      on_cap += kernels::kernel_time(c, p, cap).ns;
+      on_gpu += kernels::kernel_time(c, p).ns;
+    }
+    const double expected = static_cast<double>(whole->batches[b].total()) * on_cap / on_gpu;
+    EXPECT_EQ(capped->batches[b].total(), std::llround(expected)) << b;
+    EXPECT_GT(capped->batches[b].total(), whole->batches[b].total()) << b;
+  }
+}
+
+}  // namespace
+}  // namespace infersim
