@@ -3,10 +3,12 @@
 
 usage: partitioning_table.py RESULTS.h5 [--svg FIGURE.svg]
 
-Per partitioning (policy row) and offered load (each tenant's rate): SLO attainment of all
-requests, goodput per GPU, the steady tenants' worst isolation (p99 beside the neighbours
-over p99 alone on the same trace; 1.00 = perfectly isolated) and the bursting tenant's p99,
-each the mean over replications. With --svg, SLO attainment and isolation against load.
+Per partitioning (policy row) and offered load (each tenant's rate), means over the
+replications, one table per metric with a column per load: SLO attainment of all requests,
+goodput (requests that met their SLO per second, the run's one GPU), the steady tenants'
+worst isolation (p99 beside the neighbours over p99 alone on the same trace; 1.00 =
+perfectly isolated) and the bursting tenant's p99. With --svg, SLO attainment and
+isolation against load.
 """
 import sys
 
@@ -52,12 +54,19 @@ def main(argv):
     if len(argv) not in (2, 4) or (len(argv) == 4 and argv[2] != "--svg"):
         sys.exit(__doc__)
     agg = table(argv[1])
-    print("| partitioning | rate per tenant (req/s) | SLO attainment | goodput (req/s) "
-          "| steady tenants' worst p99 / alone | bursting tenant's p99 ms |")
-    print("|---|---|---|---|---|---|")
-    for _, r in agg.iterrows():
-        print(f"| {r['row']} | {r['load']:.0f} | {r['slo_attainment']:.3f} | "
-              f"{r['goodput_rps']:.0f} | {r['steady_isolation']:.2f} | {r['burst_p99_ms']:.1f} |")
+    loads = sorted(agg["load"].unique())
+    metrics = [("SLO attainment (25 ms)", "slo_attainment", "{:.3f}"),
+               ("goodput, req/s", "goodput_rps", "{:.0f}"),
+               ("steady tenants' worst p99 / p99 alone", "steady_isolation", "{:.2f}"),
+               ("bursting tenant's p99, ms", "burst_p99_ms", "{:.0f}")]
+    for title, col, fmt in metrics:
+        print(f"{title}, by each tenant's rate (req/s; 7 tenants):\n")
+        print("| partitioning | " + " | ".join(f"{l:.0f}" for l in loads) + " |")
+        print("|---|" + "---|" * len(loads))
+        for row, g in agg.groupby("row", sort=False, observed=True):
+            cells = [fmt.format(g[g["load"] == l][col].iloc[0]) for l in loads]
+            print(f"| {row} | " + " | ".join(cells) + " |")
+        print()
     if len(argv) == 4:
         import matplotlib
         matplotlib.use("Agg")

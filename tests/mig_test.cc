@@ -170,8 +170,17 @@ TEST(Mig, AKernelOnA1gInstanceTakesTheWavesOfItsSms) {
   Experiment one = x;
   one.duration_s = 1e-6;  // the closed loop's first request only
   testing::CollectingSink sink;
-  testing::run(one, &sink);
+  const RunResult r = testing::run(one, &sink);
   ASSERT_EQ(sink.outcomes.size(), 1u);
+  // The GPU's busy fraction weighs each instance by its SMs: one 1g busy throughout, six
+  // idle, is 16 of the H100's 132 SMs.
+  EXPECT_NEAR(r.gpu_busy, 16.0 / 132.0, 1e-12);
+  Experiment lone = experiment_from(kH100 +
+                                    "policy: {name: mig, instances: [1g.10gb], max_batch: 4}\n"
+                                    "tenants:\n  - {model: resnet50_v1, arrival: {process: "
+                                    "closed, n: 1}}\n");
+  lone.duration_s = 1e-6;
+  EXPECT_NEAR(testing::run(lone).gpu_busy, 16.0 / 132.0, 1e-12);  // a layout of one instance
   EXPECT_EQ(sink.outcomes[0].end - sink.outcomes[0].arrival, on_instance->batches[1].total());
 }
 
