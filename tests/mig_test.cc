@@ -265,6 +265,15 @@ TEST(MpsCap, ACappedClientsKernelTakesTheWavesOfItsCap) {
   EXPECT_EQ(tenant_share(x, t, 0).sms, 44);
   t.active_thread_percentage = 1;
   EXPECT_EQ(tenant_share(x, t, 0).sms, 2);
+  // Under mig with inner mps a cap is a share of the instance: 12.5% of a 1g.10gb's 16 SMs
+  // is exactly 2.
+  const Experiment in_mig =
+      experiment_from(kH100 + "policy: {name: mig, instances: [1g.10gb], inner: mps}\n" +
+                      "tenants:\n  - {model: resnet50_v1, active_thread_percentage: 12.5, "
+                      "arrival: {process: poisson, rate: 10}}\n");
+  const kernels::GpuShare s = tenant_share(in_mig, in_mig.tenants[0], 0);
+  EXPECT_EQ(s.sms, 2);
+  EXPECT_DOUBLE_EQ(s.bandwidth_fraction, 0.125);
 }
 
 TEST(MpsCap, ClientsCappedToHalvesRunAsIfAlone) {
@@ -346,6 +355,14 @@ TEST(Mig, InputErrors) {
                      "tenants:\n  - {model: resnet50_v1, active_thread_percentage: 100, "
                      "arrival: {process: poisson, rate: 10}}\n"),
             "no error");
+  // inner: exclusive holds one tenant per instance.
+  e = error_of(kH100 + "policy: {name: mig, instances: [4g.40gb, 3g.40gb]}\n" +
+               "tenants:\n  - {model: resnet50_v1, replicas: 3, arrival: {process: poisson, "
+               "rate: 10}}\n");
+  EXPECT_NE(e.find("policy 'mig' allows 1 tenant(s) per instance, but tenant 'resnet50_v1/2' "
+                   "would be number 2"),
+            std::string::npos)
+      << e;
   // Each instance's memory on its own: 8 ResNet-50 processes under inner mps need more than
   // a 1g.10gb's 10 GiB (weights 102 MiB + context 500 MiB + activations each).
   e = error_of(kH100 + "policy: {name: mig, instances: [1g.10gb], inner: mps}\n" +
