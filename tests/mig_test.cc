@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <array>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -488,6 +489,68 @@ TEST(MpsCap, ACalibratedProfileKeepsTheWholeGpusCalibrationOnACap) {
     const double expected = static_cast<double>(whole->batches[b].total()) * on_cap / on_gpu;
     EXPECT_EQ(capped->batches[b].total(), std::llround(expected)) << b;
     EXPECT_GT(capped->batches[b].total(), whole->batches[b].total()) << b;
+  }
+}
+
+}  // namespace
+}  // namespace infersim
+
+namespace infersim {
+namespace {
+
+TEST(Mig, RandomLayoutsIsolateEveryInstance) {
+  // Random valid layouts (maximal ones, on each MIG GPU) with one random tenant per instance:
+  // every request completes once, and a random tenant's requests start and end exactly as
+  // when it runs alone on its instance.
+  std::mt19937_64 rng(20261125);
+  const std::vector<std::string> models = {"resnet50_v1", "densenet121", "resnext50_32x4d",
+                                           "googlenet"};
+  for (const char* g : {"a100", "a100_80gb", "h100", "h200"}) {
+    const std::vector<std::string> layouts = maximal_mig_layouts(gpu(g).mig);
+    ASSERT_FALSE(layouts.empty());
+    for (int trial = 0; trial < 2; ++trial) {
+      std::string layout = layouts[rng() % layouts.size()];
+      std::string list;
+      int instances = 1;
+      for (char c : layout) {
+        if (c == '+') ++instances;
+        list += c == '+' ? std::string(", ") : std::string(1, c);
+      }
+      std::string yaml = fmt::format(
+          "name: t\nseed: {}\nduration_s: 0.3\nhardware: {{profile: roofline, gpu: {}}}\n"
+          "policy: {{name: mig, instances: [{}], max_batch: 4}}\ntenants:\n",
+          rng() % 1000, g, list);
+      for (int i = 0; i < instances; ++i) {
+        yaml += fmt::format(
+            "  - {{model: {}, name: t{}, instance: {}, arrival: {{process: "
+            "poisson, rate: {}}}}}\n",
+            models[rng() % models.size()], i, i, 50 + rng() % 400);
+      }
+      const Experiment x = experiment_from(yaml);
+      testing::CollectingSink sink;
+      const RunResult r = testing::run(x, &sink);
+      std::uint64_t arrived = 0;
+      for (const auto& t : r.tenants) arrived += t.requests;
+      EXPECT_EQ(sink.outcomes.size(), arrived) << layout;
+      // Tenant k alone on its instance: it becomes tenant 0 of a one-tenant experiment.
+      const int k = static_cast<int>(rng() % instances);
+      std::vector<std::array<SimTime, 3>> beside, alone;
+      for (const RequestOutcome& o : sink.outcomes) {
+        if (o.tenant == static_cast<std::uint32_t>(k))
+          beside.push_back({o.arrival, o.start, o.end});
+      }
+      Experiment solo = x;
+      solo.tenants = {x.tenants[k]};
+      EXPECT_EQ(solo.tenants[0].instance, k);
+      testing::CollectingSink solo_sink;
+      testing::run(solo, &solo_sink);
+      for (const RequestOutcome& o : solo_sink.outcomes)
+        alone.push_back({o.arrival, o.start, o.end});
+      std::sort(beside.begin(), beside.end());
+      std::sort(alone.begin(), alone.end());
+      EXPECT_FALSE(alone.empty()) << layout;
+      EXPECT_EQ(beside, alone) << g << " " << layout << " tenant " << k;
+    }
   }
 }
 
