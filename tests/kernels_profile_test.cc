@@ -71,8 +71,8 @@ TEST(RooflineProfile, TheSameExperimentRunsOnEitherProfile) {
       "tenants:\n  - {model: resnet50_v1, arrival: {process: closed, n: 1}}\n";
   const Experiment measured = experiment_from(testing::v100_header(1) + tenants);
   const Experiment predicted = experiment_from(roofline_header("v100") + tenants);
-  EXPECT_FALSE(measured.profile.predicted);
-  EXPECT_TRUE(predicted.profile.predicted);
+  EXPECT_FALSE(measured.profile->predicted);
+  EXPECT_TRUE(predicted.profile->predicted);
   EXPECT_EQ(predicted.profile_path, "roofline");
   ASSERT_NE(predicted.tenants[0].architecture, nullptr);
   EXPECT_EQ(predicted.tenants[0].architecture->name, "resnet50_v1");

@@ -170,6 +170,7 @@ TEST(Mig, AKernelOnA1gInstanceTakesTheWavesOfItsSms) {
   EXPECT_GT(on_instance->batches[1].total(), on_gpu->batches[1].total());
   Experiment one = x;
   one.duration_s = 1e-6;  // the closed loop's first request only
+  one.duration = 1000;
   testing::CollectingSink sink;
   const RunResult r = testing::run(one, &sink);
   ASSERT_EQ(sink.outcomes.size(), 1u);
@@ -181,6 +182,7 @@ TEST(Mig, AKernelOnA1gInstanceTakesTheWavesOfItsSms) {
                                     "tenants:\n  - {model: resnet50_v1, arrival: {process: "
                                     "closed, n: 1}}\n");
   lone.duration_s = 1e-6;
+  lone.duration = 1000;
   EXPECT_NEAR(testing::run(lone).gpu_busy, 16.0 / 132.0, 1e-12);  // a layout of one instance
   EXPECT_EQ(sink.outcomes[0].end - sink.outcomes[0].arrival, on_instance->batches[1].total());
 }

@@ -22,7 +22,7 @@ std::shared_ptr<const kernels::KernelProgram> kernel_program(const Experiment& x
   std::string key =
       fmt::format("{}\n{}\n{}\n{}\n{} {}\n{}\n", t.architecture->path, t.architecture->name,
                   t.model, x.gpu.name, share.sms, share.bandwidth_fraction, max_batch);
-  if (!x.profile.predicted) {
+  if (!x.profile->predicted) {
     measured.assign(static_cast<std::size_t>(max_batch) + 1, 0);
     for (int b = 1; b <= max_batch; ++b) {
       measured[static_cast<std::size_t>(b)] = ms_to_ns(t.profile->latency_ms_at(b));
