@@ -64,7 +64,7 @@ class Params {
   // A time-kind key in nanoseconds, converted by to_ns_checked (resolve_params checked it
   // fits); throws std::logic_error for a key that is not a time.
   SimTime get_ns(const std::string& key) const;
-  const std::string& get_text(const std::string& key) const;  // a kString key
+  const std::string& get_text(const std::string& key) const;        // a kString key
   std::vector<std::string> get_list(const std::string& key) const;  // a list kString key
   void set(const std::string& key, double v) { values_[key] = v; }
   // Sets a time-kind key: its value as written, in `unit`.
