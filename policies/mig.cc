@@ -9,7 +9,7 @@
 //  - Every instance is a device of its own (PolicyInfo::partition): its profile's SMs, memory
 //    (memory slices / 8 of the GPU's) and memory bandwidth and L2 (the same fraction: an
 //    instance has its own memory controllers and L2 banks). Tenants are placed on instances
-//    (automatically, or with `instance: N` on the tenant), each instance's memory is checked
+//    (automatically, or with `mig_instance: N` on the tenant), each instance's memory is checked
 //    on its own, and its tenants' kernels are timed by the roofline model on its SMs and
 //    bandwidth.
 //  - Inside an instance an inner policy runs its tenants: `exclusive` (one tenant per
@@ -51,17 +51,21 @@ Params inner_params(const InnerPolicies& inner, const std::vector<ParamSpec>& mi
   const PolicyInfo& info = inner.at(name);
   std::map<std::string, GivenParam> given;
   for (const ParamSpec& s : mig_specs) {
-    const Mark* m = p.mark_of(s.key);
-    if (m == nullptr || s.key == "instances" || s.key == "inner") continue;
+    if (!p.given(s.key) || s.key == "instances" || s.key == "inner") continue;
+    const Mark m = p.mark_of(s.key, where);
     if (find_spec(info.params, s.key) == nullptr) {
-      throw InputError(*m, fmt::format("'{}' is a setting of another inner policy, not of "
-                                       "inner: {}",
-                                       s.key, name));
+      throw InputError(m, fmt::format("'{}' is a setting of another inner policy, not of "
+                                      "inner: {}",
+                                      s.key, name));
     }
     GivenParam g;
-    g.mark = *m;
+    g.mark = m;
     if (s.is_text()) {
       g.text = p.get_text(s.key);
+    } else if (s.kind == ParamKind::kNumberList) {
+      g.list = p.get_list(s.key);
+    } else if (s.kind == ParamKind::kNameList) {
+      g.names = p.get_names(s.key);
     } else {
       g.value = p.get(s.key);
     }
@@ -75,8 +79,7 @@ Params inner_params(const InnerPolicies& inner, const std::vector<ParamSpec>& mi
 }
 
 std::vector<GpuInstance> partition(const Params& p, const GpuSpec& gpu, const Mark& where) {
-  const Mark* at = p.mark_of("instances");
-  const Mark& m = at ? *at : where;
+  const Mark m = p.mark_of("instances", where);
   const MigSpec& mig = gpu.mig;
   if (mig.compute_slices == 0) {
     throw InputError(where, fmt::format("policy 'mig' needs a MIG-capable GPU, but GPU '{}' has "
@@ -87,7 +90,7 @@ std::vector<GpuInstance> partition(const Params& p, const GpuSpec& gpu, const Ma
   std::vector<std::string> names;
   for (const auto& prof : mig.profiles) names.push_back(prof.name);
   std::vector<const MigProfile*> layout;
-  for (const std::string& name : p.get_list("instances")) {
+  for (const std::string& name : p.get_names("instances")) {
     const MigProfile* prof = mig.find(name);
     if (prof == nullptr) {
       throw InputError(m, fmt::format("unknown MIG profile '{}' for GPU '{}' (expected one of: {})",
@@ -145,18 +148,10 @@ void register_mig(PolicyRegistry& r) {
   // The settings of every inner policy (first declaration of a key wins; the common keys are
   // the same everywhere), but granularity: instances always run at kernel granularity.
   std::vector<ParamSpec> params;
-  params.push_back({"instances",
-                    ParamKind::kString,
-                    0,
+  params.push_back({"instances", ParamKind::kNameList, ParamSpec::kRequired,
                     "the GPU instances each GPU is cut into, as MIG profile names of the GPU "
                     "(gpus.yaml `mig:`), e.g. [3g.40gb, 2g.20gb, 2g.20gb] on an H100; the layout "
-                    "must be one NVIDIA allows",
-                    0,
-                    0,
-                    false,
-                    "",
-                    {},
-                    true});
+                    "must be one NVIDIA allows"});
   for (const char* name : {"exclusive", "time_sliced", "mps"}) {
     const PolicyInfo& info = r.get(name, Mark{});
     inner->emplace(name, info);

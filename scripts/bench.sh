@@ -17,3 +17,8 @@ done
 # mps and space_time time their kernels' SM sharing, time_sliced switches between kernels.
 echo "# the sharing policies at granularity kernel, load 0.4, 4 tenants, 10M requests"
 for p in time_sliced mps space_time; do "$B" "$p" 10000000 4 0.4 kernel; done
+# Cluster scale (issue 10): the whole run (placement, set-up, simulation), one core.
+echo "# 1,000 V100s x 10,000 resnet18_v1 tenants under space_time, 500 k requests/s offered, 10 M requests"
+"$B" cluster 10000000
+echo "# trace-driven: 1,000 V100s, 2,000 services x 5 replicas, Azure 2019 sample at ~1 M requests/s, 10 M requests"
+"$B" trace 10000000

@@ -10,6 +10,7 @@ PKGS=(
   libyaml-cpp-dev               # experiment and profile files
   libfmt-dev                    # formatting (GCC 12 has no std::format)
   libhdf5-dev                   # result sets (C API)
+  zlib1g-dev                    # trace files, plain or gzip-compressed, read as a stream
   libgtest-dev                  # unit tests
   libopenblas-dev               # validation mode's cpu backend (SGEMM); its static archive
                                 # serves the relocatable build (-DINFERSIM_STATIC_DEPS=ON)

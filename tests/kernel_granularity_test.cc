@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "sim/config/hardware_files.h"
+#include "sim/core/arrival.h"
 #include "sim/core/engine.h"
 #include "sim/core/rng.h"
 #include "sim/kernels/architecture.h"
@@ -77,7 +78,11 @@ std::vector<SimTime> run_by_hand(
   e.set_policy(0, info.create(setup));
   const ArrivalInfo& closed = reg.arrivals.get("closed", Mark{});
   const Params one = resolve_params(closed.params, {{"n", GivenParam{1, Mark{}}}}, Mark{}, "a");
-  for (std::uint32_t t = 0; t < programs.size(); ++t) e.set_arrival(t, closed.create(one));
+  for (std::uint32_t t = 0; t < programs.size(); ++t) {
+    // Without services every tenant is its own service, of the same index.
+    const std::vector<ArrivalTarget> target = {{e.tenant(t).name, e.tenant(t).model}};
+    e.add_stream(e.tenant(t).name, closed.create(ArrivalSetup{one, target, Mark{}}), {t});
+  }
   testing::CollectingSink sink;
   e.set_request_sink(&sink);
   e.run();
@@ -239,7 +244,7 @@ TEST(KernelGranularity, InputErrors) {
                 .find("6: test.yaml:6:"),
             std::string::npos);
   EXPECT_NE(error_of(v100_header(1) + "policy: {name: mps, granularity: kernels}\n" + tenant)
-                .find("expected one of batch, kernel for 'granularity', got 'kernels'"),
+                .find("expected 'granularity' to be one of: batch, kernel, got 'kernels'"),
             std::string::npos);
   // A model without a kernel graph.
   const std::string mobile =

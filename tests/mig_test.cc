@@ -136,7 +136,7 @@ TEST(Mig, AKernelOnA1gInstanceTakesTheWavesOfItsSms) {
       kH100 +
       "policy: {name: mig, instances: [1g.10gb, 1g.10gb, 1g.10gb, 1g.10gb, 1g.10gb, 1g.10gb, "
       "1g.10gb], max_batch: 4}\n"
-      "tenants:\n  - {model: resnet50_v1, instance: 3, arrival: {process: closed, n: 1}}\n");
+      "tenants:\n  - {model: resnet50_v1, mig_instance: 3, arrival: {process: closed, n: 1}}\n");
   const Placement placed = place_tenants(x, testing::registries().view());
   EXPECT_EQ(placed.gpu[0], 3u);
   // A 1g.10gb of an H100: 16 SMs (`nvidia-smi mig -lgip`) and 1 of 8 memory slices: 1/8 of
@@ -205,12 +205,12 @@ TEST(Mig, AnInstancesTenantsNeverSlowAnotherInstances) {
   // arrival stream is named by the tenant, so both runs see the same requests: under mig
   // every one of them must start and end at the same instant.
   const std::string steady =
-      "  - {model: resnet50_v1, name: a, instance: 0, "
+      "  - {model: resnet50_v1, name: a, mig_instance: 0, "
       "arrival: {process: poisson, rate: 400}}\n";
   const std::string noisy =
-      "  - {model: densenet121, name: b, instance: 1, arrival: {process: gamma, rate: 4000, "
+      "  - {model: densenet121, name: b, mig_instance: 1, arrival: {process: gamma, rate: 4000, "
       "cv: 4}}\n"
-      "  - {model: resnext50_32x4d, name: c, instance: 2, arrival: {process: poisson, rate: "
+      "  - {model: resnext50_32x4d, name: c, mig_instance: 2, arrival: {process: poisson, rate: "
       "3000}}\n";
   const std::string mig =
       "policy: {name: mig, instances: [3g.40gb, 2g.20gb, 2g.20gb], inner: "
@@ -226,7 +226,7 @@ TEST(Mig, AnInstancesTenantsNeverSlowAnotherInstances) {
       "  - {model: resnet50_v1, name: a, arrival: {process: poisson, "
       "rate: 400}}\n";
   std::string noisy_mps = noisy;
-  for (const char* key : {"instance: 1, ", "instance: 2, "}) {
+  for (const char* key : {"mig_instance: 1, ", "mig_instance: 2, "}) {
     noisy_mps.erase(noisy_mps.find(key), std::string(key).size());
   }
   const auto mps_alone = tenant0(experiment_from(kH100 + mps + "tenants:\n" + steady_mps));
@@ -334,13 +334,28 @@ TEST(Mig, InputErrors) {
   EXPECT_NE(e.find("not of inner: exclusive"), std::string::npos) << e;
   // An instance out of range; an instance on a policy that does not partition.
   e = error_of(kH100 + "policy: {name: mig, instances: [7g.80gb]}\n" +
-               "tenants:\n  - {model: resnet50_v1, instance: 1, arrival: {process: poisson, "
+               "tenants:\n  - {model: resnet50_v1, mig_instance: 1, arrival: {process: poisson, "
                "rate: 10}}\n");
-  EXPECT_NE(e.find("expected 'instance' between 0 and 0"), std::string::npos) << e;
+  EXPECT_NE(e.find("expected 'mig_instance' between 0 and 0"), std::string::npos) << e;
   e = error_of(kH100 + "policy: {name: mps}\n" +
-               "tenants:\n  - {model: resnet50_v1, instance: 0, arrival: {process: poisson, "
+               "tenants:\n  - {model: resnet50_v1, mig_instance: 0, arrival: {process: poisson, "
                "rate: 10}}\n");
   EXPECT_NE(e.find("does not partition"), std::string::npos) << e;
+  // Weights loaded on demand are modelled per whole GPU, not per instance.
+  e = error_of(
+      "name: t\nseed: 7\nduration_s: 0.2\n"
+      "hardware: {profile: roofline, gpu: h100, weights: on_demand}\n"
+      "policy: {name: mig, instances: [7g.80gb]}\n" +
+      tenant);
+  EXPECT_NE(e.find("test.yaml:4:"), std::string::npos) << e;
+  EXPECT_NE(e.find("'weights: on_demand' is not modelled under policy 'mig'"), std::string::npos)
+      << e;
+  // A single name is a one-instance layout; an empty list is no layout.
+  EXPECT_EQ(experiment_from(kH100 + "policy: {name: mig, instances: 7g.80gb}\n" + tenant)
+                .mig_instances.size(),
+            1u);
+  e = error_of(kH100 + "policy: {name: mig, instances: []}\n" + tenant);
+  EXPECT_NE(e.find("expected a non-empty list of names for 'instances'"), std::string::npos) << e;
   // active_thread_percentage: 1..100, and only where honoured (mps at kernel granularity).
   for (const char* bad : {"0", "100.5", "-3"}) {
     e = error_of(kH100 + "policy: {name: mps, granularity: kernel}\n" +
@@ -524,7 +539,7 @@ TEST(Mig, RandomLayoutsIsolateEveryInstance) {
           rng() % 1000, g, list);
       for (int i = 0; i < instances; ++i) {
         yaml += fmt::format(
-            "  - {{model: {}, name: t{}, instance: {}, arrival: {{process: "
+            "  - {{model: {}, name: t{}, mig_instance: {}, arrival: {{process: "
             "poisson, rate: {}}}}}\n",
             models[rng() % models.size()], i, i, 50 + rng() % 400);
       }
@@ -541,9 +556,17 @@ TEST(Mig, RandomLayoutsIsolateEveryInstance) {
         if (o.tenant == static_cast<std::uint32_t>(k))
           beside.push_back({o.arrival, o.start, o.end});
       }
+      // Its service and entry too (its arrival stream is named by its service, as in
+      // simulate's isolation runs).
       Experiment solo = x;
       solo.tenants = {x.tenants[k]};
-      EXPECT_EQ(solo.tenants[0].instance, k);
+      solo.tenants[0].service = 0;
+      solo.tenants[0].entry = 0;
+      solo.services = {x.services[x.tenants[k].service]};
+      solo.services[0].replicas = {0};
+      solo.entries = {x.entries[x.tenants[k].entry]};
+      solo.entries[0].services = {0};
+      EXPECT_EQ(solo.tenants[0].mig_instance, k);
       testing::CollectingSink solo_sink;
       testing::run(solo, &solo_sink);
       for (const RequestOutcome& o : solo_sink.outcomes)

@@ -135,7 +135,10 @@ Replayed replay_on_virtual_device(const Experiment& x) {
       t.info.latency_ns[b] = ms_to_ns(ts.profile->latency_ms_at(b));
     }
     t.program = &programs[max_batch];
-    t.arrival = testing::registries().arrivals.get(ts.arrival, ts.mark).create(ts.arrival_params);
+    const std::vector<ArrivalTarget> target{{ts.name, ts.model}};  // its own stream
+    t.arrival = testing::registries()
+                    .arrivals.get(ts.arrival, ts.mark)
+                    .create(ArrivalSetup{ts.arrival_params, target, ts.mark});
     tenants.push_back(std::move(t));
   }
   validation::ReplaySpec spec;

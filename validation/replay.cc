@@ -74,7 +74,8 @@ class Host {
       if (n > 0) {
         for (int i = 0; i < n; ++i) closed_.push_back({0, t});
       } else {
-        const SimTime first = a.next_gap(rngs_[t]);
+        std::uint32_t target = 0;  // one target: the tenant
+        const SimTime first = a.next(rngs_[t], 0, target);
         if (first < spec_.duration) next_arrival_[t] = first;
       }
     }
@@ -136,7 +137,8 @@ class Host {
         closed_.erase(closed_.begin() + static_cast<std::ptrdiff_t>(closed_index));
       } else {
         ArrivalProcess& a = *tenants_[best].arrival;
-        const SimTime next = at + a.next_gap(rngs_[best]);
+        std::uint32_t target = 0;
+        const SimTime next = a.next(rngs_[best], at, target);
         next_arrival_[best] = next < spec_.duration ? next : kTimeMax;
       }
       arrive(best, at);
@@ -167,7 +169,8 @@ class Host {
     free_head_ = id;
     ArrivalProcess& a = *tenants_[t].arrival;
     if (a.outstanding() > 0) {
-      const SimTime next = at + a.next_gap(rngs_[t]);
+      std::uint32_t target = 0;
+      const SimTime next = a.next(rngs_[t], at, target);
       if (next < spec_.duration) closed_.push_back({next, t});
     }
   }

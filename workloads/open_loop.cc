@@ -7,16 +7,14 @@
 namespace infersim {
 namespace {
 
-// Rounds a gap in seconds to whole nanoseconds, saturating at kMaxDelay: a gap past the
-// horizon (e.g. a rate of 1e-12/s) lies beyond any duration and ends the stream.
-SimTime to_ns(double seconds) { return to_delay_ns(seconds * 1e9); }
-
 // Exponential gaps: a Poisson process.
 class Poisson final : public ArrivalProcess {
  public:
   explicit Poisson(double rate) : rate_(rate), mean_(1.0 / rate) {}
-  SimTime next_gap(Rng& rng) override { return to_ns(rng.exponential(mean_)); }
-  double mean_rate() const override { return rate_; }
+  SimTime next(Rng& rng, SimTime now, std::uint32_t&) override {
+    return now + to_ns(rng.exponential(mean_));
+  }
+  double mean_rate(std::uint32_t) const override { return rate_; }
 
  private:
   double rate_;
@@ -29,8 +27,10 @@ class GammaArrivals final : public ArrivalProcess {
  public:
   GammaArrivals(double rate, double cv)
       : rate_(rate), shape_(1.0 / (cv * cv)), scale_(1.0 / rate / shape_) {}
-  SimTime next_gap(Rng& rng) override { return to_ns(rng.gamma(shape_, scale_)); }
-  double mean_rate() const override { return rate_; }
+  SimTime next(Rng& rng, SimTime now, std::uint32_t&) override {
+    return now + to_ns(rng.gamma(shape_, scale_));
+  }
+  double mean_rate(std::uint32_t) const override { return rate_; }
 
  private:
   double rate_;
@@ -42,19 +42,15 @@ class GammaArrivals final : public ArrivalProcess {
 class Constant final : public ArrivalProcess {
  public:
   explicit Constant(double rate) : rate_(rate) {}
-  SimTime next_gap(Rng&) override {
+  SimTime next(Rng&, SimTime, std::uint32_t&) override {
     ++k_;
-    SimTime at = to_ns(static_cast<double>(k_) / rate_);
-    SimTime gap = at - last_;
-    last_ = at;
-    return gap;
+    return to_ns(static_cast<double>(k_) / rate_);
   }
-  double mean_rate() const override { return rate_; }
+  double mean_rate(std::uint32_t) const override { return rate_; }
 
  private:
   double rate_;
   std::int64_t k_ = 0;
-  SimTime last_ = 0;
 };
 
 // N requests always outstanding: each completion (or drop) is replaced after a think time
@@ -63,8 +59,8 @@ class Constant final : public ArrivalProcess {
 class Closed final : public ArrivalProcess {
  public:
   Closed(int n, double think_ms) : n_(n), think_s_(think_ms / 1e3) {}
-  SimTime next_gap(Rng& rng) override {
-    return think_s_ > 0 ? to_ns(rng.exponential(think_s_)) : 0;
+  SimTime next(Rng& rng, SimTime now, std::uint32_t&) override {
+    return now + (think_s_ > 0 ? to_ns(rng.exponential(think_s_)) : 0);
   }
   int outstanding() const override { return n_; }
 
@@ -73,19 +69,19 @@ class Closed final : public ArrivalProcess {
   double think_s_;
 };
 
+}  // namespace
+
 ParamSpec rate_spec() {
   return {
       "rate", ParamKind::kNumber, ParamSpec::kRequired, "mean arrival rate, requests/s", 0, 1e12,
       true};
 }
 
-}  // namespace
-
 void register_builtin_arrivals(ArrivalRegistry& r) {
   r.add({"poisson",
          "exponential inter-arrival times (memoryless)",
          {rate_spec()},
-         [](const Params& p) { return std::make_unique<Poisson>(p.get("rate")); }});
+         [](const ArrivalSetup& s) { return std::make_unique<Poisson>(s.params.get("rate")); }});
   r.add({"gamma",
          "gamma inter-arrival times; cv > 1 is bursty",
          {rate_spec(),
@@ -94,20 +90,23 @@ void register_builtin_arrivals(ArrivalRegistry& r) {
            "1/cv^2 = 1e12: the gaps are regular to 1 part in a million, use `constant` for "
            "none) to 1000",
            1e-6, 1e3}},
-         [](const Params& p) {
-           return std::make_unique<GammaArrivals>(p.get("rate"), p.get("cv"));
+         [](const ArrivalSetup& s) {
+           return std::make_unique<GammaArrivals>(s.params.get("rate"), s.params.get("cv"));
          }});
-  r.add({"constant", "evenly spaced arrivals", {rate_spec()}, [](const Params& p) {
-           return std::make_unique<Constant>(p.get("rate"));
+  r.add({"constant", "evenly spaced arrivals", {rate_spec()}, [](const ArrivalSetup& s) {
+           return std::make_unique<Constant>(s.params.get("rate"));
          }});
   r.add({"closed",
          "closed loop: n requests always outstanding",
          {{"n", ParamKind::kInteger, ParamSpec::kRequired, "requests kept outstanding", 1, 1e6},
           {"think_ms", ParamKind::kMilliseconds, 0,
            "mean think time between a completion and the next request (exponential), ms", 0}},
-         [](const Params& p) {
-           return std::make_unique<Closed>(static_cast<int>(p.get_int("n")), p.get("think_ms"));
+         [](const ArrivalSetup& s) {
+           return std::make_unique<Closed>(static_cast<int>(s.params.get_int("n")),
+                                           s.params.get("think_ms"));
          }});
+  register_modulated_arrivals(r);
+  register_trace_arrivals(r);
 }
 
 }  // namespace infersim

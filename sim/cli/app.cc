@@ -43,6 +43,7 @@ constexpr const char* kUsage =
     "                                                          replay the experiment for real\n"
     "  compare SIMULATED.h5 MEASURED.h5 [-o CMP.h5] [--max-error PCT]\n"
     "                                                          simulated against measured\n"
+    "  routers                                                 list routers (services)\n"
     "  --version                                               version and git revision\n"
     "\n"
     "`infersim <command> --help` describes a command's options.\n";
@@ -383,6 +384,14 @@ int cmd_arrivals() {
   return 0;
 }
 
+int cmd_routers() {
+  BuiltinRegistries reg;
+  for (const auto& r : reg.routers.all()) {
+    std::cout << fmt::format("{}: {}\n", r.name, r.description) << describe_params(r.params);
+  }
+  return 0;
+}
+
 }  // namespace
 
 int infersim_main(int argc, char** argv, const AppHooks& hooks) {
@@ -408,6 +417,7 @@ int infersim_main(int argc, char** argv, const AppHooks& hooks) {
     if (cmd == "profile") return cmd_profile(args);
     if (cmd == "measure") return cmd_measure(args);
     if (cmd == "compare") return cmd_compare(args);
+    if (cmd == "routers") return cmd_routers();
     std::cerr << "infersim: unknown command '" << one_line(cmd) << "' (see infersim --help)\n";
     return 2;
   } catch (const InputError& e) {  // already one line

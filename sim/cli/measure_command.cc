@@ -36,6 +36,27 @@ double capacity_rps(const ModelProfile& m, int max_batch) {
   return best;
 }
 
+// Each tenant's own arrival process, as the engine would create it: the replayer feeds every
+// tenant from its own stream, so a service of several replicas (a router), a popularity split
+// or a shared trace is an input error here.
+std::vector<std::unique_ptr<ArrivalProcess>> own_arrivals(const Experiment& x,
+                                                          const Registries& reg) {
+  std::vector<StreamPlan> streams = make_streams(x, reg);
+  std::vector<std::unique_ptr<ArrivalProcess>> arrivals(x.tenants.size());
+  for (StreamPlan& sp : streams) {
+    const ServiceSpec& service = x.services[sp.targets.front()];
+    if (sp.targets.size() != 1 || !sp.weights.empty() || service.replicas.size() != 1) {
+      const TenantSpec& ts = x.tenants[service.replicas.front()];
+      throw InputError(ts.mark, fmt::format("infersim measure replays one arrival stream per "
+                                            "tenant; '{}' shares one (a router, popularity or "
+                                            "a trace): simulate it with `infersim run`",
+                                            ts.name));
+    }
+    arrivals[service.replicas.front()] = std::move(sp.process);
+  }
+  return arrivals;
+}
+
 // Everything measure refuses before touching the device, for one sweep point.
 void check_point(const Experiment& x, const Registries& reg, const validation::DeviceInfo& dev,
                  const validation::ProgramLibrary& library, const std::string& what) {
@@ -80,6 +101,7 @@ void check_point(const Experiment& x, const Registries& reg, const validation::D
                           dev.backend));
   }
   const int max_batch = reg.policies.get(x.policy, x.policy_mark).needs(x.policy_params).max_batch;
+  const std::vector<std::unique_ptr<ArrivalProcess>> arrivals = own_arrivals(x, reg);
   double load = 0;
   std::string terms;
   for (const TenantSpec& t : x.tenants) {
@@ -88,13 +110,13 @@ void check_point(const Experiment& x, const Registries& reg, const validation::D
                                            "{})",
                                            what, t.model, library.known()));
     }
-    auto a = reg.arrivals.get(t.arrival, t.mark).create(t.arrival_params);
+    const auto& a = arrivals[static_cast<std::size_t>(&t - x.tenants.data())];
     if (a->outstanding() > 0) continue;  // a closed loop never offers more than it gets
     const double cap = capacity_rps(*t.profile, max_batch);
-    load += a->mean_rate() / cap;
+    load += a->mean_rate(0) / cap;
     if (terms.size() < 200) {
       terms += fmt::format("{}{}: {:.1f}/{:.1f} req/s", terms.empty() ? "" : ", ", t.name,
-                           a->mean_rate(), cap);
+                           a->mean_rate(0), cap);
     }
   }
   if (load > 1.0) {
@@ -186,6 +208,7 @@ int measure_command(const MeasureOptions& o, const Registries& reg) {
     const RunSpec& spec = plan.runs[r];
     const auto run_start = std::chrono::steady_clock::now();
     Experiment x = sw.experiment(spec.point, reg);
+    std::vector<std::unique_ptr<ArrivalProcess>> arrivals = own_arrivals(x, reg);
     const Placement placed = place_tenants(x, reg);
     const PolicyInfo& pinfo = reg.policies.get(x.policy, x.policy_mark);
     const int max_batch = pinfo.needs(x.policy_params).max_batch;
@@ -201,7 +224,7 @@ int measure_command(const MeasureOptions& o, const Registries& reg) {
       validation::ReplayTenant rt;
       rt.info = tenant_info(ts, 0, max_batch);
       rt.program = &programs.back();
-      rt.arrival = reg.arrivals.get(ts.arrival, ts.mark).create(ts.arrival_params);
+      rt.arrival = std::move(arrivals[t]);
       tenants.push_back(std::move(rt));
     }
     validation::ReplaySpec rs;

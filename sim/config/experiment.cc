@@ -16,8 +16,10 @@ namespace infersim {
 namespace fs = std::filesystem;
 namespace {
 
-// Reads the keys of a component's mapping (all but `skip`) for resolve_params, each as its
-// spec's kind says (numbers and bools; text), keeping each value's mark.
+// Reads the keys of a component's mapping (all but `skip`) for resolve_params, each as
+// its spec's kind says (numbers and bools; text; a data file's path, resolved relative to
+// the experiment; a list of numbers; a list of names, or one name), keeping each value's
+// mark.
 std::map<std::string, GivenParam> given_params(const YAML::Node& map, const std::string& file,
                                                const std::set<std::string>& skip,
                                                const std::vector<ParamSpec>& specs) {
@@ -34,20 +36,28 @@ std::map<std::string, GivenParam> given_params(const YAML::Node& map, const std:
     g.mark = mark_of(v, file);
     const ParamSpec* spec = find_spec(specs, key);
     if (!spec) {  // resolve_params names it as unknown
-    } else if (spec->is_text() && spec->list && v.IsSequence()) {
-      if (v.size() == 0) {
+    } else if (spec->kind == ParamKind::kNameList) {
+      if (v.IsSequence() && v.size() == 0) {
         throw InputError(g.mark, fmt::format("expected a non-empty list of names for '{}'", key));
       }
-      for (std::size_t i = 0; i < v.size(); ++i) {
-        const std::string item = yaml_string(v[i], file, key);
-        if (item.empty() || item.find(',') != std::string::npos) {
-          throw InputError(mark_of(v[i], file),
-                           fmt::format("expected a name without ',' in '{}', got '{}'", key, item));
+      if (v.IsSequence()) {
+        for (std::size_t i = 0; i < v.size(); ++i) {
+          g.names.push_back(yaml_string(v[i], file, fmt::format("{}[{}]", key, i)));
         }
-        g.text += (i ? "," : "") + item;
+      } else {
+        g.names.push_back(yaml_string(v, file, key));
       }
     } else if (spec->is_text()) {
       g.text = yaml_string(v, file, key);
+      if (spec->kind == ParamKind::kPath) g.text = resolve_data_path(g.text, file, g.mark);
+    } else if (spec->kind == ParamKind::kNumberList) {
+      if (!v.IsSequence()) {
+        throw InputError(
+            g.mark, fmt::format("expected a list of numbers for '{}', got {}", key, node_kind(v)));
+      }
+      for (std::size_t i = 0; i < v.size(); ++i) {
+        g.list.push_back(yaml_double(v[i], file, fmt::format("{}[{}]", key, i)));
+      }
     } else if (v.IsScalar() && (v.Scalar() == "true" || v.Scalar() == "false")) {
       g.value = v.Scalar() == "true" ? 1.0 : 0.0;
     } else {
@@ -186,10 +196,12 @@ Experiment parse_experiment(const YAML::Node& root, const std::string& file,
   std::string arch_dir;
   Mark arch_mark;
   bool sm_caps = false;  // the policy honours active_thread_percentage
+  Mark weights_mark;     // hardware.weights, when on_demand
   Mark gpu_mark;
   {
     MapReader hw(top.get("hardware"), file, "hardware",
-                 {"profile", "gpu", "count", "gpus_file", "activation_factor", "architectures"});
+                 {"profile", "gpu", "count", "nodes", "gpus_file", "activation_factor", "weights",
+                  "preload", "architectures"});
     x.hardware_mark = hw.mark();
     arch_mark = hw.mark("architectures");
     arch_dir = hw.get_string("architectures", "hardware_profiles/architectures");
@@ -233,10 +245,32 @@ Experiment parse_experiment(const YAML::Node& root, const std::string& file,
       x.profile_path = "roofline";
       x.profile = cached_roofline_profile(x.architectures_dir, gpus_file, x.gpu);
     }
+    // `count` GPUs in each of `nodes` machines; GPU g sits in node g / count.
     std::int64_t count = hw.get_int("count", 1);
     if (count < 1 || count > 100000) hw.fail("count", "expected 'count' between 1 and 100000");
-    x.gpu_count = static_cast<int>(count);
+    std::int64_t nodes = hw.get_int("nodes", 1);
+    if (nodes < 1 || nodes * count > 100000) {
+      hw.fail("nodes", fmt::format("expected 'nodes' >= 1 with nodes x count <= 100000 GPUs "
+                                   "(count: {} per node)",
+                                   count));
+    }
+    x.gpus_per_node = static_cast<int>(count);
+    x.nodes = static_cast<int>(nodes);
+    x.gpu_count = static_cast<int>(nodes * count);
     x.activation_factor = hw.get_nonnegative("activation_factor", 32);
+    const std::string weights = hw.get_string("weights", "resident");
+    if (weights != "resident" && weights != "on_demand") {
+      hw.fail("weights", fmt::format("expected 'weights' to be resident (every placed model "
+                                     "stays on its GPU) or on_demand (load over PCIe when "
+                                     "requested, evict least recently used), got '{}'",
+                                     weights));
+    }
+    x.on_demand = weights == "on_demand";
+    if (x.on_demand) weights_mark = hw.mark("weights");
+    if (hw.has("preload") && !x.on_demand) {
+      hw.fail("preload", "'preload' applies only with weights: on_demand");
+    }
+    x.preload = hw.get_bool("preload", true);
   }
 
   int max_batch = 1;  // the largest batch the policy forms (its latency tables' size)
@@ -259,7 +293,15 @@ Experiment parse_experiment(const YAML::Node& root, const std::string& file,
     max_batch = info.needs(x.policy_params).max_batch;
     x.kernel_level = info.needs(x.policy_params).kernels;
     sm_caps = info.needs(x.policy_params).sm_caps;
-    if (info.partition) x.instances = info.partition(x.policy_params, x.gpu, x.policy_mark);
+    if (info.partition) x.mig_instances = info.partition(x.policy_params, x.gpu, x.policy_mark);
+    if (!x.mig_instances.empty() && x.on_demand) {
+      // Loading on demand is modelled per GPU (one copy engine, one weights budget); how MIG
+      // instances share the copy engines and the PCIe link is not modelled.
+      throw InputError(weights_mark, fmt::format("'weights: on_demand' is not modelled under "
+                                                 "policy '{}' (a partitioned GPU); use weights: "
+                                                 "resident",
+                                                 pname));
+    }
     if (x.kernel_level && !x.gpu.kernel) {
       throw InputError(x.policy_mark,
                        fmt::format("policy '{}' times kernels (granularity 'kernel'), which needs "
@@ -287,13 +329,26 @@ Experiment parse_experiment(const YAML::Node& root, const std::string& file,
         ++entries_of_model[entry["model"].Scalar()];
       }
     }
+    auto add_tenant = [&](const TenantSpec& base, std::string name, MapReader& tm) {
+      if (!names.insert(name).second) {
+        tm.fail("name", fmt::format("duplicate tenant name '{}' (give each entry a distinct "
+                                    "'name')",
+                                    name));
+      }
+      TenantSpec t = base;
+      t.name = std::move(name);
+      t.service = static_cast<std::uint32_t>(x.services.size());
+      x.tenants.push_back(std::move(t));
+      return static_cast<std::uint32_t>(x.tenants.size() - 1);
+    };
     for (std::size_t i = 0; i < tnode.size(); ++i) {
       const YAML::Node& tn = tnode[i];
       MapReader tm(tn, file, "tenant",
-                   {"model", "name", "replicas", "slo_ms", "gpu", "instance",
-                    "active_thread_percentage", "arrival"});
+                   {"model", "name", "replicas", "instances", "slo_ms", "gpu", "mig_instance",
+                    "active_thread_percentage", "arrival", "router"});
       TenantSpec base;
       base.mark = tm.mark();
+      base.entry = static_cast<std::uint32_t>(i);
       base.model = tm.get_string("model");
       const ModelProfile* model = x.profile->find(base.model);
       if (!model) {
@@ -338,6 +393,10 @@ Experiment parse_experiment(const YAML::Node& root, const std::string& file,
       if (replicas < 1 || replicas > 100000) {
         tm.fail("replicas", "expected 'replicas' between 1 and 100000");
       }
+      std::int64_t instances = tm.get_int("instances", 1);
+      if (instances < 1 || instances * replicas > 1000000) {
+        tm.fail("instances", "expected 'instances' >= 1 with instances x replicas <= 1000000");
+      }
       base.slo_ms = tm.get_nonnegative("slo_ms", 0);
       if (base.slo_ms > 0) base.slo = tm.get_time("slo_ms", TimeUnit::kMilliseconds);
       if (base.slo_ms > 0 && base.slo == 0) {
@@ -345,24 +404,24 @@ Experiment parse_experiment(const YAML::Node& root, const std::string& file,
       }
       std::int64_t gpu = tm.get_int("gpu", -1);
       if (gpu < -1 || gpu >= x.gpu_count) {
-        tm.fail("gpu", fmt::format("expected 'gpu' between 0 and {} (hardware.count - 1)",
+        tm.fail("gpu", fmt::format("expected 'gpu' between 0 and {} (nodes x count - 1)",
                                    x.gpu_count - 1));
       }
       base.gpu = static_cast<int>(gpu);
-      if (tm.has("instance")) {
-        if (x.instances.empty()) {
-          tm.fail("instance", fmt::format("'instance' places a tenant on an instance of a "
-                                          "partitioned GPU, but policy '{}' does not partition "
-                                          "GPUs (use policy 'mig')",
-                                          x.policy));
+      if (tm.has("mig_instance")) {
+        if (x.mig_instances.empty()) {
+          tm.fail("mig_instance", fmt::format("'mig_instance' places a tenant on an instance of "
+                                              "a partitioned GPU, but policy '{}' does not "
+                                              "partition GPUs (use policy 'mig')",
+                                              x.policy));
         }
-        std::int64_t inst = tm.get_int("instance");
-        if (inst < 0 || inst >= static_cast<std::int64_t>(x.instances.size())) {
-          tm.fail("instance", fmt::format("expected 'instance' between 0 and {} (the policy's "
-                                          "instances, in order)",
-                                          x.instances.size() - 1));
+        std::int64_t inst = tm.get_int("mig_instance");
+        if (inst < 0 || inst >= static_cast<std::int64_t>(x.mig_instances.size())) {
+          tm.fail("mig_instance", fmt::format("expected 'mig_instance' between 0 and {} (the "
+                                              "policy's instances, in order)",
+                                              x.mig_instances.size() - 1));
         }
-        base.instance = static_cast<int>(inst);
+        base.mig_instance = static_cast<int>(inst);
       }
       if (tm.has("active_thread_percentage")) {
         double pct = tm.get_double("active_thread_percentage");
@@ -385,22 +444,72 @@ Experiment parse_experiment(const YAML::Node& root, const std::string& file,
           base.active_thread_percentage = pct;
         }
       }
+
+      EntrySpec entry;
+      entry.name = name;
       MapReader am(tm.get("arrival"), file, "arrival");
+      entry.arrival_mark = am.mark();
       base.arrival = am.get_string("process");
       const ArrivalInfo& ai = reg.arrivals.get(base.arrival, am.mark("process"));
-      base.arrival_params =
-          resolve_params(ai.params, given_params(am.node(), file, {"process"}, ai.params),
-                         am.mark(), fmt::format("arrival '{}'", base.arrival));
-      for (std::int64_t r = 0; r < replicas; ++r) {
-        TenantSpec t = base;
-        t.name = replicas > 1 ? fmt::format("{}/{}", name, r) : name;
-        if (!names.insert(t.name).second) {
-          tm.fail("name", fmt::format("duplicate tenant name '{}' (give each entry a distinct "
-                                      "'name')",
-                                      t.name));
+      base.arrival_params = resolve_params(
+          ai.params, given_params(am.node(), file, {"process", "popularity"}, ai.params), am.mark(),
+          fmt::format("arrival '{}'", base.arrival));
+      entry.arrival = base.arrival;
+      entry.arrival_params = base.arrival_params;
+      if (auto pop = am.find("popularity")) {
+        MapReader pm(*pop, file, "popularity", {"zipf"});
+        entry.popularity_mark = pm.mark();
+        entry.zipf = pm.get_double("zipf");
+        if (!(entry.zipf > 0) || entry.zipf > 100) {
+          pm.fail("zipf", "expected 'zipf' > 0 and <= 100 (the exponent s: weight 1/rank^s)");
         }
-        x.tenants.push_back(std::move(t));
+        if (ai.shared) {
+          am.fail("popularity", fmt::format("arrival '{}' deals its requests itself; "
+                                            "'popularity' applies to the other processes",
+                                            base.arrival));
+        }
       }
+
+      // Services: with a router, each instance is one service of `replicas` replicas; without
+      // one, every replica of every instance is a service of its own.
+      std::string router;
+      Params router_params;
+      Mark router_mark;
+      if (auto rn = tm.find("router")) {
+        router_mark = mark_of(*rn, file);
+        std::map<std::string, GivenParam> given;
+        if (rn->IsScalar()) {
+          router = rn->Scalar();
+        } else {
+          MapReader rm(*rn, file, "router");
+          router = rm.get_string("name");
+        }
+        const RouterInfo& ri = reg.routers.get(router, router_mark);
+        if (rn->IsMap()) given = given_params(*rn, file, {"name"}, ri.params);
+        router_params =
+            resolve_params(ri.params, given, router_mark, fmt::format("router '{}'", router));
+      }
+      for (std::int64_t k = 0; k < instances; ++k) {
+        const std::string instance = instances > 1 ? fmt::format("{}.{}", name, k) : name;
+        auto replica_name = [&](std::int64_t r) {
+          return replicas > 1 ? fmt::format("{}/{}", instance, r) : instance;
+        };
+        if (!router.empty()) {
+          ServiceSpec svc{instance, {}, router, router_params, router_mark};
+          for (std::int64_t r = 0; r < replicas; ++r) {
+            svc.replicas.push_back(add_tenant(base, replica_name(r), tm));
+          }
+          entry.services.push_back(static_cast<std::uint32_t>(x.services.size()));
+          x.services.push_back(std::move(svc));
+          continue;
+        }
+        for (std::int64_t r = 0; r < replicas; ++r) {
+          const std::uint32_t t = add_tenant(base, replica_name(r), tm);
+          entry.services.push_back(static_cast<std::uint32_t>(x.services.size()));
+          x.services.push_back(ServiceSpec{x.tenants[t].name, {t}, "", {}, {}});
+        }
+      }
+      x.entries.push_back(std::move(entry));
     }
   }
 
@@ -408,6 +517,20 @@ Experiment parse_experiment(const YAML::Node& root, const std::string& file,
     MapReader om(*out, file, "output", {"requests", "isolation"});
     x.output_requests = om.get_bool("requests", false);
     x.isolation = om.get_bool("isolation", false);
+    if (x.isolation) {
+      // Each tenant alone on the same arrivals needs arrivals of its own.
+      for (const EntrySpec& e : x.entries) {
+        const bool own = x.services[e.services.front()].router.empty() && e.zipf == 0 &&
+                         !reg.arrivals.get(e.arrival, e.arrival_mark).shared;
+        if (!own) {
+          om.fail("isolation",
+                  fmt::format("'isolation' runs every tenant alone on its own arrival stream, "
+                              "but tenant entry '{}' shares one (router, popularity or a "
+                              "trace)",
+                              e.name));
+        }
+      }
+    }
   }
   return x;
 }

@@ -16,6 +16,7 @@
 #include "sim/core/arrival.h"
 #include "sim/core/params.h"
 #include "sim/core/policy.h"
+#include "sim/core/router.h"
 #include "sim/gpu/profile.h"
 
 namespace infersim {
@@ -37,8 +38,9 @@ struct TenantSpec {
   double slo_ms = 0;       // 0: no SLO (as written)
   SimTime slo = kTimeMax;  // in ns, checked against the horizon; kTimeMax: no SLO
   int gpu = -1;            // explicit placement; -1: automatic
-  // A partitioning policy's instance (Experiment::instances) it is placed on; -1: automatic.
-  int instance = -1;
+  // A partitioning policy's instance (Experiment::mig_instances) it is placed on, tenant key
+  // `mig_instance`; -1: automatic.
+  int mig_instance = -1;
   // Its SM cap, percent of its device's SMs (`active_thread_percentage`, MPS's
   // CUDA_MPS_ACTIVE_THREAD_PERCENTAGE); 0: uncapped (also when 100 is written). Only a policy
   // with PolicyNeeds::sm_caps accepts a value below 100.
@@ -46,6 +48,32 @@ struct TenantSpec {
   std::string arrival;
   Params arrival_params;
   Mark mark;
+  std::uint32_t entry = 0;    // the element of `tenants:` it comes from
+  std::uint32_t service = 0;  // the service it is a replica of
+};
+
+// A service: the replicas (tenants) of one model instance behind a router and one arrival
+// stream. Without `router:` every tenant is a service of one, named after it.
+struct ServiceSpec {
+  std::string name;
+  std::vector<std::uint32_t> replicas;  // tenant indices, in replica order
+  std::string router;                   // empty: one replica
+  Params router_params;
+  Mark router_mark;
+};
+
+// One element of `tenants:` as written, after expansion: its arrival settings and the
+// services it made.
+struct EntrySpec {
+  std::string name;  // the entry's name (`name:` or its model), for its streams' names
+  std::string arrival;
+  Params arrival_params;
+  Mark arrival_mark;
+  // popularity: {zipf: s}: one stream for the entry, each request's service drawn with
+  // weight 1/(i+1)^s (i: the service's position in the entry). 0: none.
+  double zipf = 0;
+  Mark popularity_mark;
+  std::vector<std::uint32_t> services;
 };
 
 struct Experiment {
@@ -64,8 +92,17 @@ struct Experiment {
   // roofline profile or kernel granularity; "" otherwise.
   std::string architectures_dir;
   GpuSpec gpu;
-  int gpu_count = 1;
-  double activation_factor = 32;  // activation bytes per sample = factor x input bytes
+  int gpu_count = 1;              // nodes x gpus_per_node
+  int nodes = 1;                  // hardware.nodes
+  int gpus_per_node = 1;          // hardware.count
+  double activation_factor = 32;  // activation MiB per sample = factor x input size
+  // hardware.weights: `resident` (default): every placed model's weights stay on its GPU,
+  // and placement refuses a GPU whose models do not all fit. `on_demand`: placement may
+  // over-subscribe a GPU's memory (its contexts and activations plus its largest model
+  // must fit); weights load over PCIe when a request needs them and idle ones are evicted
+  // least recently used first (sim/core/engine_loading.cc).
+  bool on_demand = false;
+  bool preload = true;  // hardware.preload (on_demand): start with what fits resident
   Mark hardware_mark;
 
   std::string policy;
@@ -76,9 +113,11 @@ struct Experiment {
   bool kernel_level = false;
   // A partitioning policy's instances of each GPU (PolicyInfo::partition); empty: each GPU is
   // one device.
-  std::vector<GpuInstance> instances;
+  std::vector<GpuInstance> mig_instances;
 
   std::vector<TenantSpec> tenants;  // replicas expanded
+  std::vector<ServiceSpec> services;
+  std::vector<EntrySpec> entries;
   Mark tenants_mark;
 
   // Every data file the experiment was built from (profile, GPU specs, and any other file a
@@ -95,6 +134,7 @@ struct Experiment {
 struct Registries {
   const PolicyRegistry& policies;
   const ArrivalRegistry& arrivals;
+  const RouterRegistry& routers;
 };
 
 // Reads and validates. `file` names the source in errors; `text` is kept for provenance.

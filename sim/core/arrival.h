@@ -1,6 +1,14 @@
-// The interface of a tenant's arrival process, and the registry that names them.
+// The interface of an arrival process, and the registry that names them.
+//
+// An arrival process feeds one or more *targets* (a tenant, or a service of replicas behind
+// a router): the engine asks it for the next arrival's time and target, one at a time. Most
+// processes feed one target (each tenant its own Poisson stream). A *shared* process -- a
+// trace file -- is created once for every tenant entry that names it with identical
+// settings and deals its arrivals among all their targets (rows keyed by model or tenant,
+// functions mapped onto models).
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -13,26 +21,45 @@ namespace infersim {
 
 class Rng;
 
+// A destination of an arrival process, as the process sees it.
+struct ArrivalTarget {
+  std::string name;   // the tenant's or service's name, e.g. "resnet50_v1/3"
+  std::string model;  // its model
+};
+
 class ArrivalProcess {
  public:
+  static constexpr SimTime kNever = kTimeMax;
+
   virtual ~ArrivalProcess() = default;
-  // Open loop: the gap from one arrival to the next (ns, >= 0). The first arrival comes
-  // one gap after time 0. Closed loop: the think time between a completion (or drop) and
-  // the request that replaces it. At most kMaxDelay: convert with to_delay_ns (time.h),
-  // which saturates, so a gap beyond any duration just ends the stream.
-  virtual SimTime next_gap(Rng& rng) = 0;
+  // Open loop: the time of the arrival after one at `now` (for the first, now = 0), which
+  // is >= now, or kNever when no arrival is left; `target` receives its target's index
+  // (a process with one target may leave it 0). Closed loop: the time at which the request
+  // that replaces one finished (or dropped) at `now` arrives. A gap is at most kMaxDelay:
+  // convert with to_delay_ns (time.h), which saturates, so a gap beyond any duration just
+  // ends the stream (now + kMaxDelay cannot overflow: the clock stays below kClockLimit).
+  virtual SimTime next(Rng& rng, SimTime now, std::uint32_t& target) = 0;
   // Closed loop: the number of requests kept outstanding; 0 for an open-loop process.
   virtual int outstanding() const { return 0; }
-  // Mean arrival rate in requests/s of an open-loop process (placement spreads tenants by
-  // it); 0 when not known in advance.
-  virtual double mean_rate() const { return 0.0; }
+  // Mean arrival rate in requests/s to target `target`, for placement; 0 when unknown.
+  virtual double mean_rate(std::uint32_t /*target*/) const { return 0.0; }
+};
+
+// What a process is created with.
+struct ArrivalSetup {
+  const Params& params;
+  const std::vector<ArrivalTarget>& targets;  // one, unless the process is shared
+  Mark where;  // the arrival settings (errors found reading a data file name the file)
 };
 
 struct ArrivalInfo {
   std::string name;
   std::string description;
   std::vector<ParamSpec> params;
-  std::function<std::unique_ptr<ArrivalProcess>(const Params&)> create;
+  std::function<std::unique_ptr<ArrivalProcess>(const ArrivalSetup&)> create;
+  // Shared: tenant entries that give this process identical settings draw from one instance,
+  // created with all their targets (in experiment order).
+  bool shared = false;
 };
 
 class ArrivalRegistry {

@@ -7,16 +7,46 @@
 
 namespace infersim {
 
-Engine::Engine(EngineConfig cfg, std::vector<TenantInfo> tenants)
+Engine::Engine(EngineConfig cfg, std::vector<TenantInfo> tenants, std::vector<ServiceInfo> services)
     : cfg_(cfg), tenants_(std::move(tenants)) {
-  queues_.resize(tenants_.size());
+  hot_.resize(tenants_.size());
   counters_.resize(tenants_.size());
-  arrivals_.resize(tenants_.size());
-  for (const auto& t : tenants_) {
-    arrival_rngs_.emplace_back(make_rng("arrival/" + t.name));
-    if (t.gpu >= cfg_.gpus) throw std::logic_error("tenant placed on a missing GPU");
+  for (std::uint32_t t = 0; t < tenants_.size(); ++t) {
+    const TenantInfo& ti = tenants_[t];
+    if (ti.gpu >= cfg_.gpus) throw std::logic_error("tenant placed on a missing GPU");
+    hot_[t].gpu = ti.gpu;
+    hot_[t].slo_ns = ti.slo_ns;
+    hot_[t].service = UINT32_MAX;
+  }
+  if (services.empty()) {
+    for (std::uint32_t t = 0; t < tenants_.size(); ++t) {
+      services.push_back({tenants_[t].name, {t}});
+    }
+  }
+  services_.resize(services.size());
+  routers_.resize(services.size());
+  service_info_ = std::move(services);
+  for (std::uint32_t s = 0; s < service_info_.size(); ++s) {
+    const ServiceInfo& info = service_info_[s];
+    if (info.replicas.empty()) throw std::logic_error("service without replicas");
+    services_[s].single = info.replicas.front();
+    for (std::uint32_t t : info.replicas) {
+      if (t >= tenants_.size() || hot_[t].service != UINT32_MAX) {
+        throw std::logic_error("a tenant must belong to exactly one service");
+      }
+      hot_[t].service = s;
+    }
+  }
+  for (std::uint32_t t = 0; t < tenants_.size(); ++t) {
+    if (hot_[t].service == UINT32_MAX) throw std::logic_error("tenant in no service");
   }
   gpus_.resize(cfg_.gpus);
+  if (cfg_.on_demand) {
+    if (cfg_.weights_budget_bytes.size() != cfg_.gpus) {
+      throw std::logic_error("on-demand loading needs a weights budget per GPU");
+    }
+    loads_.resize(tenants_.size());
+  }
   requests_.reserve(1024);
 }
 
@@ -26,8 +56,42 @@ void Engine::set_policy(std::uint32_t gpu, std::unique_ptr<Policy> p) {
   gpus_.at(gpu).policy = std::move(p);
 }
 
-void Engine::set_arrival(std::uint32_t tenant, std::unique_ptr<ArrivalProcess> a) {
-  arrivals_.at(tenant) = std::move(a);
+void Engine::set_router(std::uint32_t service, std::unique_ptr<Router> r) {
+  services_.at(service).router = r.get();
+  routers_.at(service) = std::move(r);
+}
+
+void Engine::add_stream(const std::string& name, std::unique_ptr<ArrivalProcess> process,
+                        std::vector<std::uint32_t> targets, const std::vector<double>& weights) {
+  if (targets.empty()) throw std::logic_error("stream without targets");
+  const auto s = static_cast<std::uint32_t>(streams_.size());
+  for (std::uint32_t i = 0; i < targets.size(); ++i) {
+    Service& sv = services_.at(targets[i]);
+    if (sv.stream != UINT32_MAX) throw std::logic_error("service fed by two streams");
+    sv.stream = s;
+    sv.target_in_stream = i;
+  }
+  Stream st;
+  st.process = process.get();
+  st.closed = process->outstanding() > 0;
+  processes_.push_back(std::move(process));
+  st.rng = &rngs_.emplace_back(make_rng("arrival/" + name));
+  st.targets = targets_.emplace_back(std::move(targets)).data();
+  const std::vector<std::uint32_t>& own = targets_.back();
+  if (!weights.empty()) {
+    if (weights.size() != own.size()) throw std::logic_error("one weight per target");
+    st.deal = &deals_.emplace_back(weights);
+    st.deal_rng = &rngs_.emplace_back(make_rng("popularity/" + name));
+  }
+  if (own.size() == 1 && service_info_[own[0]].replicas.size() == 1) {
+    st.direct = service_info_[own[0]].replicas[0];
+  }
+  if (st.closed) {
+    for (std::uint32_t svc : own) {
+      for (std::uint32_t t : service_info_[svc].replicas) hot_[t].closed_loop = true;
+    }
+  }
+  streams_.push_back(st);
 }
 
 Rng run_stream(std::uint64_t run_seed, const std::string& stream) {
@@ -53,26 +117,45 @@ void Engine::schedule(SimTime t, Priority p, std::uint32_t gpu, std::uint64_t pa
   events_queue_.push(t, p, kGpuEvent, gpu, payload);
 }
 
-void Engine::request_dispatch(std::uint32_t gpu) {
-  GpuState& g = gpus_[gpu];
-  if (g.dispatch_pending) return;
-  g.dispatch_pending = true;
+void Engine::push_dispatch(std::uint32_t gpu) {
+  gpus_[gpu].dispatch_pending = true;
   events_queue_.push(now_, Priority::kDispatch, kDispatch, gpu, 0);
 }
 
+inline void Engine::schedule_next(std::uint32_t s, std::uint32_t target) {
+  const Stream& st = streams_[s];
+  const SimTime next = st.process->next(*st.rng, now_, target);
+  if (next < now_) throw std::logic_error("arrival process went back in time");
+  if (st.deal) target = st.deal->sample(*st.deal_rng);
+  if (next < cfg_.duration) events_queue_.push(next, Priority::kArrival, kArrival, s, target);
+}
+
 void Engine::run() {
-  for (std::uint32_t t = 0; t < tenants_.size(); ++t) {
-    if (!arrivals_[t]) throw std::logic_error("tenant without an arrival process");
-    int n = arrivals_[t]->outstanding();
-    if (n > 0) {
-      for (int i = 0; i < n; ++i) events_queue_.push(0, Priority::kArrival, kArrival, t, 0);
-    } else {
-      SimTime first = gap(t);
-      if (first < cfg_.duration) events_queue_.push(first, Priority::kArrival, kArrival, t, 0);
+  for (std::uint32_t s = 0; s < services_.size(); ++s) {
+    if (services_[s].stream == UINT32_MAX) {
+      throw std::logic_error(
+          fmt::format("service '{}' has no arrival stream", service_info_[s].name));
+    }
+    if (service_info_[s].replicas.size() > 1 && !services_[s].router) {
+      throw std::logic_error(
+          fmt::format("service '{}' has replicas but no router", service_info_[s].name));
     }
   }
   for (std::uint32_t g = 0; g < gpus_.size(); ++g) {
     if (!gpus_[g].policy) throw std::logic_error("GPU without a policy");
+  }
+  if (cfg_.on_demand) preload_weights();
+  for (std::uint32_t s = 0; s < streams_.size(); ++s) {
+    const Stream& st = streams_[s];
+    const int n = st.process->outstanding();
+    if (n > 0) {
+      for (int i = 0; i < n; ++i) {
+        const std::uint32_t target = st.deal ? st.deal->sample(*st.deal_rng) : 0;
+        events_queue_.push(0, Priority::kArrival, kArrival, s, target);
+      }
+    } else {
+      schedule_next(s, 0);
+    }
   }
 
   while (!events_queue_.empty()) {
@@ -84,7 +167,7 @@ void Engine::run() {
     ++events_;
     switch (e.kind) {
       case kArrival:
-        on_arrival(e.target);
+        on_arrival(e.target, static_cast<std::uint32_t>(e.payload));
         break;
       case kGpuEvent:
         gpus_[e.target].policy->on_event(e.payload);
@@ -93,21 +176,24 @@ void Engine::run() {
         gpus_[e.target].dispatch_pending = false;
         gpus_[e.target].policy->on_dispatch();
         break;
+      case kLoadDone:
+        on_load_done(e.target, static_cast<std::uint32_t>(e.payload));
+        break;
     }
   }
   for (auto& g : gpus_) account(g);
+  for (std::uint32_t t = 0; t < tenants_.size(); ++t) counters_[t].arrived = hot_[t].arrived;
 }
 
-SimTime Engine::gap(std::uint32_t t) {
-  const SimTime g = arrivals_[t]->next_gap(arrival_rngs_[t]);
-  if (g < 0 || g > kMaxDelay) {
-    throw std::logic_error(
-        fmt::format("arrival gap {} ns of tenant {} outside [0, kMaxDelay]", g, tenants_[t].name));
+void Engine::on_arrival(std::uint32_t s, std::uint32_t target) {
+  const Stream& st = streams_[s];
+  std::uint32_t t = st.direct;
+  if (t == UINT32_MAX) {
+    const std::uint32_t svc = st.targets[target];
+    const Service& sv = services_[svc];
+    t = sv.router ? service_info_[svc].replicas[sv.router->pick()] : sv.single;
   }
-  return g;
-}
 
-void Engine::on_arrival(std::uint32_t t) {
   RequestId id;
   if (free_head_ != UINT32_MAX) {
     id = free_head_;
@@ -116,21 +202,19 @@ void Engine::on_arrival(std::uint32_t t) {
     id = static_cast<RequestId>(requests_.size());
     requests_.push_back({});
   }
-  const TenantInfo& ti = tenants_[t];
-  SimTime deadline = add_saturating(now_, ti.slo_ns);
+  TenantHot& h = hot_[t];
+  const SimTime deadline = add_saturating(now_, h.slo_ns);
   requests_[id] = Request{now_, deadline, t, UINT32_MAX};
-  if (now_ >= cfg_.warmup) ++counters_[t].arrived;
-  queues_[t].push_back(id);
-
-  ArrivalProcess& a = *arrivals_[t];
-  if (a.outstanding() == 0) {
-    // Cannot overflow: now_ <= kClockLimit and a gap is at most kMaxDelay (time.h).
-    SimTime next = now_ + gap(t);
-    if (next < cfg_.duration) events_queue_.push(next, Priority::kArrival, kArrival, t, 0);
+  if (now_ >= cfg_.warmup) ++h.arrived;
+  ++h.outstanding;
+  if (cfg_.on_demand && !weights_ready(t, id)) {  // held until its weights are loaded
+    if (!st.closed) schedule_next(s, target);
+    return;
   }
-  GpuState& g = gpus_[ti.gpu];
-  g.policy->on_arrival(id);
-  request_dispatch(ti.gpu);
+  h.queue.push_back(id);
+  if (!st.closed) schedule_next(s, target);
+  gpus_[h.gpu].policy->on_arrival(id);
+  request_dispatch(h.gpu);
 }
 
 void Engine::complete(RequestId id, std::uint32_t gpu, SimTime start, int batch) {
@@ -151,13 +235,15 @@ void Engine::drop(RequestId id, std::uint32_t gpu) {
 }
 
 void Engine::finish(RequestId id) {
-  std::uint32_t t = requests_[id].tenant;
+  const std::uint32_t t = requests_[id].tenant;
   requests_[id].next_free = free_head_;
   free_head_ = id;
-  ArrivalProcess& a = *arrivals_[t];
-  if (a.outstanding() > 0) {  // closed loop: a replacement after the think time
-    SimTime next = now_ + gap(t);
-    if (next < cfg_.duration) events_queue_.push(next, Priority::kArrival, kArrival, t, 0);
+  TenantHot& h = hot_[t];
+  --h.outstanding;
+  if (cfg_.on_demand && h.outstanding == 0) on_idle(t);
+  if (h.closed_loop) {  // closed loop: a replacement after the think time
+    const Service& sv = services_[h.service];
+    schedule_next(sv.stream, sv.target_in_stream);
   }
 }
 

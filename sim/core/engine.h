@@ -1,5 +1,11 @@
-// The discrete-event engine of one run: tenants, their arrival streams and queues, the
-// per-GPU policies, and the counters metrics are computed from.
+// The discrete-event engine of one run: tenants and the services they form, the arrival
+// streams that feed them, their queues, the per-GPU policies, and the counters metrics are
+// computed from.
+//
+// Data flow of one request: an arrival stream fires for one of its targets (a service);
+// the service's router picks a replica (a tenant; a service of one tenant needs none); the
+// request joins that tenant's queue and the GPU's policy is told; the policy forms batches
+// and reports completions and drops.
 //
 // The hot loop pops one event, advances the clock (never backwards) and hands the event to
 // its target. Requests live in a pool indexed by RequestId and are recycled, and queues are
@@ -7,15 +13,18 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "sim/core/alias_table.h"
 #include "sim/core/arrival.h"
 #include "sim/core/event_queue.h"
 #include "sim/core/policy.h"
 #include "sim/core/ring_queue.h"
 #include "sim/core/rng.h"
+#include "sim/core/router.h"
 #include "sim/core/time.h"
 #include "sim/stats/histogram.h"
 
@@ -34,10 +43,21 @@ struct TenantInfo {
   double gflop = 0;                 // per inference; 0 = unknown
   std::vector<SimTime> latency_ns;  // L(b) for b = 0..max (index 0 unused, 0)
   std::vector<double> utilization;  // u(b), solo utilization, same indexing
+  // With on-demand loading (EngineConfig::on_demand): the weights' size and the time to
+  // copy them to the GPU.
+  std::int64_t weights_bytes = 0;
+  SimTime load_ns = 0;
   // Kernel granularity (PolicyNeeds::kernels): the model's kernels at every batch size up to
   // the policy's max_batch, shared by the tenants of one model (the engine only carries it;
   // policies read it). latency_ns[b] is then its batch b's total. Null at batch granularity.
   std::shared_ptr<const kernels::KernelProgram> kernels;
+};
+
+// A service: replicas of one model behind one arrival stream. Without a router a service
+// has one replica (the default: every tenant its own service, named after it).
+struct ServiceInfo {
+  std::string name;
+  std::vector<std::uint32_t> replicas;  // tenant indices
 };
 
 struct Request {
@@ -64,17 +84,24 @@ class RequestSink {
   virtual void record(const RequestOutcome& r) = 0;
 };
 
-// Per-tenant tallies over measured requests (those arriving at or after warm-up).
-struct TenantCounters {
-  std::uint64_t arrived = 0;
+// Per-tenant tallies over measured requests (those arriving at or after warm-up). What a
+// completion updates comes first, in one aligned pair of cache lines.
+struct alignas(128) TenantCounters {
   std::uint64_t completed = 0;
-  std::uint64_t dropped = 0;
   std::uint64_t met_slo = 0;
   // A double: exact while below 2^53 ns (104 days of summed latency), and unlike int64 it
   // cannot overflow when huge latencies (up to the clock limit each) add up.
   double latency_sum_ns = 0;
   double latency_sumsq_ms2 = 0;  // for the coefficient of variation
   Histogram latency;             // ns
+  std::uint64_t arrived = 0;
+  std::uint64_t dropped = 0;
+  // On-demand loading: loads of the tenant's weights started in the window (cold starts),
+  // their total copy time, and measured requests that arrived while the weights were not
+  // on the GPU (and so waited for a load).
+  std::uint64_t cold_starts = 0;
+  SimTime load_ns = 0;
+  std::uint64_t waited = 0;
 
   // A measured request completed after `latency`, by its deadline when `met`. Shared by the
   // engine and the wall-clock replayer of `infersim measure`, so both count alike.
@@ -88,6 +115,15 @@ struct TenantCounters {
   }
 };
 
+// On-demand loading, per GPU: loads (cold starts) and evictions in the window, the copy
+// engine's busy time in the window, and the most weight memory in use at once.
+struct LoadCounters {
+  std::uint64_t cold_starts = 0;
+  std::uint64_t evictions = 0;
+  double copy_busy_ns = 0;
+  std::int64_t peak_weights_bytes = 0;
+};
+
 // The random stream `stream` of a run seeded `run_seed` (Engine::make_rng): the wall-clock
 // replayer of `infersim measure` draws its arrivals from the very same streams.
 Rng run_stream(std::uint64_t run_seed, const std::string& stream);
@@ -97,23 +133,43 @@ struct EngineConfig {
   SimTime duration = 0;  // arrivals stop here; in-flight work drains
   SimTime warmup = 0;    // requests arriving earlier are not measured
   std::uint32_t gpus = 1;
+  // On-demand loading: each GPU holds at most weights_budget_bytes[gpu] of weights; a
+  // request for a tenant whose weights are not on its GPU waits while they are copied
+  // (TenantInfo::load_ns, one copy at a time per GPU: one copy engine, which runs beside
+  // the GPU's kernels), evicting the least recently used idle tenants' weights to make
+  // room. A tenant is idle when no request of it is queued or running; only idle weights
+  // are evicted, so a policy never sees a request whose weights are absent. With
+  // `preload`, each GPU starts with its tenants' weights resident in tenant order while
+  // they fit; otherwise it starts empty. Off: every tenant's weights are always resident.
+  bool on_demand = false;
+  bool preload = true;
+  std::vector<std::int64_t> weights_budget_bytes;
 };
 
 class Engine {
  public:
-  Engine(EngineConfig cfg, std::vector<TenantInfo> tenants);
+  // Without `services`, every tenant is a service of its own, named after it.
+  Engine(EngineConfig cfg, std::vector<TenantInfo> tenants, std::vector<ServiceInfo> services = {});
   ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
   void set_policy(std::uint32_t gpu, std::unique_ptr<Policy> p);
-  void set_arrival(std::uint32_t tenant, std::unique_ptr<ArrivalProcess> a);
+  // The router of a service with more than one replica.
+  void set_router(std::uint32_t service, std::unique_ptr<Router> r);
+  // An arrival stream feeding `targets` (service indices; process target i is service
+  // targets[i]). Its random numbers come from stream "arrival/<name>". With `weights`
+  // (one per target) the stream's own target choice is replaced by a draw from them
+  // (popularity), from stream "popularity/<name>". Every service is the target of exactly
+  // one stream. Streams start in the order they are added.
+  void add_stream(const std::string& name, std::unique_ptr<ArrivalProcess> process,
+                  std::vector<std::uint32_t> targets, const std::vector<double>& weights = {});
   void set_request_sink(RequestSink* sink) { sink_ = sink; }
 
   // Runs until no event is left (arrivals stopped and all work drained).
   void run();
 
-  // ---- For policies ----
+  // ---- For policies and routers ----
   SimTime now() const { return now_; }
   // When the next pending event happens (kTimeMax: none): a hint for a policy that runs its
   // model ahead of the engine (the kernel-level model keeps its state at that instant).
@@ -121,14 +177,27 @@ class Engine {
   const EngineConfig& config() const { return cfg_; }
   std::size_t tenant_count() const { return tenants_.size(); }
   const TenantInfo& tenant(std::uint32_t t) const { return tenants_[t]; }
-  RingQueue<RequestId>& queue(std::uint32_t t) { return queues_[t]; }
+  std::size_t service_count() const { return services_.size(); }
+  const ServiceInfo& service(std::uint32_t s) const { return service_info_[s]; }
+  RingQueue<RequestId>& queue(std::uint32_t t) { return hot_[t].queue; }
   const Request& request(RequestId id) const { return requests_[id]; }
+  // Requests of tenant t that arrived and have not completed or been dropped (queued or
+  // running).
+  std::uint32_t outstanding(std::uint32_t t) const { return hot_[t].outstanding; }
+  // Whether tenant t's weights are on its GPU or on their way (resident, loading or queued
+  // for the copy engine): a request for it needs no new load. Always true without
+  // on-demand loading.
+  bool has_weights(std::uint32_t t) const {
+    return !cfg_.on_demand || loads_[t].state != WeightState::kAbsent;
+  }
   // Schedules `payload` for policies[gpu]->on_event at time t (>= now). A time past
   // kClockLimit (sim/core/time.h) ends the run with a std::runtime_error: the simulated
   // clock would leave the range where `now + delay` cannot overflow.
   void schedule(SimTime t, Priority p, std::uint32_t gpu, std::uint64_t payload);
   // Asks for policies[gpu]->on_dispatch at the current instant (coalesced).
-  void request_dispatch(std::uint32_t gpu);
+  void request_dispatch(std::uint32_t gpu) {
+    if (!gpus_[gpu].dispatch_pending) push_dispatch(gpu);
+  }
   // The request finished now, in a batch of `batch` started at `start`.
   void complete(RequestId id, std::uint32_t gpu, SimTime start, int batch);
   // The request is dropped now (e.g. it can no longer meet its SLO).
@@ -152,9 +221,27 @@ class Engine {
   // GPU-time in use within [warmup, end]: any work running (busy) and share-weighted (load).
   double gpu_busy_ns(std::uint32_t gpu) const { return gpus_[gpu].busy_ns; }
   double gpu_load_ns(std::uint32_t gpu) const { return gpus_[gpu].load_ns; }
+  const LoadCounters& load_counters(std::uint32_t gpu) const { return gpus_[gpu].loads; }
 
  private:
-  enum Kind : std::uint32_t { kArrival = 0, kGpuEvent = 1, kDispatch = 2 };
+  enum Kind : std::uint32_t { kArrival = 0, kGpuEvent = 1, kDispatch = 2, kLoadDone = 3 };
+  enum class WeightState : std::uint8_t { kResident, kLoading, kQueued, kAbsent };
+
+  // On-demand loading state of one tenant.
+  struct TenantWeights {
+    WeightState state = WeightState::kResident;
+    RingQueue<RequestId> held;  // requests waiting for the weights, in arrival order
+    std::uint32_t lru_prev = UINT32_MAX, lru_next = UINT32_MAX;  // idle-resident list links
+    bool in_lru = false;
+  };
+  // On-demand loading state of one GPU.
+  struct GpuWeights {
+    std::int64_t free_bytes = 0;
+    std::uint32_t lru_head = UINT32_MAX, lru_tail = UINT32_MAX;  // idle resident, oldest first
+    RingQueue<std::uint32_t> waiting;  // tenants queued for the copy engine
+    bool copying = false;
+    SimTime copy_since = 0;
+  };
 
   struct GpuState {
     std::unique_ptr<Policy> policy;
@@ -163,19 +250,79 @@ class Engine {
     SimTime since = 0;
     double busy_ns = 0;
     double load_ns = 0;
+    GpuWeights weights;
+    LoadCounters loads;
   };
 
-  void on_arrival(std::uint32_t tenant);
-  SimTime gap(std::uint32_t tenant);  // the next arrival gap, checked to be in [0, kMaxDelay]
-  void finish(RequestId id);          // common tail of complete() and drop()
+  // The engine's per-object state is split: what the hot loop touches for each request
+  // is kept in small structs (one cache line or two), apart from names, tables and random
+  // number generators (an mt19937_64 is 2.5 KiB). With 10,000 tenants that is what keeps
+  // an arrival to a few cache misses.
+
+  // An arrival stream: its process, random streams and targets (owned below).
+  struct Stream {
+    ArrivalProcess* process = nullptr;
+    Rng* rng = nullptr;
+    const std::uint32_t* targets = nullptr;  // service indices
+    const AliasTable* deal = nullptr;        // popularity: targets drawn from it
+    Rng* deal_rng = nullptr;
+    // The tenant, when the stream feeds one service of one replica (the common case: no
+    // lookup of service and router per arrival); else UINT32_MAX.
+    std::uint32_t direct = UINT32_MAX;
+    bool closed = false;  // closed loop: arrivals follow completions
+  };
+
+  struct Service {
+    Router* router = nullptr;            // null with one replica
+    std::uint32_t single = 0;            // the replica, when there is one
+    std::uint32_t stream = UINT32_MAX;   // the stream that feeds it
+    std::uint32_t target_in_stream = 0;  // its target index in that stream
+  };
+
+  // What an arrival or a completion reads of its tenant: one cache line.
+  struct alignas(64) TenantHot {
+    RingQueue<RequestId> queue;
+    SimTime slo_ns = kTimeMax;
+    std::uint64_t arrived = 0;  // measured arrivals (copied to counters_ at the end)
+    std::uint32_t gpu = 0;
+    std::uint32_t outstanding = 0;  // queued, held or running
+    std::uint32_t service = 0;
+    bool closed_loop = false;  // fed by a closed-loop stream: completions schedule arrivals
+  };
+  static_assert(sizeof(TenantHot) == 64);
+
+  void on_arrival(std::uint32_t stream, std::uint32_t target);
+  void push_dispatch(std::uint32_t gpu);  // request_dispatch's slow path
+  // Draws stream s's next arrival after `now` and schedules it, unless past the horizon.
+  void schedule_next(std::uint32_t s, std::uint32_t target);
+  void finish(RequestId id);  // common tail of complete() and drop()
   void account(GpuState& g);
+
+  // ---- On-demand loading (engine_loading.cc) ----
+  void preload_weights();
+  // A request of tenant t arrived: false when it must wait for the weights (then held).
+  bool weights_ready(std::uint32_t t, RequestId id);
+  // Tenant t went idle (no request queued or running).
+  void on_idle(std::uint32_t t);
+  void try_start_load(std::uint32_t gpu);
+  void on_load_done(std::uint32_t gpu, std::uint32_t t);
+  void lru_push(std::uint32_t t);
+  void lru_remove(std::uint32_t t);
+  void account_copy(GpuState& g);
 
   EngineConfig cfg_;
   std::vector<TenantInfo> tenants_;
-  std::vector<RingQueue<RequestId>> queues_;
+  std::vector<TenantHot> hot_;  // per tenant
   std::vector<TenantCounters> counters_;
-  std::vector<std::unique_ptr<ArrivalProcess>> arrivals_;
-  std::vector<Rng> arrival_rngs_;
+  std::vector<Service> services_;
+  std::vector<ServiceInfo> service_info_;
+  std::vector<std::unique_ptr<Router>> routers_;
+  std::vector<Stream> streams_;
+  std::vector<std::unique_ptr<ArrivalProcess>> processes_;  // per stream
+  std::deque<Rng> rngs_;                                    // stable addresses
+  std::deque<std::vector<std::uint32_t>> targets_;
+  std::deque<AliasTable> deals_;
+  std::vector<TenantWeights> loads_;  // per tenant, with on-demand loading
   std::vector<GpuState> gpus_;
   std::vector<Request> requests_;
   std::uint32_t free_head_ = UINT32_MAX;

@@ -32,8 +32,11 @@ struct Event {
   bool before(const Event& o) const { return time < o.time || (time == o.time && key < o.key); }
 };
 
-// Binary min-heap. Cancellation is by flag in the owner (a generation number in the
-// payload), which keeps the heap a plain array.
+// A 4-ary min-heap. Cancellation is by flag in the owner (a generation number in the
+// payload), which keeps the heap a plain array. Four children per node halve the depth of a
+// binary heap: with 10,000 pending arrivals (one per tenant) a pop walks 7 levels instead
+// of 14, and a node's children share a cache line pair. Any heap gives the same order:
+// events are totally ordered by (time, priority, insertion sequence).
 class EventQueue {
  public:
   EventQueue() { heap_.reserve(1024); }
@@ -59,10 +62,12 @@ class EventQueue {
   }
 
  private:
+  static constexpr std::size_t kArity = 4;
+
   void sift_up(std::size_t i) {
     Event e = heap_[i];
     while (i > 0) {
-      std::size_t parent = (i - 1) / 2;
+      std::size_t parent = (i - 1) / kArity;
       if (!e.before(heap_[parent])) break;
       heap_[i] = heap_[parent];
       i = parent;
@@ -71,15 +76,19 @@ class EventQueue {
   }
   // Places `e` (the former last element) starting from the root.
   void sift_down(const Event& e) {
-    std::size_t n = heap_.size();
+    const std::size_t n = heap_.size();
     std::size_t i = 0;
     for (;;) {
-      std::size_t child = 2 * i + 1;
-      if (child >= n) break;
-      if (child + 1 < n && heap_[child + 1].before(heap_[child])) ++child;
-      if (!heap_[child].before(e)) break;
-      heap_[i] = heap_[child];
-      i = child;
+      const std::size_t first = kArity * i + 1;
+      if (first >= n) break;
+      std::size_t best = first;
+      const std::size_t end = first + kArity < n ? first + kArity : n;
+      for (std::size_t c = first + 1; c < end; ++c) {
+        if (heap_[c].before(heap_[best])) best = c;
+      }
+      if (!heap_[best].before(e)) break;
+      heap_[i] = heap_[best];
+      i = best;
     }
     heap_[i] = e;
   }

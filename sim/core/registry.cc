@@ -5,6 +5,7 @@
 #include "sim/core/arrival.h"
 #include "sim/core/error.h"
 #include "sim/core/policy.h"
+#include "sim/core/router.h"
 
 namespace infersim {
 namespace {
@@ -23,7 +24,8 @@ const Entry& get_entry(const std::vector<Entry>& entries, const std::string& nam
   std::string list;
   for (const auto& e : entries) {
     if (e.name == name) return e;
-    list += (list.empty() ? "" : ", ") + e.name;
+    list += list.empty() ? "" : ", ";
+    list += e.name;
   }
   throw InputError(where, fmt::format("unknown {} '{}' (expected one of: {})", what, name, list));
 }
@@ -39,6 +41,11 @@ void ArrivalRegistry::add(ArrivalInfo info) {
 }
 const ArrivalInfo& ArrivalRegistry::get(const std::string& name, const Mark& where) const {
   return get_entry(entries_, name, where, "arrival process");
+}
+
+void RouterRegistry::add(RouterInfo info) { add_entry(entries_, std::move(info), "router"); }
+const RouterInfo& RouterRegistry::get(const std::string& name, const Mark& where) const {
+  return get_entry(entries_, name, where, "router");
 }
 
 }  // namespace infersim

@@ -1,18 +1,19 @@
 // A FIFO of small values in a power-of-two ring that grows by doubling and never shrinks:
-// after warm-up, push and pop allocate nothing (std::deque allocates per block).
+// after warm-up, push and pop allocate nothing (std::deque allocates per block). 16 bytes
+// of header, so the per-tenant state around it stays within a cache line; the ring is
+// allocated at the first push.
 #pragma once
 
 #include <cassert>
 #include <cstddef>
-#include <vector>
+#include <cstdint>
+#include <memory>
 
 namespace infersim {
 
 template <typename T>
 class RingQueue {
  public:
-  RingQueue() : buf_(16) {}
-
   bool empty() const { return size_ == 0; }
   std::size_t size() const { return size_; }
   const T& front() const {
@@ -20,32 +21,36 @@ class RingQueue {
     return buf_[head_];
   }
   // i-th element from the front.
-  const T& operator[](std::size_t i) const { return buf_[(head_ + i) & (buf_.size() - 1)]; }
+  const T& operator[](std::size_t i) const { return buf_[(head_ + i) & mask_]; }
 
   void push_back(const T& v) {
-    if (size_ == buf_.size()) grow();
-    buf_[(head_ + size_) & (buf_.size() - 1)] = v;
+    if (size_ == capacity()) grow();
+    buf_[(head_ + size_) & mask_] = v;
     ++size_;
   }
   T pop_front() {
     assert(size_ > 0);
     T v = buf_[head_];
-    head_ = (head_ + 1) & (buf_.size() - 1);
+    head_ = (head_ + 1) & mask_;
     --size_;
     return v;
   }
 
  private:
+  std::uint32_t capacity() const { return buf_ ? mask_ + 1 : 0; }
   void grow() {
-    std::vector<T> next(buf_.size() * 2);
-    for (std::size_t i = 0; i < size_; ++i) next[i] = (*this)[i];
-    buf_.swap(next);
+    const std::uint32_t n = buf_ ? 2 * capacity() : 16;
+    auto next = std::make_unique<T[]>(n);
+    for (std::uint32_t i = 0; i < size_; ++i) next[i] = (*this)[i];
+    buf_ = std::move(next);
+    mask_ = n - 1;
     head_ = 0;
   }
 
-  std::vector<T> buf_;
-  std::size_t head_ = 0;
-  std::size_t size_ = 0;
+  std::unique_ptr<T[]> buf_;
+  std::uint32_t mask_ = 0;
+  std::uint32_t head_ = 0;
+  std::uint32_t size_ = 0;
 };
 
 }  // namespace infersim

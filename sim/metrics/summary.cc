@@ -15,6 +15,10 @@ LatencySummary summarize(const TenantCounters& c, double window_s) {
     s.throughput_rps = static_cast<double>(c.completed) / window_s;
     s.goodput_rps = static_cast<double>(c.met_slo) / window_s;
   }
+  s.cold_starts = c.cold_starts;
+  s.load_ms = ns_to_ms(c.load_ns);
+  s.load_wait_fraction =
+      c.arrived ? static_cast<double>(c.waited) / static_cast<double>(c.arrived) : 0;
   s.slo_attainment =
       c.arrived ? static_cast<double>(c.met_slo) / static_cast<double>(c.arrived) : 0;
   if (c.completed) {

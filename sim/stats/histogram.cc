@@ -18,31 +18,59 @@ std::int64_t Histogram::bucket_width(int b) {
   return std::int64_t{1} << ((b - kExact) / (1 << kSubBits) + 1);
 }
 
-void Histogram::cover(int first, int last) {
-  const int size = static_cast<int>(counts_.size());
-  int lo = lo_, hi = lo_ + size - 1;  // the range covered now (empty: size 0)
-  if (size == 0) {
-    lo = first;
-    hi = last;
-  } else {
-    // Grow by at least the current size in the direction needed, so that a histogram
-    // reallocates O(log kBuckets) times in its life.
-    if (first < lo) lo = std::max(0, std::min(first, lo - size));
-    if (last > hi) hi = std::min(kBuckets - 1, std::max(last, hi + size));
+void Histogram::grow(int b) {
+  if (counts_.empty()) {
+    lo_ = std::max(0, b - kSlack);
+    counts_.assign(static_cast<std::size_t>(std::min(kBuckets, b + 1 + kSlack) - lo_), 0);
+    return;
   }
-  std::vector<std::uint64_t> next(static_cast<std::size_t>(hi - lo + 1), 0);
-  if (size > 0) std::copy(counts_.begin(), counts_.end(), next.begin() + (lo_ - lo));
+  const int hi = lo_ + static_cast<int>(counts_.size());
+  if (b >= lo_ && b < hi) return;
+  const int new_lo = b < lo_ ? std::max(0, b - kSlack) : lo_;
+  const int new_hi = b >= hi ? std::min(kBuckets, b + 1 + kSlack) : hi;
+  std::vector<std::uint32_t> next(static_cast<std::size_t>(new_hi - new_lo), 0);
+  std::copy(counts_.begin(), counts_.end(), next.begin() + (lo_ - new_lo));
   counts_.swap(next);
-  lo_ = lo;
+  lo_ = new_lo;
+}
+
+void Histogram::add(std::int64_t v, std::uint64_t n) {
+  if (n == 0) return;
+  const int b = bucket_of(v);
+  grow(b);
+  std::uint32_t& c = counts_[static_cast<std::size_t>(b - lo_)];
+  const std::uint64_t sum = c + n;
+  c = static_cast<std::uint32_t>(sum);
+  if (sum >= kCarry) carry_[b] += sum - c;
+  total_ += n;
+  min_ = std::min(min_, v);
+  max_ = std::max(max_, v);
+}
+
+std::uint64_t Histogram::bucket_count(int b) const {
+  const auto i = static_cast<std::size_t>(b - lo_);
+  std::uint64_t n = i < counts_.size() ? counts_[i] : 0;
+  if (!carry_.empty()) {
+    auto it = carry_.find(b);
+    if (it != carry_.end()) n += it->second;
+  }
+  return n;
 }
 
 void Histogram::merge(const Histogram& o) {
-  if (o.counts_.empty()) return;
-  const int o_hi = o.lo_ + static_cast<int>(o.counts_.size()) - 1;
-  if (counts_.empty() || o.lo_ < lo_ || o_hi >= lo_ + static_cast<int>(counts_.size())) {
-    cover(o.lo_, o_hi);
+  if (o.total_ == 0) return;
+  const int o_hi = o.lo_ + static_cast<int>(o.counts_.size());
+  if (!o.counts_.empty()) {
+    grow(o.lo_);
+    grow(o_hi - 1);
   }
-  for (std::size_t i = 0; i < o.counts_.size(); ++i) counts_[o.lo_ - lo_ + i] += o.counts_[i];
+  for (int b = o.lo_; b < o_hi; ++b) {
+    std::uint32_t& c = counts_[static_cast<std::size_t>(b - lo_)];
+    const std::uint64_t sum = std::uint64_t{c} + o.counts_[static_cast<std::size_t>(b - o.lo_)];
+    c = static_cast<std::uint32_t>(sum);
+    if (sum >= kCarry) carry_[b] += sum - c;
+  }
+  for (const auto& [b, n] : o.carry_) carry_[b] += n;
   total_ += o.total_;
   min_ = std::min(min_, o.min_);
   max_ = std::max(max_, o.max_);
@@ -53,8 +81,9 @@ double Histogram::quantile(double q) const {
   auto rank = static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(total_)));
   rank = std::clamp<std::uint64_t>(rank, 1, total_);
   std::uint64_t seen = 0;
-  for (int b = lo_; b < lo_ + static_cast<int>(counts_.size()); ++b) {
-    seen += counts_[b - lo_];
+  const int hi = lo_ + static_cast<int>(counts_.size());
+  for (int b = lo_; b < hi; ++b) {
+    seen += bucket_count(b);
     if (seen >= rank) {
       double mid = b < kExact ? static_cast<double>(b)
                               : static_cast<double>(bucket_low(b)) +

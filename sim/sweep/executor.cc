@@ -228,6 +228,7 @@ class Executor {
       c.info.requests = job.x->output_requests;
       c.summary = summary_table(one, {plan_.swept_values(spec.point)});
       c.tenants = tenants_table(*job.x, one);
+      c.gpus = gpus_table(*job.x, one);
       c.attrs = provenance_attrs(*job.x, plan_.sweep.sets());
       c.attrs.emplace_back("effective_yaml", job.effective);
       c.attrs.emplace_back("swept_columns", fmt::format("{}", fmt::join(plan_.columns, "\n")));
@@ -244,6 +245,7 @@ class Executor {
       c.info.checksum = shard_checksum(c, sink ? sink->hash() : kFnvOffset);
       file->write_table("/summary", c.summary);
       file->write_table("/tenants", c.tenants);
+      file->write_table("/gpus", c.gpus);
       for (const auto& [name, value] : c.attrs) file->set_root_attr(name, value);
       file->set_root_attr("created_utc", utc_now());
       file->set_root_attr("infersim_shard", shard_info_text(c.info));

@@ -22,21 +22,26 @@ MergedSet collect_shards(const std::vector<ShardContent>& shards) {
   for (std::size_t i = 0; i < shards.size(); ++i) {
     const Table& s = shards[i].summary;
     const Table& t = shards[i].tenants;
+    const Table& g = shards[i].gpus;
     if (i == 0) {
       m.summary.names = s.names;
       m.summary.types = s.types;
       m.tenants.names = t.names;
       m.tenants.types = t.types;
+      m.gpus.names = g.names;
+      m.gpus.types = g.types;
     } else if (s.names != m.summary.names || s.types != m.summary.types ||
-               t.names != m.tenants.names || t.types != m.tenants.types) {
+               t.names != m.tenants.names || t.types != m.tenants.types ||
+               g.names != m.gpus.names || g.types != m.gpus.types) {
       throw std::runtime_error(
-          fmt::format("shard {} has other /summary or /tenants columns than "
+          fmt::format("shard {} has other /summary, /tenants or /gpus columns than "
                       "{} (written by another infersim version?)",
                       shards[i].info.path, shards.front().info.path));
     }
     for (const auto& line : split_lines(shards[i].attr("data_files"))) data_files.insert(line);
     m.summary.rows.insert(m.summary.rows.end(), s.rows.begin(), s.rows.end());
     m.tenants.rows.insert(m.tenants.rows.end(), t.rows.begin(), t.rows.end());
+    m.gpus.rows.insert(m.gpus.rows.end(), g.rows.begin(), g.rows.end());
   }
   for (const auto& line : data_files) m.data_files += line + "\n";
   if (shards.front().info.replications >= 2) {
@@ -58,6 +63,7 @@ void write_merged(const MergedSet& m, const std::vector<ShardContent>& shards,
   ResultFile f(out);
   f.write_table("/summary", m.summary);
   f.write_table("/tenants", m.tenants);
+  f.write_table("/gpus", m.gpus);
   if (m.aggregate) f.write_table("/aggregate", *m.aggregate);
   // Swept columns are identifiers; each table with them says which path each one is.
   f.set_attr("/summary", "swept_paths", m.swept_paths);

@@ -1,4 +1,4 @@
-// Merging shards into one result set (DESIGN.md, "HDF5 result set"): /summary and /tenants
+// Merging shards into one result set (DESIGN.md, "HDF5 result set"): /summary, /tenants and /gpus
 // in run order, /runs/<run>/requests, /aggregate with two or more replications, and the
 // provenance of the first shard plus the sweep's identity.
 #pragma once
@@ -15,6 +15,7 @@ namespace infersim {
 struct MergedSet {
   Table summary;
   Table tenants;
+  Table gpus;
   std::optional<Table> aggregate;
   std::vector<std::string> swept;  // the swept columns
   std::string swept_paths;         // "column=dotted.path" lines (Plan::swept_paths)

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <set>
 #include <stdexcept>
 #include <tuple>
@@ -23,15 +24,15 @@ std::uint64_t replication_seed(std::uint64_t experiment_seed, int replication) {
 }
 
 int devices_per_gpu(const Experiment& x) {
-  return x.instances.empty() ? 1 : static_cast<int>(x.instances.size());
+  return x.mig_instances.empty() ? 1 : static_cast<int>(x.mig_instances.size());
 }
 
 std::vector<GpuSpec> device_specs(const Experiment& x) {
   std::vector<GpuSpec> per_gpu;
-  if (x.instances.empty()) {
+  if (x.mig_instances.empty()) {
     per_gpu.push_back(x.gpu);
   } else {
-    for (const GpuInstance& in : x.instances) {
+    for (const GpuInstance& in : x.mig_instances) {
       GpuSpec d = x.gpu;
       const double sm_share = static_cast<double>(in.sms) / x.gpu.sm_count;
       d.name = fmt::format("{}/{}", x.gpu.name, in.profile);
@@ -52,8 +53,8 @@ std::vector<GpuSpec> device_specs(const Experiment& x) {
 kernels::GpuShare tenant_share(const Experiment& x, const TenantSpec& t, std::uint32_t device) {
   kernels::GpuShare share;
   int sms = x.gpu.sm_count;
-  if (!x.instances.empty()) {
-    const GpuInstance& in = x.instances[device % x.instances.size()];
+  if (!x.mig_instances.empty()) {
+    const GpuInstance& in = x.mig_instances[device % x.mig_instances.size()];
     sms = in.sms;
     share.sms = in.sms;
     share.bandwidth_fraction = in.bandwidth_fraction;
@@ -68,18 +69,79 @@ kernels::GpuShare tenant_share(const Experiment& x, const TenantSpec& t, std::ui
   return share;
 }
 
+std::vector<StreamPlan> make_streams(const Experiment& x, const Registries& reg) {
+  std::vector<StreamPlan> streams;
+  auto target_of = [&](std::uint32_t svc) {
+    const ServiceSpec& s = x.services[svc];
+    return ArrivalTarget{s.name, x.tenants[s.replicas.front()].model};
+  };
+  auto create = [&](const EntrySpec& e, const std::vector<ArrivalTarget>& targets) {
+    const ArrivalInfo& ai = reg.arrivals.get(e.arrival, e.arrival_mark);
+    return ai.create(ArrivalSetup{e.arrival_params, targets, e.arrival_mark});
+  };
+  // A shared process (a trace) gets one stream per distinct settings, placed where its
+  // first entry is; its targets are all its entries' services, in experiment order.
+  std::map<std::string, std::size_t> shared;                      // settings -> stream
+  std::vector<std::pair<std::size_t, std::size_t>> shared_first;  // (stream, first entry)
+  for (std::size_t e = 0; e < x.entries.size(); ++e) {
+    const EntrySpec& entry = x.entries[e];
+    if (reg.arrivals.get(entry.arrival, entry.arrival_mark).shared) {
+      const std::string key = entry.arrival + "\n" + entry.arrival_params.canonical();
+      auto [it, fresh] = shared.try_emplace(key, streams.size());
+      if (fresh) {
+        streams.push_back({"trace/" + entry.name, nullptr, {}, {}});
+        shared_first.emplace_back(it->second, e);
+      }
+      for (std::uint32_t svc : entry.services) streams[it->second].targets.push_back(svc);
+    } else if (entry.zipf > 0) {
+      StreamPlan sp{
+          entry.name, create(entry, {target_of(entry.services.front())}), entry.services, {}};
+      for (std::size_t i = 0; i < entry.services.size(); ++i) {
+        sp.weights.push_back(std::pow(static_cast<double>(i + 1), -entry.zipf));
+      }
+      streams.push_back(std::move(sp));
+    } else {
+      for (std::uint32_t svc : entry.services) {
+        streams.push_back({x.services[svc].name, create(entry, {target_of(svc)}), {svc}, {}});
+      }
+    }
+  }
+  for (const auto& [stream, first] : shared_first) {
+    std::vector<ArrivalTarget> targets;
+    for (std::uint32_t svc : streams[stream].targets) targets.push_back(target_of(svc));
+    streams[stream].process = create(x.entries[first], targets);
+  }
+  return streams;
+}
+
+std::vector<double> tenant_loads(const Experiment& x, const std::vector<StreamPlan>& streams) {
+  std::vector<double> load(x.tenants.size(), 0.0);
+  for (const StreamPlan& sp : streams) {
+    const bool closed = sp.process->outstanding() > 0;
+    double weight_sum = 0;
+    for (double w : sp.weights) weight_sum += w;
+    for (std::uint32_t i = 0; i < sp.targets.size(); ++i) {
+      const ServiceSpec& svc = x.services[sp.targets[i]];
+      const double rate = sp.weights.empty()
+                              ? sp.process->mean_rate(i)
+                              : sp.process->mean_rate(0) * sp.weights[i] / weight_sum;
+      const double share = rate / static_cast<double>(svc.replicas.size());
+      for (std::uint32_t t : svc.replicas) {
+        load[t] = closed ? 1.0 : share * x.tenants[t].profile->latency_ms_at(1) / 1e3;
+      }
+    }
+  }
+  return load;
+}
+
 Placement place_tenants(const Experiment& x, const Registries& reg) {
+  return place_tenants(x, reg, tenant_loads(x, make_streams(x, reg)));
+}
+
+Placement place_tenants(const Experiment& x, const Registries& reg,
+                        const std::vector<double>& tenant_load) {
   const PolicyInfo& policy = reg.policies.get(x.policy, x.policy_mark);
   const std::size_t n = x.tenants.size();
-  // Each tenant's load, asked of its arrival process: rate x L(1), or a full GPU for a
-  // closed loop, which keeps its queue busy.
-  std::vector<double> tenant_load(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    const TenantSpec& t = x.tenants[i];
-    auto a = reg.arrivals.get(t.arrival, t.mark).create(t.arrival_params);
-    tenant_load[i] =
-        a->outstanding() > 0 ? 1.0 : a->mean_rate() * t.profile->latency_ms_at(1) / 1e3;
-  }
   const PolicyNeeds needs = policy.needs(x.policy_params);
   MemorySettings ms;
   ms.context_mib = needs.context_mib;
@@ -89,118 +151,138 @@ Placement place_tenants(const Experiment& x, const Registries& reg) {
   const std::vector<GpuSpec> specs = device_specs(x);
   const int per_gpu = devices_per_gpu(x);
   const int devices = static_cast<int>(specs.size());
-  const bool partitioned = !x.instances.empty();
+  const bool partitioned = !x.mig_instances.empty();
   auto capacity_mib = [&](int d) { return specs[d].memory_gib * 1024.0; };
   auto device_name = [&](int d) {
     return partitioned ? fmt::format("instance {} ({}) of GPU {}", d % per_gpu,
-                                     x.instances[d % per_gpu].profile, d / per_gpu)
+                                     x.mig_instances[d % per_gpu].profile, d / per_gpu)
                        : fmt::format("GPU {}", d);
   };
 
   Placement p;
   p.gpu.assign(n, 0);
-  std::vector<GpuMemory> gpus(devices, GpuMemory(policy.processes, ms));
+  // Each device's memory as a running tally. Unpartitioned, the GPUs that may still take a
+  // tenant are kept ordered by (load, tenants, index): the first that fits is the one the
+  // rule picks. A GPU at the policy's tenant limit leaves the order for good, so placing n
+  // tenants costs O(n log G) unless memory turns many GPUs away.
+  std::vector<MemoryTally> tally(static_cast<std::size_t>(devices),
+                                 MemoryTally(policy.processes, ms));
   std::vector<double> load(devices, 0.0);
-  auto full = [&](int d) { return limit > 0 && static_cast<int>(gpus[d].models()) >= limit; };
+  using Key = std::tuple<double, std::size_t, int>;
+  std::set<Key> order;
+  if (!partitioned) {
+    for (int d = 0; d < devices; ++d) order.emplace(0.0, 0, d);
+  }
 
+  auto count = [&](int d) { return static_cast<int>(tally[d].count()); };
+  auto full = [&](int d) { return limit > 0 && count(d) >= limit; };
+  // What must fit in a device's memory: everything, or with on-demand loading everything but
+  // the weights plus the largest model's (one model at a time must fit).
+  auto largest_mib = [&](int d, const TenantSpec* extra) {
+    const double mib = tally[d].largest_weights_mib();
+    return extra ? std::max(mib, weights_mib(*extra->profile)) : mib;
+  };
+  auto needed = [&](const MemoryDemand& dm, int d, const TenantSpec* extra) {
+    return x.on_demand ? dm.total() - dm.weights_mib + largest_mib(d, extra) : dm.total();
+  };
+  auto fits = [&](const TenantSpec& t, int d) {
+    return needed(tally[d].with(t.profile.get()), d, &t) <= capacity_mib(d);
+  };
   auto count_error = [&](const TenantSpec& t, int d) {
     return InputError(
         t.mark,
         fmt::format("policy '{}' allows {} tenant(s) per {}, but tenant '{}' would be number {} "
                     "on {} ({} tenants, {} {}); {}",
-                    policy.name, limit, partitioned ? "instance" : "GPU", t.name,
-                    gpus[d].models() + 1, device_name(d), n, devices,
-                    partitioned ? "instances" : "GPUs",
+                    policy.name, limit, partitioned ? "instance" : "GPU", t.name, count(d) + 1,
+                    device_name(d), n, devices, partitioned ? "instances" : "GPUs",
                     partitioned ? "add instances or GPUs (hardware.count), or choose a sharing "
                                   "inner policy"
                                 : "add GPUs (hardware.count) or choose a sharing policy"));
   };
   auto memory_error = [&](const TenantSpec& t, int d, const MemoryDemand& dm) {
-    return InputError(t.mark, fmt::format("tenant '{}' does not fit in the memory of {} "
-                                          "under policy '{}': needs {}, but a {} has {:.0f} MiB",
-                                          t.name, device_name(d), policy.name, describe(dm),
-                                          specs[d].name, capacity_mib(d)));
+    if (x.on_demand) {
+      return InputError(
+          t.mark,
+          fmt::format("tenant '{}' does not fit in the memory of {} under policy "
+                      "'{}' even with weights loaded on demand: needs {:.0f} MiB of "
+                      "contexts and activations plus {:.0f} MiB for its largest model, "
+                      "but a {} has {:.0f} MiB",
+                      t.name, device_name(d), policy.name, dm.context_mib + dm.activation_mib,
+                      largest_mib(d, &t), specs[d].name, capacity_mib(d)));
+    }
+    return InputError(t.mark,
+                      fmt::format("tenant '{}' does not fit in the memory of {} "
+                                  "under policy '{}': needs {}, but a {} has {:.0f} MiB{}",
+                                  t.name, device_name(d), policy.name, describe(dm), specs[d].name,
+                                  capacity_mib(d),
+                                  " (hardware.weights: on_demand loads models over PCIe when "
+                                  "they do not all fit)"));
   };
   auto place = [&](std::size_t i, int d) {
     p.gpu[i] = static_cast<std::uint32_t>(d);
-    gpus[d].add(*x.tenants[i].profile);
+    if (!partitioned && !full(d)) order.erase(Key{load[d], tally[d].count(), d});
+    tally[d].add(*x.tenants[i].profile);
     load[d] += tenant_load[i];
+    if (!partitioned && !full(d)) order.emplace(load[d], tally[d].count(), d);
   };
-  // The devices a tenant may go on: its `gpu:` and `instance:` narrow them.
+  // The devices a tenant may go on: its `gpu:` and `mig_instance:` narrow them.
   auto allowed = [&](const TenantSpec& t, int d) {
-    return (t.gpu < 0 || d / per_gpu == t.gpu) && (t.instance < 0 || d % per_gpu == t.instance);
+    return (t.gpu < 0 || d / per_gpu == t.gpu) &&
+           (t.mig_instance < 0 || d % per_gpu == t.mig_instance);
   };
 
   std::vector<std::size_t> automatic;
   for (std::size_t i = 0; i < n; ++i) {
     const TenantSpec& t = x.tenants[i];
-    if (t.gpu < 0 || (partitioned && t.instance < 0)) {
+    if (t.gpu < 0 || (partitioned && t.mig_instance < 0)) {
       automatic.push_back(i);
       continue;
     }
-    const int d = t.gpu * per_gpu + std::max(0, t.instance);
+    const int d = t.gpu * per_gpu + std::max(0, t.mig_instance);
     if (full(d)) throw count_error(t, d);
-    MemoryDemand dm = gpus[d].with(*t.profile);
-    if (dm.total() > capacity_mib(d)) throw memory_error(t, d, dm);
+    if (!fits(t, d)) throw memory_error(t, d, tally[d].with(t.profile.get()));
     place(i, d);
   }
   std::stable_sort(automatic.begin(), automatic.end(),
                    [&](std::size_t a, std::size_t b) { return tenant_load[a] > tenant_load[b]; });
-  if (!partitioned) {
-    // The GPUs in the order a tenant prefers them: least loaded, then fewest tenants, then
-    // lowest index. The first that fits is taken, so a tenant costs O(log GPUs) unless GPUs
-    // it does not fit in come first; GPUs at the policy's tenant limit leave the order.
-    using Rank = std::tuple<double, std::size_t, int>;
-    std::set<Rank> order;
-    for (int g = 0; g < devices; ++g) {
-      if (!full(g)) order.emplace(load[g], gpus[g].models(), g);
-    }
-    for (std::size_t i : automatic) {
-      const TenantSpec& t = x.tenants[i];
-      auto best = order.begin();
-      while (best != order.end() &&
-             gpus[std::get<2>(*best)].with(*t.profile).total() > capacity_mib(std::get<2>(*best))) {
-        ++best;
+  for (std::size_t i : automatic) {
+    const TenantSpec& t = x.tenants[i];
+    int best = -1;
+    if (!partitioned) {
+      for (const Key& k : order) {
+        if (fits(t, std::get<2>(k))) {
+          best = std::get<2>(k);
+          break;
+        }
       }
-      if (best == order.end()) {
-        // Name the most room-giving GPU in the error.
-        int g = static_cast<int>(std::min_element(load.begin(), load.end()) - load.begin());
-        if (full(g)) throw count_error(t, g);
-        throw memory_error(t, g, gpus[g].with(*t.profile));
-      }
-      const int g = std::get<2>(*best);
-      order.erase(best);
-      place(i, g);
-      if (!full(g)) order.emplace(load[g], gpus[g].models(), g);
-    }
-  } else {
-    // MIG instances of unequal SMs: the allowed instance whose load per SM after adding the
-    // tenant is least, then fewest tenants, then lowest index (instances are few).
-    for (std::size_t i : automatic) {
-      const TenantSpec& t = x.tenants[i];
+    } else {
+      // MIG instances of unequal SMs: the allowed instance whose load per SM after adding the
+      // tenant is least, then fewest tenants, then lowest index (instances are few per GPU).
       auto after = [&](int d) { return (load[d] + tenant_load[i]) / specs[d].sm_count; };
-      int best = -1;
       for (int d = 0; d < devices; ++d) {
-        if (!allowed(t, d) || full(d)) continue;
-        if (gpus[d].with(*t.profile).total() > capacity_mib(d)) continue;
+        if (!allowed(t, d) || full(d) || !fits(t, d)) continue;
         if (best < 0 || after(d) < after(best) ||
-            (after(d) == after(best) && gpus[d].models() < gpus[best].models())) {
+            (after(d) == after(best) && count(d) < count(best))) {
           best = d;
         }
       }
-      if (best < 0) {
-        // Name the most room-giving allowed instance in the error.
-        int d = -1;
-        for (int e = 0; e < devices; ++e) {
-          if (allowed(t, e) && (d < 0 || load[e] < load[d])) d = e;
-        }
-        if (full(d)) throw count_error(t, d);
-        throw memory_error(t, d, gpus[d].with(*t.profile));
-      }
-      place(i, best);
     }
+    if (best < 0) {
+      // Name the most room-giving allowed device in the error.
+      int d = -1;
+      for (int e = 0; e < devices; ++e) {
+        if (allowed(t, e) && (d < 0 || load[e] < load[d])) d = e;
+      }
+      if (full(d)) throw count_error(t, d);
+      throw memory_error(t, d, tally[d].with(t.profile.get()));
+    }
+    place(i, best);
   }
-  for (int d = 0; d < devices; ++d) p.memory.push_back(gpus[d].demand());
+  for (int d = 0; d < devices; ++d) {
+    p.memory.push_back(tally[d].with(nullptr));
+    const MemoryDemand& dm = p.memory.back();
+    p.weights_budget_mib.push_back(capacity_mib(d) - (dm.total() - dm.weights_mib));
+  }
   return p;
 }
 
@@ -236,6 +318,9 @@ RunResult summarize_run(const Experiment& x, const Placement& placed, const RunT
     total.latency_sum_ns += c.latency_sum_ns;
     total.latency_sumsq_ms2 += c.latency_sumsq_ms2;
     total.latency.merge(c.latency);
+    total.cold_starts += c.cold_starts;
+    total.load_ns += c.load_ns;
+    total.waited += c.waited;
     double gflop = tally.gflop[t];
     if (gflop <= 0) flops_known = false;
     flops += static_cast<double>(c.completed) * gflop * 1e9;
@@ -273,6 +358,25 @@ RunResult summarize_run(const Experiment& x, const Placement& placed, const RunT
   }
   double peak = x.gpu.fp32_tflops * 1e12 * r.window_s * gpus;
   r.flop_util = flops_known && peak > 0 ? flops / peak : kNaN;
+  const double window_ns = static_cast<double>(end - tally.warmup);
+  for (std::uint32_t g = 0; g < gpus; ++g) {
+    GpuResult gr;
+    gr.node = static_cast<int>(g) / x.gpus_per_node;
+    if (window_ns > 0) {
+      gr.busy = tally.busy_ns[g] / window_ns;
+      gr.load = tally.load_ns[g] / window_ns;
+    }
+    for (int i = 0; i < per_gpu; ++i) gr.memory_mib += placed.memory[g * per_gpu + i].total();
+    gr.resident_peak_mib = gr.memory_mib;  // with on-demand loading: set by simulate()
+    r.gpus.push_back(gr);
+  }
+  for (std::uint32_t t = 0; t < placed.gpu.size(); ++t) {
+    GpuResult& gr = r.gpus[placed.gpu[t] / per_gpu];
+    ++gr.tenants;
+    gr.requests += r.tenants[t].requests;
+    gr.completed += r.tenants[t].completed;
+    gr.dropped += r.tenants[t].dropped;
+  }
   r.events = tally.events;
   return r;
 }
@@ -300,13 +404,16 @@ RunResult simulate(const Experiment& x, const Registries& reg, std::uint64_t run
                    int replication, RequestSink* sink) {
   auto wall_start = std::chrono::steady_clock::now();
   const PolicyInfo& pinfo = reg.policies.get(x.policy, x.policy_mark);
-  const Placement placed = place_tenants(x, reg);
+  std::vector<StreamPlan> streams = make_streams(x, reg);
+  const Placement placed = place_tenants(x, reg, tenant_loads(x, streams));
   const std::vector<std::uint32_t>& placement = placed.gpu;
   const int max_batch = pinfo.needs(x.policy_params).max_batch;
 
   std::vector<TenantInfo> tenants;
   for (std::size_t i = 0; i < x.tenants.size(); ++i) {
     TenantInfo t = tenant_info(x.tenants[i], placement[i], max_batch);
+    t.weights_bytes = weights_bytes(*x.tenants[i].profile);
+    t.load_ns = weights_load_ns(*x.tenants[i].profile, x.gpu);
     if (x.kernel_level) {
       // A batch is its kernels: L(b) is their total (equal to the profile's when calibrated
       // on a whole GPU); on a MIG instance or under an SM cap, they are timed on that share.
@@ -321,8 +428,24 @@ RunResult simulate(const Experiment& x, const Registries& reg, std::uint64_t run
   cfg.duration = x.duration;
   cfg.warmup = x.warmup;
   const std::vector<GpuSpec> specs = device_specs(x);
-  cfg.gpus = static_cast<std::uint32_t>(specs.size());
-  Engine engine(cfg, std::move(tenants));
+  cfg.gpus = static_cast<std::uint32_t>(specs.size());  // devices
+  cfg.on_demand = x.on_demand;
+  cfg.preload = x.preload;
+  if (x.on_demand) {
+    // Placement checked the fit in MiB; in bytes the budget holds at least the GPU's
+    // largest model, whatever the rounding. (Per device; the experiment rejects on-demand
+    // weights under a partitioning policy, so here a device is a GPU.)
+    for (double mib : placed.weights_budget_mib) {
+      cfg.weights_budget_bytes.push_back(static_cast<std::int64_t>(std::llround(mib * 1048576.0)));
+    }
+    for (const TenantInfo& t : tenants) {
+      std::int64_t& budget = cfg.weights_budget_bytes[t.gpu];
+      budget = std::max(budget, t.weights_bytes);
+    }
+  }
+  std::vector<ServiceInfo> services;
+  for (const ServiceSpec& svc : x.services) services.push_back({svc.name, svc.replicas});
+  Engine engine(cfg, std::move(tenants), std::move(services));
   engine.set_request_sink(sink);
   std::vector<std::vector<std::uint32_t>> on_gpu(cfg.gpus);  // tenants per GPU, in order
   for (std::uint32_t t = 0; t < placement.size(); ++t) on_gpu[placement[t]].push_back(t);
@@ -330,9 +453,14 @@ RunResult simulate(const Experiment& x, const Registries& reg, std::uint64_t run
     PolicySetup setup{engine, g, std::move(on_gpu[g]), x.policy_params, specs[g]};
     engine.set_policy(g, pinfo.create(setup));
   }
-  for (std::uint32_t t = 0; t < x.tenants.size(); ++t) {
-    const ArrivalInfo& ai = reg.arrivals.get(x.tenants[t].arrival, x.tenants[t].mark);
-    engine.set_arrival(t, ai.create(x.tenants[t].arrival_params));
+  for (std::uint32_t s = 0; s < x.services.size(); ++s) {
+    const ServiceSpec& svc = x.services[s];
+    if (svc.router.empty()) continue;
+    const RouterInfo& ri = reg.routers.get(svc.router, svc.router_mark);
+    engine.set_router(s, ri.create(RouterSetup{engine, svc.name, svc.replicas, svc.router_params}));
+  }
+  for (StreamPlan& sp : streams) {
+    engine.add_stream(sp.name, std::move(sp.process), sp.targets, sp.weights);
   }
 
   engine.run();
@@ -352,7 +480,7 @@ RunResult simulate(const Experiment& x, const Registries& reg, std::uint64_t run
     for (int i = 0; i < per_gpu; ++i) {
       const auto d = static_cast<std::uint32_t>(g * per_gpu + i);
       const double w =
-          x.instances.empty() ? 1.0 : static_cast<double>(specs[d].sm_count) / x.gpu.sm_count;
+          x.mig_instances.empty() ? 1.0 : static_cast<double>(specs[d].sm_count) / x.gpu.sm_count;
       busy += w * engine.gpu_busy_ns(d);
       load += w * engine.gpu_load_ns(d);
     }
@@ -367,6 +495,19 @@ RunResult simulate(const Experiment& x, const Registries& reg, std::uint64_t run
   r.replication = replication;
   r.seed = cfg.seed;
   r.policy = x.policy;
+  if (x.on_demand) {
+    const double window_ns = static_cast<double>(std::max(tally.end, tally.warmup) - tally.warmup);
+    for (std::uint32_t g = 0; g < cfg.gpus; ++g) {
+      GpuResult& gr = r.gpus[g];
+      const LoadCounters& lc = engine.load_counters(g);
+      gr.cold_starts = lc.cold_starts;
+      gr.evictions = lc.evictions;
+      if (window_ns > 0) gr.copy_busy = lc.copy_busy_ns / window_ns;
+      const MemoryDemand& d = placed.memory[g];
+      gr.resident_peak_mib =
+          d.total() - d.weights_mib + static_cast<double>(lc.peak_weights_bytes) / 1048576.0;
+    }
+  }
   if (x.isolation && x.tenants.size() > 1) {
     // The same tenant, same arrival stream (streams are named by tenant), alone on a GPU.
     r.worst_isolation = 0;
@@ -374,11 +515,19 @@ RunResult simulate(const Experiment& x, const Registries& reg, std::uint64_t run
       Experiment alone = x;
       alone.tenants = {x.tenants[t]};
       alone.tenants[0].gpu = -1;
+      alone.tenants[0].service = 0;
+      alone.tenants[0].entry = 0;
+      alone.services = {x.services[x.tenants[t].service]};
+      alone.services[0].replicas = {0};
+      alone.entries = {x.entries[x.tenants[t].entry]};
+      alone.entries[0].services = {0};
       // On a partitioned GPU, alone means on the same instance, without its neighbours.
-      if (!x.instances.empty()) {
-        alone.tenants[0].instance = static_cast<int>(placement[t] % x.instances.size());
+      if (!x.mig_instances.empty()) {
+        alone.tenants[0].mig_instance = static_cast<int>(placement[t] % x.mig_instances.size());
       }
       alone.gpu_count = 1;
+      alone.gpus_per_node = 1;
+      alone.nodes = 1;
       alone.isolation = false;
       RunResult a = simulate(alone, reg, run_index, replication);
       r.p99_alone_ms[t] = a.all.p99_ms;

@@ -14,6 +14,25 @@
 
 namespace infersim {
 
+// One GPU of a run (the /gpus table).
+struct GpuResult {
+  int node = 0;
+  int tenants = 0;             // placed on it
+  std::uint64_t requests = 0;  // measured arrivals routed to its tenants
+  std::uint64_t completed = 0;
+  std::uint64_t dropped = 0;
+  double busy = 0;        // fraction of the window with work running
+  double load = 0;        // time-average solo-utilization share in use
+  double memory_mib = 0;  // memory demand of what is placed on it (all weights)
+  // On-demand loading (else 0, and resident_peak_mib = memory_mib): weight loads started
+  // in the window (cold starts), evictions, the copy engine's busy fraction of the window,
+  // and the most memory in use at once (contexts, activations, resident weights).
+  std::uint64_t cold_starts = 0;
+  std::uint64_t evictions = 0;
+  double copy_busy = 0;
+  double resident_peak_mib = 0;
+};
+
 struct RunResult {
   std::uint64_t run = 0;
   int replication = 0;
@@ -39,6 +58,7 @@ struct RunResult {
   double window_s = 0;    // measured span: warm-up to the last completion
   double memory_mib = 0;  // GPU memory demand of the fullest GPU
   double memory_capacity_mib = 0;  // memory of one GPU
+  std::vector<GpuResult> gpus;
   std::uint64_t events = 0;
   double wall_s = 0;
 };
@@ -59,18 +79,35 @@ std::vector<GpuSpec> device_specs(const Experiment& x);
 kernels::GpuShare tenant_share(const Experiment& x, const TenantSpec& t, std::uint32_t device);
 
 struct Placement {
-  std::vector<std::uint32_t> gpu;    // per tenant: its device (devices_per_gpu)
-  std::vector<MemoryDemand> memory;  // per device
+  std::vector<std::uint32_t> gpu;          // per tenant: its device (devices_per_gpu)
+  std::vector<MemoryDemand> memory;        // per device
+  std::vector<double> weights_budget_mib;  // per device: capacity left for weights
 };
 
-// Places tenants on devices (GPUs, or MIG instances): explicit `gpu:` / `instance:` first,
-// then the rest heaviest first, each on the device where it fits (policy's tenant limit per
-// device, the device's memory) whose load per SM after adding it is least (on GPUs of equal
-// SMs: the least-loaded GPU); ties go to the device with fewer tenants, then the lower index,
-// so equal tenants are dealt round-robin. A tenant's load is its arrival rate times L(1) (a
-// closed-loop tenant counts as a full GPU). Throws InputError naming the tenant when the
-// policy's rule or the memory does not allow it.
+// The arrival streams of a run, created from the experiment's tenant entries: one per
+// service; one per entry with `popularity` (its weights, one per service); one per group of
+// entries naming a shared process (a trace) with identical settings.
+struct StreamPlan {
+  std::string name;  // names its random streams ("arrival/<name>")
+  std::unique_ptr<ArrivalProcess> process;
+  std::vector<std::uint32_t> targets;  // services
+  std::vector<double> weights;         // popularity weights, or empty
+};
+std::vector<StreamPlan> make_streams(const Experiment& x, const Registries& reg);
+
+// Each tenant's expected load in GPUs, asked of its stream: its share of the service's rate
+// (replicas split it evenly) times L(1); a closed-loop tenant counts as a full GPU.
+std::vector<double> tenant_loads(const Experiment& x, const std::vector<StreamPlan>& streams);
+
+// Places tenants on devices (GPUs, or MIG instances): explicit `gpu:` / `mig_instance:`
+// first, then the rest heaviest first (by tenant_loads), each on the device where it fits
+// (policy's tenant limit per device, the device's memory) whose load per SM after adding it
+// is least (on GPUs of equal SMs: the least-loaded GPU); ties go to the device with fewer
+// tenants, then the lower index, so equal tenants are dealt round-robin. Throws InputError
+// naming the tenant when the policy's rule or the memory does not allow it.
 Placement place_tenants(const Experiment& x, const Registries& reg);
+Placement place_tenants(const Experiment& x, const Registries& reg,
+                        const std::vector<double>& tenant_load);
 
 // What the engine (or the validation replayer) knows of a tenant placed on `gpu`: its
 // SLO and its latency and utilization tables up to max_batch, in checked nanoseconds.

@@ -225,6 +225,7 @@ std::string shard_checksum(const ShardContent& c, std::uint64_t requests_hash) {
   }
   k.table("/summary", c.summary);
   k.table("/tenants", c.tenants);
+  k.table("/gpus", c.gpus);
   if (c.info.requests) k.u64(requests_hash);
   return fmt::format("{:016x}", k.h);
 }
@@ -249,6 +250,7 @@ std::optional<ShardContent> verify_shard(const std::string& path, std::string* p
     for (const auto& name : shard_attr_names()) c.attrs.emplace_back(name, file.attr("/", name));
     c.summary = file.table("/summary");
     c.tenants = file.table("/tenants");
+    c.gpus = file.table("/gpus");
     if (c.info.requests) {
       file.requests_in_chunks(fmt::format("/runs/{}", c.info.run), RequestStream::kFlushRecords,
                               [&](const RequestRecord* r, std::size_t n) {

@@ -78,6 +78,7 @@ struct ShardContent {
   ShardInfo info;
   Table summary;
   Table tenants;
+  Table gpus;
   std::vector<std::pair<std::string, std::string>> attrs;
   const std::string& attr(const std::string& name) const;
 };

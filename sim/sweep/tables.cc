@@ -18,6 +18,9 @@ void add_latency_columns(Table& t) {
                         "p90_ms", "p95_ms", "p99_ms", "p999_ms", "max_ms", "latency_cv"}) {
     t.add_column(c, ColType::Float64);
   }
+  t.add_column("cold_starts", ColType::Int64);
+  t.add_column("load_ms", ColType::Float64);
+  t.add_column("load_wait_fraction", ColType::Float64);
 }
 
 void push_latency(std::vector<Cell>& row, const LatencySummary& s) {
@@ -28,6 +31,9 @@ void push_latency(std::vector<Cell>& row, const LatencySummary& s) {
                    s.p95_ms, s.p99_ms, s.p999_ms, s.max_ms, s.latency_cv}) {
     row.emplace_back(v);
   }
+  row.emplace_back(static_cast<std::int64_t>(s.cold_starts));
+  row.emplace_back(s.load_ms);
+  row.emplace_back(s.load_wait_fraction);
 }
 
 }  // namespace
@@ -131,6 +137,38 @@ Table tenants_table(const Experiment& x, const std::vector<RunResult>& runs) {
       row.emplace_back(r.slowdown[i]);
       row.emplace_back(r.p99_alone_ms[i]);
       row.emplace_back(r.tenants[i].p99_ms / r.p99_alone_ms[i]);  // NaN without isolation
+      t.rows.push_back(std::move(row));
+    }
+  }
+  return t;
+}
+
+Table gpus_table(const Experiment& x, const std::vector<RunResult>& runs) {
+  Table t;
+  for (const char* c : {"run", "gpu", "node", "tenants", "requests", "completed", "dropped",
+                        "cold_starts", "evictions"}) {
+    t.add_column(c, ColType::Int64);
+  }
+  for (const char* c :
+       {"busy", "load", "copy_busy", "memory_mib", "resident_peak_mib", "memory_capacity_mib"}) {
+    t.add_column(c, ColType::Float64);
+  }
+  for (const RunResult& r : runs) {
+    for (std::size_t g = 0; g < r.gpus.size(); ++g) {
+      const GpuResult& gr = r.gpus[g];
+      std::vector<Cell> row;
+      for (std::int64_t v :
+           {static_cast<std::int64_t>(r.run), static_cast<std::int64_t>(g),
+            static_cast<std::int64_t>(gr.node), static_cast<std::int64_t>(gr.tenants),
+            static_cast<std::int64_t>(gr.requests), static_cast<std::int64_t>(gr.completed),
+            static_cast<std::int64_t>(gr.dropped), static_cast<std::int64_t>(gr.cold_starts),
+            static_cast<std::int64_t>(gr.evictions)}) {
+        row.emplace_back(v);
+      }
+      for (double v : {gr.busy, gr.load, gr.copy_busy, gr.memory_mib, gr.resident_peak_mib,
+                       x.gpu.memory_gib * 1024.0}) {
+        row.emplace_back(v);
+      }
       t.rows.push_back(std::move(row));
     }
   }

@@ -34,6 +34,8 @@ using SweptValues = std::vector<std::pair<std::string, Cell>>;
 
 Table summary_table(const std::vector<RunResult>& runs, const std::vector<SweptValues>& swept);
 Table tenants_table(const Experiment& x, const std::vector<RunResult>& runs);
+// One row per (run, GPU): its node, tenants, requests, utilization and memory.
+Table gpus_table(const Experiment& x, const std::vector<RunResult>& runs);
 
 // Root attributes: experiment_yaml, experiment_file, overrides, infersim_version,
 // git_revision (provenance_attrs), and created_utc.

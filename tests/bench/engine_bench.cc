@@ -1,12 +1,23 @@
 // Simulation speed: simulated requests per second of wall time, and peak memory.
 //
 // usage: infersim_bench POLICY REQUESTS [TENANTS [LOAD [GRANULARITY]]]
-// One V100, TENANTS resnet50_v1 tenants (default 1) with Poisson arrivals at a total load
-// of LOAD (default 0.7) of what one tenant's greedy batching sustains (16 / L(16)), run
-// until REQUESTS have arrived, at GRANULARITY batch (default) or kernel.
-// Prints one line: policy, requests, wall seconds, requests/s, events/s, peak RSS (MiB); and
-// a second: the run's CPU seconds and requests per CPU second, mean and p99 latency.
-// Peak RSS is the whole process's (getrusage), including the profile and the binary.
+//   One V100, TENANTS resnet50_v1 tenants (default 1) with Poisson arrivals at a total load
+//   of LOAD (default 0.7) of what one tenant's greedy batching sustains (16 / L(16)), run
+//   until REQUESTS have arrived, the policy at GRANULARITY batch (default) or kernel.
+// usage: infersim_bench cluster REQUESTS
+//   1,000 V100s, 10,000 resnet18_v1 tenants under space_time (max_batch 16), each with its
+//   own Poisson stream of 50 requests/s: 500,000 requests/s offered (issue 10's scenario).
+// usage: infersim_bench trace REQUESTS
+//   A trace-driven cluster at about 1 M requests/s: 1,000 V100s, 2,000 resnet18_v1 services
+//   of 5 replicas each (power_of_two router), fed by the Azure Functions 2019 sample
+//   (workloads/traces/azure2019_sample.csv.gz, 2,000 functions mapped busiest first) at
+//   time_scale 3600 (an hour of trace per second: ~978,000 requests/s), space_time with a
+//   100 ms SLO and drop_late (the busiest functions overload their 5 GPUs; drops keep
+//   queues bounded).
+// Prints one line: scenario, requests, wall seconds (the whole run: placement, set-up and
+// simulation), CPU seconds of the whole process (from start, so including reading the
+// experiment), requests/s and events/s of wall time, peak RSS (MiB, the whole process,
+// getrusage).
 #include <sys/resource.h>
 
 #include <chrono>
@@ -19,45 +30,61 @@
 int main(int argc, char** argv) {
   using namespace infersim;
   if (argc < 3) {
-    std::fprintf(stderr, "usage: %s POLICY REQUESTS [TENANTS [LOAD [GRANULARITY]]]\n", argv[0]);
+    std::fprintf(stderr,
+                 "usage: %s POLICY REQUESTS [TENANTS [LOAD [GRANULARITY]]] | cluster REQUESTS | "
+                 "trace "
+                 "REQUESTS\n",
+                 argv[0]);
     return 2;
   }
-  std::string policy = argv[1];
-  double requests = std::atof(argv[2]);
+  const std::string scenario = argv[1];
+  const double requests = std::atof(argv[2]);
   int tenants = argc > 3 ? std::atoi(argv[3]) : 1;
   double load = argc > 4 ? std::atof(argv[4]) : 0.7;
   const std::string granularity = argc > 5 ? argv[5] : "batch";
-  // resnet50_v1 at max_batch 16 serves 16 / 15.67 ms = 1021 requests/s.
-  const double total_rate = load * 16 / 15.67e-3;
-  const double duration = requests / total_rate;
-  std::string yaml = testing::v100_header(duration) + "policy: {name: " + policy +
-                     ", max_batch: 16, granularity: " + granularity +
-                     "}\ntenants:\n  - {model: resnet50_v1, replicas: " + std::to_string(tenants) +
-                     ", arrival: {process: poisson, rate: " + std::to_string(total_rate / tenants) +
-                     "}}\n";
+  std::string yaml;
+  if (scenario == "cluster") {
+    tenants = 10000;
+    const double rate = 500000;
+    yaml = testing::v100_header(requests / rate, 0, 1000) +
+           "policy: {name: space_time, max_batch: 16}\n"
+           "tenants:\n  - {model: resnet18_v1, replicas: 10000, slo_ms: 100, arrival: {process: "
+           "poisson, rate: 50}}\n";
+  } else if (scenario == "trace") {
+    tenants = 10000;
+    const double rate = 978000;  // the sample's 23.5 M invocations a day, a day in 24 s
+    yaml = testing::v100_header(requests / rate, 0, 1000) +
+           "policy: {name: space_time, max_batch: 16, drop_late: true}\n"
+           "tenants:\n  - {model: resnet18_v1, instances: 2000, replicas: 5, router: "
+           "power_of_two, slo_ms: 100, arrival: {process: trace, path: "
+           "workloads/traces/azure2019_sample.csv.gz, format: azure2019, time_scale: 3600}}\n";
+  } else {
+    // resnet50_v1 at max_batch 16 serves 16 / 15.67 ms = 1021 requests/s.
+    const double total_rate = load * 16 / 15.67e-3;
+    const double duration = requests / total_rate;
+    yaml = testing::v100_header(duration) + "policy: {name: " + scenario +
+           ", max_batch: 16, granularity: " + granularity +
+           "}\ntenants:\n  - {model: resnet50_v1, replicas: " + std::to_string(tenants) +
+           ", arrival: {process: poisson, rate: " + std::to_string(total_rate / tenants) + "}}\n";
+  }
   Experiment x = testing::experiment_from(yaml);
-  // CPU time beside wall time: on a shared machine the wall clock also counts the time other
-  // processes hold the core.
-  auto cpu_seconds = [] {
-    rusage u{};
-    getrusage(RUSAGE_SELF, &u);
-    return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-           static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-6;
-  };
-  const double cpu0 = cpu_seconds();
   auto t0 = std::chrono::steady_clock::now();
   RunResult r = testing::run(x);
   double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  const double cpu = cpu_seconds() - cpu0;
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
+  // CPU time of the process (user + system): on a shared machine wall time also counts
+  // the time other processes held the core.
+  const double cpu = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+                     static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
   std::printf(
-      "%-12s %-6s tenants=%-3d load=%.2f requests=%-10llu wall_s=%-8.3f requests_per_s=%-12.0f "
-      "events_per_s=%-12.0f peak_rss_mib=%.1f\n",
-      policy.c_str(), granularity.c_str(), tenants, load,
-      static_cast<unsigned long long>(r.all.requests), wall, r.all.requests / wall, r.events / wall,
-      ru.ru_maxrss / 1024.0);
-  std::printf("%-19s   cpu_s=%.3f requests_per_cpu_s=%.0f; mean latency %.2f ms, p99 %.2f ms\n", "",
-              cpu, r.all.requests / cpu, r.all.mean_ms, r.all.p99_ms);
+      "%-12s %-6s tenants=%-5d load=%.2f requests=%-10llu wall_s=%-8.3f cpu_s=%-8.3f "
+      "requests_per_s=%-12.0f events_per_s=%-12.0f peak_rss_mib=%.1f\n",
+      scenario.c_str(), granularity.c_str(), tenants, load,
+      static_cast<unsigned long long>(r.all.requests), wall, cpu, r.all.requests / wall,
+      r.events / wall, ru.ru_maxrss / 1024.0);
+  std::printf("%-12s   mean latency %.2f ms, p99 %.2f ms, dropped %.1f%%, GPU busy %.2f\n", "",
+              r.all.mean_ms, r.all.p99_ms,
+              r.all.requests ? 100.0 * r.all.dropped / r.all.requests : 0.0, r.gpu_busy);
   return 0;
 }

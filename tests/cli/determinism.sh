@@ -15,7 +15,7 @@ done
 /usr/bin/python3 - "$work/run1.h5" "$work/run2.h5" <<'PY'
 import sys, h5py, numpy as np
 a, b = (h5py.File(p, "r") for p in sys.argv[1:3])
-for name in ("summary", "tenants", "runs/0/requests"):
+for name in ("summary", "tenants", "gpus", "runs/0/requests"):
     x, y = a[name][:], b[name][:]
     if "wall_s" in x.dtype.names:
         x["wall_s"] = 0

@@ -19,6 +19,7 @@ ALLOWED = {
     "sim/sweep": {"sim/config", "sim/kernels", "sim/gpu", "sim/metrics", "sim/results",
                   "sim/core", "sim/stats"},
     "policies": {"sim/kernels", "sim/gpu", "sim/core", "sim/stats"},
+    "policies/routers": {"sim/core", "sim/stats"},
     "workloads": {"sim/core", "sim/stats"},
     "validation": {"sim/kernels", "sim/gpu", "sim/core", "sim/stats", "policies"},
 }

@@ -3,7 +3,7 @@
 
 usage: check_results.py PATH [PATH...]
 
-For each file: /summary and /tenants must be readable both as
+For each file: /summary, /tenants and /gpus must be readable both as
 ``pd.DataFrame(h5py.File(path)["summary"][:])`` and as ``pd.read_hdf(path, "summary")``,
 with the same columns and more than zero rows, and pd.read_hdf must raise no warning (every
 column name is a Python identifier); every swept column of /summary and /aggregate must be
@@ -22,7 +22,7 @@ import h5py
 import numpy as np
 import pandas as pd
 
-TABLES = ("summary", "tenants", "aggregate")
+TABLES = ("summary", "tenants", "gpus", "aggregate")
 ROOT_ATTRS = ("experiment_yaml", "infersim_version", "git_revision", "created_utc")
 REQUEST_COLUMNS = ("tenant", "gpu", "arrival_ns", "start_ns", "end_ns", "batch", "status")
 
@@ -62,7 +62,7 @@ def check_table(path, f, name, problems):
 
 def check_swept_paths(f, name, problems):
     """The swept columns of /<name> are identifiers, each named in its swept_paths attribute."""
-    if name not in f or name == "tenants":
+    if name not in f or name in ("tenants", "gpus"):  # per-run rows, no swept columns
         return
     swept = [c for c in str(f.attrs.get("swept_columns", "")).split("\n") if c]
     text = f[name].attrs.get("swept_paths")

@@ -1,0 +1,146 @@
+// round_robin, random, least_outstanding, power_of_two and model_affinity.
+//
+// "Outstanding" is a replica's requests that arrived and have not completed or been dropped
+// (queued, waiting for its model to load, or running): what a load balancer that counts
+// open requests per backend sees. Ties go to the lowest replica index, so a schedule can be
+// computed by hand. Each router that draws random numbers has its own stream,
+// "router/<service>", so routing never shifts the arrival streams.
+#include <memory>
+#include <vector>
+
+#include "policies/routers/builtin.h"
+#include "sim/core/engine.h"
+
+namespace infersim {
+namespace {
+
+// Replicas in turn: request k goes to replica k mod N.
+class RoundRobin final : public Router {
+ public:
+  explicit RoundRobin(const RouterSetup& s) : n_(static_cast<std::uint32_t>(s.replicas.size())) {}
+  std::uint32_t pick() override {
+    const std::uint32_t r = next_;
+    next_ = next_ + 1 == n_ ? 0 : next_ + 1;
+    return r;
+  }
+
+ private:
+  std::uint32_t n_;
+  std::uint32_t next_ = 0;
+};
+
+// A replica uniformly at random.
+class RandomRouter final : public Router {
+ public:
+  explicit RandomRouter(const RouterSetup& s)
+      : n_(static_cast<double>(s.replicas.size())),
+        rng_(s.engine.make_rng("router/" + s.service)) {}
+  std::uint32_t pick() override { return static_cast<std::uint32_t>(rng_.uniform() * n_); }
+
+ private:
+  double n_;
+  Rng rng_;
+};
+
+// The replica with the fewest outstanding requests (join the shortest queue); O(replicas).
+class LeastOutstanding final : public Router {
+ public:
+  explicit LeastOutstanding(const RouterSetup& s) : e_(s.engine), replicas_(s.replicas) {}
+  std::uint32_t pick() override {
+    std::uint32_t best = 0;
+    std::uint32_t fewest = e_.outstanding(replicas_[0]);
+    for (std::uint32_t i = 1; i < replicas_.size() && fewest > 0; ++i) {
+      const std::uint32_t n = e_.outstanding(replicas_[i]);
+      if (n < fewest) {
+        fewest = n;
+        best = i;
+      }
+    }
+    return best;
+  }
+
+ private:
+  const Engine& e_;
+  std::vector<std::uint32_t> replicas_;
+};
+
+// The power of two choices (Mitzenmacher): two distinct replicas drawn at random, the one
+// with fewer outstanding requests (the first drawn on a tie). O(1) per request.
+class PowerOfTwo final : public Router {
+ public:
+  explicit PowerOfTwo(const RouterSetup& s)
+      : e_(s.engine), replicas_(s.replicas), rng_(s.engine.make_rng("router/" + s.service)) {}
+  std::uint32_t pick() override {
+    const auto n = static_cast<std::uint32_t>(replicas_.size());
+    if (n == 1) return 0;
+    const auto a = static_cast<std::uint32_t>(rng_.uniform() * n);
+    auto b = static_cast<std::uint32_t>(rng_.uniform() * (n - 1));
+    if (b >= a) ++b;  // distinct from a, uniform over the others
+    return e_.outstanding(replicas_[b]) < e_.outstanding(replicas_[a]) ? b : a;
+  }
+
+ private:
+  const Engine& e_;
+  std::vector<std::uint32_t> replicas_;
+  Rng rng_;
+};
+
+// Model affinity (as Clockwork's scheduler prefers a worker with the model loaded): among
+// the replicas whose GPU has the weights (resident, loading or queued to load), the one with
+// the fewest outstanding requests; when none has them, the one with the fewest overall,
+// whose GPU then loads them. Without on-demand loading every replica has its weights and
+// this is least_outstanding. O(replicas).
+class ModelAffinity final : public Router {
+ public:
+  explicit ModelAffinity(const RouterSetup& s) : e_(s.engine), replicas_(s.replicas) {}
+  std::uint32_t pick() override {
+    std::uint32_t best = 0, warm = UINT32_MAX;
+    std::uint32_t fewest = UINT32_MAX, fewest_warm = UINT32_MAX;
+    for (std::uint32_t i = 0; i < replicas_.size(); ++i) {
+      const std::uint32_t t = replicas_[i];
+      const std::uint32_t n = e_.outstanding(t);
+      if (n < fewest) {
+        fewest = n;
+        best = i;
+      }
+      if (n < fewest_warm && e_.has_weights(t)) {
+        fewest_warm = n;
+        warm = i;
+      }
+    }
+    return warm != UINT32_MAX ? warm : best;
+  }
+
+ private:
+  const Engine& e_;
+  std::vector<std::uint32_t> replicas_;
+};
+
+}  // namespace
+
+void register_builtin_routers(RouterRegistry& r) {
+  r.add({"round_robin", "replicas in turn", {}, [](const RouterSetup& s) {
+           return std::make_unique<RoundRobin>(s);
+         }});
+  r.add(
+      {"random", "a replica uniformly at random (own seeded stream)", {}, [](const RouterSetup& s) {
+         return std::make_unique<RandomRouter>(s);
+       }});
+  r.add({"least_outstanding",
+         "the replica with the fewest requests outstanding (queued, loading or running); ties "
+         "to the lowest index",
+         {},
+         [](const RouterSetup& s) { return std::make_unique<LeastOutstanding>(s); }});
+  r.add({"power_of_two",
+         "two distinct replicas at random, the one with fewer requests outstanding "
+         "(Mitzenmacher's power of two choices)",
+         {},
+         [](const RouterSetup& s) { return std::make_unique<PowerOfTwo>(s); }});
+  r.add({"model_affinity",
+         "prefer replicas whose GPU has the model's weights (resident or loading), fewest "
+         "outstanding first; else the replica with the fewest outstanding (a cold start)",
+         {},
+         [](const RouterSetup& s) { return std::make_unique<ModelAffinity>(s); }});
+}
+
+}  // namespace infersim

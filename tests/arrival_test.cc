@@ -1,0 +1,90 @@
+// Arrival processes beyond Poisson: Markov-modulated on/off, the piecewise-linear (diurnal)
+// rate curve, and Zipf popularity across the replicas of an entry. Expected values come from
+// the processes' definitions (integrated rates, index of dispersion), not from the program.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <map>
+#include <vector>
+
+#include "tests/harness.h"
+
+namespace infersim {
+namespace {
+
+using testing::CollectingSink;
+using testing::experiment_from;
+using testing::v100_header;
+
+std::vector<SimTime> arrivals(const std::string& arrival, double duration_s) {
+  Experiment x = experiment_from(v100_header(duration_s) +
+                                 "policy: {name: space_time}\ntenants:\n"
+                                 "  - {model: resnet18_v1, arrival: " +
+                                 arrival + "}\n");
+  CollectingSink sink;
+  testing::run(x, &sink);
+  std::vector<SimTime> t;
+  for (const auto& o : sink.outcomes) t.push_back(o.arrival);
+  return t;
+}
+
+// On at 1000/s for 50 ms on average, off (silent) for 150 ms on average: mean rate
+// 1000 x 0.05 / 0.2 = 250/s. Counts in 1 s windows are overdispersed: for this two-state
+// process the index of dispersion at T = 1 s is 1 + 2 r_on r_off lambda^2 /
+// ((r_on + r_off)^2 lambda r_off) (1 - (1 - e^-sT)/(sT)) with r_on = 20/s, r_off = 6.67/s,
+// s = r_on + r_off: about 55. A Poisson process has 1.
+TEST(Arrivals, OnOffRateAndBurstiness) {
+  const double T = 400;
+  auto t = arrivals("{process: onoff, rate: 1000, on_s: 0.05, off_s: 0.15}", T);
+  // Mean: 250 x 400 = 100000; sd = sqrt(100000 x IDC(400 s) ~ 56) ~ 2370.
+  EXPECT_NEAR(static_cast<double>(t.size()), 100000.0, 4 * 2370.0);
+  std::vector<double> per_second(static_cast<std::size_t>(T), 0.0);
+  for (SimTime a : t) per_second[static_cast<std::size_t>(a / 1'000'000'000)] += 1;
+  double mean = 0, var = 0;
+  for (double c : per_second) mean += c / T;
+  for (double c : per_second) var += (c - mean) * (c - mean) / (T - 1);
+  const double idc = var / mean;
+  EXPECT_GT(idc, 30.0);
+  EXPECT_LT(idc, 90.0);
+}
+
+// rates [0, 2000] over a 2 s period: the rate climbs linearly from 0 to 2000/s in the first
+// second and falls back in the second. Per period, [0, 0.5) s holds the integral
+// 2000 x 0.5^2 / 2 = 250 requests and [0.5, 1) s holds 1000 - 250 = 750; over 50 periods,
+// 12500 and 37500, each within 4 Poisson sigmas.
+TEST(Arrivals, DiurnalFollowsItsRateCurve) {
+  auto t = arrivals("{process: diurnal, rates: [0, 2000], period_s: 2}", 100);
+  double quarter[4] = {0, 0, 0, 0};
+  for (SimTime a : t) quarter[(a % 2'000'000'000) / 500'000'000] += 1;
+  EXPECT_NEAR(quarter[0], 12500, 4 * std::sqrt(12500.0));
+  EXPECT_NEAR(quarter[1], 37500, 4 * std::sqrt(37500.0));
+  EXPECT_NEAR(quarter[2], 37500, 4 * std::sqrt(37500.0));
+  EXPECT_NEAR(quarter[3], 12500, 4 * std::sqrt(12500.0));
+  // phase_s 1 starts the run at the peak: the first half second now holds 750 per period.
+  auto shifted = arrivals("{process: diurnal, rates: [0, 2000], period_s: 2, phase_s: 1}", 100);
+  double first = 0;
+  for (SimTime a : shifted) first += (a % 2'000'000'000) < 500'000'000 ? 1 : 0;
+  EXPECT_NEAR(first, 37500, 4 * std::sqrt(37500.0));
+}
+
+// popularity: {zipf: 1} over 4 replicas: weights 1, 1/2, 1/3, 1/4 of 25/12, i.e. 12/25,
+// 6/25, 4/25, 3/25 of one Poisson stream of 10000/s for 10 s; each replica's count within 4
+// binomial sigmas of its share.
+TEST(Arrivals, ZipfPopularitySplitsOneStream) {
+  Experiment x = experiment_from(v100_header(10) +
+                                 "policy: {name: space_time}\ntenants:\n"
+                                 "  - {model: resnet18_v1, replicas: 4, arrival: {process: "
+                                 "poisson, rate: 10000, popularity: {zipf: 1}}}\n");
+  RunResult r = testing::run(x);
+  double total = 0;
+  for (const auto& t : r.tenants) total += static_cast<double>(t.requests);
+  EXPECT_NEAR(total, 100000, 4 * std::sqrt(100000.0));
+  const double share[4] = {12.0 / 25, 6.0 / 25, 4.0 / 25, 3.0 / 25};
+  for (int i = 0; i < 4; ++i) {
+    const double sd = std::sqrt(total * share[i] * (1 - share[i]));
+    EXPECT_NEAR(static_cast<double>(r.tenants[i].requests), total * share[i], 4 * sd) << i;
+  }
+}
+
+}  // namespace
+}  // namespace infersim

@@ -1,0 +1,343 @@
+// Trace replay (workloads/trace.cc): every CSV request at its exact nanosecond, Azure 2019
+// per-minute counts reproduced exactly, Azure 2021 invocations at end - duration, the
+// mapping of functions onto tenants, and bad traces as input errors at file:line:column.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "tests/harness.h"
+#include "workloads/trace_reader.h"
+
+namespace infersim {
+namespace {
+
+using testing::CollectingSink;
+using testing::experiment_from;
+using testing::v100_header;
+
+// A file in a fresh temporary directory, removed at the end of the test.
+class TempFile {
+ public:
+  TempFile(const std::string& name, const std::string& text) {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("infersim_trace_test_" + std::to_string(getpid()) + "_" + std::to_string(count_++));
+    std::filesystem::create_directories(dir_);
+    path_ = (dir_ / name).string();
+    std::ofstream(path_) << text;
+  }
+  ~TempFile() { std::filesystem::remove_all(dir_); }
+  const std::string& path() const { return path_; }
+
+ private:
+  static inline int count_ = 0;
+  std::filesystem::path dir_;
+  std::string path_;
+};
+
+// "trace" arrival mapping for a file.
+std::string trace(const std::string& path, const std::string& more = "") {
+  return "{process: trace, path: " + path + more + "}";
+}
+
+TEST(TraceParse, SecondsToNanosecondsIsExact) {
+  SimTime ns = -1;
+  ASSERT_TRUE(parse_seconds_ns("0", ns));
+  EXPECT_EQ(ns, 0);
+  ASSERT_TRUE(parse_seconds_ns("0.000000001", ns));
+  EXPECT_EQ(ns, 1);
+  ASSERT_TRUE(parse_seconds_ns("1.5", ns));
+  EXPECT_EQ(ns, 1'500'000'000);
+  // Nine decimals .142570018, the tenth (7) rounds up.
+  ASSERT_TRUE(parse_seconds_ns("5160.142570018768", ns));
+  EXPECT_EQ(ns, 5'160'142'570'019);
+  ASSERT_TRUE(parse_seconds_ns("5160.1425700184", ns));  // the tenth (4) rounds down
+  EXPECT_EQ(ns, 5'160'142'570'018);
+  ASSERT_TRUE(parse_seconds_ns("0.0000000015", ns));  // 1.5 ns: the tenth decimal rounds up
+  EXPECT_EQ(ns, 2);
+  ASSERT_TRUE(parse_seconds_ns("0.00000000149999", ns));
+  EXPECT_EQ(ns, 1);
+  ASSERT_TRUE(parse_seconds_ns("8999999999.999999999", ns));
+  EXPECT_EQ(ns, 8'999'999'999'999'999'999);
+  for (const char* bad : {"", "-1", "1e3", "+1", ".", "1.2.3", "12a", "9000000000", " 1"}) {
+    EXPECT_FALSE(parse_seconds_ns(bad, ns)) << bad;
+  }
+  EXPECT_TRUE(parse_seconds_ns(".5", ns));
+  EXPECT_EQ(ns, 500'000'000);
+}
+
+// Rows with times chosen to catch any floating-point step (1 ns, 0.1 s, 1/3-like
+// decimals): each request arrives at exactly the time written, for the tenant its model
+// names.
+TEST(TraceCsv, EveryRequestArrivesAtItsExactNanosecond) {
+  TempFile f("t.csv",
+             "# synthetic\ntime_s,model\n"
+             "0,resnet50_v1\n"
+             "0.000000001,densenet121\n"
+             "0.1,resnet50_v1\n"
+             "0.100000007,resnet50_v1\n"
+             "0.333333333,densenet121\n"
+             "0.7,densenet121\n"
+             "1.234567891,resnet50_v1\n");
+  Experiment x = experiment_from(v100_header(2, 0, 2) +
+                                 "policy: {name: exclusive}\ntenants:\n"
+                                 "  - {model: resnet50_v1, arrival: " +
+                                 trace(f.path()) +
+                                 "}\n"
+                                 "  - {model: densenet121, arrival: " +
+                                 trace(f.path()) + "}\n");
+  CollectingSink sink;
+  RunResult r = testing::run(x, &sink);
+  std::multimap<SimTime, std::uint32_t> got;
+  for (const auto& o : sink.outcomes) got.emplace(o.arrival, o.tenant);
+  const std::vector<std::pair<SimTime, std::uint32_t>> want{
+      {0, 0},           {1, 1},           {100'000'000, 0},  {100'000'007, 0},
+      {333'333'333, 1}, {700'000'000, 1}, {1'234'567'891, 0}};
+  ASSERT_EQ(got.size(), want.size());
+  auto it = got.begin();
+  for (const auto& [t, tenant] : want) {
+    EXPECT_EQ(it->first, t);
+    EXPECT_EQ(it->second, tenant) << t;
+    ++it;
+  }
+  EXPECT_EQ(r.tenants[0].requests, 4u);
+  EXPECT_EQ(r.tenants[1].requests, 3u);
+}
+
+// `time_s,tenant` rows go to the tenant of that name; time_scale divides times.
+TEST(TraceCsv, TenantKeyedRowsAndTimeScale) {
+  TempFile f("t.csv", "time_s,tenant\n1,b/1\n2,b/0\n3,b/1\n3,a\n");
+  Experiment x = experiment_from(v100_header(10, 0, 3) +
+                                 "policy: {name: exclusive}\ntenants:\n"
+                                 "  - {model: resnet50_v1, name: a, arrival: " +
+                                 trace(f.path(), ", time_scale: 2") +
+                                 "}\n"
+                                 "  - {model: resnet18_v1, name: b, replicas: 2, arrival: " +
+                                 trace(f.path(), ", time_scale: 2") + "}\n");
+  CollectingSink sink;
+  testing::run(x, &sink);
+  std::multimap<SimTime, std::uint32_t> got;
+  for (const auto& o : sink.outcomes) got.emplace(o.arrival, o.tenant);
+  // tenants: 0 = a, 1 = b/0, 2 = b/1; times halved.
+  const std::vector<std::pair<SimTime, std::uint32_t>> want{
+      {500'000'000, 2}, {1'000'000'000, 1}, {1'500'000'000, 2}, {1'500'000'000, 0}};
+  ASSERT_EQ(got.size(), want.size());
+  std::multiset<std::pair<SimTime, std::uint32_t>> a(want.begin(), want.end()), b;
+  for (const auto& [t, tenant] : got) b.emplace(t, tenant);
+  EXPECT_EQ(a, b);
+}
+
+// Bad traces are input errors naming the file, line and column.
+TEST(TraceCsv, BadRowsAreInputErrorsAtTheirPosition) {
+  struct Case {
+    std::string text, where, what;
+  };
+  const std::vector<Case> cases{
+      {"time_s,model\n0.5,resnet50_v1\n0.25,resnet50_v1\n", ":3:1:", "must not decrease"},
+      {"time_s,model\n1e3,resnet50_v1\n", ":2:1:", "plain decimal"},
+      {"time_s,model\n1,resnet50_v1,x\n", ":2:1:", "expected 2 fields"},
+      {"time,model\n", ":1:1:", "header"},
+      {"time_s,model\n1,densenet121\n", ":2:3:", "no tenant reading this trace serves model"},
+      {"", "", "empty trace"},
+  };
+  for (const Case& c : cases) {
+    TempFile f("bad.csv", c.text);
+    try {
+      Experiment x = experiment_from(v100_header(1) +
+                                     "policy: {name: exclusive}\ntenants:\n"
+                                     "  - {model: resnet50_v1, arrival: " +
+                                     trace(f.path()) + "}\n");
+      testing::run(x);
+      ADD_FAILURE() << "accepted: " << c.text;
+    } catch (const InputError& e) {
+      const std::string msg = e.what();
+      EXPECT_NE(msg.find(f.path() + c.where), std::string::npos) << msg;
+      EXPECT_NE(msg.find(c.what), std::string::npos) << msg;
+    }
+  }
+}
+
+// A model-keyed trace cannot feed two replicas without a router, and with `unmatched:
+// skip` rows for models nobody serves are ignored.
+TEST(TraceCsv, ModelKeysNeedOneTargetPerModel) {
+  TempFile f("t.csv", "time_s,model\n0.001,resnet50_v1\n0.002,densenet121\n");
+  Experiment two = experiment_from(v100_header(1, 0, 2) +
+                                   "policy: {name: exclusive}\ntenants:\n"
+                                   "  - {model: resnet50_v1, replicas: 2, arrival: " +
+                                   trace(f.path(), ", unmatched: skip") + "}\n");
+  EXPECT_THROW(testing::run(two), InputError);
+  Experiment skip = experiment_from(v100_header(1) +
+                                    "policy: {name: exclusive}\ntenants:\n"
+                                    "  - {model: resnet50_v1, arrival: " +
+                                    trace(f.path(), ", unmatched: skip") + "}\n");
+  EXPECT_EQ(testing::run(skip).all.requests, 1u);
+}
+
+// An Azure 2019 file: 4 ids and 1440 per-minute counts per function.
+std::string azure2019(const std::vector<std::map<int, int>>& functions) {
+  std::string s = "# synthetic test trace\nHashOwner,HashApp,HashFunction,Trigger";
+  for (int m = 1; m <= 1440; ++m) s += "," + std::to_string(m);
+  s += "\n";
+  for (std::size_t i = 0; i < functions.size(); ++i) {
+    s += "o" + std::to_string(i) + ",a" + std::to_string(i) + ",f" + std::to_string(i) + ",http";
+    for (int m = 1; m <= 1440; ++m) {
+      auto it = functions[i].find(m);
+      s += "," + std::to_string(it == functions[i].end() ? 0 : it->second);
+    }
+    s += "\n";
+  }
+  return s;
+}
+
+// Per tenant, the arrivals in each minute of the run (minute length `minute_ns`).
+std::vector<std::map<int, int>> per_minute(const CollectingSink& sink, std::size_t tenants,
+                                           SimTime minute_ns) {
+  std::vector<std::map<int, int>> out(tenants);
+  for (const auto& o : sink.outcomes) ++out[o.tenant][static_cast<int>(o.arrival / minute_ns)];
+  return out;
+}
+
+// Three functions; busiest first maps the 2nd (total 40) to tenant 0, the 3rd (31) to tenant
+// 1 and the 1st (6) to tenant 2. Minutes 2..5 are replayed (start_minute 2, minutes 4), so
+// minute m of the file is minute m - 2 of the run; counts outside are not replayed.
+const std::vector<std::map<int, int>> kFunctions{
+    {{1, 100}, {2, 3}, {5, 3}},          // window total 6
+    {{2, 10}, {3, 20}, {4, 5}, {5, 5}},  // 40
+    {{3, 30}, {5, 1}, {6, 9}},           // 31
+};
+
+void expect_counts(const std::string& within) {
+  TempFile f("d01.csv", azure2019(kFunctions));
+  const std::string arrival =
+      trace(f.path(), ", format: azure2019, start_minute: 2, minutes: 4" + within);
+  Experiment x = experiment_from(v100_header(300, 0, 3) +
+                                 "policy: {name: exclusive}\ntenants:\n"
+                                 "  - {model: resnet50_v1, name: a, arrival: " +
+                                 arrival +
+                                 "}\n"
+                                 "  - {model: resnet50_v1, name: b, arrival: " +
+                                 arrival +
+                                 "}\n"
+                                 "  - {model: densenet121, arrival: " +
+                                 arrival + "}\n");
+  CollectingSink sink;
+  testing::run(x, &sink);
+  const SimTime minute = 60'000'000'000;
+  auto got = per_minute(sink, 3, minute);
+  EXPECT_EQ(got[0], (std::map<int, int>{{0, 10}, {1, 20}, {2, 5}, {3, 5}}));
+  EXPECT_EQ(got[1], (std::map<int, int>{{1, 30}, {3, 1}}));
+  EXPECT_EQ(got[2], (std::map<int, int>{{0, 3}, {3, 3}}));
+}
+
+TEST(TraceAzure2019, ReproducesPerMinuteCountsExactly) { expect_counts(""); }
+TEST(TraceAzure2019, GammaWithinMinutesKeepsTheCounts) { expect_counts(", within: gamma, cv: 4"); }
+
+// time_scale 60 makes a trace minute one second; rate_scale multiplies the counts with the
+// fractions carried: 0.5 x (10, 20, 5, 5) has running totals 5, 15, 17.5, 20 -> 5, 10, 2, 3.
+TEST(TraceAzure2019, TimeScaleAndRateScale) {
+  TempFile f("d01.csv", azure2019(kFunctions));
+  Experiment x = experiment_from(
+      v100_header(10) + "policy: {name: exclusive}\ntenants:\n  - {model: resnet50_v1, arrival: " +
+      trace(f.path(),
+            ", format: azure2019, start_minute: 2, minutes: 4, time_scale: 60, rate_scale: 0.5") +
+      "}\n");
+  CollectingSink sink;
+  testing::run(x, &sink);
+  auto got = per_minute(sink, 1, 1'000'000'000);
+  EXPECT_EQ(got[0], (std::map<int, int>{{0, 5}, {1, 10}, {2, 2}, {3, 3}}));
+}
+
+// Inside a minute Poisson arrivals are uniform: with one function of 60000 invocations in a
+// minute, each second holds 1000 +- 3 sqrt(1000 (1 - 1/60)) ~ 94 of them.
+TEST(TraceAzure2019, PoissonWithinAMinuteIsUniform) {
+  TempFile f("d01.csv", azure2019({{{1, 60000}}}));
+  Experiment x = experiment_from(v100_header(61, 0, 1) +
+                                 "policy: {name: space_time}\ntenants:\n"
+                                 "  - {model: resnet18_v1, arrival: " +
+                                 trace(f.path(), ", format: azure2019, minutes: 1") + "}\n");
+  CollectingSink sink;
+  testing::run(x, &sink);
+  ASSERT_EQ(sink.outcomes.size(), 60000u);
+  std::map<int, int> per_second;
+  for (const auto& o : sink.outcomes) ++per_second[static_cast<int>(o.arrival / 1'000'000'000)];
+  ASSERT_EQ(per_second.size(), 60u);
+  for (const auto& [s, n] : per_second) EXPECT_NEAR(n, 1000, 94) << "second " << s;
+}
+
+// More tenants than functions is an input error; `map: file` maps in file order.
+TEST(TraceAzure2019, MappingErrorsAndFileOrder) {
+  TempFile f("d01.csv", azure2019({{{1, 1}}, {{1, 5}}}));
+  const std::string arrival = trace(f.path(), ", format: azure2019, map: file, minutes: 1");
+  Experiment three = experiment_from(v100_header(61, 0, 3) +
+                                     "policy: {name: exclusive}\ntenants:\n"
+                                     "  - {model: resnet50_v1, replicas: 3, arrival: " +
+                                     arrival + "}\n");
+  EXPECT_THROW(testing::run(three), InputError);
+  Experiment two = experiment_from(v100_header(61, 0, 2) +
+                                   "policy: {name: exclusive}\ntenants:\n"
+                                   "  - {model: resnet50_v1, replicas: 2, arrival: " +
+                                   arrival + "}\n");
+  RunResult r = testing::run(two);
+  EXPECT_EQ(r.tenants[0].requests, 1u);
+  EXPECT_EQ(r.tenants[1].requests, 5u);
+  // A key of another format is an error at the key.
+  EXPECT_THROW(experiment_from(v100_header(1) +
+                               "policy: {name: exclusive}\ntenants:\n"
+                               "  - {model: resnet50_v1, arrival: " +
+                               trace(f.path(), ", minutes: 1") + "}\n"),
+               InputError);
+}
+
+// Azure 2021: rows ordered by end time, starts (end - duration) out of order. Function
+// (a, f1) has 3 invocations, (a, f2) 2, (b, f1) 1: busiest first maps them to tenants 0, 1
+// and 2. origin_s 100 is time 0 and skips the invocation starting at 99.5.
+TEST(TraceAzure2021, ReproducesItsInvocations) {
+  TempFile f("inv.csv",
+             "app,func,end_timestamp,duration\n"
+             "a,f2,100.5,1.0\n"          // starts 99.5: before the origin, skipped
+             "a,f1,101.25,0.125\n"       // 101.125
+             "b,f1,103.0,2.999999999\n"  // 100.000000001
+             "a,f1,104.0,0.0\n"          // 104
+             "a,f2,104.5,3.25\n"         // 101.25
+             "a,f1,110.123456789,9.0\n"  // 101.123456789
+             "a,f2,111,0.5\n");          // 110.5
+  const std::string arrival = trace(f.path(), ", format: azure2021, origin_s: 100");
+  Experiment x = experiment_from(v100_header(20, 0, 3) +
+                                 "policy: {name: exclusive}\ntenants:\n"
+                                 "  - {model: resnet50_v1, replicas: 2, arrival: " +
+                                 arrival +
+                                 "}\n"
+                                 "  - {model: densenet121, arrival: " +
+                                 arrival + "}\n");
+  CollectingSink sink;
+  testing::run(x, &sink);
+  std::multiset<std::pair<SimTime, std::uint32_t>> got,
+      want{
+          {1'125'000'000, 0},  {1, 2}, {4'000'000'000, 0}, {1'250'000'000, 1}, {1'123'456'789, 0},
+          {10'500'000'000, 1},
+      };
+  for (const auto& o : sink.outcomes) got.emplace(o.arrival, o.tenant);
+  EXPECT_EQ(got, want);
+}
+
+TEST(TraceAzure2021, BadRowsAreInputErrors) {
+  TempFile f("inv.csv", "app,func,end_timestamp,duration\na,f,1.0,2.0\n");
+  try {
+    Experiment x = experiment_from(v100_header(1) +
+                                   "policy: {name: exclusive}\ntenants:\n"
+                                   "  - {model: resnet50_v1, arrival: " +
+                                   trace(f.path(), ", format: azure2021") + "}\n");
+    testing::run(x);
+    ADD_FAILURE() << "accepted a duration longer than its end time";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find(f.path() + ":2:9:"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace infersim
