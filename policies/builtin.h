@@ -12,5 +12,6 @@ void register_exclusive(PolicyRegistry& registry);
 void register_time_sliced(PolicyRegistry& registry);
 void register_mps(PolicyRegistry& registry);
 void register_space_time(PolicyRegistry& registry);
+void register_mig(PolicyRegistry& registry);  // needs exclusive, time_sliced and mps registered
 
 }  // namespace infersim

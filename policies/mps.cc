@@ -101,29 +101,33 @@ void register_mps(PolicyRegistry& r) {
                     "most tenants (MPS client processes) per GPU; 48 is the Volta MPS client limit "
                     "(NVIDIA MPS documentation; 16 before Volta)",
                     1, 1e6});
-  r.add(
-      {"mps",
-       "spatial sharing with one MPS client process per tenant: all tenants' batches run "
-       "concurrently (batch granularity: processor sharing above full utilization, with "
-       "interference and per-process straggler slowdowns; kernel granularity: kernels side by "
-       "side while their SMs fit, queued in launch order otherwise)",
-       std::move(params), ProcessModel::kProcessPerTenant,
-       [](const Params& p) { return common_needs(p, static_cast<int>(p.get_int("max_clients"))); },
-       [](const PolicySetup& s) -> std::unique_ptr<Policy> {
-         // Placement (place_tenants) already refuses more than max_clients tenants on a
-         // GPU, naming the tenant's line; this is the backstop for a policy built
-         // directly.
-         const auto max_clients = s.params.get_int("max_clients");
-         if (static_cast<std::int64_t>(s.tenants.size()) > max_clients) {
-           throw InputError(
-               Mark{}, fmt::format("policy 'mps': GPU {} has {} tenants, each its own MPS client "
-                                   "process, but at most max_clients = {} may share a GPU (Volta "
-                                   "MPS serves 48); add GPUs (hardware.count), place fewer tenants "
-                                   "per GPU, or use space_time (one process)",
-                                   s.gpu, s.tenants.size(), max_clients));
-         }
-         return std::make_unique<Mps>(s);
-       }});
+  r.add({"mps",
+         "spatial sharing with one MPS client process per tenant: all tenants' batches run "
+         "concurrently (batch granularity: processor sharing above full utilization, with "
+         "interference and per-process straggler slowdowns; kernel granularity: kernels side by "
+         "side while their SMs fit, queued in launch order otherwise)",
+         std::move(params), ProcessModel::kProcessPerTenant,
+         [](const Params& p) {
+           PolicyNeeds n = common_needs(p, static_cast<int>(p.get_int("max_clients")));
+           n.sm_caps = n.kernels;  // active_thread_percentage: kernels timed on the capped SMs
+           return n;
+         },
+         [](const PolicySetup& s) -> std::unique_ptr<Policy> {
+           // Placement (place_tenants) already refuses more than max_clients tenants on a
+           // GPU, naming the tenant's line; this is the backstop for a policy built
+           // directly.
+           const auto max_clients = s.params.get_int("max_clients");
+           if (static_cast<std::int64_t>(s.tenants.size()) > max_clients) {
+             throw InputError(
+                 Mark{},
+                 fmt::format("policy 'mps': GPU {} has {} tenants, each its own MPS client "
+                             "process, but at most max_clients = {} may share a GPU (Volta "
+                             "MPS serves 48); add GPUs (hardware.count), place fewer tenants "
+                             "per GPU, or use space_time (one process)",
+                             s.gpu, s.tenants.size(), max_clients));
+           }
+           return std::make_unique<Mps>(s);
+         }});
 }
 
 }  // namespace infersim

@@ -262,7 +262,7 @@ TEST(Roofline, SeedThreeShapesOnTheV100) {
 
 TEST(Roofline, UnknownGpuAndEmptyGemmAreErrors) {
   // A device without kernel_model constants (e.g. a CPU described like a GPU).
-  const GpuSpec tpu = {"tpu", 16, 1, 1, 1, 1, 1, {}, {}};
+  const GpuSpec tpu = {"tpu", 16, 1, 1, 1, 1, 1, {}, {}, {}};
   EXPECT_THROW(default_kernel_params(tpu), std::invalid_argument);
   EXPECT_THROW(kernel_time(gemm(0, 1, 1), toy()), std::invalid_argument);
 }

@@ -376,16 +376,16 @@ TEST(ProfileErrors, OtherProblems) {
 
 // ---------------------------------------------------------------- GPUs
 
-TEST(Gpus, LoadsTheFourGpusAndTheCpu) {
+TEST(Gpus, LoadsTheFiveGpusAndTheCpu) {
   std::vector<GpuSpec> gpus = load_gpus(kGpus);
-  ASSERT_EQ(gpus.size(), 5u);
+  ASSERT_EQ(gpus.size(), 6u);
   // The validation CPU, described like a GPU (measured; no FP16 faster than FP32).
   const GpuSpec* cpu = find_gpu(gpus, "cpu");
   ASSERT_NE(cpu, nullptr);
   EXPECT_GT(cpu->fp32_tflops, 0);
   EXPECT_EQ(cpu->fp16_tflops, cpu->fp32_tflops);
   EXPECT_GE(cpu->sm_count, 1);
-  for (const char* name : {"v100", "a100", "h100", "h200"}) {
+  for (const char* name : {"v100", "a100", "a100_80gb", "h100", "h200"}) {
     const GpuSpec* g = find_gpu(gpus, name);
     ASSERT_NE(g, nullptr) << name;
     EXPECT_GT(g->memory_gib, 0);
@@ -395,6 +395,17 @@ TEST(Gpus, LoadsTheFourGpusAndTheCpu) {
     EXPECT_GT(g->pcie_gbs, 0);
     EXPECT_GT(g->sm_count, 0);
   }
+  // MIG: 7 compute and 8 memory slices on A100, H100 and H200 (MIG user guide); the full
+  // 7g instance has every memory slice and at most the GPU's SMs. The V100 has no MIG.
+  for (const char* name : {"a100", "a100_80gb", "h100", "h200"}) {
+    const MigSpec& mig = find_gpu(gpus, name)->mig;
+    EXPECT_EQ(mig.compute_slices, 7) << name;
+    EXPECT_EQ(mig.memory_slices, 8) << name;
+    ASSERT_EQ(mig.profiles.size(), 6u) << name;
+    EXPECT_EQ(mig.profiles.back().memory_slices, 8) << name;
+    EXPECT_LE(mig.profiles.back().sms, find_gpu(gpus, name)->sm_count) << name;
+  }
+  EXPECT_EQ(find_gpu(gpus, "v100")->mig.compute_slices, 0);
   const GpuSpec* v100 = find_gpu(gpus, "v100");
   EXPECT_DOUBLE_EQ(v100->memory_gib, 16);  // seed 003's 16 GB memory wall
   EXPECT_EQ(v100->sm_count, 80);
@@ -429,13 +440,25 @@ TEST(Gpus, Errors) {
   neg.replace(neg.find("900"), 3, "-900");
   expect_gpus_error(neg, 6, "'memory_bandwidth_gbs' > 0");
   expect_gpus_error(head + good + "  g:\n" + good, 9, "duplicate key 'g'");
+  // `mig:`: a placement past the memory slices, more SMs than the GPU.
+  const std::string mig =
+      "    mig:\n      compute_slices: 7\n      memory_slices: 8\n"
+      "      profiles:\n";  // lines 9-12
+  expect_gpus_error(head + good + mig +
+                        "        3g: {compute_slices: 3, memory_slices: 4, sms: 42, "
+                        "copy_engines: 3, starts: [0, 5]}\n",
+                    13, "start 5 of MIG profile '3g' of GPU 'g' puts its 4 memory slices past");
+  expect_gpus_error(head + good + mig +
+                        "        7g: {compute_slices: 7, memory_slices: 8, sms: 98, "
+                        "copy_engines: 7, starts: [0]}\n",
+                    13, "has more SMs than the GPU's 80");
 }
 
 TEST(Gpus, KernelModelConstants) {
   std::vector<GpuSpec> gpus = load_gpus(kGpus);
   // The validation CPU has no kernel-level model.
   EXPECT_FALSE(find_gpu(gpus, "cpu")->kernel.has_value());
-  for (const char* name : {"v100", "a100", "h100", "h200"}) {
+  for (const char* name : {"v100", "a100", "a100_80gb", "h100", "h200"}) {
     const GpuSpec& g = *find_gpu(gpus, name);
     ASSERT_TRUE(g.kernel.has_value()) << g.name;
     // Every GPU here is compute capability 7.0 or later: 2048 threads, 32 blocks, 64 K

@@ -77,6 +77,14 @@ void check_point(const Experiment& x, const Registries& reg, const validation::D
                                  "model of the simulator only); set it false",
                                  what));
   }
+  for (const TenantSpec& t : x.tenants) {
+    if (t.active_thread_percentage > 0) {
+      throw InputError(t.mark, fmt::format("{}measure does not cap a client's SMs "
+                                           "(active_thread_percentage is a model of the "
+                                           "simulator only); remove it",
+                                           what));
+    }
+  }
   const std::string measured_on = x.profile->provenance_of("device");
   const std::string backend = x.profile->provenance_of("backend");
   if (measured_on != dev.device || backend != dev.backend) {

@@ -18,7 +18,8 @@ namespace {
 
 // Reads the keys of a component's mapping (all but `skip`) for resolve_params, each as
 // its spec's kind says (numbers and bools; text; a data file's path, resolved relative to
-// the experiment; a list of numbers), keeping each value's mark.
+// the experiment; a list of numbers; a list of names, or one name), keeping each value's
+// mark.
 std::map<std::string, GivenParam> given_params(const YAML::Node& map, const std::string& file,
                                                const std::set<std::string>& skip,
                                                const std::vector<ParamSpec>& specs) {
@@ -35,6 +36,17 @@ std::map<std::string, GivenParam> given_params(const YAML::Node& map, const std:
     g.mark = mark_of(v, file);
     const ParamSpec* spec = find_spec(specs, key);
     if (!spec) {  // resolve_params names it as unknown
+    } else if (spec->kind == ParamKind::kNameList) {
+      if (v.IsSequence() && v.size() == 0) {
+        throw InputError(g.mark, fmt::format("expected a non-empty list of names for '{}'", key));
+      }
+      if (v.IsSequence()) {
+        for (std::size_t i = 0; i < v.size(); ++i) {
+          g.names.push_back(yaml_string(v[i], file, fmt::format("{}[{}]", key, i)));
+        }
+      } else {
+        g.names.push_back(yaml_string(v, file, key));
+      }
     } else if (spec->is_text()) {
       g.text = yaml_string(v, file, key);
       if (spec->kind == ParamKind::kPath) g.text = resolve_data_path(g.text, file, g.mark);
@@ -183,6 +195,8 @@ Experiment parse_experiment(const YAML::Node& root, const std::string& file,
   // roofline profile, or a policy at kernel granularity (checked after the policy).
   std::string arch_dir;
   Mark arch_mark;
+  bool sm_caps = false;  // the policy honours active_thread_percentage
+  Mark weights_mark;     // hardware.weights, when on_demand
   Mark gpu_mark;
   {
     MapReader hw(top.get("hardware"), file, "hardware",
@@ -252,6 +266,7 @@ Experiment parse_experiment(const YAML::Node& root, const std::string& file,
                                      weights));
     }
     x.on_demand = weights == "on_demand";
+    if (x.on_demand) weights_mark = hw.mark("weights");
     if (hw.has("preload") && !x.on_demand) {
       hw.fail("preload", "'preload' applies only with weights: on_demand");
     }
@@ -277,6 +292,16 @@ Experiment parse_experiment(const YAML::Node& root, const std::string& file,
         resolve_params(info.params, given, x.policy_mark, fmt::format("policy '{}'", pname));
     max_batch = info.needs(x.policy_params).max_batch;
     x.kernel_level = info.needs(x.policy_params).kernels;
+    sm_caps = info.needs(x.policy_params).sm_caps;
+    if (info.partition) x.mig_instances = info.partition(x.policy_params, x.gpu, x.policy_mark);
+    if (!x.mig_instances.empty() && x.on_demand) {
+      // Loading on demand is modelled per GPU (one copy engine, one weights budget); how MIG
+      // instances share the copy engines and the PCIe link is not modelled.
+      throw InputError(weights_mark, fmt::format("'weights: on_demand' is not modelled under "
+                                                 "policy '{}' (a partitioned GPU); use weights: "
+                                                 "resident",
+                                                 pname));
+    }
     if (x.kernel_level && !x.gpu.kernel) {
       throw InputError(x.policy_mark,
                        fmt::format("policy '{}' times kernels (granularity 'kernel'), which needs "
@@ -318,9 +343,9 @@ Experiment parse_experiment(const YAML::Node& root, const std::string& file,
     };
     for (std::size_t i = 0; i < tnode.size(); ++i) {
       const YAML::Node& tn = tnode[i];
-      MapReader tm(
-          tn, file, "tenant",
-          {"model", "name", "replicas", "instances", "slo_ms", "gpu", "arrival", "router"});
+      MapReader tm(tn, file, "tenant",
+                   {"model", "name", "replicas", "instances", "slo_ms", "gpu", "mig_instance",
+                    "active_thread_percentage", "arrival", "router"});
       TenantSpec base;
       base.mark = tm.mark();
       base.entry = static_cast<std::uint32_t>(i);
@@ -383,6 +408,42 @@ Experiment parse_experiment(const YAML::Node& root, const std::string& file,
                                    x.gpu_count - 1));
       }
       base.gpu = static_cast<int>(gpu);
+      if (tm.has("mig_instance")) {
+        if (x.mig_instances.empty()) {
+          tm.fail("mig_instance", fmt::format("'mig_instance' places a tenant on an instance of "
+                                              "a partitioned GPU, but policy '{}' does not "
+                                              "partition GPUs (use policy 'mig')",
+                                              x.policy));
+        }
+        std::int64_t inst = tm.get_int("mig_instance");
+        if (inst < 0 || inst >= static_cast<std::int64_t>(x.mig_instances.size())) {
+          tm.fail("mig_instance", fmt::format("expected 'mig_instance' between 0 and {} (the "
+                                              "policy's instances, in order)",
+                                              x.mig_instances.size() - 1));
+        }
+        base.mig_instance = static_cast<int>(inst);
+      }
+      if (tm.has("active_thread_percentage")) {
+        double pct = tm.get_double("active_thread_percentage");
+        if (!(pct >= 1 && pct <= 100)) {
+          tm.fail("active_thread_percentage",
+                  fmt::format("expected 'active_thread_percentage' between 1 and 100 (percent "
+                              "of the device's SMs, as CUDA_MPS_ACTIVE_THREAD_PERCENTAGE), got "
+                              "{}",
+                              pct));
+        }
+        // 100 is every SM, which any policy gives (so a sweep may set it on every row).
+        if (pct < 100 && !sm_caps) {
+          tm.fail("active_thread_percentage",
+                  fmt::format("'active_thread_percentage' below 100 caps an MPS client's SMs at "
+                              "kernel granularity; policy '{}' does not honour it here (use "
+                              "policy 'mps' with granularity: kernel, or 'mig' with inner: mps)",
+                              x.policy));
+        }
+        if (pct < 100) {
+          base.active_thread_percentage = pct;
+        }
+      }
 
       EntrySpec entry;
       entry.name = name;

@@ -38,6 +38,13 @@ struct TenantSpec {
   double slo_ms = 0;       // 0: no SLO (as written)
   SimTime slo = kTimeMax;  // in ns, checked against the horizon; kTimeMax: no SLO
   int gpu = -1;            // explicit placement; -1: automatic
+  // A partitioning policy's instance (Experiment::mig_instances) it is placed on, tenant key
+  // `mig_instance`; -1: automatic.
+  int mig_instance = -1;
+  // Its SM cap, percent of its device's SMs (`active_thread_percentage`, MPS's
+  // CUDA_MPS_ACTIVE_THREAD_PERCENTAGE); 0: uncapped (also when 100 is written). Only a policy
+  // with PolicyNeeds::sm_caps accepts a value below 100.
+  double active_thread_percentage = 0;
   std::string arrival;
   Params arrival_params;
   Mark mark;
@@ -104,6 +111,9 @@ struct Experiment {
   // The policy times kernels (PolicyNeeds::kernels, `granularity: kernel`): every tenant has
   // an architecture and the GPU its kernel_model constants.
   bool kernel_level = false;
+  // A partitioning policy's instances of each GPU (PolicyInfo::partition); empty: each GPU is
+  // one device.
+  std::vector<GpuInstance> mig_instances;
 
   std::vector<TenantSpec> tenants;  // replicas expanded
   std::vector<ServiceSpec> services;

@@ -139,6 +139,65 @@ GpuKernelSpec read_kernel_model(const YAML::Node& n, const std::string& file, co
   return k;
 }
 
+// `mig:` of a GPU: its slice counts and GPU-instance profiles (MigSpec), all keys required.
+MigSpec read_mig(const YAML::Node& n, const std::string& file, const Mark& owner,
+                 const std::string& gpu, int sm_count) {
+  const std::string what = fmt::format("mig of {}", gpu);
+  MapReader r(n, file, what, {"compute_slices", "memory_slices", "profiles"});
+  MigSpec m;
+  m.compute_slices = require_count(r, "compute_slices", owner, what);
+  m.memory_slices = require_count(r, "memory_slices", owner, what);
+  if (m.memory_slices > 16) r.fail("memory_slices", "expected 'memory_slices' <= 16");
+  YAML::Node profiles = require(r, "profiles", owner, what);
+  if (!profiles.IsMap() || profiles.size() == 0) {
+    throw InputError(mark_of(profiles, file),
+                     fmt::format("expected a non-empty mapping of profile name to profile for "
+                                 "'profiles' of {}",
+                                 what));
+  }
+  for (auto it = profiles.begin(); it != profiles.end(); ++it) {
+    MigProfile p;
+    p.name = entry_name(it->first, file, "MIG profile name");
+    p.mark = mark_of(it->first, file);
+    const std::string pw = fmt::format("MIG profile '{}' of {}", p.name, gpu);
+    MapReader pr(it->second, file, pw,
+                 {"compute_slices", "memory_slices", "sms", "copy_engines", "starts"});
+    p.compute_slices = require_count(pr, "compute_slices", p.mark, pw);
+    p.memory_slices = require_count(pr, "memory_slices", p.mark, pw);
+    p.sms = require_count(pr, "sms", p.mark, pw);
+    p.copy_engines = require_count(pr, "copy_engines", p.mark, pw);
+    if (p.compute_slices > m.compute_slices) {
+      pr.fail("compute_slices",
+              fmt::format("{} has more compute slices than the GPU's {}", pw, m.compute_slices));
+    }
+    if (p.memory_slices > m.memory_slices) {
+      pr.fail("memory_slices",
+              fmt::format("{} has more memory slices than the GPU's {}", pw, m.memory_slices));
+    }
+    if (p.sms > sm_count) {
+      pr.fail("sms", fmt::format("{} has more SMs than the GPU's {}", pw, sm_count));
+    }
+    YAML::Node starts = require(pr, "starts", p.mark, pw);
+    if (!starts.IsSequence() || starts.size() == 0) {
+      throw InputError(
+          mark_of(starts, file),
+          fmt::format("expected a non-empty list of start slices for 'starts' of {}", pw));
+    }
+    for (std::size_t i = 0; i < starts.size(); ++i) {
+      const YAML::Node s = starts[i];
+      std::int64_t v = yaml_int(s, file, "starts");
+      if (v < 0 || v + p.memory_slices > m.memory_slices) {
+        throw InputError(mark_of(s, file),
+                         fmt::format("start {} of {} puts its {} memory slices past the GPU's {}",
+                                     v, pw, p.memory_slices, m.memory_slices));
+      }
+      p.starts.push_back(static_cast<int>(v));
+    }
+    m.profiles.push_back(std::move(p));
+  }
+  return m;
+}
+
 GpuSpec read_gpu(const YAML::Node& key, const YAML::Node& value, const std::string& file) {
   GpuSpec g;
   g.name = entry_name(key, file, "GPU name");
@@ -146,7 +205,7 @@ GpuSpec read_gpu(const YAML::Node& key, const YAML::Node& value, const std::stri
   const std::string what = fmt::format("GPU '{}'", g.name);
   MapReader r(value, file, what,
               {"memory_gib", "fp32_tflops", "fp16_tflops", "memory_bandwidth_gbs", "sm_count",
-               "pcie_gbs", "kernel_model"});
+               "pcie_gbs", "kernel_model", "mig"});
   g.memory_gib = require_positive(r, "memory_gib", g.mark, what);
   g.fp32_tflops = require_positive(r, "fp32_tflops", g.mark, what);
   g.fp16_tflops = require_positive(r, "fp16_tflops", g.mark, what);
@@ -166,6 +225,7 @@ GpuSpec read_gpu(const YAML::Node& key, const YAML::Node& value, const std::stri
                                    what, g.kernel->copy_bandwidth_gbs, g.memory_bandwidth_gbs));
     }
   }
+  if (auto mig = r.find("mig")) g.mig = read_mig(*mig, file, g.mark, what, g.sm_count);
   return g;
 }
 

@@ -77,6 +77,12 @@ const std::vector<double>& Params::get_list(const std::string& key) const {
   return it->second;
 }
 
+const std::vector<std::string>& Params::get_names(const std::string& key) const {
+  auto it = names_.find(key);
+  if (it == names_.end()) throw std::logic_error("undeclared name-list parameter: " + key);
+  return it->second;
+}
+
 Mark Params::mark_of(const std::string& key, const Mark& fallback) const {
   auto it = given_.find(key);
   return it == given_.end() ? fallback : it->second;
@@ -91,6 +97,7 @@ std::string Params::canonical() const {
     for (std::size_t i = 0; i < v.size(); ++i) out += fmt::format("{}{}", i ? "," : "", v[i]);
     out += "]\n";
   }
+  for (const auto& [k, v] : names_) out += fmt::format("{}=[{}]\n", k, join(v));
   return out;
 }
 
@@ -126,6 +133,8 @@ Params resolve_params(const std::vector<ParamSpec>& specs,
         p.set_text(s.key, s.default_text);
       } else if (s.kind == ParamKind::kNumberList) {
         p.set_list(s.key, {});
+      } else if (s.kind == ParamKind::kNameList) {
+        p.set_names(s.key, {});
       } else {
         p.set(s.key, s.default_value);
       }
@@ -153,6 +162,19 @@ Params resolve_params(const std::vector<ParamSpec>& specs,
         check_number(s, g.list[i], m, fmt::format("{}[{}]", s.key, i));
       }
       p.set_list(s.key, g.list);
+    } else if (s.kind == ParamKind::kNameList) {
+      if (g.names.empty()) {
+        throw InputError(m, fmt::format("expected a non-empty list of names for '{}'", s.key));
+      }
+      for (const std::string& name : g.names) {
+        bool ok = s.choices.empty();
+        for (const auto& c : s.choices) ok = ok || c == name;
+        if (!ok) {
+          throw InputError(m, fmt::format("expected each of '{}' to be one of: {}, got '{}'", s.key,
+                                          join(s.choices), name));
+        }
+      }
+      p.set_names(s.key, g.names);
     } else {
       check_number(s, g.value, m, s.key);
       const double v = g.value;
@@ -201,7 +223,8 @@ std::string describe_params(const std::vector<ParamSpec>& specs) {
     std::string def = s.required() ? "required" : fmt::format("{}", s.default_value);
     if (s.kind == ParamKind::kBool && !s.required()) def = s.default_value != 0 ? "true" : "false";
     if (s.is_text() && !s.required()) def = s.default_text;
-    if (s.kind == ParamKind::kNumberList && !s.required()) def = "[]";
+    if ((s.kind == ParamKind::kNumberList || s.kind == ParamKind::kNameList) && !s.required())
+      def = "[]";
     std::string desc = s.description;
     if (!s.choices.empty()) desc += " (" + join(s.choices) + ")";
     if (!s.only_with.empty())

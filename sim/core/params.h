@@ -31,6 +31,7 @@ enum class ParamKind {
   kString,      // one of `choices` (any text when choices is empty)
   kPath,        // a data file; the config layer resolves it (relative to the experiment)
   kNumberList,  // a non-empty list of numbers, each within [min, max]
+  kNameList,    // a non-empty list of names (a sequence, or one name), each one of `choices`
 };
 
 // The unit of a time kind; nullopt for the other kinds.
@@ -70,9 +71,11 @@ class Params {
   // Sets a time-kind key: its value as written, in `unit`.
   void set_time(const std::string& key, double v, TimeUnit unit);
   const std::string& get_text(const std::string& key) const;
-  const std::vector<double>& get_list(const std::string& key) const;
+  const std::vector<double>& get_list(const std::string& key) const;        // kNumberList
+  const std::vector<std::string>& get_names(const std::string& key) const;  // kNameList
   void set_text(const std::string& key, std::string v) { texts_[key] = std::move(v); }
   void set_list(const std::string& key, std::vector<double> v) { lists_[key] = std::move(v); }
+  void set_names(const std::string& key, std::vector<std::string> v) { names_[key] = std::move(v); }
   const std::map<std::string, double>& values() const { return values_; }
   // Whether the user gave the key (rather than it taking its default).
   bool given(const std::string& key) const { return given_.count(key) > 0; }
@@ -87,16 +90,19 @@ class Params {
   std::map<std::string, TimeUnit> units_;  // the time-kind keys
   std::map<std::string, std::string> texts_;
   std::map<std::string, std::vector<double>> lists_;
+  std::map<std::string, std::vector<std::string>> names_;
   std::map<std::string, Mark> given_;
 };
 
 // What the user wrote for one key, already converted to the spec's kind by the config
-// layer (`value` for numeric kinds, `text` for text kinds, `list` for kNumberList).
+// layer (`value` for numeric kinds, `text` for text kinds, `list` for kNumberList, `names`
+// for kNameList).
 struct GivenParam {
   double value = 0;
   Mark mark;
   std::string text = {};
   std::vector<double> list = {};
+  std::vector<std::string> names = {};
 };
 // Fills defaults; `given` holds the keys the user wrote. Range and required checks throw
 // InputError at the key's mark (or `where` for a missing key).

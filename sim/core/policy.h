@@ -55,6 +55,20 @@ struct PolicyNeeds {
   // It times each batch as its sequence of kernels (`granularity: kernel`): every tenant
   // then needs a kernel graph, and TenantInfo::kernels is filled.
   bool kernels = false;
+  // It honours a tenant's SM cap (`active_thread_percentage`, an MPS client's
+  // CUDA_MPS_ACTIVE_THREAD_PERCENTAGE): the tenant's kernels are timed on, and occupy at most,
+  // that share of the device's SMs. Needs `kernels`.
+  bool sm_caps = false;
+};
+
+// One isolated instance a partitioning policy (mig) cuts a GPU into: a device of its own,
+// with its own SMs, memory and memory bandwidth, on which the policy runs an inner policy.
+struct GpuInstance {
+  std::string profile;            // e.g. "3g.40gb"
+  int start = 0;                  // first memory slice it occupies
+  int sms = 0;                    // SMs it has
+  double memory_gib = 0;          // memory it has
+  double bandwidth_fraction = 1;  // its share of the GPU's memory bandwidth (and L2)
 };
 
 struct PolicyInfo {
@@ -64,6 +78,14 @@ struct PolicyInfo {
   ProcessModel processes = ProcessModel::kOneProcess;
   std::function<PolicyNeeds(const Params&)> needs;
   std::function<std::unique_ptr<Policy>(const PolicySetup&)> create;
+  // Partitioning policies only (mig): the instances each GPU is cut into under these
+  // settings, in order. Every instance is then a device of its own: tenants are placed on
+  // instances, each instance's memory is checked on its own, its tenants' kernels are timed
+  // on its SMs and bandwidth, and `create` builds the policy of one instance, with
+  // PolicySetup::spec describing the instance. Throws InputError at the settings' marks (or
+  // `where`) for a layout the GPU does not allow. Empty: each GPU is one device.
+  std::function<std::vector<GpuInstance>(const Params&, const GpuSpec&, const struct Mark& where)>
+      partition = {};
 };
 
 class PolicyRegistry {

@@ -86,12 +86,36 @@ struct GpuKernelSpec {
   int schedulers_per_sm = 0;  // warp schedulers (instructions issued per cycle)
 };
 
+// One MIG GPU-instance profile of a GPU (NVIDIA MIG user guide, `nvidia-smi mig -lgip` and
+// `-lgipp`; sources in gpus.yaml). A MIG-capable GPU has compute slices (7 on A100/H100/H200)
+// and memory slices (8); an instance owns `compute_slices` of the first and `memory_slices` of
+// the second, with the L2 cache banks and memory controllers behind them.
+struct MigProfile {
+  std::string name;  // e.g. "3g.40gb"
+  int compute_slices = 0;
+  int memory_slices = 0;
+  int sms = 0;           // SMs the instance gets (`-lgip` SM column)
+  int copy_engines = 0;  // `-lgip` CE column (carried for reference: copies are not simulated)
+  // Where it may be placed: first memory slice of each allowed placement (`-lgipp`); it then
+  // spans memory_slices slices from there.
+  std::vector<int> starts;
+  Mark mark;
+};
+
+struct MigSpec {
+  int compute_slices = 0;  // 0: the GPU has no MIG
+  int memory_slices = 0;
+  std::vector<MigProfile> profiles;                       // in file order
+  const MigProfile* find(const std::string& name) const;  // nullptr if absent
+};
+
 struct GpuSpec {
   std::string name;
   double memory_gib = 0, fp32_tflops = 0, fp16_tflops = 0, memory_bandwidth_gbs = 0, pcie_gbs = 0;
   int sm_count = 0;
   Mark mark;                            // where the GPU is defined (its name key)
   std::optional<GpuKernelSpec> kernel;  // `kernel_model:`; absent: no kernel-level model
+  MigSpec mig;                          // `mig:`; compute_slices 0: not MIG-capable
 };
 
 struct Profile {

@@ -11,6 +11,15 @@
 
 namespace infersim::kernels {
 
+namespace {
+
+// Whether `share` is less than the whole GPU.
+bool is_partial(const GpuShare& share, const KernelModelParams& p) {
+  return (share.sms != 0 && share.sms != p.sm_count) || share.bandwidth_fraction != 1.0;
+}
+
+}  // namespace
+
 SimTime BatchKernels::boundary_at_or_after(SimTime offset) const {
   const auto it = std::lower_bound(end.begin(), end.end(), offset);
   return it == end.end() ? total() : *it;
@@ -81,9 +90,21 @@ KernelProgram build_program(const Architecture& arch, std::string model, int max
     std::vector<SimTime> ns = modelled;
     if (p.calibrated) {
       const SimTime total = std::accumulate(modelled.begin(), modelled.end(), SimTime{0});
-      ns = calibrate_durations(modelled, measured_ns[bi]);
-      p.scale[bi] =
-          total > 0 ? static_cast<double>(measured_ns[bi]) / static_cast<double>(total) : 1.0;
+      // L(b) was measured on the whole GPU. On a share the kernels keep the whole GPU's
+      // calibration: the batch takes L(b) x (modelled on the share / modelled on the GPU),
+      // rounded to the nearest ns, split over the kernels as on the GPU.
+      SimTime target = measured_ns[bi];
+      if (is_partial(share, p.params)) {
+        SimTime whole = 0;
+        for (const KernelCall& c : p.calls[bi]) whole += kernel_time(c, p.params).ns;
+        if (whole > 0) {
+          target = static_cast<SimTime>(
+              std::llround(static_cast<double>(measured_ns[bi]) * static_cast<double>(total) /
+                           static_cast<double>(whole)));
+        }
+      }
+      ns = calibrate_durations(modelled, target);
+      p.scale[bi] = total > 0 ? static_cast<double>(target) / static_cast<double>(total) : 1.0;
     }
     BatchKernels& batch = p.batches[bi];
     for (std::size_t i = 0; i < ns.size(); ++i) batch.push(TimedKernel{ns[i], sms[i]});

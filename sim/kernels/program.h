@@ -10,7 +10,9 @@
 //  - predicted (`hardware.profile: roofline`): the modelled times themselves.
 //
 // A GpuShare (an MPS SM cap, a MIG slice) times the kernels on fewer SMs and less bandwidth;
-// their SM counts are then within the share. One program per share.
+// their SM counts are then within the share. One program per share. Calibrated on a share,
+// a batch keeps the whole GPU's calibration: it takes L(b) x (its modelled time on the share
+// / its modelled time on the whole GPU).
 #pragma once
 
 #include <cstdint>

@@ -23,6 +23,52 @@ std::uint64_t replication_seed(std::uint64_t experiment_seed, int replication) {
   return stream_seed(experiment_seed, static_cast<std::uint64_t>(replication), "replication");
 }
 
+int devices_per_gpu(const Experiment& x) {
+  return x.mig_instances.empty() ? 1 : static_cast<int>(x.mig_instances.size());
+}
+
+std::vector<GpuSpec> device_specs(const Experiment& x) {
+  std::vector<GpuSpec> per_gpu;
+  if (x.mig_instances.empty()) {
+    per_gpu.push_back(x.gpu);
+  } else {
+    for (const GpuInstance& in : x.mig_instances) {
+      GpuSpec d = x.gpu;
+      const double sm_share = static_cast<double>(in.sms) / x.gpu.sm_count;
+      d.name = fmt::format("{}/{}", x.gpu.name, in.profile);
+      d.sm_count = in.sms;
+      d.memory_gib = in.memory_gib;
+      d.memory_bandwidth_gbs = x.gpu.memory_bandwidth_gbs * in.bandwidth_fraction;
+      d.fp32_tflops = x.gpu.fp32_tflops * sm_share;
+      d.fp16_tflops = x.gpu.fp16_tflops * sm_share;
+      d.mig = {};
+      per_gpu.push_back(std::move(d));
+    }
+  }
+  std::vector<GpuSpec> out;
+  for (int g = 0; g < x.gpu_count; ++g) out.insert(out.end(), per_gpu.begin(), per_gpu.end());
+  return out;
+}
+
+kernels::GpuShare tenant_share(const Experiment& x, const TenantSpec& t, std::uint32_t device) {
+  kernels::GpuShare share;
+  int sms = x.gpu.sm_count;
+  if (!x.mig_instances.empty()) {
+    const GpuInstance& in = x.mig_instances[device % x.mig_instances.size()];
+    sms = in.sms;
+    share.sms = in.sms;
+    share.bandwidth_fraction = in.bandwidth_fraction;
+  }
+  if (t.active_thread_percentage > 0) {
+    // ceil(p / 100 x SMs) in integers, p in millionths of a percent (so that 12.5% of 16 SMs
+    // is exactly 2, not a rounding error above it).
+    const auto micro = static_cast<std::int64_t>(std::llround(t.active_thread_percentage * 1e6));
+    share.sms =
+        static_cast<int>(std::max<std::int64_t>(1, (micro * sms + 100000000 - 1) / 100000000));
+  }
+  return share;
+}
+
 std::vector<StreamPlan> make_streams(const Experiment& x, const Registries& reg) {
   std::vector<StreamPlan> streams;
   auto target_of = [&](std::uint32_t svc) {
@@ -102,110 +148,158 @@ Placement place_tenants(const Experiment& x, const Registries& reg,
   ms.activation_factor = x.activation_factor;
   ms.max_batch = needs.max_batch;
   const int limit = needs.max_tenants_per_gpu;
-  const double capacity_mib = x.gpu.memory_gib * 1024.0;
+  const std::vector<GpuSpec> specs = device_specs(x);
+  const int per_gpu = devices_per_gpu(x);
+  const int devices = static_cast<int>(specs.size());
+  const bool partitioned = !x.mig_instances.empty();
+  auto capacity_mib = [&](int d) { return specs[d].memory_gib * 1024.0; };
+  auto device_name = [&](int d) {
+    return partitioned ? fmt::format("instance {} ({}) of GPU {}", d % per_gpu,
+                                     x.mig_instances[d % per_gpu].profile, d / per_gpu)
+                       : fmt::format("GPU {}", d);
+  };
 
   Placement p;
   p.gpu.assign(n, 0);
-  // Each GPU's memory as a running tally, and the GPUs that may still take a tenant ordered
-  // by (load, tenants, index): the first that fits is the one the rule picks. A GPU at the
-  // policy's tenant limit leaves the order for good, so placing n tenants costs O(n log G)
-  // unless memory turns many GPUs away.
-  std::vector<MemoryTally> tally(static_cast<std::size_t>(x.gpu_count),
+  // Each device's memory as a running tally. Unpartitioned, the GPUs that may still take a
+  // tenant are kept ordered by (load, tenants, index): the first that fits is the one the
+  // rule picks. A GPU at the policy's tenant limit leaves the order for good, so placing n
+  // tenants costs O(n log G) unless memory turns many GPUs away.
+  std::vector<MemoryTally> tally(static_cast<std::size_t>(devices),
                                  MemoryTally(policy.processes, ms));
-  std::vector<double> load(x.gpu_count, 0.0);
+  std::vector<double> load(devices, 0.0);
   using Key = std::tuple<double, std::size_t, int>;
   std::set<Key> order;
-  for (int g = 0; g < x.gpu_count; ++g) order.emplace(0.0, 0, g);
+  if (!partitioned) {
+    for (int d = 0; d < devices; ++d) order.emplace(0.0, 0, d);
+  }
 
-  auto count = [&](int g) { return static_cast<int>(tally[g].count()); };
-  // What must fit in a GPU's memory: everything, or with on-demand loading everything but
+  auto count = [&](int d) { return static_cast<int>(tally[d].count()); };
+  auto full = [&](int d) { return limit > 0 && count(d) >= limit; };
+  // What must fit in a device's memory: everything, or with on-demand loading everything but
   // the weights plus the largest model's (one model at a time must fit).
-  auto largest_mib = [&](int g, const TenantSpec* extra) {
-    const double mib = tally[g].largest_weights_mib();
+  auto largest_mib = [&](int d, const TenantSpec* extra) {
+    const double mib = tally[d].largest_weights_mib();
     return extra ? std::max(mib, weights_mib(*extra->profile)) : mib;
   };
-  auto needed = [&](const MemoryDemand& d, int g, const TenantSpec* extra) {
-    return x.on_demand ? d.total() - d.weights_mib + largest_mib(g, extra) : d.total();
+  auto needed = [&](const MemoryDemand& dm, int d, const TenantSpec* extra) {
+    return x.on_demand ? dm.total() - dm.weights_mib + largest_mib(d, extra) : dm.total();
   };
-  auto count_error = [&](const TenantSpec& t, int g) {
-    return InputError(t.mark,
-                      fmt::format("policy '{}' allows {} tenant(s) per GPU, but tenant "
-                                  "'{}' would be number {} on GPU {} ({} tenants, {} "
-                                  "GPUs); add GPUs (hardware.count) or choose a "
-                                  "sharing policy",
-                                  policy.name, limit, t.name, count(g) + 1, g, n, x.gpu_count));
+  auto fits = [&](const TenantSpec& t, int d) {
+    return needed(tally[d].with(t.profile.get()), d, &t) <= capacity_mib(d);
   };
-  auto memory_error = [&](const TenantSpec& t, int g, const MemoryDemand& d) {
+  auto count_error = [&](const TenantSpec& t, int d) {
+    return InputError(
+        t.mark,
+        fmt::format("policy '{}' allows {} tenant(s) per {}, but tenant '{}' would be number {} "
+                    "on {} ({} tenants, {} {}); {}",
+                    policy.name, limit, partitioned ? "instance" : "GPU", t.name, count(d) + 1,
+                    device_name(d), n, devices, partitioned ? "instances" : "GPUs",
+                    partitioned ? "add instances or GPUs (hardware.count), or choose a sharing "
+                                  "inner policy"
+                                : "add GPUs (hardware.count) or choose a sharing policy"));
+  };
+  auto memory_error = [&](const TenantSpec& t, int d, const MemoryDemand& dm) {
     if (x.on_demand) {
       return InputError(
-          t.mark, fmt::format("tenant '{}' does not fit in the memory of GPU {} under policy "
-                              "'{}' even with weights loaded on demand: needs {:.0f} MiB of "
-                              "contexts and activations plus {:.0f} MiB for its largest model, "
-                              "but a {} has {:.0f} MiB",
-                              t.name, g, policy.name, d.context_mib + d.activation_mib,
-                              largest_mib(g, &t), x.gpu.name, capacity_mib));
+          t.mark,
+          fmt::format("tenant '{}' does not fit in the memory of {} under policy "
+                      "'{}' even with weights loaded on demand: needs {:.0f} MiB of "
+                      "contexts and activations plus {:.0f} MiB for its largest model, "
+                      "but a {} has {:.0f} MiB",
+                      t.name, device_name(d), policy.name, dm.context_mib + dm.activation_mib,
+                      largest_mib(d, &t), specs[d].name, capacity_mib(d)));
     }
     return InputError(t.mark,
-                      fmt::format("tenant '{}' does not fit in the memory of GPU {} "
+                      fmt::format("tenant '{}' does not fit in the memory of {} "
                                   "under policy '{}': needs {}, but a {} has {:.0f} MiB{}",
-                                  t.name, g, policy.name, describe(d), x.gpu.name, capacity_mib,
+                                  t.name, device_name(d), policy.name, describe(dm), specs[d].name,
+                                  capacity_mib(d),
                                   " (hardware.weights: on_demand loads models over PCIe when "
                                   "they do not all fit)"));
   };
-  auto place = [&](std::size_t i, int g) {
-    p.gpu[i] = static_cast<std::uint32_t>(g);
-    const bool listed = limit <= 0 || count(g) < limit;
-    if (listed) order.erase(Key{load[g], tally[g].count(), g});
-    tally[g].add(*x.tenants[i].profile);
-    load[g] += tenant_load[i];
-    if (limit <= 0 || count(g) < limit) order.emplace(load[g], tally[g].count(), g);
+  auto place = [&](std::size_t i, int d) {
+    p.gpu[i] = static_cast<std::uint32_t>(d);
+    if (!partitioned && !full(d)) order.erase(Key{load[d], tally[d].count(), d});
+    tally[d].add(*x.tenants[i].profile);
+    load[d] += tenant_load[i];
+    if (!partitioned && !full(d)) order.emplace(load[d], tally[d].count(), d);
+  };
+  // The devices a tenant may go on: its `gpu:` and `mig_instance:` narrow them.
+  auto allowed = [&](const TenantSpec& t, int d) {
+    return (t.gpu < 0 || d / per_gpu == t.gpu) &&
+           (t.mig_instance < 0 || d % per_gpu == t.mig_instance);
   };
 
   std::vector<std::size_t> automatic;
   for (std::size_t i = 0; i < n; ++i) {
     const TenantSpec& t = x.tenants[i];
-    if (t.gpu < 0) {
+    if (t.gpu < 0 || (partitioned && t.mig_instance < 0)) {
       automatic.push_back(i);
       continue;
     }
-    if (limit > 0 && count(t.gpu) >= limit) throw count_error(t, t.gpu);
-    MemoryDemand d = tally[t.gpu].with(t.profile.get());
-    if (needed(d, t.gpu, &t) > capacity_mib) throw memory_error(t, t.gpu, d);
-    place(i, t.gpu);
+    const int d = t.gpu * per_gpu + std::max(0, t.mig_instance);
+    if (full(d)) throw count_error(t, d);
+    if (!fits(t, d)) throw memory_error(t, d, tally[d].with(t.profile.get()));
+    place(i, d);
   }
   std::stable_sort(automatic.begin(), automatic.end(),
                    [&](std::size_t a, std::size_t b) { return tenant_load[a] > tenant_load[b]; });
   for (std::size_t i : automatic) {
     const TenantSpec& t = x.tenants[i];
     int best = -1;
-    for (const Key& k : order) {
-      const int g = std::get<2>(k);
-      if (needed(tally[g].with(t.profile.get()), g, &t) <= capacity_mib) {
-        best = g;
-        break;
+    if (!partitioned) {
+      for (const Key& k : order) {
+        if (fits(t, std::get<2>(k))) {
+          best = std::get<2>(k);
+          break;
+        }
+      }
+    } else {
+      // MIG instances of unequal SMs: the allowed instance whose load per SM after adding the
+      // tenant is least, then fewest tenants, then lowest index (instances are few per GPU).
+      auto after = [&](int d) { return (load[d] + tenant_load[i]) / specs[d].sm_count; };
+      for (int d = 0; d < devices; ++d) {
+        if (!allowed(t, d) || full(d) || !fits(t, d)) continue;
+        if (best < 0 || after(d) < after(best) ||
+            (after(d) == after(best) && count(d) < count(best))) {
+          best = d;
+        }
       }
     }
     if (best < 0) {
-      // Name the most room-giving GPU in the error.
-      int g = static_cast<int>(std::min_element(load.begin(), load.end()) - load.begin());
-      if (limit > 0 && count(g) >= limit) throw count_error(t, g);
-      throw memory_error(t, g, tally[g].with(t.profile.get()));
+      // Name the most room-giving allowed device in the error.
+      int d = -1;
+      for (int e = 0; e < devices; ++e) {
+        if (allowed(t, e) && (d < 0 || load[e] < load[d])) d = e;
+      }
+      if (full(d)) throw count_error(t, d);
+      throw memory_error(t, d, tally[d].with(t.profile.get()));
     }
     place(i, best);
   }
-  for (int g = 0; g < x.gpu_count; ++g) {
-    p.memory.push_back(tally[g].with(nullptr));
-    const MemoryDemand& d = p.memory.back();
-    p.weights_budget_mib.push_back(capacity_mib - (d.total() - d.weights_mib));
+  for (int d = 0; d < devices; ++d) {
+    p.memory.push_back(tally[d].with(nullptr));
+    const MemoryDemand& dm = p.memory.back();
+    p.weights_budget_mib.push_back(capacity_mib(d) - (dm.total() - dm.weights_mib));
   }
   return p;
 }
 
 RunResult summarize_run(const Experiment& x, const Placement& placed, const RunTally& tally) {
   RunResult r;
-  r.tenant_gpu = placed.gpu;
-  for (const MemoryDemand& d : placed.memory) r.memory_mib = std::max(r.memory_mib, d.total());
-  r.memory_capacity_mib = x.gpu.memory_gib * 1024.0;
+  // Physical GPUs; the fullest device's memory (by fraction of its capacity).
+  const int per_gpu = devices_per_gpu(x);
+  for (const std::uint32_t d : placed.gpu) r.tenant_gpu.push_back(d / per_gpu);
+  const std::vector<GpuSpec> specs = device_specs(x);
+  r.memory_capacity_mib = specs[0].memory_gib * 1024.0;
+  for (std::size_t d = 0; d < placed.memory.size(); ++d) {
+    const double cap = specs[d].memory_gib * 1024.0;
+    if (placed.memory[d].total() / cap > r.memory_mib / r.memory_capacity_mib) {
+      r.memory_mib = placed.memory[d].total();
+      r.memory_capacity_mib = cap;
+    }
+  }
   // The window: warm-up to the last completion or drop (never a cancelled timer's firing;
   // tally.end is Engine::end_time).
   const SimTime end = std::max(tally.end, tally.warmup);
@@ -272,12 +366,12 @@ RunResult summarize_run(const Experiment& x, const Placement& placed, const RunT
       gr.busy = tally.busy_ns[g] / window_ns;
       gr.load = tally.load_ns[g] / window_ns;
     }
-    gr.memory_mib = placed.memory[g].total();
+    for (int i = 0; i < per_gpu; ++i) gr.memory_mib += placed.memory[g * per_gpu + i].total();
     gr.resident_peak_mib = gr.memory_mib;  // with on-demand loading: set by simulate()
     r.gpus.push_back(gr);
   }
   for (std::uint32_t t = 0; t < placed.gpu.size(); ++t) {
-    GpuResult& gr = r.gpus[placed.gpu[t]];
+    GpuResult& gr = r.gpus[placed.gpu[t] / per_gpu];
     ++gr.tenants;
     gr.requests += r.tenants[t].requests;
     gr.completed += r.tenants[t].completed;
@@ -321,8 +415,9 @@ RunResult simulate(const Experiment& x, const Registries& reg, std::uint64_t run
     t.weights_bytes = weights_bytes(*x.tenants[i].profile);
     t.load_ns = weights_load_ns(*x.tenants[i].profile, x.gpu);
     if (x.kernel_level) {
-      // A batch is its kernels: L(b) is their total (equal to the profile's when calibrated).
-      t.kernels = kernel_program(x, x.tenants[i], max_batch);
+      // A batch is its kernels: L(b) is their total (equal to the profile's when calibrated
+      // on a whole GPU); on a MIG instance or under an SM cap, they are timed on that share.
+      t.kernels = kernel_program(x, x.tenants[i], max_batch, tenant_share(x, x.tenants[i], t.gpu));
       for (int b = 1; b <= max_batch; ++b) t.latency_ns[b] = t.kernels->batches[b].total();
     }
     tenants.push_back(std::move(t));
@@ -332,12 +427,14 @@ RunResult simulate(const Experiment& x, const Registries& reg, std::uint64_t run
   cfg.seed = replication_seed(x.seed, replication);
   cfg.duration = x.duration;
   cfg.warmup = x.warmup;
-  cfg.gpus = static_cast<std::uint32_t>(x.gpu_count);
+  const std::vector<GpuSpec> specs = device_specs(x);
+  cfg.gpus = static_cast<std::uint32_t>(specs.size());  // devices
   cfg.on_demand = x.on_demand;
   cfg.preload = x.preload;
   if (x.on_demand) {
     // Placement checked the fit in MiB; in bytes the budget holds at least the GPU's
-    // largest model, whatever the rounding.
+    // largest model, whatever the rounding. (Per device; the experiment rejects on-demand
+    // weights under a partitioning policy, so here a device is a GPU.)
     for (double mib : placed.weights_budget_mib) {
       cfg.weights_budget_bytes.push_back(static_cast<std::int64_t>(std::llround(mib * 1048576.0)));
     }
@@ -353,7 +450,7 @@ RunResult simulate(const Experiment& x, const Registries& reg, std::uint64_t run
   std::vector<std::vector<std::uint32_t>> on_gpu(cfg.gpus);  // tenants per GPU, in order
   for (std::uint32_t t = 0; t < placement.size(); ++t) on_gpu[placement[t]].push_back(t);
   for (std::uint32_t g = 0; g < cfg.gpus; ++g) {
-    PolicySetup setup{engine, g, std::move(on_gpu[g]), x.policy_params, x.gpu};
+    PolicySetup setup{engine, g, std::move(on_gpu[g]), x.policy_params, specs[g]};
     engine.set_policy(g, pinfo.create(setup));
   }
   for (std::uint32_t s = 0; s < x.services.size(); ++s) {
@@ -374,9 +471,21 @@ RunResult simulate(const Experiment& x, const Registries& reg, std::uint64_t run
     tally.solo_ms.push_back(ns_to_ms(engine.tenant(t).latency_ns[1]));
     tally.gflop.push_back(engine.tenant(t).gflop);
   }
-  for (std::uint32_t g = 0; g < cfg.gpus; ++g) {
-    tally.busy_ns.push_back(engine.gpu_busy_ns(g));
-    tally.load_ns.push_back(engine.gpu_load_ns(g));
+  // Per physical GPU; a partitioned GPU's busy and load time are its instances' weighted by
+  // their SMs over the GPU's (a MIG layout may leave SMs unused: 7 x 1g.10gb holds 112 of an
+  // H100's 132).
+  const int per_gpu = devices_per_gpu(x);
+  for (int g = 0; g < x.gpu_count; ++g) {
+    double busy = 0, load = 0;
+    for (int i = 0; i < per_gpu; ++i) {
+      const auto d = static_cast<std::uint32_t>(g * per_gpu + i);
+      const double w =
+          x.mig_instances.empty() ? 1.0 : static_cast<double>(specs[d].sm_count) / x.gpu.sm_count;
+      busy += w * engine.gpu_busy_ns(d);
+      load += w * engine.gpu_load_ns(d);
+    }
+    tally.busy_ns.push_back(busy);
+    tally.load_ns.push_back(load);
   }
   tally.warmup = cfg.warmup;
   tally.end = engine.end_time();
@@ -412,6 +521,10 @@ RunResult simulate(const Experiment& x, const Registries& reg, std::uint64_t run
       alone.services[0].replicas = {0};
       alone.entries = {x.entries[x.tenants[t].entry]};
       alone.entries[0].services = {0};
+      // On a partitioned GPU, alone means on the same instance, without its neighbours.
+      if (!x.mig_instances.empty()) {
+        alone.tenants[0].mig_instance = static_cast<int>(placement[t] % x.mig_instances.size());
+      }
       alone.gpu_count = 1;
       alone.gpus_per_node = 1;
       alone.nodes = 1;

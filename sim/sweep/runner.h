@@ -9,6 +9,7 @@
 #include "sim/config/experiment.h"
 #include "sim/core/engine.h"
 #include "sim/gpu/memory.h"
+#include "sim/kernels/roofline.h"
 #include "sim/metrics/summary.h"
 
 namespace infersim {
@@ -66,10 +67,21 @@ struct RunResult {
 // policy sees the same arrival trace (common random numbers).
 std::uint64_t replication_seed(std::uint64_t experiment_seed, int replication);
 
+// The devices a run's policies drive: each GPU, or under a partitioning policy (mig) each
+// instance of each GPU, instance i of GPU g being device g * devices_per_gpu + i.
+int devices_per_gpu(const Experiment& x);
+// Each device's specification: the GPU's, or an instance's (its SMs, memory, memory bandwidth
+// and the peak FLOP/s of its SMs).
+std::vector<GpuSpec> device_specs(const Experiment& x);
+// The part of the GPU tenant t's kernels are timed on, on `device`: the device's SMs and
+// bandwidth (a MIG instance; the whole GPU otherwise), and of those SMs, with an
+// `active_thread_percentage`, ceil(percentage / 100 x SMs).
+kernels::GpuShare tenant_share(const Experiment& x, const TenantSpec& t, std::uint32_t device);
+
 struct Placement {
-  std::vector<std::uint32_t> gpu;          // per tenant
-  std::vector<MemoryDemand> memory;        // per GPU
-  std::vector<double> weights_budget_mib;  // per GPU: capacity left for weights
+  std::vector<std::uint32_t> gpu;          // per tenant: its device (devices_per_gpu)
+  std::vector<MemoryDemand> memory;        // per device
+  std::vector<double> weights_budget_mib;  // per device: capacity left for weights
 };
 
 // The arrival streams of a run, created from the experiment's tenant entries: one per
@@ -87,10 +99,12 @@ std::vector<StreamPlan> make_streams(const Experiment& x, const Registries& reg)
 // (replicas split it evenly) times L(1); a closed-loop tenant counts as a full GPU.
 std::vector<double> tenant_loads(const Experiment& x, const std::vector<StreamPlan>& streams);
 
-// Places tenants on GPUs: explicit `gpu:` first, then the rest heaviest first (by
-// tenant_loads), each on the least-loaded GPU where it fits (policy's tenant limit, GPU
-// memory); ties go to the lower GPU index, so equal tenants are dealt round-robin. Throws
-// InputError naming the tenant when the policy's rule or the memory does not allow it.
+// Places tenants on devices (GPUs, or MIG instances): explicit `gpu:` / `mig_instance:`
+// first, then the rest heaviest first (by tenant_loads), each on the device where it fits
+// (policy's tenant limit per device, the device's memory) whose load per SM after adding it
+// is least (on GPUs of equal SMs: the least-loaded GPU); ties go to the device with fewer
+// tenants, then the lower index, so equal tenants are dealt round-robin. Throws InputError
+// naming the tenant when the policy's rule or the memory does not allow it.
 Placement place_tenants(const Experiment& x, const Registries& reg);
 Placement place_tenants(const Experiment& x, const Registries& reg,
                         const std::vector<double>& tenant_load);

@@ -64,6 +64,32 @@ case_() {
   expect "$name" "$work/$name.yaml" "$name.yaml:$pattern" "$@"
 }
 
+# MIG and MPS SM caps (issue 11): a layout NVIDIA does not allow, mig on a GPU without MIG,
+# and an active_thread_percentage outside 1..100.
+h100() {  # an H100 (roofline profile) experiment; $1 the policy line, $2 the tenant line
+  cat <<EOF2
+name: bad
+seed: 1
+duration_s: 1
+hardware: {profile: roofline, gpu: h100}
+$1
+tenants:
+$2
+EOF2
+}
+h100 "policy: {name: mig, instances: [4g.40gb, 4g.40gb]}" "$DEFAULT_TENANT" > "$work/mig_layout.yaml"
+expect mig_layout "$work/mig_layout.yaml" \
+  "mig_layout.yaml:5:[0-9]+: MIG layout 4g.40gb\+4g.40gb is not valid on GPU 'h100'.*valid layouts.*4g.40gb\+3g.40gb"
+good | sed 's/name: exclusive, max_batch: 4/name: mig, instances: [1g.10gb]/' > "$work/mig_v100.yaml"
+expect mig_v100 "$work/mig_v100.yaml" "mig_v100.yaml:5:[0-9]+: policy 'mig' needs a MIG-capable GPU, but GPU 'v100'"
+for pct in 0 101; do
+  h100 "policy: {name: mps, granularity: kernel}" \
+    "  - {model: resnet50_v1, active_thread_percentage: $pct, arrival: {process: poisson, rate: 10}}" \
+    > "$work/atp_$pct.yaml"
+  expect "active_thread_percentage_$pct" "$work/atp_$pct.yaml" \
+    "atp_$pct.yaml:7:[0-9]+: expected 'active_thread_percentage' between 1 and 100"
+done
+
 good > "$work/ok.yaml"
 
 # ---- the file itself
