@@ -129,8 +129,13 @@ const kernels::Architecture* architecture_of(const ModelProfile& m,
 
 }  // namespace
 
-std::string resolve_data_dir(const std::string& path, const std::string& experiment_file,
-                             const Mark& where) {
+namespace {
+
+// `path` as given, next to the experiment file, then in the installed data directory: the
+// first candidate that `is_kind` accepts ("file" or "directory" in the error).
+std::string find_data(const std::string& path, const std::string& experiment_file,
+                      const Mark& where, bool (*is_kind)(const fs::path&, std::error_code&),
+                      const char* kind) {
   fs::path p(path);
   std::vector<fs::path> candidates{p};
   if (p.is_relative()) {
@@ -139,28 +144,23 @@ std::string resolve_data_dir(const std::string& path, const std::string& experim
   }
   for (const auto& c : candidates) {
     std::error_code ec;
-    if (fs::is_directory(c, ec)) return c.string();
+    if (is_kind(c, ec)) return c.string();
   }
-  throw InputError(where, fmt::format("directory '{}' not found (looked as given, next to the "
+  throw InputError(where, fmt::format("{} '{}' not found (looked as given, next to the "
                                       "experiment, and in {})",
-                                      path, INFERSIM_DATA_DIR));
+                                      kind, path, INFERSIM_DATA_DIR));
+}
+
+}  // namespace
+
+std::string resolve_data_dir(const std::string& path, const std::string& experiment_file,
+                             const Mark& where) {
+  return find_data(path, experiment_file, where, fs::is_directory, "directory");
 }
 
 std::string resolve_data_path(const std::string& path, const std::string& experiment_file,
                               const Mark& where) {
-  fs::path p(path);
-  std::vector<fs::path> candidates{p};
-  if (p.is_relative()) {
-    candidates.push_back(fs::path(experiment_file).parent_path() / p);
-    candidates.push_back(fs::path(INFERSIM_DATA_DIR) / p);
-  }
-  for (const auto& c : candidates) {
-    std::error_code ec;
-    if (fs::is_regular_file(c, ec)) return c.string();
-  }
-  throw InputError(where, fmt::format("file '{}' not found (looked as given, next to the "
-                                      "experiment, and in {})",
-                                      path, INFERSIM_DATA_DIR));
+  return find_data(path, experiment_file, where, fs::is_regular_file, "file");
 }
 
 Experiment parse_experiment(const YAML::Node& root, const std::string& file,
