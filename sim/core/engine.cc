@@ -145,19 +145,78 @@ void Engine::run() {
     if (!gpus_[g].policy) throw std::logic_error("GPU without a policy");
   }
   if (cfg_.on_demand) preload_weights();
-  for (std::uint32_t s = 0; s < streams_.size(); ++s) {
-    const Stream& st = streams_[s];
-    const int n = st.process->outstanding();
-    if (n > 0) {
-      for (int i = 0; i < n; ++i) {
-        const std::uint32_t target = st.deal ? st.deal->sample(*st.deal_rng) : 0;
-        events_queue_.push(0, Priority::kArrival, kArrival, s, target);
+  std::vector<std::vector<std::uint32_t>> parts;
+  if (cfg_.split_independent && !sink_) parts = independent_parts();
+  if (parts.size() <= 1) {
+    for (std::uint32_t s = 0; s < streams_.size(); ++s) start_stream(s);
+    drain();
+  } else {
+    SimTime end = 0, last_outcome = 0;
+    for (const std::vector<std::uint32_t>& part : parts) {
+      now_ = 0;
+      last_outcome_ = 0;
+      for (std::uint32_t s : part) start_stream(s);
+      drain();
+      end = std::max(end, now_);
+      last_outcome = std::max(last_outcome, last_outcome_);
+    }
+    // Where one queue would have ended: the last event and the last outcome of any part.
+    now_ = end;
+    last_outcome_ = last_outcome;
+  }
+  for (auto& g : gpus_) account(g);
+  for (std::uint32_t t = 0; t < tenants_.size(); ++t) counters_[t].arrived = hot_[t].arrived;
+}
+
+std::vector<std::vector<std::uint32_t>> Engine::independent_parts() const {
+  // Union-find over GPUs: a stream joins the GPUs of every replica of every service it
+  // feeds (a router, a shared trace or a popularity split couples them). Policies act on
+  // their own GPU only, and each GPU's copy engine is its own.
+  std::vector<std::uint32_t> parent(gpus_.size());
+  for (std::uint32_t g = 0; g < parent.size(); ++g) parent[g] = g;
+  auto root = [&](std::uint32_t g) {
+    while (parent[g] != g) g = parent[g] = parent[parent[g]];
+    return g;
+  };
+  std::vector<std::uint32_t> stream_gpu(streams_.size(), UINT32_MAX);
+  for (std::uint32_t s = 0; s < services_.size(); ++s) {
+    const std::uint32_t st = services_[s].stream;
+    for (std::uint32_t t : service_info_[s].replicas) {
+      const std::uint32_t g = root(hot_[t].gpu);
+      if (stream_gpu[st] == UINT32_MAX) {
+        stream_gpu[st] = g;
+      } else {
+        parent[g] = root(stream_gpu[st]);
       }
-    } else {
-      schedule_next(s, 0);
     }
   }
+  std::vector<std::vector<std::uint32_t>> parts;
+  std::vector<std::uint32_t> part_of(gpus_.size(), UINT32_MAX);  // by root GPU
+  for (std::uint32_t s = 0; s < streams_.size(); ++s) {
+    const std::uint32_t r = root(stream_gpu[s]);
+    if (part_of[r] == UINT32_MAX) {
+      part_of[r] = static_cast<std::uint32_t>(parts.size());
+      parts.emplace_back();
+    }
+    parts[part_of[r]].push_back(s);
+  }
+  return parts;
+}
 
+void Engine::start_stream(std::uint32_t s) {
+  const Stream& st = streams_[s];
+  const int n = st.process->outstanding();
+  if (n > 0) {
+    for (int i = 0; i < n; ++i) {
+      const std::uint32_t target = st.deal ? st.deal->sample(*st.deal_rng) : 0;
+      events_queue_.push(0, Priority::kArrival, kArrival, s, target);
+    }
+  } else {
+    schedule_next(s, 0);
+  }
+}
+
+void Engine::drain() {
   while (!events_queue_.empty()) {
     const Event e = events_queue_.pop();
     if (e.time < now_) {
@@ -181,8 +240,6 @@ void Engine::run() {
         break;
     }
   }
-  for (auto& g : gpus_) account(g);
-  for (std::uint32_t t = 0; t < tenants_.size(); ++t) counters_[t].arrived = hot_[t].arrived;
 }
 
 void Engine::on_arrival(std::uint32_t s, std::uint32_t target) {

@@ -17,7 +17,7 @@ import h5py
 import numpy as np
 import pandas as pd
 
-TABLES = ("summary", "tenants", "aggregate")
+TABLES = ("summary", "tenants", "gpus", "aggregate")
 
 
 def datasets(path):

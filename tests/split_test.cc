@@ -1,0 +1,183 @@
+// Independent parts of a cluster run one after another (Engine::run): which GPUs and streams
+// form a part, and that the results are those of one event queue for all, exactly, over
+// random scenarios of every policy, granularity, router and arrival process.
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "sim/core/engine.h"
+#include "tests/harness.h"
+
+namespace infersim {
+namespace {
+
+using testing::CollectingSink;
+using testing::experiment_from;
+
+// An arrival process that never fires: independent_parts() only reads the wiring.
+class Silent final : public ArrivalProcess {
+ public:
+  SimTime next(Rng&, SimTime, std::uint32_t&) override { return kNever; }
+};
+
+TenantInfo on_gpu(const std::string& name, std::uint32_t gpu) {
+  TenantInfo t;
+  t.name = name;
+  t.model = "m";
+  t.gpu = gpu;
+  t.latency_ns = {0, 1000};
+  t.utilization = {0, 1};
+  return t;
+}
+
+// Five GPUs, six tenants:
+//   service a = {t0 on GPU 0, t1 on GPU 1} (replicas behind a router)  fed by stream 0
+//   service b = {t2 on GPU 2}                                          fed by stream 1
+//   service c = {t3 on GPU 2}, service d = {t4 on GPU 3}               fed by stream 2
+//   service e = {t5 on GPU 3}                                          fed by stream 3
+// GPU 4 holds nothing. Stream 0 couples GPUs 0 and 1; streams 1 and 2 share GPU 2, and
+// stream 2 also feeds GPU 3, which stream 3 feeds too: parts {0} and {1, 2, 3}.
+TEST(IndependentParts, StreamsJoinTheGpusOfEveryReplicaTheyFeed) {
+  EngineConfig cfg;
+  cfg.gpus = 5;
+  std::vector<TenantInfo> tenants = {on_gpu("t0", 0), on_gpu("t1", 1), on_gpu("t2", 2),
+                                     on_gpu("t3", 2), on_gpu("t4", 3), on_gpu("t5", 3)};
+  std::vector<ServiceInfo> services = {
+      {"a", {0, 1}}, {"b", {2}}, {"c", {3}}, {"d", {4}}, {"e", {5}}};
+  Engine e(cfg, tenants, services);
+  e.add_stream("s0", std::make_unique<Silent>(), {0});
+  e.add_stream("s1", std::make_unique<Silent>(), {1});
+  e.add_stream("s2", std::make_unique<Silent>(), {2, 3});
+  e.add_stream("s3", std::make_unique<Silent>(), {4});
+  const auto parts = e.independent_parts();
+  ASSERT_EQ(parts.size(), 2u);
+  EXPECT_EQ(parts[0], (std::vector<std::uint32_t>{0}));
+  EXPECT_EQ(parts[1], (std::vector<std::uint32_t>{1, 2, 3}));
+}
+
+// Every tenant its own stream on its own GPU: one part per GPU, in stream order.
+TEST(IndependentParts, OneTenantPerGpuIsOnePartEach) {
+  EngineConfig cfg;
+  cfg.gpus = 3;
+  // Without services given, each tenant is its own service, in tenant order.
+  Engine f(cfg, {on_gpu("x", 2), on_gpu("y", 0), on_gpu("z", 1)});
+  f.add_stream("x", std::make_unique<Silent>(), {0});
+  f.add_stream("y", std::make_unique<Silent>(), {1});
+  f.add_stream("z", std::make_unique<Silent>(), {2});
+  const auto parts = f.independent_parts();
+  ASSERT_EQ(parts.size(), 3u);
+  for (std::uint32_t i = 0; i < 3; ++i) EXPECT_EQ(parts[i], (std::vector<std::uint32_t>{i}));
+}
+
+// A random experiment of several GPUs: any sharing policy at either granularity, tenant
+// entries of one or more replicas (behind any router), Poisson, gamma, on/off and closed-loop
+// arrivals, a Zipf popularity split, and on-demand weights.
+std::string random_experiment(std::mt19937& g) {
+  auto pick = [&](std::initializer_list<const char*> xs) {
+    std::uniform_int_distribution<std::size_t> d(0, xs.size() - 1);
+    return std::string(xs.begin()[d(g)]);
+  };
+  auto between = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(g); };
+  const int gpus = between(2, 5);
+  std::string y = "name: split\nseed: " + std::to_string(between(1, 1000)) +
+                  "\nduration_s: 0.4\nwarmup_s: 0.05\n"
+                  "hardware: {profile: hardware_profiles/v100_clockwork.yaml, gpu: v100, count: " +
+                  std::to_string(gpus) + (between(0, 2) == 0 ? ", weights: on_demand" : "") + "}\n";
+  y += "policy: {name: " + pick({"time_sliced", "mps", "space_time"}) +
+       ", granularity: " + pick({"batch", "kernel"}) + ", max_batch: 4}\n";
+  y += "tenants:\n";
+  const int entries = between(2, 6);
+  for (int i = 0; i < entries; ++i) {
+    const std::string model = pick({"resnet50_v1", "densenet121", "googlenet", "resnet18_v1"});
+    const int replicas = between(1, 3);
+    std::string arrival = pick({"poisson", "gamma", "onoff", "closed"});
+    if (arrival == "poisson") {
+      arrival = "{process: poisson, rate: " + std::to_string(between(20, 400)) + "}";
+    } else if (arrival == "gamma") {
+      arrival = "{process: gamma, rate: " + std::to_string(between(20, 300)) + ", cv: 3}";
+    } else if (arrival == "onoff") {
+      arrival = "{process: onoff, rate: 400, off_rate: 10, on_s: 0.05, off_s: 0.05}";
+    } else {
+      arrival = "{process: closed, n: " + std::to_string(between(1, 3)) + ", think_ms: 2}";
+    }
+    y += "  - {model: " + model + ", replicas: " + std::to_string(replicas) + ", slo_ms: 50";
+    if (replicas > 1 && arrival.find("closed") == std::string::npos) {
+      const std::string how = pick({"router", "router", "popularity", "own"});
+      if (how == "router") {
+        y += ", router: " +
+             pick({"round_robin", "random", "least_outstanding", "power_of_two", "model_affinity"});
+      } else if (how == "popularity") {
+        arrival.insert(arrival.size() - 1, ", popularity: {zipf: 1}");
+      }
+    }
+    y += ", arrival: " + arrival + "}\n";
+  }
+  return y;
+}
+
+void expect_same(const LatencySummary& a, const LatencySummary& b, const std::string& what) {
+  EXPECT_EQ(a.requests, b.requests) << what;
+  EXPECT_EQ(a.completed, b.completed) << what;
+  EXPECT_EQ(a.dropped, b.dropped) << what;
+  EXPECT_EQ(a.met_slo, b.met_slo) << what;
+  EXPECT_EQ(a.throughput_rps, b.throughput_rps) << what;
+  EXPECT_EQ(a.mean_ms, b.mean_ms) << what;
+  EXPECT_EQ(a.p50_ms, b.p50_ms) << what;
+  EXPECT_EQ(a.p99_ms, b.p99_ms) << what;
+  EXPECT_EQ(a.max_ms, b.max_ms) << what;
+  EXPECT_EQ(a.latency_cv, b.latency_cv) << what;
+  EXPECT_EQ(a.cold_starts, b.cold_starts) << what;
+  EXPECT_EQ(a.load_ms, b.load_ms) << what;
+  EXPECT_EQ(a.load_wait_fraction, b.load_wait_fraction) << what;
+}
+
+// A request sink keeps one event queue (its records come out in time order); without one,
+// the engine runs the independent parts one by one. Both give the same numbers, exactly.
+TEST(IndependentParts, ResultsEqualOneQueueOverRandomScenarios) {
+  std::mt19937 g(20261125);
+  const int scenarios = testing::test_scale() < 1 ? 8 : 30;
+  int ran = 0;
+  for (int i = 0; i < scenarios; ++i) {
+    const std::string yaml = random_experiment(g);
+    SCOPED_TRACE(yaml);
+    Experiment x;
+    RunResult split;
+    try {
+      x = experiment_from(yaml);
+      split = testing::run(x);
+    } catch (const InputError&) {
+      continue;  // e.g. more contexts than fit a GPU under this policy: not this test's matter
+    }
+    ++ran;
+    CollectingSink sink;
+    const RunResult one = testing::run(x, &sink);
+    EXPECT_EQ(split.events, one.events);
+    EXPECT_EQ(split.window_s, one.window_s);
+    EXPECT_EQ(split.gpu_busy, one.gpu_busy);
+    EXPECT_EQ(split.gpu_load, one.gpu_load);
+    EXPECT_EQ(split.flop_util, one.flop_util);
+    expect_same(split.all, one.all, "all");
+    ASSERT_EQ(split.tenants.size(), one.tenants.size());
+    for (std::size_t t = 0; t < split.tenants.size(); ++t) {
+      expect_same(split.tenants[t], one.tenants[t], "tenant " + std::to_string(t));
+    }
+    ASSERT_EQ(split.gpus.size(), one.gpus.size());
+    for (std::size_t k = 0; k < split.gpus.size(); ++k) {
+      EXPECT_EQ(split.gpus[k].requests, one.gpus[k].requests) << k;
+      EXPECT_EQ(split.gpus[k].busy, one.gpus[k].busy) << k;
+      EXPECT_EQ(split.gpus[k].load, one.gpus[k].load) << k;
+      EXPECT_EQ(split.gpus[k].cold_starts, one.gpus[k].cold_starts) << k;
+      EXPECT_EQ(split.gpus[k].evictions, one.gpus[k].evictions) << k;
+      EXPECT_EQ(split.gpus[k].copy_busy, one.gpus[k].copy_busy) << k;
+      EXPECT_EQ(split.gpus[k].resident_peak_mib, one.gpus[k].resident_peak_mib) << k;
+    }
+    ASSERT_GT(split.all.completed, 0u);
+  }
+  EXPECT_GE(ran, scenarios / 2);  // most scenarios are valid experiments
+}
+
+}  // namespace
+}  // namespace infersim
