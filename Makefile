@@ -55,11 +55,16 @@ fuzz:
 bench: build
 	@bash scripts/bench.sh $(BUILD)
 
-# The notebooks: run the sweep they read (--resume: nothing if results/policy_sweep.h5 is up
-# to date), execute them headless into results/notebooks/ and write notebooks/figures/*.png.
+# The notebooks: run the experiments they read (--resume: nothing if results/policy_sweep.h5
+# and results/azure_cluster.h5 are up to date), execute them headless into results/notebooks/
+# and write notebooks/figures/*.png.
 notebooks: build
 	./$(BUILD)/infersim run experiments/policy_sweep.yaml -o results/policy_sweep.h5 --resume -q
-	bash notebooks/execute.sh results/policy_sweep.h5 notebooks/figures results/notebooks
+	./$(BUILD)/infersim run experiments/azure_cluster.yaml -o results/azure_cluster.h5 --resume -q
+	bash notebooks/execute.sh results/policy_sweep.h5 notebooks/figures results/notebooks \
+	  notebooks/policy_comparison.ipynb notebooks/sweep_explorer.ipynb
+	bash notebooks/execute.sh results/azure_cluster.h5 notebooks/figures results/notebooks \
+	  notebooks/cluster.ipynb
 
 # -j 2 vs -j 1 wall time of a 200-point sweep of 100k-request runs.
 bench-sweep: build

@@ -1,20 +1,19 @@
 #!/usr/bin/env bash
 # Executes the notebooks headless (jupyter nbconvert, Debian's python3 kernel) on a result set.
-# usage: notebooks/execute.sh RESULTS.h5 FIGURES_DIR EXECUTED_DIR [NOTEBOOK.ipynb...]
+# usage: notebooks/execute.sh RESULTS.h5 FIGURES_DIR EXECUTED_DIR NOTEBOOK.ipynb...
 #   RESULTS.h5     the result set the notebooks read (INFERSIM_RESULTS)
 #   FIGURES_DIR    where they write their PNG figures (INFERSIM_FIGURES)
 #   EXECUTED_DIR   where the executed copies (with outputs) go; the sources stay clean
-# Default notebooks: every notebooks/*.ipynb.
+#   NOTEBOOK       the notebooks that read this result set (cluster.ipynb reads a cluster
+#                  sweep of routers, policy_comparison.ipynb a policy sweep)
 set -euo pipefail
-[ $# -ge 3 ] || { sed -n '2,7p' "$0" >&2; exit 2; }
-here=$(cd "$(dirname "$0")" && pwd)
+[ $# -ge 4 ] || { sed -n '2,8p' "$0" >&2; exit 2; }
 export INFERSIM_RESULTS=$(realpath "$1")
 mkdir -p "$2" "$3"
 export INFERSIM_FIGURES=$(realpath "$2")
 out=$(realpath "$3")
 shift 3
 notebooks=("$@")
-[ ${#notebooks[@]} -gt 0 ] || notebooks=("$here"/*.ipynb)
 export PYDEVD_DISABLE_FILE_VALIDATION=1 MPLBACKEND=Agg
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
