@@ -119,7 +119,7 @@ void Engine::schedule(SimTime t, Priority p, std::uint32_t gpu, std::uint64_t pa
 
 void Engine::push_dispatch(std::uint32_t gpu) {
   gpus_[gpu].dispatch_pending = true;
-  events_queue_.push(now_, Priority::kDispatch, kDispatch, gpu, 0);
+  dispatches_.push_back(gpu);
 }
 
 inline void Engine::schedule_next(std::uint32_t s, std::uint32_t target) {
@@ -217,7 +217,18 @@ void Engine::start_stream(std::uint32_t s) {
 }
 
 void Engine::drain() {
-  while (!events_queue_.empty()) {
+  for (;;) {
+    // A dispatch is an event of priority kDispatch at the instant it was asked for: it runs
+    // once every other event of that instant has (they are all of lower priority), and
+    // dispatches run in the order they were asked for. They wait in a FIFO, not the heap.
+    if (!dispatches_.empty() && events_queue_.next_time() > now_) {
+      const std::uint32_t gpu = dispatches_.pop_front();
+      ++events_;
+      gpus_[gpu].dispatch_pending = false;
+      gpus_[gpu].policy->on_dispatch();
+      continue;
+    }
+    if (events_queue_.empty()) break;
     const Event e = events_queue_.pop();
     if (e.time < now_) {
       throw std::logic_error(fmt::format("time went backwards: {} after {}", e.time, now_));
@@ -230,10 +241,6 @@ void Engine::drain() {
         break;
       case kGpuEvent:
         gpus_[e.target].policy->on_event(e.payload);
-        break;
-      case kDispatch:
-        gpus_[e.target].dispatch_pending = false;
-        gpus_[e.target].policy->on_dispatch();
         break;
       case kLoadDone:
         on_load_done(e.target, static_cast<std::uint32_t>(e.payload));

@@ -189,7 +189,7 @@ class Engine {
   SimTime now() const { return now_; }
   // When the next pending event happens (kTimeMax: none): a hint for a policy that runs its
   // model ahead of the engine (the kernel-level model keeps its state at that instant).
-  SimTime next_event_time() const { return events_queue_.next_time(); }
+  SimTime next_event_time() const { return dispatches_.empty() ? events_queue_.next_time() : now_; }
   const EngineConfig& config() const { return cfg_; }
   std::size_t tenant_count() const { return tenants_.size(); }
   const TenantInfo& tenant(std::uint32_t t) const { return tenants_[t]; }
@@ -240,7 +240,7 @@ class Engine {
   const LoadCounters& load_counters(std::uint32_t gpu) const { return gpus_[gpu].loads; }
 
  private:
-  enum Kind : std::uint32_t { kArrival = 0, kGpuEvent = 1, kDispatch = 2, kLoadDone = 3 };
+  enum Kind : std::uint32_t { kArrival = 0, kGpuEvent = 1, kLoadDone = 2 };
   enum class WeightState : std::uint8_t { kResident, kLoading, kQueued, kAbsent };
 
   // On-demand loading state of one tenant.
@@ -347,6 +347,7 @@ class Engine {
   std::vector<Request> requests_;
   std::uint32_t free_head_ = UINT32_MAX;
   EventQueue events_queue_;
+  RingQueue<std::uint32_t> dispatches_;  // GPUs asking for a dispatch now (see drain())
   RequestSink* sink_ = nullptr;
   SimTime now_ = 0;
   SimTime last_outcome_ = 0;  // time of the last completion or drop

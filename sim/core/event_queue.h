@@ -18,7 +18,7 @@ enum class Priority : std::uint8_t {
   kCompletion = 0,
   kArrival = 1,
   kTimer = 2,     // policy timers (quantum ends, batch timeouts)
-  kDispatch = 3,  // scheduling decisions
+  kDispatch = 3,  // scheduling decisions (the engine keeps them in a FIFO beside this queue)
 };
 
 struct Event {
