@@ -186,6 +186,7 @@ Placement place_tenants(const Experiment& x, const Registries& reg,
     return x.on_demand ? dm.total() - dm.weights_mib + largest_mib(d, extra) : dm.total();
   };
   auto fits = [&](const TenantSpec& t, int d) {
+    ++p.fit_checks;
     return needed(tally[d].with(t.profile.get()), d, &t) <= capacity_mib(d);
   };
   auto count_error = [&](const TenantSpec& t, int d) {

@@ -82,6 +82,9 @@ struct Placement {
   std::vector<std::uint32_t> gpu;          // per tenant: its device (devices_per_gpu)
   std::vector<MemoryDemand> memory;        // per device
   std::vector<double> weights_budget_mib;  // per device: capacity left for weights
+  // The (tenant, device) memory-fit tests placement made: its work, beside O(log devices)
+  // per tenant to keep the devices ordered (tests check it grows linearly).
+  std::uint64_t fit_checks = 0;
 };
 
 // The arrival streams of a run, created from the experiment's tenant entries: one per
