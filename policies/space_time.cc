@@ -59,8 +59,7 @@ class SpaceTime final : public SharedGpuPolicy {
   void on_arrival(RequestId id) override {
     const std::uint32_t t = e_.request(id).tenant;
     if (e_.queue(t).size() != 1) return;  // already listed
-    const auto it = std::lower_bound(tenants_.begin(), tenants_.end(), t);
-    auto& active = active_[group_of_[static_cast<std::size_t>(it - tenants_.begin())]];
+    auto& active = active_[group_of_[local(t)]];
     const auto pos = std::lower_bound(active.begin(), active.end(), t);
     // (It may still be listed with an empty queue: drops before a batch timeout.)
     if (pos == active.end() || *pos != t) active.insert(pos, t);
@@ -96,6 +95,12 @@ class SpaceTime final : public SharedGpuPolicy {
   }
 
  private:
+  // Tenant t's index in tenants_ (t is on this GPU).
+  std::size_t local(std::uint32_t t) const {
+    return static_cast<std::size_t>(std::lower_bound(tenants_.begin(), tenants_.end(), t) -
+                                    tenants_.begin());
+  }
+
   SpaceTime(const PolicySetup& s, std::vector<std::vector<std::uint32_t>> groups)
       : SharedGpuPolicy(s, groups.size()),
         groups_(std::move(groups)),
@@ -105,14 +110,14 @@ class SpaceTime final : public SharedGpuPolicy {
         evict_ns_(s.params.get_ns("evict_ms")),
         restart_at_(groups_.size(), 0),
         active_(groups_.size()),
-        merged_(groups_.size()),
-        part_of_(s.engine.tenant_count(), 0) {
+        merged_(groups_.size()) {
     parts_.reserve(static_cast<std::size_t>(rule_.max_batch));
     for (std::size_t g = 0; g < groups_.size(); ++g) {
       for (std::uint32_t t : groups_[g]) tenants_.push_back(t);
     }
     std::sort(tenants_.begin(), tenants_.end());
     group_of_.resize(tenants_.size());
+    part_of_.assign(tenants_.size(), 0);
     for (std::size_t g = 0; g < groups_.size(); ++g) {
       for (std::uint32_t t : groups_[g]) {
         const auto it = std::lower_bound(tenants_.begin(), tenants_.end(), t);
@@ -131,11 +136,12 @@ class SpaceTime final : public SharedGpuPolicy {
   // multiset of their batch sizes: after the first super-kernel of each composition no
   // allocation.
   const kernels::BatchKernels& merged(std::size_t g) {
-    for (RequestId id : batches_[g]) ++part_of_[e_.request(id).tenant];
+    for (RequestId id : batches_[g]) ++part_of_[local(e_.request(id).tenant)];
     parts_.clear();
     for (std::uint32_t t : groups_[g]) {
-      if (part_of_[t] > 0) parts_.push_back(part_of_[t]);
-      part_of_[t] = 0;
+      int& part = part_of_[local(t)];
+      if (part > 0) parts_.push_back(part);
+      part = 0;
     }
     std::sort(parts_.begin(), parts_.end());
     auto& cache = merged_[g];
@@ -189,7 +195,7 @@ class SpaceTime final : public SharedGpuPolicy {
   std::vector<std::vector<std::uint32_t>> active_;  // per group: members with queued requests
   // Kernel granularity: per group, merged super-kernels by their parts' batch sizes (sorted).
   std::vector<std::map<std::vector<int>, kernels::BatchKernels>> merged_;
-  std::vector<int> part_of_;  // scratch, per tenant: its requests in the super-kernel
+  std::vector<int> part_of_;  // scratch, per entry of tenants_: its requests in the super-kernel
   std::vector<int> parts_;    // scratch: the parts' batch sizes
 };
 
