@@ -43,8 +43,7 @@ class Exclusive final : public Policy {
       if (timer_.fire(payload >> 1)) e_.request_dispatch(gpu_);
       return;
     }
-    int n = static_cast<int>(batch_.size());
-    for (RequestId id : batch_) e_.complete(id, gpu_, start_, n);
+    e_.complete_batch(batch_, gpu_, start_);
     batch_.clear();
     running_ = false;
     e_.set_gpu_share(gpu_, 0);

@@ -202,8 +202,7 @@ class SharedGpuPolicy : public Policy {
     }
     auto done = [this](std::size_t slot) {
       auto& batch = batches_[slot];
-      const int b = static_cast<int>(batch.size());
-      for (RequestId id : batch) e_.complete(id, gpu_, start_[slot], b);
+      e_.complete_batch(batch, gpu_, start_[slot]);
       batch.clear();
       on_batch_done(slot);
     };

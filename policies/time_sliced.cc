@@ -225,8 +225,7 @@ class TimeSliced final : public Policy {
     e_.set_gpu_share(gpu_, 0);
     if (x.remaining < 0) throw std::logic_error("time_sliced: batch overran its GPU time");
     if (x.remaining == 0) {
-      const int n = static_cast<int>(x.batch.size());
-      for (RequestId id : x.batch) e_.complete(id, gpu_, x.first_start, n);
+      e_.complete_batch(x.batch, gpu_, x.first_start);
       x.batch.clear();
       e_.request_dispatch(gpu_);  // at completion priority: this instant's arrivals come later
     } else {

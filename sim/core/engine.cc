@@ -281,13 +281,26 @@ void Engine::on_arrival(std::uint32_t s, std::uint32_t target) {
   request_dispatch(h.gpu);
 }
 
-void Engine::complete(RequestId id, std::uint32_t gpu, SimTime start, int batch) {
+// complete()'s body, with the clock passed in: complete_batch reads it once per batch (the
+// counters' stores could alias now_, so a member read is repeated per request).
+inline void Engine::record_completion(RequestId id, std::uint32_t gpu, SimTime start, int batch,
+                                      SimTime now) {
   const Request& r = requests_[id];
-  last_outcome_ = now_;
+  last_outcome_ = now;
   if (r.arrival >= cfg_.warmup)
-    counters_[r.tenant].add_completion(now_ - r.arrival, now_ <= r.deadline);
-  if (sink_) sink_->record({r.tenant, gpu, r.arrival, start, now_, batch, false});
+    counters_[r.tenant].add_completion(now - r.arrival, now <= r.deadline);
+  if (sink_) sink_->record({r.tenant, gpu, r.arrival, start, now, batch, false});
   finish(id);
+}
+
+void Engine::complete(RequestId id, std::uint32_t gpu, SimTime start, int batch) {
+  record_completion(id, gpu, start, batch, now_);
+}
+
+void Engine::complete_batch(std::span<const RequestId> ids, std::uint32_t gpu, SimTime start) {
+  const int batch = static_cast<int>(ids.size());
+  const SimTime now = now_;
+  for (const RequestId id : ids) record_completion(id, gpu, start, batch, now);
 }
 
 void Engine::drop(RequestId id, std::uint32_t gpu) {

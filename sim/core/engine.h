@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -216,6 +217,10 @@ class Engine {
   }
   // The request finished now, in a batch of `batch` started at `start`.
   void complete(RequestId id, std::uint32_t gpu, SimTime start, int batch);
+  // A whole batch finished now: complete(id, gpu, start, ids.size()) for each of `ids` in
+  // order, in one call (a policy's completion handler makes one call per batch, not one
+  // per request).
+  void complete_batch(std::span<const RequestId> ids, std::uint32_t gpu, SimTime start);
   // The request is dropped now (e.g. it can no longer meet its SLO).
   void drop(RequestId id, std::uint32_t gpu);
   // Fraction of the GPU in use, in [0, 1] (0 idle). Integrated into busy time and load.
@@ -316,6 +321,8 @@ class Engine {
   // Draws stream s's next arrival after `now` and schedules it, unless past the horizon.
   void schedule_next(std::uint32_t s, std::uint32_t target);
   void finish(RequestId id);  // common tail of complete() and drop()
+  // complete() at time `now` (= now_).
+  void record_completion(RequestId id, std::uint32_t gpu, SimTime start, int batch, SimTime now);
   void account(GpuState& g);
 
   // ---- On-demand loading (engine_loading.cc) ----
