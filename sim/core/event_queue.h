@@ -48,9 +48,9 @@ class EventQueue {
   void push(SimTime time, Priority prio, std::uint32_t kind, std::uint32_t target,
             std::uint64_t payload) {
     assert(seq_ < (1ULL << 56));
-    Event e{time, (static_cast<std::uint64_t>(prio) << 56) | seq_++, kind, target, payload};
+    const Event e{time, (static_cast<std::uint64_t>(prio) << 56) | seq_++, kind, target, payload};
     heap_.push_back(e);
-    sift_up(heap_.size() - 1);
+    sift_up(heap_.size() - 1, e);
   }
 
   Event pop() {
@@ -64,8 +64,9 @@ class EventQueue {
  private:
   static constexpr std::size_t kArity = 4;
 
-  void sift_up(std::size_t i) {
-    Event e = heap_[i];
+  // Moves `e`, just stored at heap_[i], up to its place (e is passed rather than read back
+  // from heap_[i]: a read after the store costs one load per field).
+  void sift_up(std::size_t i, Event e) {
     while (i > 0) {
       std::size_t parent = (i - 1) / kArity;
       if (!e.before(heap_[parent])) break;
