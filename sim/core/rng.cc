@@ -22,8 +22,6 @@ std::uint64_t stream_seed(std::uint64_t experiment_seed, std::uint64_t run_index
                hash_name(stream));
 }
 
-double Rng::exponential(double mean) { return -mean * std::log(uniform_pos()); }
-
 double Rng::normal() {
   double u1 = uniform_pos();
   double u2 = uniform();

@@ -7,6 +7,7 @@
 // another one's numbers.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <random>
 #include <string_view>
@@ -30,8 +31,9 @@ class Rng {
   double uniform() { return static_cast<double>(gen_() >> 11) * 0x1.0p-53; }
   // Uniform in (0, 1]: safe to take the log of.
   double uniform_pos() { return static_cast<double>((gen_() >> 11) + 1) * 0x1.0p-53; }
-  // Exponential with the given mean, by inversion.
-  double exponential(double mean);
+  // Exponential with the given mean, by inversion. Inline: a Poisson stream draws one per
+  // arrival.
+  double exponential(double mean) { return -mean * std::log(uniform_pos()); }
   // Standard normal by the Box-Muller transform (one value per call, no cached pair,
   // so the stream position does not depend on call history).
   double normal();
