@@ -67,7 +67,7 @@ struct BatchRule {
     auto& q = e.queue(t);
     const std::size_t n = std::min<std::size_t>(q.size(), static_cast<std::size_t>(max_batch));
     batch.clear();
-    for (std::size_t i = 0; i < n; ++i) batch.push_back(q.pop_front());
+    q.pop_front_into(n, batch);
     return n;
   }
 

@@ -68,5 +68,27 @@ TEST(RingQueue, FifoThroughGrowth) {
   for (std::size_t i = 0; i < r.size(); ++i) EXPECT_EQ(r[i], next_out + static_cast<int>(i));
 }
 
+// pop_front_into(n) takes the same values as n pop_front() calls, also when they wrap
+// around the end of the ring: 16 slots, 11 values in and out first, so the head sits at 11
+// and 10 values run over slots 11..15 and 0..4.
+TEST(RingQueue, PopFrontIntoTakesTheOldestInOrderAcrossTheWrap) {
+  RingQueue<int> r;
+  for (int i = 0; i < 11; ++i) r.push_back(i);
+  for (int i = 0; i < 11; ++i) ASSERT_EQ(r.pop_front(), i);
+  for (int i = 100; i < 110; ++i) r.push_back(i);
+  std::vector<int> out{-1};  // appended to, not cleared
+  r.pop_front_into(7, out);
+  EXPECT_EQ(out, (std::vector<int>{-1, 100, 101, 102, 103, 104, 105, 106}));
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_EQ(r.front(), 107);
+  r.push_back(110);  // the tail, still in the wrapped part
+  out.clear();
+  r.pop_front_into(4, out);
+  EXPECT_EQ(out, (std::vector<int>{107, 108, 109, 110}));
+  EXPECT_TRUE(r.empty());
+  r.pop_front_into(0, out);
+  EXPECT_EQ(out.size(), 4u);
+}
+
 }  // namespace
 }  // namespace infersim

@@ -35,6 +35,21 @@ class RingQueue {
     --size_;
     return v;
   }
+  // Moves the n oldest values (n <= size()) to `out` (out.push_back each), oldest first:
+  // pop_front() n times, with the ring's fields read and written once, not per value.
+  template <typename Out>
+  void pop_front_into(std::size_t n, Out& out) {
+    assert(n <= size_);
+    const T* buf = buf_.get();
+    const std::uint32_t mask = mask_;
+    std::uint32_t head = head_;
+    for (std::size_t i = 0; i < n; ++i) {
+      out.push_back(buf[head]);
+      head = (head + 1) & mask;
+    }
+    head_ = head;
+    size_ -= static_cast<std::uint32_t>(n);
+  }
 
  private:
   std::uint32_t capacity() const { return buf_ ? mask_ + 1 : 0; }
