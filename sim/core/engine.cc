@@ -146,7 +146,7 @@ void Engine::run() {
   }
   if (cfg_.on_demand) preload_weights();
   std::vector<std::vector<std::uint32_t>> parts;
-  if (cfg_.split_independent && !sink_) parts = independent_parts();
+  if (!sink_) parts = independent_parts();
   if (parts.size() <= 1) {
     for (std::uint32_t s = 0; s < streams_.size(); ++s) start_stream(s);
     drain();

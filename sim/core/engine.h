@@ -145,9 +145,6 @@ struct EngineConfig {
   bool on_demand = false;
   bool preload = true;
   std::vector<std::int64_t> weights_budget_bytes;
-  // Simulate independent parts of the cluster one after another (Engine::run). Results are
-  // identical either way; off, every event goes through one queue (tests compare the two).
-  bool split_independent = true;
 };
 
 class Engine {
@@ -173,14 +170,14 @@ class Engine {
   // Runs until no event is left (arrivals stopped and all work drained).
   //
   // GPUs that no arrival stream, service or router connects are independent: nothing that
-  // happens on one can change what happens on another. With EngineConfig::split_independent
-  // (and no request sink, whose records would come out grouped by part instead of in time
-  // order) each connected part -- its GPUs and the streams feeding them -- runs to its end
-  // on its own event queue, one part after another, so that the tenants, histograms and
-  // random number generators of one part stay in cache while it runs. The results are the
-  // same as with one queue for all: a part's events keep their relative order (time,
-  // priority, insertion sequence), its random streams are its own, and what the engine
-  // keeps across parts (the last outcome, the event count, the end time) are a max and sums.
+  // happens on one can change what happens on another. Each connected part -- its GPUs and
+  // the streams feeding them -- runs to its end on its own event queue, one part after
+  // another, so that the tenants, histograms and random number generators of one part stay
+  // in cache while it runs. The results are the same as with one queue for all (a part's
+  // events keep their relative order: time, priority, insertion sequence; its random streams
+  // are its own; what spans parts -- the last outcome, the end time, the event count -- is a
+  // maximum or a sum). With a request sink every event goes through one queue, so that
+  // records come out in time order rather than grouped by part (tests compare the two).
   void run();
   // The streams of each independent part (see run()), parts in order of their first stream;
   // call after every stream is added.
