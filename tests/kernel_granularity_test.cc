@@ -57,8 +57,8 @@ std::vector<SimTime> run_by_hand(
   std::vector<TenantInfo> tenants;
   for (std::size_t i = 0; i < programs.size(); ++i) {
     TenantInfo t;
-    t.name = "t" + std::to_string(i);
-    t.model = "m" + std::to_string(i);
+    t.name = fmt::format("t{}", i);
+    t.model = fmt::format("m{}", i);
     t.latency_ns = {0, programs[i]->batches[1].total()};
     t.utilization = {0, 0.5};
     t.kernels = programs[i];

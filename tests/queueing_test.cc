@@ -1,4 +1,5 @@
 // The engine and the exclusive policy against queueing theory.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -83,7 +84,7 @@ TEST_P(ClosedLoop, ThroughputIsNOverLN) {
 
 INSTANTIATE_TEST_SUITE_P(Outstanding, ClosedLoop, ::testing::Range(1, 17),
                          [](const ::testing::TestParamInfo<int>& info) {
-                           return "N" + std::to_string(info.param);
+                           return fmt::format("N{}", info.param);
                          });
 
 }  // namespace

@@ -1,6 +1,7 @@
 // Trace replay (workloads/trace.cc): every CSV request at its exact nanosecond, Azure 2019
 // per-minute counts reproduced exactly, Azure 2021 invocations at end - duration, the
 // mapping of functions onto tenants, and bad traces as input errors at file:line:column.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -181,13 +182,13 @@ TEST(TraceCsv, ModelKeysNeedOneTargetPerModel) {
 // An Azure 2019 file: 4 ids and 1440 per-minute counts per function.
 std::string azure2019(const std::vector<std::map<int, int>>& functions) {
   std::string s = "# synthetic test trace\nHashOwner,HashApp,HashFunction,Trigger";
-  for (int m = 1; m <= 1440; ++m) s += "," + std::to_string(m);
+  for (int m = 1; m <= 1440; ++m) s += fmt::format(",{}", m);
   s += "\n";
   for (std::size_t i = 0; i < functions.size(); ++i) {
-    s += "o" + std::to_string(i) + ",a" + std::to_string(i) + ",f" + std::to_string(i) + ",http";
+    s += fmt::format("o{0},a{0},f{0},http", i);
     for (int m = 1; m <= 1440; ++m) {
       auto it = functions[i].find(m);
-      s += "," + std::to_string(it == functions[i].end() ? 0 : it->second);
+      s += fmt::format(",{}", it == functions[i].end() ? 0 : it->second);
     }
     s += "\n";
   }
