@@ -4,10 +4,7 @@
 # the result files read with h5py and pandas (tests/python/check_results.py).
 # usage: determinism.sh path/to/infersim
 set -eu
-INFERSIM=$(realpath "$1")
-cd "$(dirname "$0")/../.."
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+. "$(dirname "$0")/lib.sh"
 for i in 1 2; do
   "$INFERSIM" run experiments/quickstart.yaml -o "$work/run$i.h5" -q \
     --set duration_s=20 --set output.requests=true > /dev/null

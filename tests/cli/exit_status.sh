@@ -5,11 +5,8 @@
 # then finishes the set. Also `infersim --version` and a one-line unknown command.
 # usage: exit_status.sh path/to/infersim path/to/infersim_faulty (tests/cli/fault_main.cc)
 set -u
-INFERSIM=$(realpath "$1")
 FAULTY=$(realpath "$2")
-cd "$(dirname "$0")/../.."
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+. "$(dirname "$0")/lib.sh"
 fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 

@@ -4,10 +4,7 @@
 # A merge once left azure_cluster.yaml using a YAML alias after aliases were refused.
 # usage: experiments_load.sh path/to/infersim
 set -u
-INFERSIM=$(realpath "$1")
-cd "$(dirname "$0")/../.."
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+. "$(dirname "$0")/lib.sh"
 fails=0
 count=0
 for x in experiments/*.yaml; do

@@ -7,10 +7,7 @@
 # usage: input_errors.sh path/to/infersim
 set -u
 shopt -s lastpipe  # `... | case_ NAME` runs case_ in this shell, so its counts stick
-INFERSIM=$(realpath "$1")
-cd "$(dirname "$0")/../.."
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+. "$(dirname "$0")/lib.sh"
 fails=0
 cases=0
 

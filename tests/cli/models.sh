@@ -3,10 +3,7 @@
 # and kernels (--graph), and their bad input (exit 2, one line).
 # usage: models.sh path/to/infersim
 set -u
-INFERSIM=$(realpath "$1")
-cd "$(dirname "$0")/../.."
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+. "$(dirname "$0")/lib.sh"
 fails=0
 
 # has NAME PATTERN ARGS...: exit 0 and stdout matching PATTERN.

@@ -5,10 +5,7 @@
 # scripts/sharing_table.py. Checks the tables' rows, not their figures (README has those).
 # usage: seed_tables.sh path/to/infersim
 set -u
-INFERSIM=$(realpath "$1")
-cd "$(dirname "$0")/../.."
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+. "$(dirname "$0")/lib.sh"
 fails=0
 fail() { echo "FAIL $*"; fails=$((fails + 1)); }
 

@@ -5,10 +5,7 @@
 # incomplete or mixed shard directories.
 # usage: sweep_errors.sh path/to/infersim
 set -u
-INFERSIM=$(realpath "$1")
-cd "$(dirname "$0")/../.."
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+. "$(dirname "$0")/lib.sh"
 fails=0
 
 # A valid two-GPU experiment; $1 is appended (the sweep block, line 8 on).

@@ -4,10 +4,7 @@
 # `compare` must refuse with one line and exit status 2.
 # usage: validation_loop.sh path/to/infersim
 set -u
-INFERSIM=$(realpath "$1")
-cd "$(dirname "$0")/../.."
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+. "$(dirname "$0")/lib.sh"
 fails=0
 fail() { echo "FAIL $*"; fails=$((fails + 1)); }
 
