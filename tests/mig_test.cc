@@ -556,16 +556,9 @@ TEST(Mig, RandomLayoutsIsolateEveryInstance) {
         if (o.tenant == static_cast<std::uint32_t>(k))
           beside.push_back({o.arrival, o.start, o.end});
       }
-      // Its service and entry too (its arrival stream is named by its service, as in
-      // simulate's isolation runs).
-      Experiment solo = x;
-      solo.tenants = {x.tenants[k]};
-      solo.tenants[0].service = 0;
-      solo.tenants[0].entry = 0;
-      solo.services = {x.services[x.tenants[k].service]};
-      solo.services[0].replicas = {0};
-      solo.entries = {x.entries[x.tenants[k].entry]};
-      solo.entries[0].services = {0};
+      // Its service and entry too (its arrival stream is named by its service), as
+      // simulate's isolation runs make it.
+      const Experiment solo = tenant_alone(x, static_cast<std::uint32_t>(k), k);
       EXPECT_EQ(solo.tenants[0].mig_instance, k);
       testing::CollectingSink solo_sink;
       testing::run(solo, &solo_sink);

@@ -401,6 +401,24 @@ TenantInfo tenant_info(const TenantSpec& ts, std::uint32_t gpu, int max_batch) {
   return t;
 }
 
+Experiment tenant_alone(const Experiment& x, std::uint32_t t, int mig_instance) {
+  Experiment alone = x;
+  alone.tenants = {x.tenants[t]};
+  alone.tenants[0].gpu = -1;
+  alone.tenants[0].service = 0;
+  alone.tenants[0].entry = 0;
+  alone.services = {x.services[x.tenants[t].service]};
+  alone.services[0].replicas = {0};
+  alone.entries = {x.entries[x.tenants[t].entry]};
+  alone.entries[0].services = {0};
+  if (mig_instance >= 0) alone.tenants[0].mig_instance = mig_instance;
+  alone.gpu_count = 1;
+  alone.gpus_per_node = 1;
+  alone.nodes = 1;
+  alone.isolation = false;
+  return alone;
+}
+
 RunResult simulate(const Experiment& x, const Registries& reg, std::uint64_t run_index,
                    int replication, RequestSink* sink) {
   auto wall_start = std::chrono::steady_clock::now();
@@ -513,23 +531,10 @@ RunResult simulate(const Experiment& x, const Registries& reg, std::uint64_t run
     // The same tenant, same arrival stream (streams are named by tenant), alone on a GPU.
     r.worst_isolation = 0;
     for (std::uint32_t t = 0; t < x.tenants.size(); ++t) {
-      Experiment alone = x;
-      alone.tenants = {x.tenants[t]};
-      alone.tenants[0].gpu = -1;
-      alone.tenants[0].service = 0;
-      alone.tenants[0].entry = 0;
-      alone.services = {x.services[x.tenants[t].service]};
-      alone.services[0].replicas = {0};
-      alone.entries = {x.entries[x.tenants[t].entry]};
-      alone.entries[0].services = {0};
       // On a partitioned GPU, alone means on the same instance, without its neighbours.
-      if (!x.mig_instances.empty()) {
-        alone.tenants[0].mig_instance = static_cast<int>(placement[t] % x.mig_instances.size());
-      }
-      alone.gpu_count = 1;
-      alone.gpus_per_node = 1;
-      alone.nodes = 1;
-      alone.isolation = false;
+      const int instance =
+          x.mig_instances.empty() ? -1 : static_cast<int>(placement[t] % x.mig_instances.size());
+      const Experiment alone = tenant_alone(x, t, instance);
       RunResult a = simulate(alone, reg, run_index, replication);
       r.p99_alone_ms[t] = a.all.p99_ms;
       if (a.all.p99_ms > 0 && r.tenants[t].completed) {

@@ -119,6 +119,11 @@ TenantInfo tenant_info(const TenantSpec& ts, std::uint32_t gpu, int max_batch);
 RunResult simulate(const Experiment& x, const Registries& reg, std::uint64_t run_index,
                    int replication, RequestSink* sink = nullptr);
 
+// Tenant t of x alone on one GPU, as output.isolation runs it: its own service and entry
+// (so its arrival stream keeps its name and random numbers), placed automatically, on MIG
+// instance `mig_instance` of a partitioned GPU when that is >= 0.
+Experiment tenant_alone(const Experiment& x, std::uint32_t t, int mig_instance);
+
 // What one run leaves behind to be summarized into a RunResult: the simulator's engine
 // fills it, and so does `infersim measure` from a replay on real hardware, so simulated and
 // measured result sets are computed alike.
