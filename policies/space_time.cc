@@ -56,13 +56,20 @@ class SpaceTime final : public SharedGpuPolicy {
 
   // Keeps each group's list of members with queued requests, so a dispatch looks only at
   // those (with 10 tenants on a GPU and light load, usually one) instead of every member.
-  void on_arrival(RequestId id) override {
+  // Asks for a dispatch only when the tenant's group may start a super-kernel: while the
+  // group's slot is busy a dispatch would start nothing and drop nothing (batch formation,
+  // drop_late included, looks only at groups with a free slot), and every other group's
+  // state, hence the batch-timeout timer, is as the last dispatch left it.
+  bool on_arrival(RequestId id) override {
     const std::uint32_t t = e_.request(id).tenant;
-    if (e_.queue(t).size() != 1) return;  // already listed
-    auto& active = active_[group_of_[local(t)]];
-    const auto pos = std::lower_bound(active.begin(), active.end(), t);
-    // (It may still be listed with an empty queue: drops before a batch timeout.)
-    if (pos == active.end() || *pos != t) active.insert(pos, t);
+    const std::uint32_t g = group_of_[local(t)];
+    if (e_.queue(t).size() == 1) {  // not yet listed
+      auto& active = active_[g];
+      const auto pos = std::lower_bound(active.begin(), active.end(), t);
+      // (It may still be listed with an empty queue: drops before a batch timeout.)
+      if (pos == active.end() || *pos != t) active.insert(pos, t);
+    }
+    return !slot_busy(g);
   }
 
   void on_dispatch() override {
@@ -97,6 +104,7 @@ class SpaceTime final : public SharedGpuPolicy {
  private:
   // Tenant t's index in tenants_ (t is on this GPU).
   std::size_t local(std::uint32_t t) const {
+    if (contiguous_) return t - tenants_.front();  // the usual placement: one index range
     return static_cast<std::size_t>(std::lower_bound(tenants_.begin(), tenants_.end(), t) -
                                     tenants_.begin());
   }
@@ -116,6 +124,7 @@ class SpaceTime final : public SharedGpuPolicy {
       for (std::uint32_t t : groups_[g]) tenants_.push_back(t);
     }
     std::sort(tenants_.begin(), tenants_.end());
+    contiguous_ = !tenants_.empty() && tenants_.back() - tenants_.front() + 1 == tenants_.size();
     group_of_.resize(tenants_.size());
     part_of_.assign(tenants_.size(), 0);
     for (std::size_t g = 0; g < groups_.size(); ++g) {
@@ -191,6 +200,7 @@ class SpaceTime final : public SharedGpuPolicy {
   std::vector<SimTime> restart_at_;      // per group: when its restarted worker may run again
   std::vector<Rng> stream_rngs_;         // per group: draws its stream's slowdowns
   std::vector<std::uint32_t> tenants_;   // the GPU's tenants, ascending
+  bool contiguous_ = false;              // tenants_ is one range of consecutive indices
   std::vector<std::uint32_t> group_of_;  // per entry of tenants_
   std::vector<std::vector<std::uint32_t>> active_;  // per group: members with queued requests
   // Kernel granularity: per group, merged super-kernels by their parts' batch sizes (sorted).

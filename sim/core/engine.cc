@@ -277,8 +277,7 @@ void Engine::on_arrival(std::uint32_t s, std::uint32_t target) {
   }
   h.queue.push_back(id);
   if (!st.closed) schedule_next(s, target);
-  gpus_[h.gpu].policy->on_arrival(id);
-  request_dispatch(h.gpu);
+  if (gpus_[h.gpu].policy->on_arrival(id)) request_dispatch(h.gpu);
 }
 
 // complete()'s body, with the clock passed in: complete_batch reads it once per batch (the

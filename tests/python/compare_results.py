@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """Check that infersim result sets hold the same results.
 
-usage: compare_results.py REFERENCE.h5 OTHER.h5 [OTHER.h5 ...]
+usage: compare_results.py [--ignore COLUMN ...] REFERENCE.h5 OTHER.h5 [OTHER.h5 ...]
 
 Every file must be readable with pandas (pd.read_hdf(path, "summary"), and "aggregate"
 when the reference has one) and h5py. Against the reference, each other file must have
 byte-identical /summary, /tenants, /aggregate and /runs/<run>/requests datasets, except
-the summary's wall_s column (the wall-clock time of a run), which is zeroed first.
+the summary's wall_s column (the wall-clock time of a run), which is zeroed first, and
+any column named with --ignore (with its /aggregate _mean and _ci95; e.g. `events`, to
+compare a build that handles the same simulation with fewer engine events).
 Prints one line per file; exits 1 on any difference.
 """
 
@@ -20,6 +22,9 @@ import pandas as pd
 TABLES = ("summary", "tenants", "gpus", "aggregate")
 
 
+IGNORED = ["wall_s"]
+
+
 def datasets(path):
     """{name: numpy structured array} of the tables and request datasets of a file."""
     out = {}
@@ -27,8 +32,10 @@ def datasets(path):
         for name in TABLES:
             if name in f:
                 a = f[name][:]
-                if "wall_s" in (a.dtype.names or ()):
-                    a["wall_s"] = 0
+                for column in a.dtype.names or ():
+                    # An ignored column, and in /aggregate its _mean and _ci95.
+                    if column in IGNORED or column.rsplit("_", 1)[0] in IGNORED:
+                        a[column] = 0
                 out[name] = a
         if "runs" in f:
             for run in f["runs"]:
@@ -55,6 +62,10 @@ def read_with_pandas(path, want_aggregate):
 
 
 def main(argv):
+    argv = list(argv)
+    while len(argv) > 2 and argv[1] == "--ignore":
+        IGNORED.append(argv[2])
+        del argv[1:3]
     if len(argv) < 3:
         print(__doc__.strip(), file=sys.stderr)
         return 2
@@ -88,7 +99,7 @@ def main(argv):
             for p in problems:
                 print(f"  {p}", file=sys.stderr)
         else:
-            print(f"ok   {path}: identical to {ref_path} (but wall_s)")
+            print(f"ok   {path}: identical to {ref_path} (but {', '.join(IGNORED)})")
     return 1 if failed else 0
 
 
