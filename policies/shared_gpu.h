@@ -153,8 +153,14 @@ class SharedGpu {
   // limit rather than overflow).
   static SimTime ticks(double work, double speed) {
     if (work <= kDoneNs) return 0;
-    double t = std::ceil((work / speed) * (1.0 - 1e-12));
-    return t < 1.0 ? 1 : to_delay_ns(t);
+    const double q = (work / speed) * (1.0 - 1e-12);
+    if (!(q < static_cast<double>(kMaxDelay))) return kMaxDelay;  // also NaN
+    // ceil(q) without the library call (x86-64 has no SSE4.1 rounding by default): q > 0, so
+    // truncation is floor; below 2^53 the integer is exact and one step up is the ceiling,
+    // at or above it q is already an integer.
+    const auto floor_q = static_cast<SimTime>(q);
+    const SimTime t = static_cast<double>(floor_q) < q ? floor_q + 1 : floor_q;
+    return t < 1 ? 1 : t;
   }
 
  private:

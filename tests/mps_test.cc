@@ -2,8 +2,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <memory>
+#include <random>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -136,6 +138,37 @@ TEST(SharedGpu, StragglerSlowdownAppliesOnlyWhileSharing) {
   ScriptResult r = run_script({{0, 10 * kMs, 0.5}, {0, 10 * kMs, 0.5, 1.25}});
   EXPECT_EQ(r.ends[0], 10 * kMs);
   EXPECT_EQ(r.ends[1], 12 * kMs);
+}
+
+// ticks() rounds up without calling ceil: the same whole ns as the library's ceil over
+// random quotients at every scale, exact integers (which the 1e-12 tolerance keeps from
+// rounding up), their neighbours one ulp either side, and the clamps.
+TEST(SharedGpu, TicksEqualsLibraryCeil) {
+  auto reference = [](double work, double speed) -> SimTime {
+    if (work <= SharedGpu::kDoneNs) return 0;
+    const double t = std::ceil((work / speed) * (1.0 - 1e-12));
+    return t < 1.0 ? 1 : to_delay_ns(t);
+  };
+  std::mt19937_64 g(5);
+  std::uniform_real_distribution<double> exponent(0, 62), unit(0.01, 1.0);
+  int checked = 0;
+  for (int i = 0; i < 200000; ++i) {
+    const double work = 1.0 + std::pow(2.0, exponent(g));
+    const double speed = unit(g);
+    ASSERT_EQ(SharedGpu::ticks(work, speed), reference(work, speed)) << work << " / " << speed;
+    const double whole = std::floor(work);
+    for (double w : {whole, std::nextafter(whole, 0.0), std::nextafter(whole, 1e300)}) {
+      ASSERT_EQ(SharedGpu::ticks(w, 1.0), reference(w, 1.0)) << w;
+      ++checked;
+    }
+  }
+  EXPECT_EQ(checked, 600000);
+  EXPECT_EQ(SharedGpu::ticks(0.5, 1.0), 0);        // done
+  EXPECT_EQ(SharedGpu::ticks(1.5, 2.0), 1);        // 0.75 ns rounds up to the 1 ns minimum
+  EXPECT_EQ(SharedGpu::ticks(1000.0, 1.0), 1000);  // an exact integer stays
+  EXPECT_EQ(SharedGpu::ticks(1000.5, 1.0), 1001);
+  EXPECT_EQ(SharedGpu::ticks(1e30, 1.0), kMaxDelay);
+  EXPECT_EQ(SharedGpu::ticks(10.0, 0.0), kMaxDelay);  // no progress: never
 }
 
 TEST(SharedGpu, RandomKernelsAlwaysFinishAndNeverBeatSoloTime) {
