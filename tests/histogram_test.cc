@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <cmath>
 #include <random>
+#include <stdexcept>
+#include <vector>
 
 #include "sim/core/rng.h"
 
@@ -47,6 +49,48 @@ TEST(Histogram, QuantilesWithinHalfPercentOfExact) {
   EXPECT_EQ(h.max(), values.back());
   EXPECT_EQ(h.min(), values.front());
   EXPECT_EQ(h.count(), values.size());
+}
+
+// quantiles() answers several q in one pass with what the definition gives each alone: the
+// midpoint of the bucket holding the ceil(q*n)-th smallest value (the value itself below
+// kExact), clamped to [min, max]; computed here from the sorted values, not the histogram.
+// Small samples make neighbouring q share a rank or a bucket; q = 1 takes the largest.
+TEST(Histogram, QuantilesInOnePassMatchTheDefinition) {
+  Rng r(17);
+  const std::vector<double> qs{0.001, 0.25, 0.5, 0.5, 0.9, 0.95, 0.99, 0.999, 1.0};
+  for (int n : {1, 2, 3, 10, 1000, 50000}) {
+    std::vector<std::int64_t> values;
+    Histogram h;
+    for (int i = 0; i < n; ++i) {
+      auto v = static_cast<std::int64_t>(r.lognormal_mean_cv(2000.0, 2.0));  // spans kExact
+      values.push_back(v);
+      h.add(v);
+    }
+    std::sort(values.begin(), values.end());
+    std::vector<double> got(qs.size());
+    h.quantiles(qs, got);
+    for (std::size_t i = 0; i < qs.size(); ++i) {
+      const auto rank = std::max<std::size_t>(
+          1, static_cast<std::size_t>(std::ceil(qs[i] * static_cast<double>(n))));
+      const std::int64_t v = values[rank - 1];
+      const int b = Histogram::bucket_of(v);
+      const double mid = v < Histogram::kExact
+                             ? static_cast<double>(v)
+                             : static_cast<double>(Histogram::bucket_low(b)) +
+                                   static_cast<double>(Histogram::bucket_width(b)) / 2.0;
+      const double want = std::clamp(mid, static_cast<double>(values.front()),
+                                     static_cast<double>(values.back()));
+      EXPECT_EQ(got[i], want) << "n=" << n << " q=" << qs[i];
+      EXPECT_EQ(h.quantile(qs[i]), want);
+    }
+  }
+  Histogram empty;
+  std::vector<double> zeros(qs.size(), -1.0);
+  empty.quantiles(qs, zeros);
+  EXPECT_EQ(zeros, std::vector<double>(qs.size(), 0.0));
+  const std::vector<double> descending{0.9, 0.5};
+  std::vector<double> two(2);
+  EXPECT_THROW(empty.quantiles(descending, two), std::invalid_argument);
 }
 
 TEST(Histogram, MergeEqualsAddingEverything) {

@@ -1,6 +1,7 @@
 #include "sim/metrics/summary.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 namespace infersim {
@@ -26,11 +27,14 @@ LatencySummary summarize(const TenantCounters& c, double window_s) {
     s.mean_ms = c.latency_sum_ns / 1e6 / n;
     double var = std::max(0.0, c.latency_sumsq_ms2 / n - s.mean_ms * s.mean_ms);
     s.latency_cv = s.mean_ms > 0 ? std::sqrt(var) / s.mean_ms : 0;
-    s.p50_ms = c.latency.quantile(0.50) / 1e6;
-    s.p90_ms = c.latency.quantile(0.90) / 1e6;
-    s.p95_ms = c.latency.quantile(0.95) / 1e6;  // compared by `infersim compare`
-    s.p99_ms = c.latency.quantile(0.99) / 1e6;
-    s.p999_ms = c.latency.quantile(0.999) / 1e6;
+    static constexpr std::array<double, 5> kQs{0.50, 0.90, 0.95, 0.99, 0.999};
+    std::array<double, 5> ns{};
+    c.latency.quantiles(kQs, ns);  // one pass: 10,000 tenants' summaries add up
+    s.p50_ms = ns[0] / 1e6;
+    s.p90_ms = ns[1] / 1e6;
+    s.p95_ms = ns[2] / 1e6;  // compared by `infersim compare`
+    s.p99_ms = ns[3] / 1e6;
+    s.p999_ms = ns[4] / 1e6;
     s.max_ms = ns_to_ms(c.latency.max());
   }
   return s;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 
 namespace infersim {
 
@@ -77,21 +78,37 @@ void Histogram::merge(const Histogram& o) {
 }
 
 double Histogram::quantile(double q) const {
-  if (total_ == 0) return 0.0;
-  auto rank = static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(total_)));
-  rank = std::clamp<std::uint64_t>(rank, 1, total_);
+  double out = 0;
+  quantiles({&q, 1}, {&out, 1});
+  return out;
+}
+
+void Histogram::quantiles(std::span<const double> qs, std::span<double> out) const {
+  if (qs.size() != out.size() || !std::is_sorted(qs.begin(), qs.end())) {
+    throw std::invalid_argument("Histogram::quantiles: qs must ascend and match out");
+  }
+  std::size_t i = 0;
+  if (total_ == 0) {
+    for (; i < qs.size(); ++i) out[i] = 0.0;
+    return;
+  }
+  // The rank of qs[i]; ascending qs give ascending ranks, so one walk serves them all.
+  auto rank_of = [&](double q) {
+    const auto rank = static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(total_)));
+    return std::clamp<std::uint64_t>(rank, 1, total_);
+  };
   std::uint64_t seen = 0;
   const int hi = lo_ + static_cast<int>(counts_.size());
-  for (int b = lo_; b < hi; ++b) {
+  for (int b = lo_; b < hi && i < qs.size(); ++b) {
     seen += bucket_count(b);
-    if (seen >= rank) {
-      double mid = b < kExact ? static_cast<double>(b)
-                              : static_cast<double>(bucket_low(b)) +
-                                    static_cast<double>(bucket_width(b)) / 2.0;
-      return std::clamp(mid, static_cast<double>(min_), static_cast<double>(max_));
-    }
+    if (seen < rank_of(qs[i])) continue;
+    const double mid = b < kExact ? static_cast<double>(b)
+                                  : static_cast<double>(bucket_low(b)) +
+                                        static_cast<double>(bucket_width(b)) / 2.0;
+    const double value = std::clamp(mid, static_cast<double>(min_), static_cast<double>(max_));
+    for (; i < qs.size() && seen >= rank_of(qs[i]); ++i) out[i] = value;
   }
-  return static_cast<double>(max_);
+  for (; i < qs.size(); ++i) out[i] = static_cast<double>(max_);
 }
 
 }  // namespace infersim

@@ -19,6 +19,7 @@
 #include <bit>
 #include <cstdint>
 #include <map>
+#include <span>
 #include <vector>
 
 namespace infersim {
@@ -65,6 +66,8 @@ class Histogram {
   // The q-quantile (0 < q <= 1): the midpoint of the bucket holding the ceil(q*n)-th
   // smallest value, clamped to [min, max]. 0 when empty.
   double quantile(double q) const;
+  // quantile(qs[i]) into out[i] for every i, in one pass over the buckets; qs ascending.
+  void quantiles(std::span<const double> qs, std::span<double> out) const;
   // Bytes this histogram holds beyond its own object (for the memory tests).
   std::size_t heap_bytes() const { return counts_.capacity() * sizeof(std::uint32_t); }
 
