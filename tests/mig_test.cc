@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "sim/config/hardware_files.h"
+#include "sim/gpu/memory.h"
 #include "sim/kernels/lower.h"
 #include "sim/kernels/roofline.h"
 #include "sim/sweep/kernel_programs.h"
@@ -303,6 +304,117 @@ TEST(MpsCap, ClientsCappedToHalvesRunAsIfAlone) {
     }
     EXPECT_GT(n, 50);  // DenseNet-121 takes 2.8 ms alone on the whole H100: ~70 in 0.2 s
   }
+}
+
+// Placement on MIG instances searches each instance slot's devices in load order instead
+// of trying every instance of every GPU; it must pick what trying every one picks: among
+// the instances a tenant may use (its gpu: and mig_instance:, the inner policy's tenant
+// limit, memory), least load per SM after adding it, then fewest tenants, then lowest
+// index. Written out here by brute force, with memory from memory_demand(), over random
+// layouts, pins and loads drawn from a few values (so loads tie, and sums that differ
+// below a rounding step tie after it).
+TEST(Mig, PlacementEqualsTryingEveryInstance) {
+  const std::vector<std::string> layouts = {"[3g.40gb, 2g.20gb, 2g.20gb]",
+                                            "[4g.40gb, 2g.20gb, 1g.10gb]",
+                                            "[1g.10gb, 1g.10gb, 1g.10gb, 1g.10gb, 1g.10gb, "
+                                            "1g.10gb, 1g.10gb]",
+                                            "[7g.80gb]"};
+  const char* models[] = {"resnet18_v1", "resnet152_v1", "densenet121"};
+  const double loads[] = {0.1, 0.2, 0.3, 0.1 + 1e-17, 1e-18, 0.0};
+  std::mt19937_64 pick(29);
+  int placed = 0, pinned = 0;
+  for (int scenario = 0; scenario < 60; ++scenario) {
+    const int gpus = 1 + static_cast<int>(pick() % 8);
+    const std::string inner = pick() % 3 == 0 ? "exclusive" : "mps";
+    std::string yaml = "name: t\nseed: 7\nduration_s: 0.2\nhardware: {profile: roofline, gpu: "
+                       "h100, count: " +
+                       std::to_string(gpus) + "}\npolicy: {name: mig, instances: " +
+                       layouts[pick() % layouts.size()] + ", inner: " + inner + "}\ntenants:\n";
+    const int n = 1 + static_cast<int>(pick() % 60);
+    for (int i = 0; i < n; ++i) {
+      std::string pin;
+      if (pick() % 6 == 0) pin = ", gpu: " + std::to_string(pick() % gpus);
+      if (pin.empty() && pick() % 6 == 0) pin = ", mig_instance: 0";
+      pinned += !pin.empty();
+      yaml += "  - {model: " + std::string(models[pick() % 3]) + pin +
+              ", arrival: {process: poisson, rate: 1}}\n";
+    }
+    Experiment x;
+    try {
+      x = experiment_from(yaml);
+    } catch (const InputError&) {
+      continue;
+    }
+    std::vector<double> load_of(x.tenants.size());
+    for (double& l : load_of) l = loads[pick() % std::size(loads)];
+    const Registries& reg = testing::registries().view();
+    Placement p;
+    try {
+      p = place_tenants(x, reg, load_of);
+    } catch (const InputError&) {
+      continue;  // too many for the instances: the same error either way
+    }
+    const PolicyInfo& policy = reg.policies.get(x.policy, x.policy_mark);
+    const PolicyNeeds needs = policy.needs(x.policy_params);
+    MemorySettings ms;
+    ms.context_mib = needs.context_mib;
+    ms.activation_factor = x.activation_factor;
+    ms.max_batch = needs.max_batch;
+    const int per = static_cast<int>(x.mig_instances.size());
+    const int devices = gpus * per;
+    std::vector<std::size_t> order(x.tenants.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return load_of[a] > load_of[b]; });
+    std::vector<std::vector<const ModelProfile*>> on(static_cast<std::size_t>(devices));
+    std::vector<double> load(static_cast<std::size_t>(devices), 0.0);
+    for (std::size_t i : order) {
+      const TenantSpec& t = x.tenants[i];
+      int best = -1;
+      double best_after = 0;
+      for (int d = 0; d < devices; ++d) {
+        const GpuInstance& in = x.mig_instances[static_cast<std::size_t>(d % per)];
+        if ((t.gpu >= 0 && d / per != t.gpu) || (t.mig_instance >= 0 && d % per != t.mig_instance))
+          continue;
+        auto with = on[d];
+        with.push_back(t.profile.get());
+        if ((needs.max_tenants_per_gpu > 0 &&
+             static_cast<int>(with.size()) > needs.max_tenants_per_gpu) ||
+            memory_demand(with, policy.processes, ms).total() > in.memory_gib * 1024.0)
+          continue;
+        const double after = (load[d] + load_of[i]) / in.sms;
+        if (best < 0 || after < best_after ||
+            (after == best_after && on[d].size() < on[best].size())) {
+          best = d;
+          best_after = after;
+        }
+      }
+      ASSERT_GE(best, 0) << yaml;
+      ASSERT_EQ(p.gpu[i], static_cast<std::uint32_t>(best)) << "tenant " << i << "\n" << yaml;
+      on[best].push_back(t.profile.get());
+      load[best] += load_of[i];
+      ++placed;
+    }
+  }
+  EXPECT_GT(placed, 800);  // enough scenarios placed, not all refused
+  EXPECT_GT(pinned, 100);
+}
+
+// 7,000 tenants on 1,000 H100s of seven 1g.10gb instances each (7,000 instances) under
+// inner mps, memory ample: each tenant tries the least-loaded instance of each of the seven
+// slots (equal loads, so the next run of loads is higher and ends the slot's search): 7 fit
+// tests per tenant, 49,000, where trying every instance made 7,000 x 7,000 = 49,000,000.
+TEST(Mig, PlacementMakesOneFitTestPerSlotPerTenant) {
+  Experiment x = experiment_from(
+      "name: t\nseed: 7\nduration_s: 0.1\nhardware: {profile: roofline, gpu: h100, count: "
+      "1000}\npolicy: {name: mig, instances: [1g.10gb, 1g.10gb, 1g.10gb, 1g.10gb, 1g.10gb, "
+      "1g.10gb, 1g.10gb], inner: mps}\ntenants:\n  - {model: resnet18_v1, replicas: 7000, "
+      "arrival: {process: poisson, rate: 1}}\n");
+  const Placement p = place_tenants(x, testing::registries().view());
+  EXPECT_EQ(p.fit_checks, 49'000u);
+  std::vector<int> per_instance(7000, 0);
+  for (std::uint32_t d : p.gpu) ++per_instance[d];
+  EXPECT_EQ(*std::max_element(per_instance.begin(), per_instance.end()), 1);  // one each
 }
 
 TEST(Mig, InputErrors) {

@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <climits>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <map>
 #include <set>
@@ -170,9 +172,13 @@ Placement place_tenants(const Experiment& x, const Registries& reg,
   std::vector<double> load(devices, 0.0);
   using Key = std::tuple<double, std::size_t, int>;
   std::set<Key> order;
-  if (!partitioned) {
-    for (int d = 0; d < devices; ++d) order.emplace(0.0, 0, d);
-  }
+  // Partitioned, the same order per instance slot of the layout (slot k: instance k of
+  // every GPU, all with the same SMs), for the search by load per SM below.
+  std::vector<std::set<Key>> slot_order(partitioned ? static_cast<std::size_t>(per_gpu) : 0);
+  auto order_of = [&](int d) -> std::set<Key>& {
+    return partitioned ? slot_order[static_cast<std::size_t>(d % per_gpu)] : order;
+  };
+  for (int d = 0; d < devices; ++d) order_of(d).emplace(0.0, 0, d);
 
   auto count = [&](int d) { return static_cast<int>(tally[d].count()); };
   auto full = [&](int d) { return limit > 0 && count(d) >= limit; };
@@ -221,10 +227,10 @@ Placement place_tenants(const Experiment& x, const Registries& reg,
   };
   auto place = [&](std::size_t i, int d) {
     p.gpu[i] = static_cast<std::uint32_t>(d);
-    if (!partitioned && !full(d)) order.erase(Key{load[d], tally[d].count(), d});
+    if (!full(d)) order_of(d).erase(Key{load[d], tally[d].count(), d});
     tally[d].add(*x.tenants[i].profile);
     load[d] += tenant_load[i];
-    if (!partitioned && !full(d)) order.emplace(load[d], tally[d].count(), d);
+    if (!full(d)) order_of(d).emplace(load[d], tally[d].count(), d);
   };
   // The devices a tenant may go on: its `gpu:` and `mig_instance:` narrow them.
   auto allowed = [&](const TenantSpec& t, int d) {
@@ -258,13 +264,43 @@ Placement place_tenants(const Experiment& x, const Registries& reg,
       }
     } else {
       // MIG instances of unequal SMs: the allowed instance whose load per SM after adding the
-      // tenant is least, then fewest tenants, then lowest index (instances are few per GPU).
+      // tenant is least, then fewest tenants, then lowest index.
       auto after = [&](int d) { return (load[d] + tenant_load[i]) / specs[d].sm_count; };
-      for (int d = 0; d < devices; ++d) {
-        if (!allowed(t, d) || full(d) || !fits(t, d)) continue;
-        if (best < 0 || after(d) < after(best) ||
-            (after(d) == after(best) && count(d) < count(best))) {
-          best = d;
+      auto better = [&](int d, int than) {
+        return than < 0 || after(d) < after(than) ||
+               (after(d) == after(than) &&
+                (count(d) < count(than) || (count(d) == count(than) && d < than)));
+      };
+      if (t.gpu >= 0) {  // one GPU's instances: try each
+        for (int d = t.gpu * per_gpu; d < (t.gpu + 1) * per_gpu; ++d) {
+          if (!full(d) && fits(t, d) && better(d, best)) best = d;
+        }
+      } else {
+        // Per slot (equal SMs), after() grows with the load, so the slot's best is in its
+        // first run of equal loads where one fits: that run is ordered by (tenants,
+        // index), so its first fit is the run's best. Runs of higher load are looked at
+        // only while after() still ties (rounding): O(log G) per tenant, not O(G).
+        for (int k = 0; k < per_gpu; ++k) {
+          if (t.mig_instance >= 0 && k != t.mig_instance) continue;
+          const std::set<Key>& in = slot_order[static_cast<std::size_t>(k)];
+          int slot_best = -1;
+          auto it = in.begin();
+          while (it != in.end()) {
+            const double run_load = std::get<0>(*it);
+            const int first = std::get<2>(*it);
+            if (slot_best >= 0 && after(first) > after(slot_best)) break;
+            int run_fit = -1;
+            for (; it != in.end() && std::get<0>(*it) == run_load; ++it) {
+              if (fits(t, std::get<2>(*it))) {
+                run_fit = std::get<2>(*it);
+                break;
+              }
+            }
+            if (run_fit < 0) continue;  // `it` is past the run
+            if (better(run_fit, slot_best)) slot_best = run_fit;
+            it = in.upper_bound(Key{run_load, SIZE_MAX, INT_MAX});
+          }
+          if (slot_best >= 0 && better(slot_best, best)) best = slot_best;
         }
       }
     }
