@@ -78,8 +78,8 @@ TEST(Histogram, QuantilesInOnePassMatchTheDefinition) {
                              ? static_cast<double>(v)
                              : static_cast<double>(Histogram::bucket_low(b)) +
                                    static_cast<double>(Histogram::bucket_width(b)) / 2.0;
-      const double want = std::clamp(mid, static_cast<double>(values.front()),
-                                     static_cast<double>(values.back()));
+      const double want =
+          std::clamp(mid, static_cast<double>(values.front()), static_cast<double>(values.back()));
       EXPECT_EQ(got[i], want) << "n=" << n << " q=" << qs[i];
       EXPECT_EQ(h.quantile(qs[i]), want);
     }

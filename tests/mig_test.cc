@@ -326,10 +326,12 @@ TEST(Mig, PlacementEqualsTryingEveryInstance) {
   for (int scenario = 0; scenario < 60; ++scenario) {
     const int gpus = 1 + static_cast<int>(pick() % 8);
     const std::string inner = pick() % 3 == 0 ? "exclusive" : "mps";
-    std::string yaml = "name: t\nseed: 7\nduration_s: 0.2\nhardware: {profile: roofline, gpu: "
-                       "h100, count: " +
-                       std::to_string(gpus) + "}\npolicy: {name: mig, instances: " +
-                       layouts[pick() % layouts.size()] + ", inner: " + inner + "}\ntenants:\n";
+    std::string yaml =
+        "name: t\nseed: 7\nduration_s: 0.2\nhardware: {profile: roofline, gpu: "
+        "h100, count: " +
+        std::to_string(gpus) +
+        "}\npolicy: {name: mig, instances: " + layouts[pick() % layouts.size()] +
+        ", inner: " + inner + "}\ntenants:\n";
     const int n = 1 + static_cast<int>(pick() % 60);
     for (int i = 0; i < n; ++i) {
       std::string pin;
