@@ -88,6 +88,7 @@ TEST(Histogram, QuantilesInOnePassMatchTheDefinition) {
   std::vector<double> zeros(qs.size(), -1.0);
   empty.quantiles(qs, zeros);
   EXPECT_EQ(zeros, std::vector<double>(qs.size(), 0.0));
+  empty.quantiles({}, {});  // nothing asked, nothing written
   const std::vector<double> descending{0.9, 0.5};
   std::vector<double> two(2);
   EXPECT_THROW(empty.quantiles(descending, two), std::invalid_argument);

@@ -87,6 +87,7 @@ void Histogram::quantiles(std::span<const double> qs, std::span<double> out) con
   if (qs.size() != out.size() || !std::is_sorted(qs.begin(), qs.end())) {
     throw std::invalid_argument("Histogram::quantiles: qs must ascend and match out");
   }
+  if (qs.empty()) return;
   std::size_t i = 0;
   if (total_ == 0) {
     for (; i < qs.size(); ++i) out[i] = 0.0;
@@ -98,15 +99,19 @@ void Histogram::quantiles(std::span<const double> qs, std::span<double> out) con
     return std::clamp<std::uint64_t>(rank, 1, total_);
   };
   std::uint64_t seen = 0;
+  std::uint64_t want = rank_of(qs[0]);  // the rank of qs[i]
   const int hi = lo_ + static_cast<int>(counts_.size());
   for (int b = lo_; b < hi && i < qs.size(); ++b) {
     seen += bucket_count(b);
-    if (seen < rank_of(qs[i])) continue;
+    if (seen < want) continue;
     const double mid = b < kExact ? static_cast<double>(b)
                                   : static_cast<double>(bucket_low(b)) +
                                         static_cast<double>(bucket_width(b)) / 2.0;
     const double value = std::clamp(mid, static_cast<double>(min_), static_cast<double>(max_));
-    for (; i < qs.size() && seen >= rank_of(qs[i]); ++i) out[i] = value;
+    while (i < qs.size() && seen >= want) {
+      out[i++] = value;
+      if (i < qs.size()) want = rank_of(qs[i]);
+    }
   }
   for (; i < qs.size(); ++i) out[i] = static_cast<double>(max_);
 }
