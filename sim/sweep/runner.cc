@@ -163,20 +163,20 @@ Placement place_tenants(const Experiment& x, const Registries& reg,
 
   Placement p;
   p.gpu.assign(n, 0);
-  // Each device's memory as a running tally. Unpartitioned, the GPUs that may still take a
-  // tenant are kept ordered by (load, tenants, index): the first that fits is the one the
-  // rule picks. A GPU at the policy's tenant limit leaves the order for good, so placing n
-  // tenants costs O(n log G) unless memory turns many GPUs away.
+  // Each device's memory as a running tally. The devices that may still take a tenant are
+  // kept ordered by (load, tenants, index), one order per instance slot of the MIG layout
+  // (slot k: instance k of every GPU, all with the same SMs; unpartitioned, one slot of
+  // every GPU). Unpartitioned, the first that fits is the one the rule picks; partitioned,
+  // the search by load per SM below starts from each slot's order. A device at the
+  // policy's tenant limit leaves its order for good, so placing n tenants costs
+  // O(n log G) unless memory turns many devices away.
   std::vector<MemoryTally> tally(static_cast<std::size_t>(devices),
                                  MemoryTally(policy.processes, ms));
   std::vector<double> load(devices, 0.0);
   using Key = std::tuple<double, std::size_t, int>;
-  std::set<Key> order;
-  // Partitioned, the same order per instance slot of the layout (slot k: instance k of
-  // every GPU, all with the same SMs), for the search by load per SM below.
-  std::vector<std::set<Key>> slot_order(partitioned ? static_cast<std::size_t>(per_gpu) : 0);
+  std::vector<std::set<Key>> slot_order(static_cast<std::size_t>(per_gpu));
   auto order_of = [&](int d) -> std::set<Key>& {
-    return partitioned ? slot_order[static_cast<std::size_t>(d % per_gpu)] : order;
+    return slot_order[static_cast<std::size_t>(d % per_gpu)];
   };
   for (int d = 0; d < devices; ++d) order_of(d).emplace(0.0, 0, d);
 
@@ -256,7 +256,7 @@ Placement place_tenants(const Experiment& x, const Registries& reg,
     const TenantSpec& t = x.tenants[i];
     int best = -1;
     if (!partitioned) {
-      for (const Key& k : order) {
+      for (const Key& k : slot_order[0]) {
         if (fits(t, std::get<2>(k))) {
           best = std::get<2>(k);
           break;
