@@ -104,7 +104,8 @@ class SpaceTime final : public SharedGpuPolicy {
  private:
   // Tenant t's index in tenants_ (t is on this GPU).
   std::size_t local(std::uint32_t t) const {
-    if (contiguous_) return t - tenants_.front();  // the usual placement: one index range
+    if (ranked_) return e_.gpu_rank(t);            // the usual case: this policy has the whole GPU
+    if (contiguous_) return t - tenants_.front();  // one index range
     return static_cast<std::size_t>(std::lower_bound(tenants_.begin(), tenants_.end(), t) -
                                     tenants_.begin());
   }
@@ -125,6 +126,10 @@ class SpaceTime final : public SharedGpuPolicy {
     }
     std::sort(tenants_.begin(), tenants_.end());
     contiguous_ = !tenants_.empty() && tenants_.back() - tenants_.front() + 1 == tenants_.size();
+    // Not so inside a MIG instance, which has some of the GPU's tenants.
+    ranked_ = true;
+    for (std::size_t i = 0; i < tenants_.size(); ++i)
+      ranked_ = ranked_ && e_.gpu_rank(tenants_[i]) == i;
     group_of_.resize(tenants_.size());
     part_of_.assign(tenants_.size(), 0);
     for (std::size_t g = 0; g < groups_.size(); ++g) {
@@ -200,6 +205,7 @@ class SpaceTime final : public SharedGpuPolicy {
   std::vector<SimTime> restart_at_;      // per group: when its restarted worker may run again
   std::vector<Rng> stream_rngs_;         // per group: draws its stream's slowdowns
   std::vector<std::uint32_t> tenants_;   // the GPU's tenants, ascending
+  bool ranked_ = false;                  // tenants_[i] is the GPU's i-th tenant (gpu_rank)
   bool contiguous_ = false;              // tenants_ is one range of consecutive indices
   std::vector<std::uint32_t> group_of_;  // per entry of tenants_
   std::vector<std::vector<std::uint32_t>> active_;  // per group: members with queued requests

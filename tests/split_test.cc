@@ -72,6 +72,18 @@ TEST(IndependentParts, OneTenantPerGpuIsOnePartEach) {
   for (std::uint32_t i = 0; i < 3; ++i) EXPECT_EQ(parts[i], (std::vector<std::uint32_t>{i}));
 }
 
+// A tenant's rank is its position among its GPU's tenants in ascending index, whatever the
+// placement interleaves: GPU 0 holds t1, t3, t4 (ranks 0, 1, 2), GPU 1 holds t0, t5 (0, 1),
+// GPU 2 holds t2 (0).
+TEST(GpuRank, IsThePositionAmongTheGpusTenants) {
+  EngineConfig cfg;
+  cfg.gpus = 3;
+  Engine e(cfg, {on_gpu("t0", 1), on_gpu("t1", 0), on_gpu("t2", 2), on_gpu("t3", 0),
+                 on_gpu("t4", 0), on_gpu("t5", 1)});
+  const std::vector<std::uint32_t> expected = {0, 0, 0, 1, 2, 1};
+  for (std::uint32_t t = 0; t < expected.size(); ++t) EXPECT_EQ(e.gpu_rank(t), expected[t]) << t;
+}
+
 // A random experiment of several GPUs: any sharing policy at either granularity, tenant
 // entries of one or more replicas (behind any router), Poisson, gamma, on/off and closed-loop
 // arrivals, a Zipf popularity split, and on-demand weights.

@@ -11,10 +11,12 @@ Engine::Engine(EngineConfig cfg, std::vector<TenantInfo> tenants, std::vector<Se
     : cfg_(cfg), tenants_(std::move(tenants)) {
   hot_.resize(tenants_.size());
   counters_.resize(tenants_.size());
+  std::vector<std::uint32_t> on_gpu(cfg_.gpus, 0);  // tenants seen so far per GPU
   for (std::uint32_t t = 0; t < tenants_.size(); ++t) {
     const TenantInfo& ti = tenants_[t];
     if (ti.gpu >= cfg_.gpus) throw std::logic_error("tenant placed on a missing GPU");
     hot_[t].gpu = ti.gpu;
+    hot_[t].gpu_rank = on_gpu[ti.gpu]++;
     hot_[t].slo_ns = ti.slo_ns;
     hot_[t].service = UINT32_MAX;
   }

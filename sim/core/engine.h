@@ -198,6 +198,10 @@ class Engine {
   // Requests of tenant t that arrived and have not completed or been dropped (queued or
   // running).
   std::uint32_t outstanding(std::uint32_t t) const { return hot_[t].outstanding; }
+  // Tenant t's position among the tenants on its GPU, in ascending tenant order (its index
+  // in its GPU's PolicySetup::tenants when those are sorted): a policy's per-tenant arrays
+  // can be indexed by it without a search.
+  std::uint32_t gpu_rank(std::uint32_t t) const { return hot_[t].gpu_rank; }
   // Whether tenant t's weights are on its GPU or on their way (resident, loading or queued
   // for the copy engine): a request for it needs no new load. Always true without
   // on-demand loading.
@@ -305,7 +309,8 @@ class Engine {
     std::uint32_t gpu = 0;
     std::uint32_t outstanding = 0;  // queued, held or running
     std::uint32_t service = 0;
-    bool closed_loop = false;  // fed by a closed-loop stream: completions schedule arrivals
+    std::uint32_t gpu_rank = 0;  // position among its GPU's tenants, ascending
+    bool closed_loop = false;    // fed by a closed-loop stream: completions schedule arrivals
   };
   static_assert(sizeof(TenantHot) == 64);
 
