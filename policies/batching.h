@@ -93,19 +93,26 @@ struct BatchRule {
                      std::vector<RequestId>& batch) const {
     const SimTime now = e.now();
     batch.clear();
-    std::size_t queued = 0;
+    std::size_t queued = 0, nonempty = 0;
+    std::uint32_t last = 0;  // the last member with queued requests
     SimTime oldest = kTimeMax;
     for (std::uint32_t t : members) {
       drop_hopeless(e, gpu, t);
       const auto& q = e.queue(t);
       if (q.empty()) continue;
       queued += q.size();
+      ++nonempty;
+      last = t;
       oldest = std::min(oldest, e.request(q.front()).arrival);
     }
     if (queued == 0) return kTimeMax;
     const std::size_t max_b = static_cast<std::size_t>(max_batch);
     if (timeout > 0 && queued < max_b && oldest + timeout > now) return oldest + timeout;
     const std::size_t n = std::min(queued, max_b);
+    if (nonempty == 1) {  // the merge below would take this queue's oldest n
+      e.queue(last).pop_front_into(n, batch);
+      return now;
+    }
     // EDF merge of the members' queues. Within one tenant the queue is in arrival order and
     // the SLO is fixed, so deadlines ascend along it: the front is its earliest.
     for (std::size_t j = 0; j < n; ++j) {
