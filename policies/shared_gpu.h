@@ -127,9 +127,11 @@ class SharedGpu {
   // Handles a completion payload. When it is the live one: advances to now, calls
   // done(slot) for every kernel that has finished, in slot order, with the slot already
   // free, then commits the new rates. Returns how many kernels finished (0 for a stale
-  // event).
+  // event). With defer_commit, a completion that finished kernels leaves the commit to the
+  // caller, who must make it at this instant (a policy's dispatch, which may start new
+  // kernels first: one commit, one rate change and one scheduled event instead of two).
   template <typename F>
-  std::size_t on_completion(std::uint64_t payload, F&& done) {
+  std::size_t on_completion(std::uint64_t payload, F&& done, bool defer_commit = false) {
     if (!timer_.fire(payload >> 1)) return 0;
     advance();
     std::size_t n = 0;
@@ -143,7 +145,7 @@ class SharedGpu {
       ++n;
       done(s);
     }
-    commit();
+    if (n == 0 || !defer_commit) commit();
     return n;
   }
 
@@ -212,9 +214,14 @@ class SharedGpuPolicy : public Policy {
       batch.clear();
       on_batch_done(slot);
     };
-    const std::size_t n =
-        kernel_ ? kernel_->on_completion(payload, done) : shared_.on_completion(payload, done);
-    if (n > 0) e_.request_dispatch(gpu_);
+    // At batch granularity the dispatch asked for below commits the new rates, after
+    // starting whatever it starts (end_dispatch).
+    const std::size_t n = kernel_ ? kernel_->on_completion(payload, done)
+                                  : shared_.on_completion(payload, done, /*defer_commit=*/true);
+    if (n > 0) {
+      commit_due_ = !kernel_;
+      e_.request_dispatch(gpu_);
+    }
   }
 
  protected:
@@ -280,15 +287,17 @@ class SharedGpuPolicy : public Policy {
     kernel_->start(slot, kernels);
   }
 
-  // Commits the batches started in this dispatch and sets the batch-timeout timer to
-  // `wake`, the earliest time a waiting batch may start (kTimeMax: none waits).
+  // Commits the batches started in this dispatch (and the completions since the last
+  // commit) and sets the batch-timeout timer to `wake`, the earliest time a waiting batch
+  // may start (kTimeMax: none waits). Every on_dispatch ends with it.
   void end_dispatch(SimTime wake) {
     if (kernel_) {
       kernel_->commit();
-    } else if (started_) {
+    } else if (started_ || commit_due_) {
       shared_.commit();
     }
     started_ = false;
+    commit_due_ = false;
     if (wake == kTimeMax) {
       timer_.cancel();
     } else if (timer_.arm(wake)) {
@@ -307,6 +316,7 @@ class SharedGpuPolicy : public Policy {
   std::vector<SimTime> start_;
   Timer timer_;
   bool started_ = false;
+  bool commit_due_ = false;  // completions wait for the dispatch's commit (batch granularity)
 };
 
 }  // namespace infersim

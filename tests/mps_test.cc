@@ -81,6 +81,73 @@ ScriptResult run_script(std::vector<Kernel> ks, double interference = 0) {
 
 constexpr SimTime kMs = 1'000'000;
 
+// A kernel that finishes is followed, at the same instant, by a dispatch that starts the
+// next one: slots A and B from 0, C started by the dispatch after A's completion. With
+// defer_commit the completion leaves the rates to the dispatch's commit.
+class ChainPolicy final : public Policy {
+ public:
+  ChainPolicy(Engine& e, bool defer) : e_(e), defer_(defer), shared_(e, 0, 3, 0) {
+    e.schedule(0, Priority::kTimer, 0, 1);
+  }
+  void on_dispatch() override {
+    if (start_c_) shared_.start(2, 5 * 1'000'000, 0.8);
+    start_c_ = false;
+    shared_.commit();
+  }
+  void on_event(std::uint64_t payload) override {
+    ++events_;
+    if (!SharedGpu::is_completion(payload)) {
+      shared_.start(0, 10 * 1'000'000, 0.8);
+      shared_.start(1, 20 * 1'000'000, 0.8);
+      shared_.commit();
+      return;
+    }
+    const std::size_t n = shared_.on_completion(
+        payload,
+        [this](std::size_t s) {
+          end_[s] = e_.now();
+          start_c_ = start_c_ || s == 0;
+        },
+        defer_);
+    if (n > 0) e_.request_dispatch(0);
+  }
+  SimTime end(std::size_t s) const { return end_[s]; }
+  std::uint64_t events() const { return events_; }
+
+ private:
+  Engine& e_;
+  bool defer_;
+  SharedGpu shared_;
+  bool start_c_ = false;
+  SimTime end_[3] = {-1, -1, -1};
+  std::uint64_t events_ = 0;
+};
+
+TEST(SharedGpu, DeferredCommitGivesTheSameTimesWithoutTheStaleEvent) {
+  // A (10 ms, u 0.8) and B (20 ms, u 0.8) from 0: Σu = 1.6, both at speed 0.625. A ends at
+  // 10 / 0.625 = 16 ms; B has 20 - 10 = 10 ms left. C (5 ms, u 0.8) starts then: both at
+  // 0.625 again, C ends at 16 + 5 / 0.625 = 24 ms; B did 8 * 0.625 = 5 ms, and its last
+  // 5 ms alone at speed 1 end it at 29 ms. Share 1 for 24 ms, 0.8 for 5: load 28 ms.
+  // Committing at A's completion schedules B's end for 16 + 10 = 26 ms (B alone), which C's
+  // start makes stale: one event more, and nothing else differs.
+  for (bool defer : {false, true}) {
+    EngineConfig cfg;
+    cfg.gpus = 1;
+    Engine e(cfg, {});
+    auto p = std::make_unique<ChainPolicy>(e, defer);
+    ChainPolicy* raw = p.get();
+    e.set_policy(0, std::move(p));
+    e.run();
+    EXPECT_EQ(raw->end(0), 16 * kMs) << defer;
+    EXPECT_EQ(raw->end(1), 29 * kMs) << defer;
+    EXPECT_EQ(raw->end(2), 24 * kMs) << defer;
+    EXPECT_DOUBLE_EQ(e.gpu_load_ns(0), 28e6) << defer;
+    // The start timer and the completions at 16, 24 and 29 ms; without deferring, the stale
+    // one at 26 ms too.
+    EXPECT_EQ(raw->events(), defer ? 4u : 5u);
+  }
+}
+
 TEST(SharedGpu, KernelAloneRunsForItsSoloTime) {
   ScriptResult r = run_script({{3 * kMs, 2'610'000, 0.3752}});
   EXPECT_EQ(r.ends[0], 3 * kMs + 2'610'000);
