@@ -77,16 +77,11 @@ class EventQueue {
             std::uint64_t payload) {
     assert(seq_ < (1ULL << 56));
     const Event e{time, (static_cast<std::uint64_t>(prio) << 56) | seq_++, kind, target, payload};
-    if (sorted_) {
-      if (q_.size() < sorted_max_) {
-        insert_sorted(e);
-        return;
-      }
-      std::reverse(q_.begin(), q_.end());  // earliest first: a heap
-      sorted_ = false;
+    if (sorted_ && q_.size() < sorted_max_) {
+      insert_sorted(e);
+    } else {
+      push_heap(e);
     }
-    q_.push_back(e);
-    sift_up(q_.size() - 1, e);
   }
 
   Event pop() {
@@ -108,6 +103,17 @@ class EventQueue {
 
  private:
   static constexpr std::size_t kArity = 4;
+
+  // Heap layout (switching to it first when the queue is sorted): adds e. Out of line: the
+  // short queues that stay sorted keep push small enough to inline.
+  [[gnu::noinline]] void push_heap(const Event& e) {
+    if (sorted_) {
+      std::reverse(q_.begin(), q_.end());  // earliest first: a heap
+      sorted_ = false;
+    }
+    q_.push_back(e);
+    sift_up(q_.size() - 1, e);
+  }
 
   // Sorted layout: moves the events earlier than `e` one place towards the back and puts
   // `e` before them.
