@@ -119,11 +119,6 @@ void Engine::schedule(SimTime t, Priority p, std::uint32_t gpu, std::uint64_t pa
   events_queue_.push(t, p, kGpuEvent, gpu, payload);
 }
 
-void Engine::push_dispatch(std::uint32_t gpu) {
-  gpus_[gpu].dispatch_pending = true;
-  dispatches_.push_back(gpu);
-}
-
 inline void Engine::schedule_next(std::uint32_t s, std::uint32_t target) {
   const Stream& st = streams_[s];
   const SimTime next = st.process->next(*st.rng, now_, target);
@@ -325,16 +320,6 @@ void Engine::finish(RequestId id) {
   }
 }
 
-void Engine::account(GpuState& g) {
-  SimTime from = std::max(g.since, cfg_.warmup);
-  if (now_ > from && g.share > 0) {
-    double span = static_cast<double>(now_ - from);
-    g.busy_ns += span;
-    g.load_ns += span * g.share;
-  }
-  g.since = now_;
-}
-
 void Engine::add_gpu_usage(std::uint32_t gpu, double busy_ns, double load_ns) {
   if (!(busy_ns >= 0) || !(load_ns >= 0) || load_ns > busy_ns * (1 + 1e-9)) {
     throw std::logic_error(fmt::format("GPU {} usage busy {} load {}", gpu, busy_ns, load_ns));
@@ -343,13 +328,8 @@ void Engine::add_gpu_usage(std::uint32_t gpu, double busy_ns, double load_ns) {
   gpus_[gpu].load_ns += load_ns;
 }
 
-void Engine::set_gpu_share(std::uint32_t gpu, double share) {
-  GpuState& g = gpus_[gpu];
-  if (share < 0 || share > 1.0 + 1e-9) {
-    throw std::logic_error(fmt::format("GPU {} share {} outside [0, 1]", gpu, share));
-  }
-  account(g);
-  g.share = share;
+void Engine::bad_share(std::uint32_t gpu, double share) {
+  throw std::logic_error(fmt::format("GPU {} share {} outside [0, 1]", gpu, share));
 }
 
 }  // namespace infersim

@@ -12,6 +12,7 @@
 // rings, so steady-state operation allocates nothing and memory is O(requests in flight).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -214,7 +215,10 @@ class Engine {
   void schedule(SimTime t, Priority p, std::uint32_t gpu, std::uint64_t payload);
   // Asks for policies[gpu]->on_dispatch at the current instant (coalesced).
   void request_dispatch(std::uint32_t gpu) {
-    if (!gpus_[gpu].dispatch_pending) push_dispatch(gpu);
+    GpuState& g = gpus_[gpu];
+    if (g.dispatch_pending) return;
+    g.dispatch_pending = true;
+    dispatches_.push_back(gpu);
   }
   // The request finished now, in a batch of `batch` started at `start`.
   void complete(RequestId id, std::uint32_t gpu, SimTime start, int batch);
@@ -225,7 +229,14 @@ class Engine {
   // The request is dropped now (e.g. it can no longer meet its SLO).
   void drop(RequestId id, std::uint32_t gpu);
   // Fraction of the GPU in use, in [0, 1] (0 idle). Integrated into busy time and load.
-  void set_gpu_share(std::uint32_t gpu, double share);
+  // Inline: the sharing policies call it once per batch.
+  void set_gpu_share(std::uint32_t gpu, double share) {
+    if (share < 0 || share > 1.0 + 1e-9) [[unlikely]]
+      bad_share(gpu, share);
+    GpuState& g = gpus_[gpu];
+    account(g);
+    g.share = share;
+  }
   // For a policy that integrates its GPU use itself (the kernel-level model advances
   // lazily between engine events): adds busy time and share-weighted time, already limited
   // to the measured window (from warm-up, up to now). Not mixed with set_gpu_share.
@@ -319,13 +330,22 @@ class Engine {
   // Processes events until none is left.
   void drain();
   void on_arrival(std::uint32_t stream, std::uint32_t target);
-  void push_dispatch(std::uint32_t gpu);  // request_dispatch's slow path
   // Draws stream s's next arrival after `now` and schedules it, unless past the horizon.
   void schedule_next(std::uint32_t s, std::uint32_t target);
   void finish(RequestId id);  // common tail of complete() and drop()
   // complete() at time `now` (= now_).
   void record_completion(RequestId id, std::uint32_t gpu, SimTime start, int batch, SimTime now);
-  void account(GpuState& g);
+  // Integrates g's share over the measured part of [g.since, now] and moves since to now.
+  void account(GpuState& g) {
+    const SimTime from = std::max(g.since, cfg_.warmup);
+    if (now_ > from && g.share > 0) {
+      const double span = static_cast<double>(now_ - from);
+      g.busy_ns += span;
+      g.load_ns += span * g.share;
+    }
+    g.since = now_;
+  }
+  [[noreturn, gnu::cold]] static void bad_share(std::uint32_t gpu, double share);
 
   // ---- On-demand loading (engine_loading.cc) ----
   void preload_weights();
