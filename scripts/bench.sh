@@ -22,3 +22,7 @@ echo "# 1,000 V100s x 10,000 resnet18_v1 tenants under space_time, 500 k request
 "$B" cluster 10000000
 echo "# trace-driven: 1,000 V100s, 2,000 services x 5 replicas, Azure 2019 sample at ~1 M requests/s, 10 M requests"
 "$B" trace 10000000
+# The event queue alone (sim/core/event_queue.h): its sorted layout against its 4-ary heap at
+# 8..128 pending events, 30 M pop-then-push steps each; EventQueue::kSortedMax comes from it.
+echo "# event queue: sorted array vs heap, seconds for 30 M holds at n pending events"
+"$B" queue 30000000
