@@ -91,6 +91,24 @@ struct BatchRule {
   template <BatchHost H>
   SimTime take_group(H& e, std::uint32_t gpu, const std::vector<std::uint32_t>& members,
                      std::vector<RequestId>& batch) const {
+    if (members.size() == 1 && timeout == 0 && !drop_late) {
+      // The common case inline: one member, greedy, nothing to drop. What the general path
+      // below does then: the member's oldest, up to max_batch, now (kTimeMax when empty).
+      batch.clear();
+      auto& q = e.queue(members.front());
+      const std::size_t n = std::min(q.size(), static_cast<std::size_t>(max_batch));
+      if (n == 0) return kTimeMax;
+      q.pop_front_into(n, batch);
+      return e.now();
+    }
+    return take_group_general(e, gpu, members, batch);
+  }
+
+ private:
+  template <BatchHost H>
+  [[gnu::noinline]] SimTime take_group_general(H& e, std::uint32_t gpu,
+                                               const std::vector<std::uint32_t>& members,
+                                               std::vector<RequestId>& batch) const {
     const SimTime now = e.now();
     batch.clear();
     std::size_t queued = 0, nonempty = 0;

@@ -7,6 +7,7 @@
 #include <tuple>
 #include <vector>
 
+#include "policies/batching.h"
 #include "sim/core/rng.h"
 #include "tests/harness.h"
 
@@ -26,6 +27,47 @@ std::vector<RequestOutcome> outcomes(const std::string& yaml) {
   testing::CollectingSink sink;
   testing::run(experiment_from(yaml), &sink);
   return sink.outcomes;
+}
+
+// A BatchHost of one tenant whose queue the test fills: take_group's inline case (one
+// member, no timeout, no drop_late) must take what its general path takes. drop_late with
+// deadlines that nothing misses sends the same call down the general path.
+struct OneQueueHost {
+  SimTime now() const { return 1000; }
+  RingQueue<RequestId>& queue(std::uint32_t) { return q; }
+  const Request& request(RequestId id) const { return requests[id]; }
+  const TenantInfo& tenant(std::uint32_t) const { return info; }
+  void drop(RequestId, std::uint32_t) { ++dropped; }
+  RingQueue<RequestId> q;
+  std::vector<Request> requests;
+  TenantInfo info;
+  int dropped = 0;
+};
+
+TEST(SpaceTime, OneGreedyMemberTakesWhatTheGeneralMergeTakes) {
+  for (int max_batch : {1, 4, 16}) {
+    for (int queued = 0; queued <= 40; ++queued) {
+      OneQueueHost inline_host, general_host;
+      for (OneQueueHost* h : {&inline_host, &general_host}) {
+        h->info.latency_ns = {0, 10};
+        for (int i = 0; i < queued; ++i) {
+          h->requests.push_back({i, 1'000'000 + i, 0, UINT32_MAX});  // arrival i, far deadline
+          h->q.push_back(static_cast<RequestId>(i));
+        }
+      }
+      const std::vector<std::uint32_t> members = {0};
+      std::vector<RequestId> a, b;
+      const SimTime at_a = BatchRule{max_batch, 0, false}.take_group(inline_host, 0, members, a);
+      const SimTime at_b = BatchRule{max_batch, 0, true}.take_group(general_host, 0, members, b);
+      EXPECT_EQ(at_a, at_b) << max_batch << " " << queued;
+      EXPECT_EQ(at_a, queued == 0 ? kTimeMax : 1000);
+      EXPECT_EQ(a, b);
+      EXPECT_EQ(a.size(), static_cast<std::size_t>(std::min(queued, max_batch)));
+      for (std::size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i], i);  // oldest first
+      EXPECT_EQ(inline_host.q.size(), general_host.q.size());
+      EXPECT_EQ(general_host.dropped, 0);
+    }
+  }
 }
 
 TEST(SpaceTime, SameModelTenantsMergeIntoOneSuperKernel) {
