@@ -104,8 +104,7 @@ class SpaceTime final : public SharedGpuPolicy {
  private:
   // Tenant t's index in tenants_ (t is on this GPU).
   std::size_t local(std::uint32_t t) const {
-    if (ranked_) return e_.gpu_rank(t);            // the usual case: this policy has the whole GPU
-    if (contiguous_) return t - tenants_.front();  // one index range
+    if (ranked_) return e_.gpu_rank(t);  // the usual case: this policy has the whole GPU
     return static_cast<std::size_t>(std::lower_bound(tenants_.begin(), tenants_.end(), t) -
                                     tenants_.begin());
   }
@@ -125,8 +124,8 @@ class SpaceTime final : public SharedGpuPolicy {
       for (std::uint32_t t : groups_[g]) tenants_.push_back(t);
     }
     std::sort(tenants_.begin(), tenants_.end());
-    contiguous_ = !tenants_.empty() && tenants_.back() - tenants_.front() + 1 == tenants_.size();
-    // Not so inside a MIG instance, which has some of the GPU's tenants.
+    // Whether tenants_[i] is the GPU's i-th tenant: not inside a MIG instance, which has
+    // some of the GPU's tenants (local() searches then).
     ranked_ = true;
     for (std::size_t i = 0; i < tenants_.size(); ++i)
       ranked_ = ranked_ && e_.gpu_rank(tenants_[i]) == i;
@@ -206,7 +205,6 @@ class SpaceTime final : public SharedGpuPolicy {
   std::vector<Rng> stream_rngs_;         // per group: draws its stream's slowdowns
   std::vector<std::uint32_t> tenants_;   // the GPU's tenants, ascending
   bool ranked_ = false;                  // tenants_[i] is the GPU's i-th tenant (gpu_rank)
-  bool contiguous_ = false;              // tenants_ is one range of consecutive indices
   std::vector<std::uint32_t> group_of_;  // per entry of tenants_
   std::vector<std::vector<std::uint32_t>> active_;  // per group: members with queued requests
   // Kernel granularity: per group, merged super-kernels by their parts' batch sizes (sorted).
