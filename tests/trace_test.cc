@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "sim/core/arrival.h"
+#include "sim/core/rng.h"
 #include "tests/harness.h"
 #include "workloads/trace_reader.h"
 
@@ -237,6 +239,62 @@ void expect_counts(const std::string& within) {
 
 TEST(TraceAzure2019, ReproducesPerMinuteCountsExactly) { expect_counts(""); }
 TEST(TraceAzure2019, GammaWithinMinutesKeepsTheCounts) { expect_counts(", within: gamma, cv: 4"); }
+
+// The functions' arrivals are merged into one stream (a tournament tree over the targets).
+// 37 functions (not a power of two, so the tree has empty leaves) in minutes of 60 ns
+// (time_scale 1e9): up to 90 arrivals share a minute's 60 ns, so many share a nanosecond.
+// Whatever the random draws, a correct merge delivers times in order, equal times in
+// target order, every function's per-minute count exactly, and then kNever.
+TEST(TraceAzure2019, MergeOfManyFunctionsIsInTimeThenTargetOrder) {
+  std::vector<std::map<int, int>> functions(37);
+  std::vector<std::map<int, int>> want(37);  // per target (file order), by run minute
+  for (int i = 0; i < 37; ++i) {
+    for (int m = 1; m <= 4; ++m) {
+      const int c = (i * 7 + m * 3) % 11;  // 0..10; minute 4 is outside the window
+      if (c == 0) continue;
+      functions[static_cast<std::size_t>(i)][m] = c;
+      if (m <= 3) want[static_cast<std::size_t>(i)][m - 1] = c;
+    }
+  }
+  TempFile f("d01.csv", azure2019(functions));
+  for (const char* within : {"", ", within: gamma, cv: 3"}) {
+    SCOPED_TRACE(within);
+    const Experiment x = experiment_from(
+        v100_header(1) + "policy: {name: exclusive}\ntenants:\n  - {model: resnet50_v1, arrival: " +
+        trace(f.path(),
+              std::string(", format: azure2019, map: file, minutes: 3, time_scale: 1e9") + within) +
+        "}\n");
+    const TenantSpec& ts = x.tenants.at(0);
+    std::vector<ArrivalTarget> targets;
+    for (int i = 0; i < 37; ++i) targets.push_back({fmt::format("t{}", i), "resnet50_v1"});
+    auto process = testing::registries()
+                       .arrivals.get("trace", ts.mark)
+                       .create(ArrivalSetup{ts.arrival_params, targets, ts.mark});
+    Rng rng(12345);
+    std::vector<std::map<int, int>> got(37);
+    SimTime prev_time = -1;
+    std::uint32_t prev_target = 0;
+    int ties = 0;
+    for (;;) {
+      std::uint32_t target = 0;
+      const SimTime t = process->next(rng, std::max<SimTime>(prev_time, 0), target);
+      if (t == ArrivalProcess::kNever) break;
+      ASSERT_LT(target, 37u);
+      ASSERT_GE(t, prev_time);
+      if (t == prev_time) {
+        ASSERT_GE(target, prev_target) << "at " << t << " ns";
+        if (target != prev_target) ++ties;
+      }
+      ++got[target][static_cast<int>(t / 60)];  // a minute is 60e9 / 1e9 = 60 ns
+      prev_time = t;
+      prev_target = target;
+    }
+    EXPECT_EQ(got, want);
+    EXPECT_GT(ties, 20);  // the tie order was exercised
+    std::uint32_t target = 0;
+    EXPECT_EQ(process->next(rng, prev_time, target), ArrivalProcess::kNever);  // and stays done
+  }
+}
 
 // time_scale 60 makes a trace minute one second; rate_scale multiplies the counts with the
 // fractions carried: 0.5 x (10, 20, 5, 5) has running totals 5, 15, 17.5, 20 -> 5, 10, 2, 3.
