@@ -27,14 +27,15 @@ bool kernel_granularity(const Params& p);
 // PolicyInfo::needs of a policy that reads only the common keys, with its tenant limit.
 PolicyNeeds common_needs(const Params& p, int max_tenants_per_gpu);
 
-// What batch formation needs of its host: the clock, the tenants' queues and requests, and
-// a way to drop a request. Engine (sim/core/engine.h) models it.
+// What batch formation needs of its host: the clock, the tenants' queues, requests and
+// latencies L(b), and a way to drop a request. Engine (sim/core/engine.h) models it.
 template <class H>
 concept BatchHost = requires(H& h, const H& c, std::uint32_t t, RequestId id, std::uint32_t gpu) {
   { c.now() } -> std::same_as<SimTime>;
   { h.queue(t) } -> std::same_as<RingQueue<RequestId>&>;
   { c.request(id) } -> std::same_as<const Request&>;
   { c.tenant(t) } -> std::same_as<const TenantInfo&>;
+  { c.latency_ns(t, std::size_t{1}) } -> std::same_as<SimTime>;
   h.drop(id, gpu);
 };
 
@@ -54,7 +55,7 @@ struct BatchRule {
   void drop_hopeless(H& e, std::uint32_t gpu, std::uint32_t t) const {
     if (!drop_late) return;
     auto& q = e.queue(t);
-    const SimTime solo = e.tenant(t).latency_ns[1];
+    const SimTime solo = e.latency_ns(t, 1);
     while (!q.empty() && e.now() + solo > e.request(q.front()).deadline) {
       e.drop(q.pop_front(), gpu);
     }

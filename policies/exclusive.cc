@@ -31,11 +31,10 @@ class Exclusive final : public Policy {
     }
     timer_.cancel();
     const std::size_t n = rule_.take(e_, tenant_, batch_);
-    const TenantInfo& t = e_.tenant(tenant_);
     start_ = e_.now();
     running_ = true;
-    e_.set_gpu_share(gpu_, t.utilization[n]);
-    e_.schedule(start_ + t.latency_ns[n], Priority::kCompletion, gpu_, 0);
+    e_.set_gpu_share(gpu_, e_.utilization(tenant_, n));
+    e_.schedule(start_ + e_.latency_ns(tenant_, n), Priority::kCompletion, gpu_, 0);
   }
 
   void on_event(std::uint64_t payload) override {

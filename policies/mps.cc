@@ -68,7 +68,7 @@ class Mps final : public SharedGpuPolicy {
         continue;
       }
       rule_.take(e_, t, batches_[i]);
-      start_batch(i, e_.tenant(t));
+      start_batch(i, t);
     }
     // One batch-timeout timer for the GPU, set to the earliest tenant that waits to fill.
     end_dispatch(wake);

@@ -267,16 +267,16 @@ class SharedGpuPolicy : public Policy {
     return kernel_ ? kernel_->was_slowed(slot) : shared_.was_slowed(slot);
   }
 
-  // Starts the batch now in batches_[slot], timed by tenant ti: L(b) at solo utilization u(b)
+  // Starts the batch now in batches_[slot], timed by tenant t: L(b) at solo utilization u(b)
   // at batch granularity; its kernels at kernel granularity.
-  void start_batch(std::size_t slot, const TenantInfo& ti) {
+  void start_batch(std::size_t slot, std::uint32_t t) {
     const std::size_t n = batches_[slot].size();
     if (kernel_) {
-      start_kernels(slot, ti.kernels->batches[n]);
+      start_kernels(slot, e_.tenant(t).kernels->batches[n]);
       return;
     }
     start_[slot] = e_.now();
-    shared_.start(slot, ti.latency_ns[n], ti.utilization[n]);
+    shared_.start(slot, e_.latency_ns(t, n), e_.utilization(t, n));
     started_ = true;
   }
 

@@ -95,7 +95,7 @@ class SpaceTime final : public SharedGpuPolicy {
       if (kernel_level()) {
         start_kernels(g, merged(g));
       } else {
-        start_batch(g, e_.tenant(groups_[g].front()));  // a group shares one latency table
+        start_batch(g, groups_[g].front());  // a group shares one latency table
       }
     }
     end_dispatch(wake);

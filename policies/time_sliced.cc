@@ -191,9 +191,8 @@ class TimeSliced final : public Policy {
       const std::size_t n = rule_.take(e_, x.tenant, x.batch);
       if (n == 0) throw std::logic_error("time_sliced: running a context with no work");
       x.timer.cancel();
-      const TenantInfo& ti = e_.tenant(x.tenant);
-      x.remaining = ti.latency_ns[n];
-      x.kernels = kernel_boundaries_ ? &ti.kernels->batches[n] : nullptr;
+      x.remaining = e_.latency_ns(x.tenant, n);
+      x.kernels = kernel_boundaries_ ? &e_.tenant(x.tenant).kernels->batches[n] : nullptr;
       x.first_start = now;
     }
     const SimTime left = quantum_end_ - now;
@@ -208,7 +207,7 @@ class TimeSliced final : public Policy {
     state_ = State::kRunning;
     running_ = c;
     segment_start_ = now;
-    e_.set_gpu_share(gpu_, e_.tenant(x.tenant).utilization[x.batch.size()]);
+    e_.set_gpu_share(gpu_, e_.utilization(x.tenant, x.batch.size()));
     e_.schedule(now + segment, finishes ? Priority::kCompletion : Priority::kTimer, gpu_,
                 kSegmentEnd);
   }

@@ -84,6 +84,37 @@ TEST(GpuRank, IsThePositionAmongTheGpusTenants) {
   for (std::uint32_t t = 0; t < expected.size(); ++t) EXPECT_EQ(e.gpu_rank(t), expected[t]) << t;
 }
 
+// Engine::latency_ns / utilization read a table shared by tenants with equal profiles:
+// each tenant must still read its own L(b) and u(b), including tenants whose latencies are
+// equal but utilizations differ, and tables of different lengths.
+TEST(ProfileRows, EveryTenantReadsItsOwnTable) {
+  auto with = [](std::vector<SimTime> l, std::vector<double> u) {
+    TenantInfo t = on_gpu("t", 0);
+    t.latency_ns = std::move(l);
+    t.utilization = std::move(u);
+    return t;
+  };
+  std::vector<TenantInfo> ts = {
+      with({0, 10, 18}, {0, 0.5, 0.75}),              // A
+      with({0, 10, 18}, {0, 0.5, 0.5}),               // A's latencies, other utilizations
+      with({0, 10, 18}, {0, 0.5, 0.75}),              // A again
+      with({0, 7, 12, 15, 17}, {0, .2, .3, .4, .5}),  // longer
+      with({0, 10}, {0, 0.5}),                        // A's prefix
+      with({0, 10, 18}, {0, 0.5, 0.75}),              // A again
+  };
+  for (std::size_t i = 0; i < ts.size(); ++i) ts[i].name = "t" + std::to_string(i);
+  EngineConfig cfg;
+  cfg.gpus = 1;
+  const std::vector<TenantInfo> copy = ts;
+  Engine e(cfg, std::move(ts));
+  for (std::uint32_t t = 0; t < copy.size(); ++t) {
+    for (std::size_t b = 0; b < copy[t].latency_ns.size(); ++b) {
+      EXPECT_EQ(e.latency_ns(t, b), copy[t].latency_ns[b]) << t << " " << b;
+      EXPECT_EQ(e.utilization(t, b), copy[t].utilization[b]) << t << " " << b;
+    }
+  }
+}
+
 // A random experiment of several GPUs: any sharing policy at either granularity, tenant
 // entries of one or more replicas (behind any router), Poisson, gamma, on/off and closed-loop
 // arrivals, a Zipf popularity split, and on-demand weights.

@@ -26,6 +26,9 @@ class Host {
   RingQueue<RequestId>& queue(std::uint32_t t) { return queues_[t]; }
   const Request& request(RequestId id) const { return requests_[id]; }
   const TenantInfo& tenant(std::uint32_t t) const { return tenants_[t].info; }
+  SimTime latency_ns(std::uint32_t t, std::size_t b) const {
+    return tenants_[t].info.latency_ns[b];
+  }
   void drop(RequestId id, std::uint32_t gpu) {
     const Request& r = requests_[id];
     if (r.arrival >= spec_.warmup) ++result_.counters[r.tenant].dropped;

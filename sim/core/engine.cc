@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 #include <stdexcept>
+#include <utility>
 
 namespace infersim {
 
@@ -12,9 +14,20 @@ Engine::Engine(EngineConfig cfg, std::vector<TenantInfo> tenants, std::vector<Se
   hot_.resize(tenants_.size());
   counters_.resize(tenants_.size());
   std::vector<std::uint32_t> on_gpu(cfg_.gpus, 0);  // tenants seen so far per GPU
+  std::map<std::pair<std::vector<SimTime>, std::vector<double>>, std::uint32_t> tables;
   for (std::uint32_t t = 0; t < tenants_.size(); ++t) {
     const TenantInfo& ti = tenants_[t];
     if (ti.gpu >= cfg_.gpus) throw std::logic_error("tenant placed on a missing GPU");
+    const auto [it, added] = tables.try_emplace({ti.latency_ns, ti.utilization},
+                                                static_cast<std::uint32_t>(profile_rows_.size()));
+    if (added) {
+      const std::size_t rows = std::max(ti.latency_ns.size(), ti.utilization.size());
+      for (std::size_t b = 0; b < rows; ++b) {
+        profile_rows_.push_back({b < ti.latency_ns.size() ? ti.latency_ns[b] : 0,
+                                 b < ti.utilization.size() ? ti.utilization[b] : 0.0});
+      }
+    }
+    hot_[t].profile_row = it->second;
     hot_[t].gpu = ti.gpu;
     hot_[t].gpu_rank = on_gpu[ti.gpu]++;
     hot_[t].slo_ns = ti.slo_ns;

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cassert>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -192,6 +193,18 @@ class Engine {
   const EngineConfig& config() const { return cfg_; }
   std::size_t tenant_count() const { return tenants_.size(); }
   const TenantInfo& tenant(std::uint32_t t) const { return tenants_[t]; }
+  // Tenant t's L(b) and u(b): tenant(t).latency_ns[b] and tenant(t).utilization[b], read
+  // through its hot line from one compact table where tenants with equal profiles share
+  // their rows. The hot loop reads these: at 10,000 tenants, tenant(t)'s own vectors are two
+  // cache misses apart (the TenantInfo, then its vector's heap block).
+  SimTime latency_ns(std::uint32_t t, std::size_t b) const {
+    assert(b < tenants_[t].latency_ns.size());
+    return profile_rows_[hot_[t].profile_row + b].latency_ns;
+  }
+  double utilization(std::uint32_t t, std::size_t b) const {
+    assert(b < tenants_[t].utilization.size());
+    return profile_rows_[hot_[t].profile_row + b].utilization;
+  }
   std::size_t service_count() const { return services_.size(); }
   const ServiceInfo& service(std::uint32_t s) const { return service_info_[s]; }
   RingQueue<RequestId>& queue(std::uint32_t t) { return hot_[t].queue; }
@@ -320,8 +333,9 @@ class Engine {
     std::uint32_t gpu = 0;
     std::uint32_t outstanding = 0;  // queued, held or running
     std::uint32_t service = 0;
-    std::uint32_t gpu_rank = 0;  // position among its GPU's tenants, ascending
-    bool closed_loop = false;    // fed by a closed-loop stream: completions schedule arrivals
+    std::uint32_t gpu_rank = 0;     // position among its GPU's tenants, ascending
+    bool closed_loop = false;       // fed by a closed-loop stream: completions schedule arrivals
+    std::uint32_t profile_row = 0;  // its batch-0 row in profile_rows_
   };
   static_assert(sizeof(TenantHot) == 64);
 
@@ -361,6 +375,12 @@ class Engine {
 
   EngineConfig cfg_;
   std::vector<TenantInfo> tenants_;
+  // The tenants' L(b), u(b) tables, each once (see latency_ns()).
+  struct ProfileRow {
+    SimTime latency_ns;
+    double utilization;
+  };
+  std::vector<ProfileRow> profile_rows_;
   std::vector<TenantHot> hot_;  // per tenant
   std::vector<TenantCounters> counters_;
   std::vector<Service> services_;
