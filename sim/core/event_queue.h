@@ -138,15 +138,15 @@ class EventQueue {
     }
     q_[i] = e;
   }
+  // Event::before without a branch (both keys are compared whatever the times).
+  static bool earlier(const Event& x, const Event& y) {
+    return (x.time < y.time) | ((x.time == y.time) & (x.key < y.key));
+  }
   // Heap layout: places `e` (the former last element) starting from the root. Where a
   // node has all four children (all but the last of a level), the earliest is found by a
   // tournament of three comparisons whose outcomes select with conditional moves, not
   // branches: which child is earliest is a coin toss, and mispredicted branches were most of
   // a pop's cost at a few hundred pending events (a trace-driven cluster holds ~500).
-  // Event::before without a branch (both keys are compared whatever the times).
-  static bool earlier(const Event& x, const Event& y) {
-    return (x.time < y.time) | ((x.time == y.time) & (x.key < y.key));
-  }
   void sift_down(const Event& e) {
     Event* const h = q_.data();
     const std::size_t n = q_.size();
