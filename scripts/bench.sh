@@ -24,5 +24,5 @@ echo "# trace-driven: 1,000 V100s, 2,000 services x 5 replicas, Azure 2019 sampl
 "$B" trace 10000000
 # The event queue alone (sim/core/event_queue.h): its sorted layout against its 4-ary heap at
 # 8..128 pending events, 30 M pop-then-push steps each; EventQueue::kSortedMax comes from it.
-echo "# event queue: sorted array vs heap, seconds for 30 M holds at n pending events"
+echo "# event queue: sorted array vs heap, seconds for 30 M holds at n pending events (heap alone at 512, 2048)"
 "$B" queue 30000000
