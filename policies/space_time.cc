@@ -65,9 +65,13 @@ class SpaceTime final : public SharedGpuPolicy {
     const std::uint32_t g = group_of_[local(t)];
     if (e_.queue(t).size() == 1) {  // not yet listed
       auto& active = active_[g];
-      const auto pos = std::lower_bound(active.begin(), active.end(), t);
-      // (It may still be listed with an empty queue: drops before a batch timeout.)
-      if (pos == active.end() || *pos != t) active.insert(pos, t);
+      if (active.empty()) {  // the usual case at light load
+        active.push_back(t);
+      } else {
+        const auto pos = std::lower_bound(active.begin(), active.end(), t);
+        // (It may still be listed with an empty queue: drops before a batch timeout.)
+        if (pos == active.end() || *pos != t) active.insert(pos, t);
+      }
     }
     return !slot_busy(g);
   }
@@ -87,7 +91,11 @@ class SpaceTime final : public SharedGpuPolicy {
       // of `infersim measure`), over the members with queued requests: the others take no
       // part in it (nothing to drop, nothing to merge).
       const SimTime at = rule_.take_group(e_, gpu_, active, batches_[g]);
-      std::erase_if(active, [&](std::uint32_t t) { return e_.queue(t).empty(); });
+      if (active.size() == 1) {  // the usual case: what erase_if below does, without its loop
+        if (e_.queue(active.front()).empty()) active.clear();
+      } else {
+        std::erase_if(active, [&](std::uint32_t t) { return e_.queue(t).empty(); });
+      }
       if (at > now) {
         wake = std::min(wake, at);
         continue;
