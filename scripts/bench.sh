@@ -26,3 +26,8 @@ echo "# trace-driven: 1,000 V100s, 2,000 services x 5 replicas, Azure 2019 sampl
 # 8..128 pending events, 30 M pop-then-push steps each; EventQueue::kSortedMax comes from it.
 echo "# event queue: sorted array vs heap, seconds for 30 M holds at n pending events (heap alone at 512, 2048)"
 "$B" queue 30000000
+# The machine (not infersim): ns per dependent load against the working set's size. Where it
+# jumps, the working set has outgrown the last-level cache; the trace-driven row's cost is
+# mostly such misses (README, "At cluster scale").
+echo "# memory latency of this machine: a pointer chase through a random cycle of cache lines"
+"$B" memory

@@ -20,12 +20,18 @@
 //   exponential with mean n ms, so a push lands anywhere among the n). One line per n: the
 //   wall seconds of the sorted and of the heap layout; EventQueue::kSortedMax comes from it.
 //   Then the heap alone at n = 512 and 2,048.
+// usage: infersim_bench memory
+//   The machine, not infersim: nanoseconds per dependent load when chasing pointers through
+//   a random cycle of cache lines spread over 256 KiB ... 128 MiB. Where the time jumps is
+//   where the working set outgrows the last-level cache this core gets; beyond it each
+//   miss costs what the last lines print. The trace-driven row is bound by these misses.
 // Prints one line: scenario, requests, wall seconds (the whole run: placement, set-up and
 // simulation), CPU seconds of the whole process (from start, so including reading the
 // experiment), requests/s and events/s of wall time, peak RSS (MiB, the whole process,
 // getrusage).
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -60,10 +66,36 @@ double hold_seconds(std::size_t n, long holds, bool sorted) {
   return s;
 }
 
+// Nanoseconds per load of a pointer chase through `bytes` of cache lines in one random
+// cycle (each load's address is the previous load's value, so the misses cannot overlap).
+double chase_ns(std::size_t bytes) {
+  const std::size_t lines = bytes / 64, stride = 64 / sizeof(std::size_t);
+  std::vector<std::size_t> order(lines);
+  for (std::size_t i = 0; i < lines; ++i) order[i] = i;
+  std::shuffle(order.begin(), order.end(), std::mt19937_64(1));
+  std::vector<std::size_t> next(lines * stride);
+  for (std::size_t i = 0; i < lines; ++i) next[order[i] * stride] = order[(i + 1) % lines] * stride;
+  std::size_t p = 0;
+  for (std::size_t i = 0; i < lines; ++i) p = next[p];  // warm: one lap
+  const long steps = 5'000'000;
+  const auto t0 = std::chrono::steady_clock::now();
+  for (long i = 0; i < steps; ++i) p = next[p];
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (p == 1) std::printf(" ");  // keeps the chase live
+  return s * 1e9 / static_cast<double>(steps);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   using namespace infersim;
+  if (argc == 2 && std::string(argv[1]) == "memory") {
+    for (std::size_t kib : {256, 1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072}) {
+      std::printf("memory       working_set_kib=%-6zu ns_per_dependent_load=%.1f\n", kib,
+                  chase_ns(kib * 1024));
+    }
+    return 0;
+  }
   if (argc == 3 && std::string(argv[1]) == "queue") {
     const long holds = std::atol(argv[2]);
     for (std::size_t n : {8, 16, 24, 32, 48, 64, 96, 128}) {
@@ -81,7 +113,7 @@ int main(int argc, char** argv) {
   if (argc < 3) {
     std::fprintf(stderr,
                  "usage: %s POLICY REQUESTS [TENANTS [LOAD [GRANULARITY]]] | cluster REQUESTS | "
-                 "trace REQUESTS | queue HOLDS\n",
+                 "trace REQUESTS | queue HOLDS | memory\n",
                  argv[0]);
     return 2;
   }
