@@ -34,7 +34,6 @@ concept BatchHost = requires(H& h, const H& c, std::uint32_t t, RequestId id, st
   { c.now() } -> std::same_as<SimTime>;
   { h.queue(t) } -> std::same_as<RingQueue<RequestId>&>;
   { c.request(id) } -> std::same_as<const Request&>;
-  { c.tenant(t) } -> std::same_as<const TenantInfo&>;
   { c.latency_ns(t, std::size_t{1}) } -> std::same_as<SimTime>;
   h.drop(id, gpu);
 };

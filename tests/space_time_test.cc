@@ -36,7 +36,6 @@ struct OneQueueHost {
   SimTime now() const { return 1000; }
   RingQueue<RequestId>& queue(std::uint32_t) { return q; }
   const Request& request(RequestId id) const { return requests[id]; }
-  const TenantInfo& tenant(std::uint32_t) const { return info; }
   SimTime latency_ns(std::uint32_t, std::size_t b) const { return info.latency_ns[b]; }
   void drop(RequestId, std::uint32_t) { ++dropped; }
   RingQueue<RequestId> q;
