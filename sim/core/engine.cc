@@ -116,6 +116,9 @@ Rng run_stream(std::uint64_t run_seed, const std::string& stream) {
 }
 
 Rng Engine::make_rng(const std::string& stream) const { return run_stream(cfg_.seed, stream); }
+SmallRng Engine::make_small_rng(const std::string& stream) const {
+  return SmallRng(stream_seed(cfg_.seed, 0, stream));  // seeded as run_stream()
+}
 
 void Engine::schedule(SimTime t, Priority p, std::uint32_t gpu, std::uint64_t payload) {
   if (t < now_)

@@ -256,6 +256,9 @@ class Engine {
   void add_gpu_usage(std::uint32_t gpu, double busy_ns, double load_ns);
   // A seeded stream private to the caller, named e.g. "gpu3/straggler".
   Rng make_rng(const std::string& stream) const;
+  // The same, as a 32-byte SmallRng: for an object that exists by the thousand and draws
+  // rarely (a router per service), whose stream should share its cache line.
+  SmallRng make_small_rng(const std::string& stream) const;
 
   // ---- Results ----
   const TenantCounters& counters(std::uint32_t t) const { return counters_[t]; }
