@@ -67,7 +67,7 @@ class Mps final : public SharedGpuPolicy {
         wake = std::min(wake, ready);
         continue;
       }
-      rule_.take(e_, t, batches_[i]);
+      rule_.take(e_, t, batches_[i].requests);
       start_batch(i, t);
     }
     // One batch-timeout timer for the GPU, set to the earliest tenant that waits to fill.

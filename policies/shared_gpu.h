@@ -36,7 +36,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <optional>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -199,7 +199,7 @@ class SharedGpu {
 // What mps and space_time share: one batch per slot executing on the GPU model of the
 // policy's granularity (batch: the processor-sharing SharedGpu above; kernel: the SM-budget
 // KernelGpu of kernel_gpu.h), one batch-timeout timer for the GPU (odd payloads), and
-// completions reported to the engine. A subclass's on_dispatch fills batches_[slot], calls
+// completions reported to the engine. A subclass's on_dispatch fills batches_[slot].requests, calls
 // start_batch (or start_kernels) for it, and ends with end_dispatch.
 class SharedGpuPolicy : public Policy {
  public:
@@ -209,9 +209,9 @@ class SharedGpuPolicy : public Policy {
       return;
     }
     auto done = [this](std::size_t slot) {
-      auto& batch = batches_[slot];
-      e_.complete_batch(batch, gpu_, start_[slot]);
-      batch.clear();
+      Batch& batch = batches_[slot];
+      e_.complete_batch(batch.requests, gpu_, batch.start);
+      batch.requests.clear();
       on_batch_done(slot);
     };
     // At batch granularity the dispatch asked for below commits the new rates, after
@@ -233,11 +233,11 @@ class SharedGpuPolicy : public Policy {
         gpu_(s.gpu),
         rule_(BatchRule::from(s.params)),
         shared_(s.engine, s.gpu, slots, effect(s.params, "interference")),
-        batches_(slots),
-        start_(slots, 0) {
-    for (auto& b : batches_) b.reserve(static_cast<std::size_t>(rule_.max_batch));
+        batches_(slots) {
+    for (auto& b : batches_) b.requests.reserve(static_cast<std::size_t>(rule_.max_batch));
     if (kernel_granularity(s.params)) {
-      kernel_.emplace(s.engine, s.gpu, slots, s.spec.sm_count, effect(s.params, "interference"));
+      kernel_ = std::make_unique<KernelGpu>(s.engine, s.gpu, slots, s.spec.sm_count,
+                                            effect(s.params, "interference"));
     }
   }
 
@@ -249,7 +249,7 @@ class SharedGpuPolicy : public Policy {
     return kernel_granularity(p) && !p.given(key) ? 0.0 : p.get(key);
   }
 
-  bool kernel_level() const { return kernel_.has_value(); }
+  bool kernel_level() const { return kernel_ != nullptr; }
   bool slot_busy(std::size_t slot) const {
     return kernel_ ? kernel_->busy(slot) : shared_.busy(slot);
   }
@@ -267,23 +267,23 @@ class SharedGpuPolicy : public Policy {
     return kernel_ ? kernel_->was_slowed(slot) : shared_.was_slowed(slot);
   }
 
-  // Starts the batch now in batches_[slot], timed by tenant t: L(b) at solo utilization u(b)
-  // at batch granularity; its kernels at kernel granularity.
+  // Starts the batch now in batches_[slot].requests, timed by tenant t: L(b) at solo utilization
+  // u(b) at batch granularity; its kernels at kernel granularity.
   void start_batch(std::size_t slot, std::uint32_t t) {
-    const std::size_t n = batches_[slot].size();
+    const std::size_t n = batches_[slot].requests.size();
     if (kernel_) {
       start_kernels(slot, e_.tenant(t).kernels->batches[n]);
       return;
     }
-    start_[slot] = e_.now();
+    batches_[slot].start = e_.now();
     shared_.start(slot, e_.latency_ns(t, n), e_.utilization(t, n));
     started_ = true;
   }
 
-  // Kernel granularity: starts the batch in batches_[slot] as `kernels`, which must outlive
-  // it (e.g. a space-time super-kernel's merged kernels).
+  // Kernel granularity: starts the batch in batches_[slot].requests as `kernels`, which must
+  // outlive it (e.g. a space-time super-kernel's merged kernels).
   void start_kernels(std::size_t slot, const kernels::BatchKernels& kernels) {
-    start_[slot] = e_.now();
+    batches_[slot].start = e_.now();
     kernel_->start(slot, kernels);
   }
 
@@ -308,12 +308,20 @@ class SharedGpuPolicy : public Policy {
   Engine& e_;
   std::uint32_t gpu_;
   BatchRule rule_;
-  SharedGpu shared_;                             // batch granularity
-  std::optional<KernelGpu> kernel_;              // kernel granularity
-  std::vector<std::vector<RequestId>> batches_;  // per slot, reserved to max_batch
+  SharedGpu shared_;  // batch granularity
+  // Kernel granularity. Held by pointer: a KernelGpu is ~0.5 KiB, and inline it would part
+  // the batch-granular fields here from the subclass's, a cache line or more per dispatch
+  // in a cluster whose GPUs' states do not stay in cache.
+  std::unique_ptr<KernelGpu> kernel_;
+  // Per slot: its batch's requests (reserved to max_batch) and when the batch started, side
+  // by side (a dispatch writes both, a completion reads both).
+  struct Batch {
+    std::vector<RequestId> requests;
+    SimTime start = 0;
+  };
+  std::vector<Batch> batches_;
 
  private:
-  std::vector<SimTime> start_;
   Timer timer_;
   bool started_ = false;
   bool commit_due_ = false;  // completions wait for the dispatch's commit (batch granularity)

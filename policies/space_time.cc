@@ -62,9 +62,9 @@ class SpaceTime final : public SharedGpuPolicy {
   // state, hence the batch-timeout timer, is as the last dispatch left it.
   bool on_arrival(RequestId id) override {
     const std::uint32_t t = e_.request(id).tenant;
-    const std::uint32_t g = group_of_[local(t)];
+    const std::uint32_t g = groups_.size() == 1 ? 0 : group_of_[local(t)];
     if (e_.queue(t).size() == 1) {  // not yet listed
-      auto& active = active_[g];
+      auto& active = groups_[g].active;
       if (active.empty()) {  // the usual case at light load
         active.push_back(t);
       } else {
@@ -81,16 +81,17 @@ class SpaceTime final : public SharedGpuPolicy {
     SimTime wake = kTimeMax;
     for (std::size_t g = 0; g < groups_.size(); ++g) {
       if (slot_busy(g)) continue;
-      if (now < restart_at_[g]) {  // its worker is being restarted after an eviction
-        wake = std::min(wake, restart_at_[g]);
+      Group& group = groups_[g];
+      if (now < group.restart_at) {  // its worker is being restarted after an eviction
+        wake = std::min(wake, group.restart_at);
         continue;
       }
-      auto& active = active_[g];  // members with queued requests, ascending
+      auto& active = group.active;  // members with queued requests, ascending
       if (active.empty()) continue;
       // Batching rules and the EDF merge: BatchRule::take_group (shared with the replayer
       // of `infersim measure`), over the members with queued requests: the others take no
       // part in it (nothing to drop, nothing to merge).
-      const SimTime at = rule_.take_group(e_, gpu_, active, batches_[g]);
+      const SimTime at = rule_.take_group(e_, gpu_, active, batches_[g].requests);
       if (active.size() == 1) {  // the usual case: what erase_if below does, without its loop
         if (e_.queue(active.front()).empty()) active.clear();
       } else {
@@ -103,7 +104,7 @@ class SpaceTime final : public SharedGpuPolicy {
       if (kernel_level()) {
         start_kernels(g, merged(g));
       } else {
-        start_batch(g, groups_[g].front());  // a group shares one latency table
+        start_batch(g, group.members.front());  // a group shares one latency table
       }
     }
     end_dispatch(wake);
@@ -119,17 +120,16 @@ class SpaceTime final : public SharedGpuPolicy {
 
   SpaceTime(const PolicySetup& s, std::vector<std::vector<std::uint32_t>> groups)
       : SharedGpuPolicy(s, groups.size()),
-        groups_(std::move(groups)),
+        groups_(groups.size()),
         spread_(effect(s.params, "straggler_spread")),
         evict_(s.params.get_bool("evict_stragglers")),
         evict_threshold_(s.params.get("evict_threshold")),
         evict_ns_(s.params.get_ns("evict_ms")),
-        restart_at_(groups_.size(), 0),
-        active_(groups_.size()),
-        merged_(groups_.size()) {
+        merged_(groups.size()) {
+    for (std::size_t g = 0; g < groups.size(); ++g) groups_[g].members = std::move(groups[g]);
     parts_.reserve(static_cast<std::size_t>(rule_.max_batch));
     for (std::size_t g = 0; g < groups_.size(); ++g) {
-      for (std::uint32_t t : groups_[g]) tenants_.push_back(t);
+      for (std::uint32_t t : groups_[g].members) tenants_.push_back(t);
     }
     std::sort(tenants_.begin(), tenants_.end());
     // Whether tenants_[i] is the GPU's i-th tenant: not inside a MIG instance, which has
@@ -140,26 +140,26 @@ class SpaceTime final : public SharedGpuPolicy {
     group_of_.resize(tenants_.size());
     part_of_.assign(tenants_.size(), 0);
     for (std::size_t g = 0; g < groups_.size(); ++g) {
-      for (std::uint32_t t : groups_[g]) {
+      for (std::uint32_t t : groups_[g].members) {
         const auto it = std::lower_bound(tenants_.begin(), tenants_.end(), t);
         group_of_[static_cast<std::size_t>(it - tenants_.begin())] = static_cast<std::uint32_t>(g);
       }
     }
     for (std::size_t g = 0; g < groups_.size(); ++g) {
       stream_rngs_.push_back(e_.make_rng(
-          fmt::format("gpu{}/space_time/{}", gpu_, e_.tenant(groups_[g].front()).model)));
+          fmt::format("gpu{}/space_time/{}", gpu_, e_.tenant(groups_[g].members.front()).model)));
       draw_slowdown(g);
     }
   }
 
-  // Kernel granularity: the kernels of group g's super-kernel in batches_[g], layer by layer
-  // one batched kernel over the tenants riding in it (kernels::merge_batches), cached by the
+  // Kernel granularity: the kernels of group g's super-kernel in batches_[g].requests, layer by
+  // layer one batched kernel over the tenants riding in it (kernels::merge_batches), cached by the
   // multiset of their batch sizes: after the first super-kernel of each composition no
   // allocation.
   const kernels::BatchKernels& merged(std::size_t g) {
-    for (RequestId id : batches_[g]) ++part_of_[local(e_.request(id).tenant)];
+    for (RequestId id : batches_[g].requests) ++part_of_[local(e_.request(id).tenant)];
     parts_.clear();
-    for (std::uint32_t t : groups_[g]) {
+    for (std::uint32_t t : groups_[g].members) {
       int& part = part_of_[local(t)];
       if (part > 0) parts_.push_back(part);
       part = 0;
@@ -168,7 +168,7 @@ class SpaceTime final : public SharedGpuPolicy {
     auto& cache = merged_[g];
     auto it = cache.find(parts_);
     if (it == cache.end()) {
-      const kernels::KernelProgram& p = *e_.tenant(groups_[g].front()).kernels;
+      const kernels::KernelProgram& p = *e_.tenant(groups_[g].members.front()).kernels;
       it = cache.emplace(parts_, kernels::merge_batches(p, parts_)).first;
     }
     return it->second;
@@ -181,7 +181,7 @@ class SpaceTime final : public SharedGpuPolicy {
   void on_batch_done(std::size_t g) override {
     // The monitor sees a slow stream only when its slowdown applied (while sharing).
     if (!evict_ || !was_slowed(g) || slowdown(g) <= evict_threshold_) return;
-    restart_at_[g] = e_.now() + evict_ns_;
+    groups_[g].restart_at = e_.now() + evict_ns_;
     draw_slowdown(g);
   }
 
@@ -204,17 +204,21 @@ class SpaceTime final : public SharedGpuPolicy {
     return groups;
   }
 
-  std::vector<std::vector<std::uint32_t>> groups_;  // slot g runs group g's super-kernels
+  // Slot g runs group g's super-kernels. What a dispatch reads of a group sits together.
+  struct Group {
+    std::vector<std::uint32_t> active;   // members with queued requests, ascending
+    SimTime restart_at = 0;              // when its restarted worker may run again
+    std::vector<std::uint32_t> members;  // ascending
+  };
+  std::vector<Group> groups_;
   double spread_;
   bool evict_;
   double evict_threshold_;
   SimTime evict_ns_;
-  std::vector<SimTime> restart_at_;      // per group: when its restarted worker may run again
   std::vector<Rng> stream_rngs_;         // per group: draws its stream's slowdowns
   std::vector<std::uint32_t> tenants_;   // the GPU's tenants, ascending
   bool ranked_ = false;                  // tenants_[i] is the GPU's i-th tenant (gpu_rank)
   std::vector<std::uint32_t> group_of_;  // per entry of tenants_
-  std::vector<std::vector<std::uint32_t>> active_;  // per group: members with queued requests
   // Kernel granularity: per group, merged super-kernels by their parts' batch sizes (sorted).
   std::vector<std::map<std::vector<int>, kernels::BatchKernels>> merged_;
   std::vector<int> part_of_;  // scratch, per entry of tenants_: its requests in the super-kernel
