@@ -45,6 +45,7 @@ Engine::Engine(EngineConfig cfg, std::vector<TenantInfo> tenants, std::vector<Se
     const ServiceInfo& info = service_info_[s];
     if (info.replicas.empty()) throw std::logic_error("service without replicas");
     services_[s].single = info.replicas.front();
+    services_[s].replicas = info.replicas.data();  // service_info_ is not resized again
     for (std::uint32_t t : info.replicas) {
       if (t >= tenants_.size() || hot_[t].service != UINT32_MAX) {
         throw std::logic_error("a tenant must belong to exactly one service");
@@ -268,7 +269,7 @@ void Engine::on_arrival(std::uint32_t s, std::uint32_t target) {
   if (t == UINT32_MAX) {
     const std::uint32_t svc = st.targets[target];
     const Service& sv = services_[svc];
-    t = sv.router ? service_info_[svc].replicas[sv.router->pick()] : sv.single;
+    t = sv.router ? sv.replicas[sv.router->pick()] : sv.single;
   }
 
   RequestId id;

@@ -322,10 +322,11 @@ class Engine {
   };
 
   struct Service {
-    Router* router = nullptr;            // null with one replica
-    std::uint32_t single = 0;            // the replica, when there is one
-    std::uint32_t stream = UINT32_MAX;   // the stream that feeds it
-    std::uint32_t target_in_stream = 0;  // its target index in that stream
+    Router* router = nullptr;                 // null with one replica
+    const std::uint32_t* replicas = nullptr;  // service_info_'s list (not its ServiceInfo line)
+    std::uint32_t single = 0;                 // the replica, when there is one
+    std::uint32_t stream = UINT32_MAX;        // the stream that feeds it
+    std::uint32_t target_in_stream = 0;       // its target index in that stream
   };
 
   // What an arrival or a completion reads of its tenant: one cache line.
