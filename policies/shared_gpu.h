@@ -55,7 +55,7 @@ class SharedGpu {
   static constexpr double kDoneNs = 1.0;
 
   SharedGpu(Engine& e, std::uint32_t gpu, std::size_t slots, double interference)
-      : e_(e), gpu_(gpu), interference_(interference), slots_(slots) {
+      : slots_(slots), e_(e), gpu_(gpu), interference_(interference) {
     if (!(interference >= 0)) throw std::invalid_argument("interference must be >= 0");
   }
 
@@ -186,11 +186,12 @@ class SharedGpu {
     }
   }
 
+  // What an arrival reads (whether its slot is busy) first.
+  std::vector<Slot> slots_;
+  std::size_t running_ = 0;
   Engine& e_;
   std::uint32_t gpu_;
   double interference_;
-  std::vector<Slot> slots_;
-  std::size_t running_ = 0;
   double total_u_ = 0;
   SimTime last_ = 0;
   Timer timer_;
@@ -201,7 +202,7 @@ class SharedGpu {
 // KernelGpu of kernel_gpu.h), one batch-timeout timer for the GPU (odd payloads), and
 // completions reported to the engine. A subclass's on_dispatch fills batches_[slot].requests, calls
 // start_batch (or start_kernels) for it, and ends with end_dispatch.
-class SharedGpuPolicy : public Policy {
+class alignas(64) SharedGpuPolicy : public Policy {
  public:
   void on_event(std::uint64_t payload) final {
     if (!SharedGpu::is_completion(payload)) {  // batch timeout
@@ -229,10 +230,10 @@ class SharedGpuPolicy : public Policy {
   virtual void on_batch_done(std::size_t /*slot*/) {}
 
   SharedGpuPolicy(const PolicySetup& s, std::size_t slots)
-      : e_(s.engine),
+      : shared_(s.engine, s.gpu, slots, effect(s.params, "interference")),
+        e_(s.engine),
         gpu_(s.gpu),
         rule_(BatchRule::from(s.params)),
-        shared_(s.engine, s.gpu, slots, effect(s.params, "interference")),
         batches_(slots) {
     for (auto& b : batches_) b.requests.reserve(static_cast<std::size_t>(rule_.max_batch));
     if (kernel_granularity(s.params)) {
@@ -305,14 +306,16 @@ class SharedGpuPolicy : public Policy {
     }
   }
 
+  // Layout: in a cluster whose GPUs' states do not stay in cache, each cache line of this
+  // object that an event reads is a miss. So the object starts on a line (alignas above)
+  // and what an arrival reads comes first, beside the vtable pointer: whether the model is
+  // kernel-level, and the batch-level model's slots. The KernelGpu (~0.5 KiB) is held by
+  // pointer, so it does not part these fields from the subclass's.
+  std::unique_ptr<KernelGpu> kernel_;  // kernel granularity
+  SharedGpu shared_;                   // batch granularity
   Engine& e_;
   std::uint32_t gpu_;
   BatchRule rule_;
-  SharedGpu shared_;  // batch granularity
-  // Kernel granularity. Held by pointer: a KernelGpu is ~0.5 KiB, and inline it would part
-  // the batch-granular fields here from the subclass's, a cache line or more per dispatch
-  // in a cluster whose GPUs' states do not stay in cache.
-  std::unique_ptr<KernelGpu> kernel_;
   // Per slot: its batch's requests (reserved to max_batch) and when the batch started, side
   // by side (a dispatch writes both, a completion reads both).
   struct Batch {
