@@ -200,8 +200,9 @@ class SharedGpu {
 // What mps and space_time share: one batch per slot executing on the GPU model of the
 // policy's granularity (batch: the processor-sharing SharedGpu above; kernel: the SM-budget
 // KernelGpu of kernel_gpu.h), one batch-timeout timer for the GPU (odd payloads), and
-// completions reported to the engine. A subclass's on_dispatch fills batches_[slot].requests, calls
-// start_batch (or start_kernels) for it, and ends with end_dispatch.
+// completions reported to the engine. A subclass's on_dispatch fills
+// batches_[slot].requests, calls start_batch (or start_kernels) for it, and ends with
+// end_dispatch.
 class alignas(64) SharedGpuPolicy : public Policy {
  public:
   void on_event(std::uint64_t payload) final {
@@ -268,8 +269,8 @@ class alignas(64) SharedGpuPolicy : public Policy {
     return kernel_ ? kernel_->was_slowed(slot) : shared_.was_slowed(slot);
   }
 
-  // Starts the batch now in batches_[slot].requests, timed by tenant t: L(b) at solo utilization
-  // u(b) at batch granularity; its kernels at kernel granularity.
+  // Starts the batch now in batches_[slot].requests, timed by tenant t: L(b) at solo
+  // utilization u(b) at batch granularity; its kernels at kernel granularity.
   void start_batch(std::size_t slot, std::uint32_t t) {
     const std::size_t n = batches_[slot].requests.size();
     if (kernel_) {

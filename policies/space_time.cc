@@ -152,10 +152,10 @@ class SpaceTime final : public SharedGpuPolicy {
     }
   }
 
-  // Kernel granularity: the kernels of group g's super-kernel in batches_[g].requests, layer by
-  // layer one batched kernel over the tenants riding in it (kernels::merge_batches), cached by the
-  // multiset of their batch sizes: after the first super-kernel of each composition no
-  // allocation.
+  // Kernel granularity: the kernels of group g's super-kernel in batches_[g].requests,
+  // layer by layer one batched kernel over the tenants riding in it
+  // (kernels::merge_batches), cached by the multiset of their batch sizes: after the first
+  // super-kernel of each composition no allocation.
   const kernels::BatchKernels& merged(std::size_t g) {
     for (RequestId id : batches_[g].requests) ++part_of_[local(e_.request(id).tenant)];
     parts_.clear();
