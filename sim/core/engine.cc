@@ -110,15 +110,22 @@ void Engine::add_stream(const std::string& name, std::unique_ptr<ArrivalProcess>
   streams_.push_back(st);
 }
 
+namespace {
+// The seed of stream `stream` in a run seeded `run_seed`, for either generator. Index 0: a
+// run's streams differ by its seed (replication_seed) and their names, never by the run's
+// position in a sweep (common random numbers across sweep points).
+std::uint64_t run_stream_seed(std::uint64_t run_seed, const std::string& stream) {
+  return stream_seed(run_seed, 0, stream);
+}
+}  // namespace
+
 Rng run_stream(std::uint64_t run_seed, const std::string& stream) {
-  // Index 0: a run's streams differ by its seed (replication_seed) and their names, never
-  // by the run's position in a sweep (common random numbers across sweep points).
-  return Rng(stream_seed(run_seed, 0, stream));
+  return Rng(run_stream_seed(run_seed, stream));
 }
 
 Rng Engine::make_rng(const std::string& stream) const { return run_stream(cfg_.seed, stream); }
 SmallRng Engine::make_small_rng(const std::string& stream) const {
-  return SmallRng(stream_seed(cfg_.seed, 0, stream));  // seeded as run_stream()
+  return SmallRng(run_stream_seed(cfg_.seed, stream));
 }
 
 void Engine::schedule(SimTime t, Priority p, std::uint32_t gpu, std::uint64_t payload) {
