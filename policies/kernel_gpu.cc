@@ -131,6 +131,78 @@ bool KernelGpu::run_alone(State& s, SimTime until) const {
   return false;
 }
 
+KernelGpu::Serial KernelGpu::run_serial(State& s, SimTime until, bool stop_at_done) const {
+  // The general step below, specialised: one kernel runs (past warm-up, so every instant
+  // is integrated), the queue's head waits for it. At the kernel's end its stream's next
+  // kernel joins the back of the queue, or its batch is done; the GPU is then empty, so the
+  // head starts; if the kernel behind the head fits beside it, the general step takes over.
+  // The scalars live in locals: stores through the slots could otherwise alias them.
+  SimTime t = s.t;
+  std::int64_t busy = s.busy_ns, sm_ns = s.sm_ns;
+  std::size_t head = s.queue_head, size = s.queue_size;
+  const std::size_t ring = s.queue.size();
+  State::Waiting* queue = s.queue.data();
+  Slot* slots = s.slots.data();
+  std::uint32_t r = s.running[0];
+  Serial out = Serial::kGeneral;
+  for (;;) {
+    Slot& k = slots[r];
+    const SimTime end = k.end;
+    if (end > until) {
+      busy += until - t;
+      sm_ns += (until - t) * k.sms;
+      t = until;
+      out = Serial::kUntil;
+      break;
+    }
+    busy += end - t;
+    sm_ns += (end - t) * k.sms;
+    t = end;
+    k.sms = 0;
+    if (++k.next < k.count) {
+      std::size_t i = head + size;
+      if (i >= ring) i -= ring;
+      queue[i] = {r, k.kernels[k.next].sms};
+      ++size;
+      k.phase = Phase::kWaiting;
+    } else {
+      k.phase = Phase::kDone;
+      ++s.done;
+      // (A run that stops at a finished batch starts with none finished.)
+      if (stop_at_done) {
+        out = Serial::kDone;
+        break;
+      }
+    }
+    // The GPU is empty: the head starts, unless it is wider than the GPU (the general step
+    // reports that).
+    if (size == 0) break;
+    const State::Waiting w = queue[head];
+    if (w.sms > capacity_) break;
+    if (++head == ring) head = 0;
+    --size;
+    Slot& next = slots[w.slot];
+    next.sms = w.sms;
+    next.phase = Phase::kRunning;
+    next.end = t + next.kernels[next.next].ns;
+    r = w.slot;
+    if (size > 0 && queue[head].sms + w.sms <= capacity_) break;  // the next starts beside it
+  }
+  s.t = t;
+  s.busy_ns = busy;
+  s.sm_ns = sm_ns;
+  s.queue_head = head;
+  s.queue_size = size;
+  if (slots[r].phase == Phase::kRunning) {
+    s.running[0] = r;
+    s.free = capacity_ - slots[r].sms;
+  } else {  // its batch is done, or its kernel ended and nothing started
+    s.n_running = 0;
+    s.free = capacity_;
+  }
+  return out;
+}
+
 bool KernelGpu::run(State& s, SimTime until, bool stop_at_done) const {
   for (;;) {
     // Admission (admit(), inlined: the loop's hot path): the queue's head starts if it fits.
@@ -150,12 +222,17 @@ bool KernelGpu::run(State& s, SimTime until, bool stop_at_done) const {
       if (until != kTimeMax) integrate(s, until);
       return false;
     }
-    if (n == 1 && s.queue_size == 0 && s.t >= warmup_) {
-      if (run_alone(s, until)) {
-        if (stop_at_done) return true;
-        continue;
+    if (n == 1 && s.t >= warmup_) {
+      if (s.queue_size == 0) {
+        if (run_alone(s, until)) {
+          if (stop_at_done) return true;
+          continue;
+        }
+        return false;  // at `until`, the stream's kernel still running
       }
-      return false;  // at `until`, the stream's kernel still running
+      const Serial out = run_serial(s, until, stop_at_done);
+      if (out == Serial::kGeneral) continue;
+      return out == Serial::kDone;
     }
     std::uint32_t* running = s.running.data();
     SimTime next = s.slots[running[0]].end;

@@ -153,6 +153,11 @@ class KernelGpu {
   // run()'s step when one stream runs alone: to its batch's end or the last kernel boundary
   // at or before `until`, in one jump. Returns whether the batch finished.
   bool run_alone(State& s, SimTime until) const;
+  // run()'s step when one kernel runs and the queue's head does not fit beside it (the
+  // common state when several streams launch wide kernels): kernels then run one at a time
+  // in launch order. Steps through such boundaries while the state stays so.
+  enum class Serial : std::uint8_t { kGeneral, kUntil, kDone };
+  Serial run_serial(State& s, SimTime until, bool stop_at_done) const;
   void enqueue(State& s, std::uint32_t slot) const;
   // Brings the committed state to the engine's now (no batch may finish before it).
   void sync();

@@ -4,7 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <deque>
 #include <memory>
+#include <random>
+#include <tuple>
 #include <vector>
 
 #include "sim/core/engine.h"
@@ -183,6 +187,187 @@ TEST(KernelGpu, InterferenceAndStragglersAreOptionalEffects) {
   // Alone, a straggler runs at its solo time.
   r = run(2, 80, {{0, 1, &k}}, 0.1, {1.0, 1.5});
   EXPECT_EQ(r.ends, (Ends{{1, 1000}}));
+}
+
+TEST(KernelGpu, WideKernelsOfTwoStreamsAlternateUntilTwoFitSideBySide) {
+  // 80 SMs. Stream 0: 100 ns on 60 SMs, 100 on 60, 100 on 20, 100 on 60. Stream 1 starts at
+  // 50: 40 ns on 50 SMs, 40 on 50, 40 on 50. While one 60- or 50-SM kernel runs, the other
+  // stream's does not fit beside it, so they take turns in launch order:
+  //   t=0    A0 (60) starts.                 t=50   B0 (50) launched: 20 free, waits.
+  //   t=100  A0 ends, A1 queues behind B0; B0 starts (30 free), A1 (60) waits.
+  //   t=140  B0 ends, B1 queues; A1 starts (20 free), B1 (50) waits.
+  //   t=240  A1 ends, A2 (20) queues behind B1; B1 starts (30 free), and A2 fits beside
+  //          it: 10 free.
+  //   t=280  B1 ends, B2 queues and fits (50 of 60 free).    t=320  B2 ends: stream 1 done.
+  //   t=340  A2 ends; A3 (60) starts on an empty GPU.        t=440  stream 0 done.
+  const BatchKernels a = batch({{100, 60}, {100, 60}, {100, 20}, {100, 60}});
+  const BatchKernels b = batch({{40, 50}, {40, 50}, {40, 50}});
+  const Result r = run(2, 80, {{0, 0, &a}, {50, 1, &b}});
+  EXPECT_EQ(r.ends, (Ends{{1, 320}, {0, 440}}));
+  // Busy 0..440 throughout. SM-ns: 60x100 (0..100) + 50x40 (100..140) + 60x100 (140..240)
+  // + 70x40 (240..280) + 70x40 (280..320) + 20x20 (320..340) + 60x100 (340..440)
+  // = 6000 + 2000 + 6000 + 2800 + 2800 + 400 + 6000 = 26000; / 80 = 325 ns.
+  EXPECT_DOUBLE_EQ(r.busy_ns, 440);
+  EXPECT_DOUBLE_EQ(r.load_ns, 325);
+  // The same with an event at 200 that starts nothing: the model stops its run ahead
+  // there, mid-alternation, and resumes from it.
+  const Result q = run(2, 80, {{0, 0, &a}, {50, 1, &b}, {200, 0, nullptr}});
+  EXPECT_EQ(q.ends, r.ends);
+  EXPECT_DOUBLE_EQ(q.load_ns, 325);
+}
+
+// A reference for the randomized comparison below: the launch-queue semantics of the header
+// simulated the plain way, instant by instant, with nothing kept ahead and no shortcuts.
+struct Job {
+  SimTime gap;  // start this long after the stream's previous batch ends (the first: at gap)
+  const BatchKernels* batch;
+};
+
+struct Reference {
+  std::vector<std::pair<std::size_t, SimTime>> ends;
+  std::int64_t busy_ns = 0, sm_ns = 0;
+};
+
+Reference reference(int sms, const std::vector<std::vector<Job>>& jobs, SimTime warmup) {
+  struct Stream {
+    std::size_t job = 0, kernel = 0;
+    bool running = false;
+    SimTime end = 0;
+  };
+  std::vector<Stream> st(jobs.size());
+  std::deque<std::size_t> queue;
+  std::vector<std::tuple<SimTime, std::uint64_t, std::size_t>> starts;  // (time, seq, stream)
+  std::uint64_t seq = 0;
+  for (std::size_t s = 0; s < jobs.size(); ++s) starts.emplace_back(jobs[s][0].gap, seq++, s);
+  Reference out;
+  int free = sms;
+  SimTime t = 0;
+  auto kernel_of = [&](std::size_t s) { return jobs[s][st[s].job].batch->kernels[st[s].kernel]; };
+  auto admit = [&](SimTime now) {
+    while (!queue.empty() && kernel_of(queue.front()).sms <= free) {
+      const std::size_t s = queue.front();
+      queue.pop_front();
+      free -= kernel_of(s).sms;
+      st[s].running = true;
+      st[s].end = now + kernel_of(s).ns;
+    }
+  };
+  for (;;) {
+    SimTime now = kTimeMax;
+    for (const Stream& x : st) {
+      if (x.running) now = std::min(now, x.end);
+    }
+    for (const auto& [at, q, s] : starts) now = std::min(now, at);
+    if (now == kTimeMax) break;
+    const SimTime from = std::max(t, warmup);
+    if (now > from && free < sms) {
+      out.busy_ns += now - from;
+      out.sm_ns += (now - from) * (sms - free);
+    }
+    t = now;
+    // Kernels ending now, in stream order; then admission; then batches starting now.
+    for (std::size_t s = 0; s < st.size(); ++s) {
+      Stream& x = st[s];
+      if (!x.running || x.end != now) continue;
+      x.running = false;
+      free += kernel_of(s).sms;
+      if (++x.kernel < jobs[s][x.job].batch->kernels.size()) {
+        queue.push_back(s);
+        continue;
+      }
+      out.ends.emplace_back(s, now);
+      x.kernel = 0;
+      if (++x.job < jobs[s].size()) starts.emplace_back(now + jobs[s][x.job].gap, seq++, s);
+    }
+    admit(now);
+    std::sort(starts.begin(), starts.end());
+    while (!starts.empty() && std::get<0>(starts.front()) == now) {
+      queue.push_back(std::get<2>(starts.front()));
+      starts.erase(starts.begin());
+      admit(now);
+    }
+  }
+  return out;
+}
+
+// Runs each stream's jobs one after another on a KernelGpu, as a closed loop would.
+class LoopPolicy final : public Policy {
+ public:
+  LoopPolicy(Engine& e, int sms, const std::vector<std::vector<Job>>& jobs)
+      : e_(e), gpu_(e, 0, jobs.size(), sms, 0), jobs_(jobs), next_(jobs.size(), 0) {
+    for (std::size_t s = 0; s < jobs_.size(); ++s) {
+      e.schedule(jobs_[s][0].gap, Priority::kTimer, 0, s << 1 | 1);
+    }
+  }
+  void on_dispatch() override {}
+  void on_event(std::uint64_t payload) override {
+    if (!KernelGpu::is_completion(payload)) {
+      const std::size_t s = payload >> 1;
+      gpu_.start(s, *jobs_[s][next_[s]].batch);
+      gpu_.commit();
+      return;
+    }
+    gpu_.on_completion(payload, [this](std::size_t s) {
+      ends_.emplace_back(s, e_.now());
+      if (++next_[s] < jobs_[s].size()) {
+        e_.schedule(e_.now() + jobs_[s][next_[s]].gap, Priority::kTimer, 0, s << 1 | 1);
+      }
+    });
+    gpu_.commit();
+  }
+  std::vector<std::pair<std::size_t, SimTime>> ends_;
+
+ private:
+  Engine& e_;
+  KernelGpu gpu_;
+  const std::vector<std::vector<Job>>& jobs_;
+  std::vector<std::size_t> next_;
+};
+
+TEST(KernelGpu, MatchesAPlainSimulationOverRandomScenarios) {
+  // 400 random closed loops of 1-5 streams on 80 SMs: kernels wide and narrow (so streams
+  // take turns, run side by side, and switch between the two), durations from a small set
+  // (so kernels often end at the same instant), gaps often 0 (a batch starts the instant
+  // the last ended), and a warm-up that is sometimes mid-run. The model (run ahead, the
+  // state kept at the engine's next event, the one-at-a-time and alone shortcuts) must give
+  // the reference's completions and GPU use exactly.
+  std::mt19937_64 rng(20261126);
+  auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  for (int scenario = 0; scenario < 400; ++scenario) {
+    std::vector<BatchKernels> batches(8);
+    for (BatchKernels& b : batches) {
+      const int n = pick(1, 12);
+      for (int i = 0; i < n; ++i) {
+        const SimTime ns = 25 * pick(1, 8) + (pick(0, 3) == 0 ? pick(1, 24) : 0);
+        const int sms = pick(0, 2) == 0 ? pick(1, 40) : pick(41, 80);
+        b.push({ns, sms});
+      }
+    }
+    std::vector<std::vector<Job>> jobs(static_cast<std::size_t>(pick(1, 5)));
+    for (auto& js : jobs) {
+      const int n = pick(1, 6);
+      for (int i = 0; i < n; ++i) {
+        const SimTime gap = pick(0, 2) == 0 ? 0 : 10 * pick(1, 60);
+        js.push_back({gap, &batches[static_cast<std::size_t>(pick(0, 7))]});
+      }
+    }
+    const SimTime warmup = pick(0, 1) == 0 ? 0 : 50 * pick(1, 20);
+    const Reference want = reference(80, jobs, warmup);
+
+    EngineConfig cfg;
+    cfg.gpus = 1;
+    cfg.warmup = warmup;
+    Engine e(cfg, {});
+    auto p = std::make_unique<LoopPolicy>(e, 80, jobs);
+    LoopPolicy* raw = p.get();
+    e.set_policy(0, std::move(p));
+    e.run();
+    ASSERT_EQ(raw->ends_, want.ends) << "scenario " << scenario;
+    EXPECT_DOUBLE_EQ(e.gpu_busy_ns(0), static_cast<double>(want.busy_ns)) << "scenario " << scenario;
+    EXPECT_NEAR(e.gpu_load_ns(0), static_cast<double>(want.sm_ns) / 80.0,
+                1e-9 * static_cast<double>(want.sm_ns))
+        << "scenario " << scenario;
+  }
 }
 
 TEST(KernelGpu, AKernelWiderThanTheGpuIsAnError) {
