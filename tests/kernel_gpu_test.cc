@@ -363,7 +363,8 @@ TEST(KernelGpu, MatchesAPlainSimulationOverRandomScenarios) {
     e.set_policy(0, std::move(p));
     e.run();
     ASSERT_EQ(raw->ends_, want.ends) << "scenario " << scenario;
-    EXPECT_DOUBLE_EQ(e.gpu_busy_ns(0), static_cast<double>(want.busy_ns)) << "scenario " << scenario;
+    EXPECT_DOUBLE_EQ(e.gpu_busy_ns(0), static_cast<double>(want.busy_ns))
+        << "scenario " << scenario;
     EXPECT_NEAR(e.gpu_load_ns(0), static_cast<double>(want.sm_ns) / 80.0,
                 1e-9 * static_cast<double>(want.sm_ns))
         << "scenario " << scenario;
