@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <deque>
 #include <memory>
 #include <random>
@@ -228,7 +229,8 @@ struct Reference {
   std::int64_t busy_ns = 0, sm_ns = 0;
 };
 
-Reference reference(int sms, const std::vector<std::vector<Job>>& jobs, SimTime warmup) {
+Reference reference(int sms, const std::vector<std::vector<Job>>& jobs, SimTime warmup,
+                    double interference, const std::vector<double>& slowdown) {
   struct Stream {
     std::size_t job = 0, kernel = 0;
     bool running = false;
@@ -241,6 +243,7 @@ Reference reference(int sms, const std::vector<std::vector<Job>>& jobs, SimTime 
   for (std::size_t s = 0; s < jobs.size(); ++s) starts.emplace_back(jobs[s][0].gap, seq++, s);
   Reference out;
   int free = sms;
+  int running = 0;
   SimTime t = 0;
   auto kernel_of = [&](std::size_t s) { return jobs[s][st[s].job].batch->kernels[st[s].kernel]; };
   auto admit = [&](SimTime now) {
@@ -249,7 +252,12 @@ Reference reference(int sms, const std::vector<std::vector<Job>>& jobs, SimTime 
       queue.pop_front();
       free -= kernel_of(s).sms;
       st[s].running = true;
-      st[s].end = now + kernel_of(s).ns;
+      SimTime ns = kernel_of(s).ns;
+      if (++running >= 2) {  // the optional effects: a kernel that starts beside others
+        const double f = (1.0 + interference * (running - 1)) * slowdown[s];
+        ns = std::llround(static_cast<double>(ns) * f);
+      }
+      st[s].end = now + ns;
     }
   };
   for (;;) {
@@ -270,6 +278,7 @@ Reference reference(int sms, const std::vector<std::vector<Job>>& jobs, SimTime 
       Stream& x = st[s];
       if (!x.running || x.end != now) continue;
       x.running = false;
+      --running;
       free += kernel_of(s).sms;
       if (++x.kernel < jobs[s][x.job].batch->kernels.size()) {
         queue.push_back(s);
@@ -293,8 +302,10 @@ Reference reference(int sms, const std::vector<std::vector<Job>>& jobs, SimTime 
 // Runs each stream's jobs one after another on a KernelGpu, as a closed loop would.
 class LoopPolicy final : public Policy {
  public:
-  LoopPolicy(Engine& e, int sms, const std::vector<std::vector<Job>>& jobs)
-      : e_(e), gpu_(e, 0, jobs.size(), sms, 0), jobs_(jobs), next_(jobs.size(), 0) {
+  LoopPolicy(Engine& e, int sms, const std::vector<std::vector<Job>>& jobs, double interference,
+             const std::vector<double>& slowdown)
+      : e_(e), gpu_(e, 0, jobs.size(), sms, interference), jobs_(jobs), next_(jobs.size(), 0) {
+    for (std::size_t s = 0; s < jobs_.size(); ++s) gpu_.set_slowdown(s, slowdown[s]);
     for (std::size_t s = 0; s < jobs_.size(); ++s) {
       e.schedule(jobs_[s][0].gap, Priority::kTimer, 0, s << 1 | 1);
     }
@@ -328,7 +339,8 @@ TEST(KernelGpu, MatchesAPlainSimulationOverRandomScenarios) {
   // 400 random closed loops of 1-5 streams on 80 SMs: kernels wide and narrow (so streams
   // take turns, run side by side, and switch between the two), durations from a small set
   // (so kernels often end at the same instant), gaps often 0 (a batch starts the instant
-  // the last ended), and a warm-up that is sometimes mid-run. The model (run ahead, the
+  // the last ended), a warm-up that is sometimes mid-run, and in a third of them the
+  // optional interference and straggler slowdowns. The model (run ahead, the
   // state kept at the engine's next event, the one-at-a-time and alone shortcuts) must give
   // the reference's completions and GPU use exactly.
   std::mt19937_64 rng(20261126);
@@ -352,13 +364,19 @@ TEST(KernelGpu, MatchesAPlainSimulationOverRandomScenarios) {
       }
     }
     const SimTime warmup = pick(0, 1) == 0 ? 0 : 50 * pick(1, 20);
-    const Reference want = reference(80, jobs, warmup);
+    const bool effects = pick(0, 2) == 0;
+    const double interference = effects ? 0.1 : 0;
+    std::vector<double> slowdown(jobs.size(), 1.0);
+    if (effects) {
+      for (double& f : slowdown) f = 1.0 + 0.1 * pick(0, 5);
+    }
+    const Reference want = reference(80, jobs, warmup, interference, slowdown);
 
     EngineConfig cfg;
     cfg.gpus = 1;
     cfg.warmup = warmup;
     Engine e(cfg, {});
-    auto p = std::make_unique<LoopPolicy>(e, 80, jobs);
+    auto p = std::make_unique<LoopPolicy>(e, 80, jobs, interference, slowdown);
     LoopPolicy* raw = p.get();
     e.set_policy(0, std::move(p));
     e.run();
