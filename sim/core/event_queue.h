@@ -40,7 +40,8 @@ struct Event {
 //     where a pop costs a few instructions instead of a heap's sift-down.
 //   - above: a 4-ary min-heap. Four children per node halve the depth of a binary heap:
 //     with 10,000 pending arrivals (one per tenant) a pop walks 7 levels instead of 14,
-//     and a node's children share a cache line pair.
+//     and a node's children share a cache line pair. Beside it the queue may hold one
+//     event pushed as the earliest of all (push_heap), which then skips the heap.
 // The sorted array reversed is a valid heap, so growing past that switches layouts in
 // one pass; the queue returns to the sorted layout when it empties. Cancellation is by flag
 // in the owner (a generation number in the payload), which keeps both layouts plain
@@ -63,15 +64,16 @@ class EventQueue {
     q_.reserve(1024);
   }
 
-  bool empty() const { return q_.empty(); }
-  std::size_t size() const { return q_.size(); }
+  bool empty() const { return q_.empty(); }  // (an event is held only beside others)
+  std::size_t size() const { return q_.size() + std::size_t{held_}; }
   // Whether the events are held as a heap (more than sorted_max of them since the queue was
   // last empty); for the tests.
   bool is_heap() const { return !sorted_; }
   // The earliest pending event's time; kTimeMax when none is pending.
   SimTime next_time() const {
     if (q_.empty()) return kTimeMax;
-    return sorted_ ? q_.back().time : q_.front().time;
+    if (sorted_) return q_.back().time;
+    return held_ ? min_.time : q_.front().time;
   }
 
   // Adds an event at `time` (>= 0).
@@ -93,6 +95,10 @@ class EventQueue {
       q_.pop_back();
       return top;
     }
+    if (held_) {  // the earliest, held beside the heap (push_heap)
+      held_ = false;
+      return min_;
+    }
     Event top = q_.front();
     Event last = q_.back();
     q_.pop_back();
@@ -109,11 +115,32 @@ class EventQueue {
 
   // Heap layout (switching to it first when the queue is sorted): adds e. Out of line: the
   // short queues that stay sorted keep push small enough to inline.
+  //
+  // In the heap layout one event may be held beside the heap, in min_: the earliest of
+  // all, when it was pushed as such. A pushed event earlier than every pending one is
+  // usually the next to go (in a trace-driven cluster, the next arrival of its one stream,
+  // a microsecond ahead of completions milliseconds ahead), and holding it spares the
+  // sift up to the root and the sift down after popping it. The order is unchanged: the
+  // held event is earlier than every event in the heap, and pop() takes it first.
   [[gnu::noinline]] void push_heap(const Event& e) {
     if (sorted_) {
       std::reverse(q_.begin(), q_.end());  // earliest first: a heap
       sorted_ = false;
     }
+    if (held_) {
+      if (!earlier(e, min_)) {
+        heap_add(e);
+        return;
+      }
+      heap_add(min_);                                    // e is the earliest now
+    } else if (q_.empty() || !earlier(e, q_.front())) {  // (none is held alone)
+      heap_add(e);
+      return;
+    }
+    min_ = e;
+    held_ = true;
+  }
+  void heap_add(const Event& e) {
     q_.push_back(e);
     sift_up(q_.size() - 1, e);
   }
@@ -185,6 +212,8 @@ class EventQueue {
   }
 
   std::vector<Event> q_;
+  Event min_{};  // heap layout: the earliest event, when held_ (push_heap)
+  bool held_ = false;
   std::size_t sorted_max_;
   bool sorted_ = true;  // the layout: sorted latest first, or a 4-ary min-heap
   std::uint64_t seq_ = 0;
