@@ -155,7 +155,9 @@ class KernelGpu {
   bool run_alone(State& s, SimTime until) const;
   // run()'s step when one kernel runs and the queue's head does not fit beside it (the
   // common state when several streams launch wide kernels): kernels then run one at a time
-  // in launch order. Steps through such boundaries while the state stays so.
+  // in launch order. Steps through such boundaries while the state stays so. Returns kUntil
+  // when it reached `until`, kDone when it stopped at a finished batch (stop_at_done), and
+  // kGeneral when run()'s general step must go on from the state it left.
   enum class Serial : std::uint8_t { kGeneral, kUntil, kDone };
   Serial run_serial(State& s, SimTime until, bool stop_at_done) const;
   void enqueue(State& s, std::uint32_t slot) const;
