@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs multiplex.cu on the local CUDA GPU and, when Nsight Compute is installed, records the
+# grid, block, registers, shared memory and occupancy limits of the cuBLAS kernels it
+# launches. Writes ${OUT:-/tmp/multiplex}/: multiplex.txt (graph replays, host dispatch, the
+# co-residence probe), gated.txt and gated_connections32.txt (eager launches behind a gate),
+# ncu.csv and ncu_occupancy.csv.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+out=${OUT:-/tmp/multiplex}
+mkdir -p "$out"
+nvidia-smi --query-gpu=name,clocks.max.sm,driver_version --format=csv,noheader | tee "$out/gpu.txt"
+nvcc -O2 -arch=native -o "$out/multiplex" "$here/multiplex.cu" -lcublas || exit 1
+timeout 240 "$out/multiplex" | tee "$out/multiplex.txt"
+if command -v ncu >/dev/null; then
+  timeout 90 ncu --csv --print-units base \
+    --metrics launch__grid_size,launch__block_size,launch__registers_per_thread,launch__shared_mem_per_block,gpu__time_duration.sum \
+    "$out/multiplex" --once > "$out/ncu.csv" 2> "$out/ncu.log"
+  echo "ncu: rc $?, $(wc -l < "$out/ncu.csv") lines"
+  timeout 60 ncu --csv --print-units base \
+    --metrics launch__occupancy_limit_blocks,launch__occupancy_limit_registers,launch__occupancy_limit_shared_mem,launch__occupancy_limit_warps,sm__warps_active.avg.pct_of_peak_sustained_active \
+    "$out/multiplex" --once > "$out/ncu_occupancy.csv" 2>> "$out/ncu.log"
+  echo "ncu occupancy: rc $?, $(wc -l < "$out/ncu_occupancy.csv") lines"
+fi
+timeout 60 "$out/multiplex" --gated | tee "$out/gated.txt"
+CUDA_DEVICE_MAX_CONNECTIONS=32 timeout 60 "$out/multiplex" --gated | tee "$out/gated_connections32.txt"

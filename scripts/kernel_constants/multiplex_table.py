@@ -1,0 +1,114 @@
+#!/usr/bin/env python3
+"""The kernel model against multiplex.cu's H100 measurements of seed 003 Table 1's shapes.
+
+    infersim run experiments/sgemm_multiplex.yaml -o SIM.h5 --set hardware.gpu=h100 \
+        --set 'sweep.grid={...R = 1, 2, 10, 20, 60, 120...}'        (README, "Table 1 ... H100")
+    python3 scripts/kernel_constants/multiplex_table.py SIM.h5 [MEASURED_DIR]
+
+MEASURED_DIR (default scripts/kernel_constants/h100) holds multiplex.sh's outputs:
+gated.txt (GPU time per problem, eager launches held behind a spinning kernel) and
+multiplex.txt (CUDA-graph replays, and a polling host dispatcher). Prints, per shape and R,
+the GPU time per problem measured and simulated under one-at-a-time (time-only), R streams
+(space-only) and one batched kernel (space-time); then space-time's gain over the next best
+scheduler, as a geometric mean over R = 2, 10, 20, 60, 120, for the simulation, the three
+measurements and seed 003 (V100).
+"""
+import math
+import os
+import re
+import sys
+
+import pandas as pd
+
+SHAPES = {"512x1x512": "sgemm_rnn", "256x128x1152": "sgemm_conv2_2", "256x256x256": "sgemm_square"}
+SEED = {"512x1x512": (2.48, "time-only"), "256x128x1152": (3.23, "space-only"),
+        "256x256x256": (4.93, "space-only")}
+RS = [2, 10, 20, 60, 120]
+NAMES = ["time-only", "space-only", "space-time"]
+
+
+def tables(path):
+    """{shape: {R: [numbers of the row]}} from a multiplex.cu output."""
+    out, shape = {}, None
+    for line in open(path):
+        m = re.match(r"^(\d+x\d+x\d+): ", line)
+        if m:
+            shape = m.group(1)
+            out.setdefault(shape, {})
+            continue
+        m = re.match(r"^\s*(\d+) \|(.*)$", line)
+        if m and shape:
+            out[shape][int(m.group(1))] = [float(x) for x in m.group(2).split("|")]
+    return out
+
+
+def gain(per_problem):
+    """Space-time's throughput over the next best, from times per problem [time, space,
+    space-time]; and which is next best."""
+    best = min(per_problem[0], per_problem[1])
+    return best / per_problem[2], NAMES[0] if per_problem[0] < per_problem[1] else NAMES[1]
+
+
+def geomean(xs):
+    return math.exp(sum(math.log(x) for x in xs) / len(xs))
+
+
+def main(sim_path, measured):
+    gated = tables(os.path.join(measured, "gated.txt"))
+    full = tables(os.path.join(measured, "multiplex.txt"))
+    s = pd.read_hdf(sim_path, "summary")
+    sim = {}
+    for _, row in s.iterrows():
+        sim[(row["tenants__0__model"], int(row["tenants__0__replicas"]), row["policy"])] = (
+            1e6 / row["throughput_rps"])
+
+    print("GPU time per problem, us: measured on the H100 (eager launches held behind a spinning"
+          " kernel, median of 5) / kernel model (profile: roofline, gpu: h100)\n")
+    print("| problem | R | time-only | space-only (R streams) | space-time (batched) |")
+    print("|---|---|---|---|---|")
+    for shape, model in SHAPES.items():
+        for r in [1] + RS:
+            m = gated[shape][r]
+            p = [sim[(model, r, pol)] for pol in ("time_sliced", "mps", "space_time")]
+            print(f"| {shape} | {r} | " + " | ".join(f"{a:.2f} / {b:.2f}" for a, b in zip(m, p))
+                  + " |")
+
+    print("\nSpace-time over the next best scheduler, geometric mean over R = 2, 10, 20, 60, 120"
+          " (next best, by majority of R):\n")
+    print("| problem | kernel model, H100 | measured GPU time, eager | measured GPU time, CUDA graphs"
+          " | measured with the host dispatching | seed 003, V100 |")
+    print("|---|---|---|---|---|---|")
+    for shape, model in SHAPES.items():
+        cells = []
+        for source in ("sim", "gated", "graph", "host"):
+            gains, nexts = [], []
+            for r in RS:
+                if source == "sim":
+                    t = [sim[(model, r, pol)] for pol in ("time_sliced", "mps", "space_time")]
+                elif source == "gated":
+                    t = gated[shape][r]
+                elif source == "graph":
+                    t = full[shape][r][0:3]
+                else:  # problems/s -> us per problem
+                    t = [1e6 / x for x in full[shape][r][3:6]]
+                g, n = gain(t)
+                gains.append(g)
+                nexts.append(n)
+            nb = max(set(nexts), key=nexts.count)
+            cells.append(f"{geomean(gains):.2f}x ({nb})")
+        seed = SEED[shape]
+        print(f"| {shape} | " + " | ".join(cells) + f" | {seed[0]:.2f}x ({seed[1]}) |")
+
+    print("\nSpace-only's gain over time-only (R streams against one at a time), geometric mean"
+          " over R = 10, 20, 60, 120: measured GPU time (eager) / kernel model\n")
+    for shape, model in SHAPES.items():
+        meas = geomean([gated[shape][r][0] / gated[shape][r][1] for r in RS[1:]])
+        simg = geomean([sim[(model, r, "time_sliced")] / sim[(model, r, "mps")] for r in RS[1:]])
+        print(f"- {shape}: {meas:.2f}x / {simg:.2f}x")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    here = os.path.dirname(os.path.abspath(__file__))
+    main(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else os.path.join(here, "h100"))
