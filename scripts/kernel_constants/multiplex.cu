@@ -10,7 +10,8 @@
 //
 // --once launches one problem and super-kernels of 10 and 120 once (for ncu's kernel names,
 // grids and registers); --gated times eager launches held behind a spinning kernel instead of
-// graph replays.
+// graph replays; --sizes times 256 x n x 1152 and 256 x n x 256 for n = 1...4096;
+// --single I runs shape I's plain problem 60 times, one at a time (for nsys).
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
@@ -368,6 +369,8 @@ void probe(int sms) {
 int main(int argc, char** argv) {
   const bool once = argc > 1 && std::string_view(argv[1]) == "--once";
   const bool gated = argc > 1 && std::string_view(argv[1]) == "--gated";
+  const bool sizes = argc > 1 && std::string_view(argv[1]) == "--sizes";
+  const int single = argc > 2 && std::string_view(argv[1]) == "--single" ? std::atoi(argv[2]) : -1;
   cudaDeviceProp prop{};
   CK(cudaGetDeviceProperties(&prop, 0));
   int cublas_version = 0;
@@ -384,6 +387,40 @@ int main(int argc, char** argv) {
   std::printf("%s, %d SMs, cuBLAS %d\n", prop.name, prop.multiProcessorCount, cublas_version);
   std::fflush(stdout);
 
+  if (single >= 0) {
+    // One shape's plain problem 50 times, one at a time (for nsys: each kernel's duration).
+    Problems p = make_problems(kShapes[single]);
+    for (int i = 0; i < 60; ++i) {
+      sgemm(lanes[0], p, 0);
+      CK(cudaDeviceSynchronize());
+    }
+    free_problems(p);
+    return 0;
+  }
+  if (sizes) {
+    // How GPU time per problem grows with the problem: m and k of conv2_2 and of the square
+    // problem, n from 1 to 4096; 20 problems, eager launches behind a gate, median of 5.
+    std::printf("\nGPU time per problem, us, 20 problems (eager, behind a gate, median of 5)\n");
+    std::printf("m x n x k | one at a time | 20 streams | batched | GFLOP per problem\n");
+    for (const Shape base : {Shape{"", 256, 0, 1152}, Shape{"", 256, 0, 256}}) {
+      for (int n : {1, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096}) {
+        Shape s = base;
+        s.n = n;
+        Problems p = make_problems(s);
+        for (int i = 0; i < 20; ++i) sgemm(lanes[i], p, i);
+        batched(lanes[0], p, 20, false);
+        CK(cudaDeviceSynchronize());
+        const double a = gated_us(lanes, p, 20, Mode::kSerial);
+        const double b = gated_us(lanes, p, 20, Mode::kStreams);
+        const double c = gated_us(lanes, p, 20, Mode::kBatched);
+        std::printf("%dx%dx%d | %8.3f | %8.3f | %8.3f | %.4f\n", s.m, s.n, s.k, a, b, c,
+                    2.0 * s.m * s.n * s.k / 1e9);
+        std::fflush(stdout);
+        free_problems(p);
+      }
+    }
+    return 0;
+  }
   for (const Shape& s : kShapes) {
     Problems p = make_problems(s);
     if (once) {

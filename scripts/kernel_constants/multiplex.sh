@@ -23,3 +23,15 @@ if command -v ncu >/dev/null; then
 fi
 timeout 60 "$out/multiplex" --gated | tee "$out/gated.txt"
 CUDA_DEVICE_MAX_CONNECTIONS=32 timeout 60 "$out/multiplex" --gated | tee "$out/gated_connections32.txt"
+timeout 120 "$out/multiplex" --sizes | tee "$out/sizes.txt"
+# Each plain problem's kernels, timed one by one (nsys when installed, else ncu).
+for i in 0 1 2; do
+  if command -v nsys >/dev/null; then
+    timeout 60 nsys profile -o "$out/single$i" --force-overwrite true "$out/multiplex" --single $i >/dev/null 2>&1
+    timeout 60 nsys stats --report cuda_gpu_kern_sum --format csv "$out/single$i.nsys-rep" > "$out/single$i.csv" 2>/dev/null
+  elif command -v ncu >/dev/null; then
+    timeout 60 ncu --csv --print-units base --launch-skip 20 --launch-count 20 --metrics gpu__time_duration.sum \
+      "$out/multiplex" --single $i > "$out/single$i.csv" 2>/dev/null
+  fi
+  echo "shape $i: $(wc -l < "$out/single$i.csv") lines"
+done
