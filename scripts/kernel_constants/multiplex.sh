@@ -3,7 +3,8 @@
 # grid, block, registers, shared memory and occupancy limits of the cuBLAS kernels it
 # launches. Writes ${OUT:-/tmp/multiplex}/: multiplex.txt (graph replays, host dispatch, the
 # co-residence probe), gated.txt and gated_connections32.txt (eager launches behind a gate),
-# ncu.csv and ncu_occupancy.csv.
+# sizes.txt (the size sweep), and under ncu: ncu.csv and ncu_occupancy.csv (kernels, grids,
+# limits) and single0..2.csv (each plain problem's kernel durations). ~1 minute on an H100.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 out=${OUT:-/tmp/multiplex}
@@ -24,14 +25,11 @@ fi
 timeout 60 "$out/multiplex" --gated | tee "$out/gated.txt"
 CUDA_DEVICE_MAX_CONNECTIONS=32 timeout 60 "$out/multiplex" --gated | tee "$out/gated_connections32.txt"
 timeout 120 "$out/multiplex" --sizes | tee "$out/sizes.txt"
-# Each plain problem's kernels, timed one by one (nsys when installed, else ncu).
-for i in 0 1 2; do
-  if command -v nsys >/dev/null; then
-    timeout 60 nsys profile -o "$out/single$i" --force-overwrite true "$out/multiplex" --single $i >/dev/null 2>&1
-    timeout 60 nsys stats --report cuda_gpu_kern_sum --format csv "$out/single$i.nsys-rep" > "$out/single$i.csv" 2>/dev/null
-  elif command -v ncu >/dev/null; then
-    timeout 60 ncu --csv --print-units base --launch-skip 20 --launch-count 20 --metrics gpu__time_duration.sum \
-      "$out/multiplex" --single $i > "$out/single$i.csv" 2>/dev/null
-  fi
-  echo "shape $i: $(wc -l < "$out/single$i.csv") lines"
-done
+# Each plain problem's kernels, timed one by one under ncu.
+if command -v ncu >/dev/null; then
+  for i in 0 1 2; do
+    timeout 60 ncu --csv --print-units base --launch-skip 20 --launch-count 20 \
+      --metrics gpu__time_duration.sum "$out/multiplex" --single $i > "$out/single$i.csv" 2>/dev/null
+    echo "shape $i: $(wc -l < "$out/single$i.csv") lines"
+  done
+fi
