@@ -2,7 +2,9 @@
 # The seed-comparison sweeps and their table scripts, end to end on short runs:
 # experiments/sgemm_multiplex.yaml (R = 2, 10, 20 only) with scripts/sgemm_table.py, and
 # experiments/sharing_replicas.yaml + sharing_replicas_kernel.yaml with
-# scripts/sharing_table.py. Checks the tables' rows, not their figures (README has those).
+# scripts/sharing_table.py; the same sweep on the H100 with
+# scripts/kernel_constants/multiplex_table.py. Checks the tables' rows, not the simulated
+# figures (README has those); the measured ones are checked exactly.
 # usage: seed_tables.sh path/to/infersim
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -26,6 +28,28 @@ else
   done
   grep -q "2.48x" "$work/sgemm.md" || fail "sgemm_table: the seed's 2.48x missing"
   echo "ok   sgemm_multiplex + sgemm_table.py"
+fi
+
+# The same shapes on the H100 beside multiplex.cu's checked-in measurements: the measured
+# columns are computed from scripts/kernel_constants/h100/ alone, so their figures (quoted in
+# the README) are checked exactly.
+grid_h100='{tenants.0.model: [sgemm_rnn, sgemm_conv2_2, sgemm_square], tenants.0.replicas: [1, 2, 10, 20, 60, 120],
+  policy: [{name: time_sliced, granularity: kernel, max_batch: 1, context_mib: 0},
+           {name: mps, granularity: kernel, max_batch: 1, context_mib: 0, max_clients: 120},
+           {name: space_time, granularity: kernel, max_batch: 120}]}'
+if ! "$INFERSIM" run experiments/sgemm_multiplex.yaml --set duration_s=0.01 --set warmup_s=0.001 \
+    --set hardware.gpu=h100 --set "sweep.grid=$grid_h100" -o "$work/h100.h5" > /dev/null 2> "$work/err"; then
+  fail "sgemm_multiplex run on the h100"; cat "$work/err"
+elif ! /usr/bin/python3 scripts/kernel_constants/multiplex_table.py "$work/h100.h5" > "$work/h100.md" 2> "$work/err"; then
+  fail "multiplex_table.py"; cat "$work/err"
+else
+  for row in '^\| 512x1x512 \| [0-9.]+x \(space-only\) \| 2\.27x \(space-only\) \| 2\.49x \(space-only\) \| 7\.97x \(space-only\) \| 2\.48x \(time-only\) \|$' \
+      '^\| 256x128x1152 \| [0-9.]+x \(space-only\) \| 1\.71x \(space-only\) \| 2\.14x \(space-only\) \| 3\.63x \(space-only\) \| 3\.23x \(space-only\) \|$' \
+      '^\| 256x256x256 \| [0-9.]+x \(space-only\) \| 2\.52x \(space-only\) \| 3\.47x \(space-only\) \| 7\.86x \(space-only\) \| 4\.93x \(space-only\) \|$' \
+      '^\| 256x128x1152 \| 120 \| 12\.07 / [0-9.]+ \| 5\.40 / [0-9.]+ \| 1\.67 / [0-9.]+ \|$'; do
+    grep -Eq "$row" "$work/h100.md" || fail "multiplex_table row: $row"
+  done
+  echo "ok   sgemm_multiplex on the h100 + multiplex_table.py"
 fi
 
 short=(--set duration_s=0.5 --set warmup_s=0.05)
