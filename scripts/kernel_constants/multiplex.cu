@@ -11,7 +11,9 @@
 // --once launches one problem and super-kernels of 10 and 120 once (for ncu's kernel names,
 // grids and registers); --gated times eager launches held behind a spinning kernel instead of
 // graph replays; --sizes times 256 x n x 1152 and 256 x n x 256 for n = 1...4096;
-// --single I runs shape I's plain problem 60 times, one at a time (for nsys).
+// --single I runs shape I's plain problem 60 times, one at a time (for ncu); --ksweep times a
+// lone problem against k (m x n = 256 x 128, 64 x 64, 128 x 128), --ksweep-once launches each
+// of those once (for ncu).
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
@@ -370,6 +372,8 @@ int main(int argc, char** argv) {
   const bool once = argc > 1 && std::string_view(argv[1]) == "--once";
   const bool gated = argc > 1 && std::string_view(argv[1]) == "--gated";
   const bool sizes = argc > 1 && std::string_view(argv[1]) == "--sizes";
+  const bool ksweep = argc > 1 && std::string_view(argv[1]) == "--ksweep";
+  const bool ksweep_once = argc > 1 && std::string_view(argv[1]) == "--ksweep-once";
   const int single = argc > 2 && std::string_view(argv[1]) == "--single" ? std::atoi(argv[2]) : -1;
   cudaDeviceProp prop{};
   CK(cudaGetDeviceProperties(&prop, 0));
@@ -395,6 +399,31 @@ int main(int argc, char** argv) {
       CK(cudaDeviceSynchronize());
     }
     free_problems(p);
+    return 0;
+  }
+  if (ksweep || ksweep_once) {
+    // A lone problem's GPU time against the length of its main loop: m x n fixed, k from 8
+    // to 16384 (20 problems one at a time, eager, behind a gate, median of 5). With
+    // --ksweep-once, each problem once (for ncu: which kernel, grid and split cuBLAS picks).
+    if (!ksweep_once) {
+      std::printf("\nlone problem GPU time, us, against k (20 problems one at a time, eager, behind "
+                  "a gate, median of 5)\nm x n x k | one at a time | GFLOP per problem\n");
+    }
+    for (const Shape base : {Shape{"", 256, 128, 0}, Shape{"", 64, 64, 0}, Shape{"", 128, 128, 0}}) {
+      for (int k = 8; k <= 16384; k *= 2) {
+        Shape s = base;
+        s.k = k;
+        Problems p = make_problems(s);
+        sgemm(lanes[0], p, 0);
+        CK(cudaDeviceSynchronize());
+        if (!ksweep_once) {
+          const double a = gated_us(lanes, p, 20, Mode::kSerial);
+          std::printf("%dx%dx%d | %8.3f | %.5f\n", s.m, s.n, s.k, a, 2.0 * s.m * s.n * s.k / 1e9);
+          std::fflush(stdout);
+        }
+        free_problems(p);
+      }
+    }
     return 0;
   }
   if (sizes) {

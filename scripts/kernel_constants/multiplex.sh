@@ -3,8 +3,9 @@
 # grid, block, registers, shared memory and occupancy limits of the cuBLAS kernels it
 # launches. Writes ${OUT:-/tmp/multiplex}/: multiplex.txt (graph replays, host dispatch, the
 # co-residence probe), gated.txt and gated_connections32.txt (eager launches behind a gate),
-# sizes.txt (the size sweep), and under ncu: ncu.csv and ncu_occupancy.csv (kernels, grids,
-# limits) and single0..2.csv (each plain problem's kernel durations). ~1 minute on an H100.
+# sizes.txt and ksweep.txt (size sweeps), and under ncu: ncu.csv and ncu_occupancy.csv (kernels, grids,
+# limits), single0..2.csv (each plain problem's kernel durations) and ksweep_kernels.csv
+# (the kernels of ksweep.txt's problems). ~2 minutes on an H100.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 out=${OUT:-/tmp/multiplex}
@@ -25,6 +26,7 @@ fi
 timeout 60 "$out/multiplex" --gated | tee "$out/gated.txt"
 CUDA_DEVICE_MAX_CONNECTIONS=32 timeout 60 "$out/multiplex" --gated | tee "$out/gated_connections32.txt"
 timeout 120 "$out/multiplex" --sizes | tee "$out/sizes.txt"
+timeout 120 "$out/multiplex" --ksweep | tee "$out/ksweep.txt"
 # Each plain problem's kernels, timed one by one under ncu.
 if command -v ncu >/dev/null; then
   for i in 0 1 2; do
@@ -32,4 +34,7 @@ if command -v ncu >/dev/null; then
       --metrics gpu__time_duration.sum "$out/multiplex" --single $i > "$out/single$i.csv" 2>/dev/null
     echo "shape $i: $(wc -l < "$out/single$i.csv") lines"
   done
+  timeout 90 ncu --csv --print-units base --metrics launch__grid_size,launch__block_size \
+    "$out/multiplex" --ksweep-once > "$out/ksweep_kernels.csv" 2>/dev/null
+  echo "ksweep kernels: $(wc -l < "$out/ksweep_kernels.csv") lines"
 fi
