@@ -22,6 +22,10 @@
 #   REPEATS              profile runs per batch size (median; default 30)
 #   TENANTS              tenants on the device under the sharing policies (default 4)
 #   REQUESTS=true|false  keep per-request tables (default: true on cpu, false on cuda)
+#   GRANULARITY=batch|kernel  the policies' granularity in the simulation (default batch):
+#                        kernel times each batch as its kernels on the kernel-level GPU model
+#                        (calibrated to the fresh profile's L(b)). The measurement executes the
+#                        same kernels either way.
 #
 # The capacity is max_b b / L(b) of $MODEL on the fresh profile (the batched saturation
 # throughput of one device); rate = load x capacity, split evenly over the tenants; the
@@ -48,6 +52,11 @@ else
   REQUESTS=${REQUESTS:-false}
 fi
 REPEATS=${REPEATS:-30}
+GRANULARITY=${GRANULARITY:-batch}
+case "$GRANULARITY" in
+  batch | kernel) ;;
+  *) echo "validate.sh: GRANULARITY must be batch or kernel, got '$GRANULARITY'" >&2; exit 2 ;;
+esac
 TENANTS=${TENANTS:-4}
 LOADS=(0.30 0.60 0.85)
 POLICIES=(exclusive time_sliced mps space_time)
@@ -100,6 +109,7 @@ sets=(
   --set "output.requests=$REQUESTS"
   --set "sweep.zip={policy.name: [$policies], tenants.0.replicas: [$replicas], tenants.0.arrival.rate: [$rates]}"
 )
+if [ "$GRANULARITY" = kernel ]; then sets+=(--set "policy.granularity=kernel"); fi
 echo "validate: $MODEL on $backend: capacity $capacity req/s, L(1) $l1 ms, SLO $slo ms"
 
 # 3. Simulate, measure, compare.
@@ -122,6 +132,7 @@ echo "validate: $MODEL on $backend: capacity $capacity req/s, L(1) $l1 ms, SLO $
   echo "- libraries: $(awk -F'"' '/^  libraries:/ { print $2; exit }' "$OUT/profile.yaml")"
   echo "- model: $MODEL, $TENANTS tenants under the sharing policies (1 under exclusive)," \
        "Poisson arrivals, max_batch 16, SLO $slo ms (10 x L(1))"
+  echo "- simulated at granularity $GRANULARITY"
   echo "- capacity (max_b b/L(b) of the profile): $capacity req/s; loads ${LOADS[*]} of it"
   echo "  (rows in that order for each policy); $DURATION s per run, $WARMUP s warm-up"
   echo "- measured with: ${prio[*]:-normal priority};" \
