@@ -24,23 +24,22 @@
 #include <string_view>
 #include <vector>
 
-#define CK(x)                                                                          \
-  do {                                                                                 \
-    cudaError_t e_ = (x);                                                              \
-    if (e_ != cudaSuccess) {                                                           \
-      std::fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, #x,                  \
-                   cudaGetErrorString(e_));                                            \
-      std::exit(1);                                                                    \
-    }                                                                                  \
+#define CK(x)                                                                                  \
+  do {                                                                                         \
+    cudaError_t e_ = (x);                                                                      \
+    if (e_ != cudaSuccess) {                                                                   \
+      std::fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, #x, cudaGetErrorString(e_)); \
+      std::exit(1);                                                                            \
+    }                                                                                          \
   } while (0)
-#define CB(x)                                                                          \
-  do {                                                                                 \
-    cublasStatus_t s_ = (x);                                                           \
-    if (s_ != CUBLAS_STATUS_SUCCESS) {                                                 \
-      std::fprintf(stderr, "%s:%d: %s: cuBLAS status %d\n", __FILE__, __LINE__, #x,   \
-                   static_cast<int>(s_));                                              \
-      std::exit(1);                                                                    \
-    }                                                                                  \
+#define CB(x)                                                                       \
+  do {                                                                              \
+    cublasStatus_t s_ = (x);                                                        \
+    if (s_ != CUBLAS_STATUS_SUCCESS) {                                              \
+      std::fprintf(stderr, "%s:%d: %s: cuBLAS status %d\n", __FILE__, __LINE__, #x, \
+                   static_cast<int>(s_));                                           \
+      std::exit(1);                                                                 \
+    }                                                                               \
   } while (0)
 
 namespace {
@@ -52,9 +51,8 @@ struct Shape {
   const char* name;
   int m, n, k;
 };
-const Shape kShapes[] = {{"512x1x512", 512, 1, 512},
-                         {"256x128x1152", 256, 128, 1152},
-                         {"256x256x256", 256, 256, 256}};
+const Shape kShapes[] = {
+    {"512x1x512", 512, 1, 512}, {"256x128x1152", 256, 128, 1152}, {"256x256x256", 256, 256, 256}};
 const int kRs[] = {1, 2, 10, 20, 60, 120};
 
 double now_us() {
@@ -119,8 +117,8 @@ void free_problems(Problems& p) {
 void sgemm(const Lane& l, const Problems& p, int i) {
   const float alpha = 1, beta = 0;
   const Shape& s = p.s;
-  CB(cublasSgemm(l.blas, CUBLAS_OP_N, CUBLAS_OP_N, s.m, s.n, s.k, &alpha, p.a[i], s.m, p.b[i],
-                 s.k, &beta, p.c[i], s.m));
+  CB(cublasSgemm(l.blas, CUBLAS_OP_N, CUBLAS_OP_N, s.m, s.n, s.k, &alpha, p.a[i], s.m, p.b[i], s.k,
+                 &beta, p.c[i], s.m));
 }
 
 // Problems 0..r-1 as one cublasSgemmBatched (the space-time super-kernel). With `stage`,
@@ -331,11 +329,13 @@ void probe(int sms) {
   CK(cudaEventCreate(&b1));
   CK(cudaEventCreate(&b2));
   const int iters = 20000;
-  std::printf("\nco-residence probe: %d SMs, blocks of dependent FMA chains (%d x 4 FMAs per "
-              "thread)\n",
-              sms, iters);
-  std::printf("threads | one kernel, 1 block/SM (us) | two such kernels on two streams (us) | "
-              "one kernel, 2 blocks/SM (us)\n");
+  std::printf(
+      "\nco-residence probe: %d SMs, blocks of dependent FMA chains (%d x 4 FMAs per "
+      "thread)\n",
+      sms, iters);
+  std::printf(
+      "threads | one kernel, 1 block/SM (us) | two such kernels on two streams (us) | "
+      "one kernel, 2 blocks/SM (us)\n");
   for (int threads : {128, 256, 512, 1024}) {
     for (int w = 0; w < 2; ++w) fma_chain<<<sms, threads, 0, s1>>>(out, iters);
     CK(cudaStreamSynchronize(s1));
@@ -406,10 +406,12 @@ int main(int argc, char** argv) {
     // to 16384 (20 problems one at a time, eager, behind a gate, median of 5). With
     // --ksweep-once, each problem once (for ncu: which kernel, grid and split cuBLAS picks).
     if (!ksweep_once) {
-      std::printf("\nlone problem GPU time, us, against k (20 problems one at a time, eager, behind "
-                  "a gate, median of 5)\nm x n x k | one at a time | GFLOP per problem\n");
+      std::printf(
+          "\nlone problem GPU time, us, against k (20 problems one at a time, eager, behind "
+          "a gate, median of 5)\nm x n x k | one at a time | GFLOP per problem\n");
     }
-    for (const Shape base : {Shape{"", 256, 128, 0}, Shape{"", 64, 64, 0}, Shape{"", 128, 128, 0}}) {
+    for (const Shape base :
+         {Shape{"", 256, 128, 0}, Shape{"", 64, 64, 0}, Shape{"", 128, 128, 0}}) {
       for (int k = 8; k <= 16384; k *= 2) {
         Shape s = base;
         s.k = k;
@@ -470,9 +472,10 @@ int main(int argc, char** argv) {
     }
     CK(cudaDeviceSynchronize());
     if (gated) {
-      std::printf("\n%s: GPU time per problem, us, eager launches held behind a spinning kernel "
-                  "(median of 5)\n   R | serial | R streams | batched\n",
-                  s.name);
+      std::printf(
+          "\n%s: GPU time per problem, us, eager launches held behind a spinning kernel "
+          "(median of 5)\n   R | serial | R streams | batched\n",
+          s.name);
       for (int r : kRs) {
         const double a = gated_us(lanes, p, r, Mode::kSerial);
         const double b = gated_us(lanes, p, r, Mode::kStreams);
@@ -484,15 +487,18 @@ int main(int argc, char** argv) {
       continue;
     }
     const double flops = 2.0 * s.m * s.n * s.k;
-    std::printf("\n%s: host path per call: cublasSgemm issue %.2f us; issue + pointer staging + "
-                "sgemmBatched(10) + sync %.2f us\n",
-                s.name, issue_us(lanes, p, Mode::kSerial, 1, 64),
-                issue_us(lanes, p, Mode::kBatched, 10, 64));
-    std::printf("%s: GPU time per problem, us (CUDA graph replays, no host in the loop) | "
-                "host-dispatched, problems/s (one polling thread)\n",
-                s.name);
-    std::printf("   R | graph serial | graph R streams | graph batched | host serial | host R "
-                "streams | host batched | batched TFLOP/s (graph)\n");
+    std::printf(
+        "\n%s: host path per call: cublasSgemm issue %.2f us; issue + pointer staging + "
+        "sgemmBatched(10) + sync %.2f us\n",
+        s.name, issue_us(lanes, p, Mode::kSerial, 1, 64),
+        issue_us(lanes, p, Mode::kBatched, 10, 64));
+    std::printf(
+        "%s: GPU time per problem, us (CUDA graph replays, no host in the loop) | "
+        "host-dispatched, problems/s (one polling thread)\n",
+        s.name);
+    std::printf(
+        "   R | graph serial | graph R streams | graph batched | host serial | host R "
+        "streams | host batched | batched TFLOP/s (graph)\n");
     for (int r : kRs) {
       double g[3];
       for (int m = 0; m < 3; ++m) {
