@@ -13,7 +13,8 @@
 // graph replays; --sizes times 256 x n x 1152 and 256 x n x 256 for n = 1...4096;
 // --single I runs shape I's plain problem 60 times, one at a time (for ncu); --ksweep times a
 // lone problem against k (m x n = 256 x 128, 64 x 64, 128 x 128), --ksweep-once launches each
-// of those once (for ncu).
+// of those once (for ncu); --rsweep times one at a time against R = 1...16 streams for
+// Table 1's shapes and five ResNet-50 convolutions.
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
@@ -373,6 +374,7 @@ int main(int argc, char** argv) {
   const bool gated = argc > 1 && std::string_view(argv[1]) == "--gated";
   const bool sizes = argc > 1 && std::string_view(argv[1]) == "--sizes";
   const bool ksweep = argc > 1 && std::string_view(argv[1]) == "--ksweep";
+  const bool rsweep = argc > 1 && std::string_view(argv[1]) == "--rsweep";
   const bool ksweep_once = argc > 1 && std::string_view(argv[1]) == "--ksweep-once";
   const int single = argc > 2 && std::string_view(argv[1]) == "--single" ? std::atoi(argv[2]) : -1;
   cudaDeviceProp prop{};
@@ -399,6 +401,36 @@ int main(int argc, char** argv) {
       CK(cudaDeviceSynchronize());
     }
     free_problems(p);
+    return 0;
+  }
+  if (rsweep) {
+    // How the gain of R streams over one at a time grows with R, for Table 1's shapes and
+    // five 3x3 convolutions of ResNet-50 as im2col GEMMs (batch 1, and stage 3 at batch 4):
+    // eager, behind a gate, median of 5.
+    const Shape shapes[] = {{"512x1x512", 512, 1, 512},
+                            {"256x128x1152", 256, 128, 1152},
+                            {"256x256x256", 256, 256, 256},
+                            {"resnet50 stage1 conv2 b1", 64, 3136, 576},
+                            {"resnet50 stage2 conv2 b1", 128, 784, 1152},
+                            {"resnet50 stage3 conv2 b1", 256, 196, 2304},
+                            {"resnet50 stage4 conv2 b1", 512, 49, 4608},
+                            {"resnet50 stage3 conv2 b4", 256, 784, 2304}};
+    std::printf(
+        "\nGPU time per problem, us, one at a time and on R streams (eager, behind a gate, "
+        "median of 5)\nshape | m x n x k | R | one at a time | R streams | gain\n");
+    for (const Shape& s : shapes) {
+      Problems p = make_problems(s);
+      for (int i = 0; i < 16; ++i) sgemm(lanes[i], p, i);
+      CK(cudaDeviceSynchronize());
+      for (int r : {1, 2, 3, 4, 6, 8, 16}) {
+        const double a = gated_us(lanes, p, r, Mode::kSerial);
+        const double b = gated_us(lanes, p, r, Mode::kStreams);
+        std::printf("%s | %dx%dx%d | %d | %8.3f | %8.3f | %.2f\n", s.name, s.m, s.n, s.k, r, a, b,
+                    a / b);
+        std::fflush(stdout);
+      }
+      free_problems(p);
+    }
     return 0;
   }
   if (ksweep || ksweep_once) {

@@ -3,7 +3,7 @@
 # grid, block, registers, shared memory and occupancy limits of the cuBLAS kernels it
 # launches. Writes ${OUT:-/tmp/multiplex}/: multiplex.txt (graph replays, host dispatch, the
 # co-residence probe), gated.txt and gated_connections32.txt (eager launches behind a gate),
-# sizes.txt and ksweep.txt (size sweeps), and under ncu: ncu.csv and ncu_occupancy.csv (kernels, grids,
+# sizes.txt, ksweep.txt and rsweep.txt (sweeps), and under ncu: ncu.csv and ncu_occupancy.csv (kernels, grids,
 # limits), single0..2.csv (each plain problem's kernel durations) and ksweep_kernels.csv
 # (the kernels of ksweep.txt's problems). ~2 minutes on an H100.
 set -uo pipefail
@@ -27,6 +27,7 @@ timeout 60 "$out/multiplex" --gated | tee "$out/gated.txt"
 CUDA_DEVICE_MAX_CONNECTIONS=32 timeout 60 "$out/multiplex" --gated | tee "$out/gated_connections32.txt"
 timeout 120 "$out/multiplex" --sizes | tee "$out/sizes.txt"
 timeout 120 "$out/multiplex" --ksweep | tee "$out/ksweep.txt"
+timeout 120 "$out/multiplex" --rsweep | tee "$out/rsweep.txt"
 # Each plain problem's kernels, timed one by one under ncu.
 if command -v ncu >/dev/null; then
   for i in 0 1 2; do
