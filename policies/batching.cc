@@ -45,4 +45,31 @@ PolicyNeeds common_needs(const Params& p, int max_tenants_per_gpu) {
 
 bool kernel_granularity(const Params& p) { return p.get_text("granularity") == "kernel"; }
 
+std::vector<ParamSpec> kernel_sharing_params() {
+  return {
+      {"kernel_sharing",
+       ParamKind::kString,
+       0,
+       "granularity kernel: how concurrent kernels share the GPU. sm_budget: side by side "
+       "while their SMs fit, each at its solo speed, queued in launch order otherwise; "
+       "overlap: every launched kernel runs at once (thread blocks of concurrent kernels "
+       "share SMs), and one that starts while k-1 others run takes (1 + u*(k-1)) of its solo "
+       "time, u = overlap_floor + (1 - overlap_floor) * its solo share of the GPU's "
+       "achievable throughput (kernel_gpu.h)",
+       -std::numeric_limits<double>::infinity(),
+       std::numeric_limits<double>::infinity(),
+       false,
+       "sm_budget",
+       {"sm_budget", "overlap"}},
+      {"overlap_floor", ParamKind::kNumber, 0.30,
+       "kernel_sharing overlap: the slowdown a co-running kernel of no throughput share "
+       "still causes per other kernel; 0.30 fits one H100 measurement (16 streams of "
+       "512x1x512 SGEMMs, 2.56x faster than one at a time: "
+       "scripts/kernel_constants/h100/rsweep.txt) and predicts the other shapes there",
+       0, 1},
+  };
+}
+
+bool overlap_sharing(const Params& p) { return p.get_text("kernel_sharing") == "overlap"; }
+
 }  // namespace infersim

@@ -24,6 +24,13 @@ std::vector<ParamSpec> common_policy_params();
 // Whether the policy's `granularity` is kernel.
 bool kernel_granularity(const Params& p);
 
+// The settings of how concurrent kernels share the GPU at kernel granularity (mps,
+// space_time; kernel_gpu.h): `kernel_sharing` (sm_budget, the default, or overlap) and
+// `overlap_floor`.
+std::vector<ParamSpec> kernel_sharing_params();
+// Whether `kernel_sharing: overlap` is set.
+bool overlap_sharing(const Params& p);
+
 // PolicyInfo::needs of a policy that reads only the common keys, with its tenant limit.
 PolicyNeeds common_needs(const Params& p, int max_tenants_per_gpu);
 

@@ -9,20 +9,26 @@
 namespace infersim {
 
 KernelGpu::KernelGpu(Engine& e, std::uint32_t gpu, std::size_t slots, int sm_capacity,
-                     double interference)
+                     double interference, Overlap overlap)
     : e_(e),
       gpu_(gpu),
-      capacity_(sm_capacity),
+      sms_(sm_capacity),
+      capacity_(overlap.on ? sm_capacity * static_cast<int>(std::max<std::size_t>(slots, 1))
+                           : sm_capacity),
+      overlap_(overlap),
       interference_(interference),
       slowdown_(slots, 1.0),
       warmup_(e.config().warmup) {
   if (sm_capacity < 1) throw std::invalid_argument("KernelGpu: SM capacity must be >= 1");
   if (!(interference >= 0)) throw std::invalid_argument("interference must be >= 0");
+  if (!(overlap.floor >= 0 && overlap.floor <= 1)) {
+    throw std::invalid_argument("overlap_floor must be in [0, 1]");
+  }
   state_.free = capacity_;
   state_.slots.resize(slots);
   state_.queue.resize(slots);
   state_.running.resize(slots);
-  effects_ = interference > 0;
+  effects_ = interference > 0 || overlap.on;
   state_.t = e.now();
   ahead_ = state_;
   check_ = state_;
@@ -54,7 +60,12 @@ inline void KernelGpu::launch(State& s, std::uint32_t slot,
   k.phase = Phase::kRunning;
   SimTime ns = kernel.ns;
   if (effects_ && s.n_running >= 2) {
-    const double f = (1.0 + interference_ * static_cast<double>(s.n_running - 1)) * slowdown_[slot];
+    const double others = static_cast<double>(s.n_running - 1);
+    double f = (1.0 + interference_ * others) * slowdown_[slot];
+    if (overlap_.on) {
+      const double u = overlap_.floor + (1.0 - overlap_.floor) * static_cast<double>(kernel.share);
+      f *= 1.0 + u * others;
+    }
     ns = static_cast<SimTime>(std::llround(static_cast<double>(ns) * f));
     k.slowed = k.slowed || slowdown_[slot] > 1;
   }
@@ -83,7 +94,7 @@ void KernelGpu::integrate(State& s, SimTime to) const {
   const SimTime from = std::max(s.t, warmup_);
   if (to > from && s.n_running > 0) {
     s.busy_ns += to - from;
-    s.sm_ns += (to - from) * (capacity_ - s.free);
+    s.sm_ns += (to - from) * std::min(sms_, capacity_ - s.free);
   }
   s.t = to;
 }
@@ -274,7 +285,7 @@ bool KernelGpu::run(State& s, SimTime until, bool stop_at_done) const {
 void KernelGpu::report(State& s) {
   if (s.busy_ns > 0) {
     e_.add_gpu_usage(gpu_, static_cast<double>(s.busy_ns),
-                     static_cast<double>(s.sm_ns) / static_cast<double>(capacity_));
+                     static_cast<double>(s.sm_ns) / static_cast<double>(sms_));
   }
   s.busy_ns = 0;
   s.sm_ns = 0;

@@ -20,6 +20,18 @@
 //    kernel that starts while k - 1 others run (k >= 2) takes ns x (1 + interference x (k -
 //    1)) x slowdown(stream), rounded to the nearest ns (`slowed` then records it).
 //
+// `kernel_sharing: overlap` replaces the SM budget with a law measured on an H100
+// (scripts/kernel_constants/h100/rsweep.txt, README "GPU results at kernel granularity"):
+// thread blocks of concurrent kernels share SMs, so every launched kernel starts at once
+// (the budget becomes slots x SMs, which every set of running kernels fits), and a kernel
+// that starts while k - 1 others run takes ns x (1 + u x (k - 1)), with
+// u = floor + (1 - floor) x share: a kernel that alone reaches a share of the GPU's
+// achievable throughput (TimedKernel::share) costs each co-runner that share, and even a
+// kernel of no share costs `floor` (launch and scheduling work that does not overlap). The
+// factor is fixed when the kernel starts (the interference effect's rule), multiplies with
+// it and the stream's slowdown, and is rounded to the nearest ns. SM load is then reported
+// as the SMs the running kernels touch, at most all of them.
+//
 // The SM budget is `sm_capacity` SMs: the whole GPU here; a MIG instance would be a KernelGpu
 // of its own SMs, and an MPS SM cap times a tenant's kernels on a GpuShare of that many SMs
 // (so they never occupy more). Both are kernel programs built for a GpuShare (issue 11).
@@ -55,12 +67,21 @@
 
 namespace infersim {
 
+// `kernel_sharing: overlap` (see above); off: the SM budget.
+struct KernelOverlap {
+  bool on = false;
+  double floor = 0.30;  // overlap_floor
+};
+
 class KernelGpu {
  public:
-  KernelGpu(Engine& e, std::uint32_t gpu, std::size_t slots, int sm_capacity, double interference);
+  using Overlap = KernelOverlap;
+
+  KernelGpu(Engine& e, std::uint32_t gpu, std::size_t slots, int sm_capacity, double interference,
+            Overlap overlap = {});
 
   std::size_t slots() const { return state_.slots.size(); }
-  int sm_capacity() const { return capacity_; }
+  int sm_capacity() const { return sms_; }
   // Whether stream s has a batch in progress (started and not yet reported done).
   bool busy(std::size_t s) const { return state_.slots[s].batch != nullptr; }
 
@@ -168,7 +189,9 @@ class KernelGpu {
 
   Engine& e_;
   std::uint32_t gpu_;
-  int capacity_;
+  int sms_;       // the GPU's SMs (what SM load is reported against)
+  int capacity_;  // the SM budget: sms_, or under overlap slots x sms_ (every kernel fits)
+  Overlap overlap_;
   double interference_;
   std::vector<double> slowdown_;
   bool effects_ = false;  // interference > 0 or a slowdown > 1

@@ -82,6 +82,7 @@ class Mps final : public SharedGpuPolicy {
 
 void register_mps(PolicyRegistry& r) {
   std::vector<ParamSpec> params = common_policy_params();
+  for (ParamSpec& spec : kernel_sharing_params()) params.push_back(std::move(spec));
   params.push_back(
       {"interference", ParamKind::kNumber, 0.094,
        "extra slowdown per additional concurrently running kernel: each runs at "

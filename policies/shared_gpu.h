@@ -238,8 +238,9 @@ class alignas(64) SharedGpuPolicy : public Policy {
         batches_(slots) {
     for (auto& b : batches_) b.requests.reserve(static_cast<std::size_t>(rule_.max_batch));
     if (kernel_granularity(s.params)) {
-      kernel_ = std::make_unique<KernelGpu>(s.engine, s.gpu, slots, s.spec.sm_count,
-                                            effect(s.params, "interference"));
+      kernel_ = std::make_unique<KernelGpu>(
+          s.engine, s.gpu, slots, s.spec.sm_count, effect(s.params, "interference"),
+          KernelGpu::Overlap{overlap_sharing(s.params), s.params.get("overlap_floor")});
     }
   }
 

@@ -229,6 +229,7 @@ class SpaceTime final : public SharedGpuPolicy {
 
 void register_space_time(PolicyRegistry& r) {
   std::vector<ParamSpec> params = common_policy_params();
+  for (ParamSpec& spec : kernel_sharing_params()) params.push_back(std::move(spec));
   params.push_back(
       {"interference", ParamKind::kNumber, 0.094,
        "extra slowdown per additional concurrently running super-kernel (different "

@@ -26,6 +26,8 @@
 #                        kernel times each batch as its kernels on the kernel-level GPU model
 #                        (calibrated to the fresh profile's L(b)). The measurement executes the
 #                        same kernels either way.
+#   KERNEL_SHARING=sm_budget|overlap  with GRANULARITY=kernel: how mps's and space_time's
+#                        kernels share the GPU (policy key kernel_sharing; default sm_budget)
 #
 # The capacity is max_b b / L(b) of $MODEL on the fresh profile (the batched saturation
 # throughput of one device); rate = load x capacity, split evenly over the tenants; the
@@ -56,6 +58,12 @@ GRANULARITY=${GRANULARITY:-batch}
 case "$GRANULARITY" in
   batch | kernel) ;;
   *) echo "validate.sh: GRANULARITY must be batch or kernel, got '$GRANULARITY'" >&2; exit 2 ;;
+esac
+KERNEL_SHARING=${KERNEL_SHARING:-sm_budget}
+case "$GRANULARITY/$KERNEL_SHARING" in
+  */sm_budget | kernel/overlap) ;;
+  *) echo "validate.sh: KERNEL_SHARING must be sm_budget, or overlap with GRANULARITY=kernel," \
+       "got '$KERNEL_SHARING'" >&2; exit 2 ;;
 esac
 TENANTS=${TENANTS:-4}
 LOADS=(0.30 0.60 0.85)
@@ -98,7 +106,14 @@ for p in "${POLICIES[@]}"; do
   n=$TENANTS; [ "$p" = exclusive ] && n=1
   for load in "${LOADS[@]}"; do
     r=$(awk -v c="$capacity" -v x="$load" -v n="$n" 'BEGIN { printf "%.4f", c * x / n }')
-    policies+="${policies:+, }$p"; replicas+="${replicas:+, }$n"; rates+="${rates:+, }$r"
+    spec=$p
+    if [ "$KERNEL_SHARING" = overlap ]; then
+      # Whole policy mappings: only mps and space_time take kernel_sharing.
+      spec="{name: $p, max_batch: 16, granularity: kernel"
+      case "$p" in mps | space_time) spec+=", kernel_sharing: overlap" ;; esac
+      spec+="}"
+    fi
+    policies+="${policies:+, }$spec"; replicas+="${replicas:+, }$n"; rates+="${rates:+, }$r"
   done
 done
 sets=(
@@ -107,9 +122,11 @@ sets=(
   --set "duration_s=$DURATION" --set "warmup_s=$WARMUP"
   --set "tenants.0.model=$MODEL" --set "tenants.0.slo_ms=$slo"
   --set "output.requests=$REQUESTS"
-  --set "sweep.zip={policy.name: [$policies], tenants.0.replicas: [$replicas], tenants.0.arrival.rate: [$rates]}"
+  --set "sweep.zip={policy$([ "$KERNEL_SHARING" = overlap ] || echo .name): [$policies], tenants.0.replicas: [$replicas], tenants.0.arrival.rate: [$rates]}"
 )
-if [ "$GRANULARITY" = kernel ]; then sets+=(--set "policy.granularity=kernel"); fi
+if [ "$GRANULARITY" = kernel ] && [ "$KERNEL_SHARING" = sm_budget ]; then
+  sets+=(--set "policy.granularity=kernel")
+fi
 echo "validate: $MODEL on $backend: capacity $capacity req/s, L(1) $l1 ms, SLO $slo ms"
 
 # 3. Simulate, measure, compare.
@@ -132,7 +149,7 @@ echo "validate: $MODEL on $backend: capacity $capacity req/s, L(1) $l1 ms, SLO $
   echo "- libraries: $(awk -F'"' '/^  libraries:/ { print $2; exit }' "$OUT/profile.yaml")"
   echo "- model: $MODEL, $TENANTS tenants under the sharing policies (1 under exclusive)," \
        "Poisson arrivals, max_batch 16, SLO $slo ms (10 x L(1))"
-  echo "- simulated at granularity $GRANULARITY"
+  echo "- simulated at granularity $GRANULARITY$([ "$GRANULARITY" = kernel ] && echo ", kernel_sharing $KERNEL_SHARING (mps, space_time)")"
   echo "- capacity (max_b b/L(b) of the profile): $capacity req/s; loads ${LOADS[*]} of it"
   echo "  (rows in that order for each policy); $DURATION s per run, $WARMUP s warm-up"
   echo "- measured with: ${prio[*]:-normal priority};" \

@@ -36,8 +36,8 @@ struct Start {
 class ScriptPolicy final : public Policy {
  public:
   ScriptPolicy(Engine& e, std::size_t streams, int sms, std::vector<Start> starts,
-               double interference)
-      : e_(e), gpu_(e, 0, streams, sms, interference), starts_(std::move(starts)) {
+               double interference, KernelOverlap overlap = {})
+      : e_(e), gpu_(e, 0, streams, sms, interference, overlap), starts_(std::move(starts)) {
     for (std::size_t i = 0; i < starts_.size(); ++i) {
       e.schedule(starts_[i].at, Priority::kTimer, 0, i << 1 | 1);
     }
@@ -71,11 +71,12 @@ struct Result {
 };
 
 Result run(std::size_t streams, int sms, std::vector<Start> starts, double interference = 0,
-           std::vector<double> slowdown = {}) {
+           std::vector<double> slowdown = {}, KernelOverlap overlap = {}) {
   EngineConfig cfg;
   cfg.gpus = 1;
   Engine e(cfg, {});
-  auto p = std::make_unique<ScriptPolicy>(e, streams, sms, std::move(starts), interference);
+  auto p =
+      std::make_unique<ScriptPolicy>(e, streams, sms, std::move(starts), interference, overlap);
   ScriptPolicy* raw = p.get();
   for (std::size_t s = 0; s < slowdown.size(); ++s) raw->gpu().set_slowdown(s, slowdown[s]);
   e.set_policy(0, std::move(p));
@@ -113,6 +114,34 @@ TEST(KernelGpu, TwoTenantsKernelsShareTheSms) {
   // (5600 + 2100 + 900 + 4000) / 80 = 157.5 ns.
   EXPECT_DOUBLE_EQ(r.busy_ns, 180);
   EXPECT_DOUBLE_EQ(r.load_ns, 157.5);
+}
+
+TEST(KernelGpu, OverlapStartsEveryKernelAndSlowsItByItsCoRunners) {
+  // kernel_sharing overlap, floor 0.25, 80 SMs; every kernel is 80 SMs wide, so under the SM
+  // budget none could start beside another.
+  //   t=0    A0 (1000 ns, share 0.5) starts alone: ends at 1000.
+  //   t=200  B0 (600 ns, share 0) starts with A0 running, k = 2: u = 0.25 + 0.75 * 0 = 0.25,
+  //          600 * (1 + 0.25 * 1) = 750 ns: ends at 950.
+  //   t=300  C0 (200 ns, share 0.6) starts with A0 and B0 running, k = 3:
+  //          u = 0.25 + 0.75 * 0.6 = 0.7, 200 * (1 + 0.7 * 2) = 480 ns: ends at 780.
+  //   t=780  stream 2 done. t=950 stream 1 done (B0's factor was fixed when it started).
+  //   t=1000 A0 ends; A1 (400 ns, share 0) starts alone: ends at 1400, stream 0 done.
+  BatchKernels a, b, c;
+  a.push({1000, 80, 0.5f});
+  a.push({400, 80, 0.0f});
+  b.push({600, 80, 0.0f});
+  c.push({200, 80, 0.6f});
+  const KernelOverlap overlap{true, 0.25};
+  const Result r = run(3, 80, {{0, 0, &a}, {200, 1, &b}, {300, 2, &c}}, 0, {}, overlap);
+  EXPECT_EQ(r.ends, (Ends{{2, 780}, {1, 950}, {0, 1400}}));
+  // Busy the whole 1400 ns, and the SMs the running kernels touch never fall below all 80
+  // (their sum, up to 240, is reported as at most the GPU): load 1400 ns.
+  EXPECT_DOUBLE_EQ(r.busy_ns, 1400);
+  EXPECT_DOUBLE_EQ(r.load_ns, 1400);
+  // The same under the SM budget: B0 waits for A0 (1000..1600), C0 for B0 (1600..1800), and
+  // A1 launched at 1000 queues behind them (1800..2200).
+  const Result budget = run(3, 80, {{0, 0, &a}, {200, 1, &b}, {300, 2, &c}});
+  EXPECT_EQ(budget.ends, (Ends{{1, 1600}, {2, 1800}, {0, 2200}}));
 }
 
 TEST(KernelGpu, KernelsStartInLaunchOrder) {

@@ -31,6 +31,31 @@ KernelModelParams gpu(const std::string& name) {
   return default_kernel_params(*find_gpu(gpus, name));
 }
 
+TEST(KernelProgram, SoloShareIsTheLargerOfTheComputeAndMemoryFractions) {
+  // Peak 1e12 FLOP/s, tiles of efficiency 0.5 and 0.8 (the best: 0.8e12 FLOP/s achievable),
+  // 1e12 B/s at efficiency 0.9 (0.9e12 B/s achievable).
+  KernelModelParams p;
+  p.peak_flops = 1e12;
+  p.bandwidth = 1e12;
+  p.bandwidth_efficiency = 0.9;
+  p.tiles = {GemmTile{32, 32, 8, 64, 80, 7552, 0.5}, GemmTile{128, 64, 8, 128, 224, 19840, 0.8}};
+  KernelCall c;
+  c.kind = KernelCall::Kind::kGemm;
+  // 4e5 FLOPs and 1e5 bytes in 1000 ns: 4e11 / 0.8e12 = 0.5 of compute, 1e11 / 0.9e12 = 0.111
+  // of bandwidth: 0.5.
+  c.flops = 4e5;
+  c.bytes = 1e5;
+  EXPECT_FLOAT_EQ(solo_share(c, 1000, p), 0.5f);
+  // 4.5e5 bytes and no FLOPs in 1000 ns: 4.5e11 / 0.9e12 = 0.5 of bandwidth.
+  c.flops = 0;
+  c.bytes = 4.5e5;
+  EXPECT_FLOAT_EQ(solo_share(c, 1000, p), 0.5f);
+  // Faster than the achievable rate counts as the whole GPU; so does a zero duration.
+  c.flops = 2e6;
+  EXPECT_FLOAT_EQ(solo_share(c, 1000, p), 1.0f);
+  EXPECT_FLOAT_EQ(solo_share(c, 0, p), 1.0f);
+}
+
 TEST(KernelProgram, CalibrationDistributesTheRoundingExactly) {
   // 3000 and 1000 ns scaled to 10,001: 7500.75 and 2500.25; the floors sum to 10,000 and the
   // one ns left goes to the larger remainder (0.75).

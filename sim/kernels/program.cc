@@ -20,6 +20,16 @@ bool is_partial(const GpuShare& share, const KernelModelParams& p) {
 
 }  // namespace
 
+float solo_share(const KernelCall& c, SimTime ns, const KernelModelParams& p) {
+  if (ns <= 0) return 1.0f;
+  double best = 0;
+  for (const GemmTile& t : p.tiles) best = std::max(best, t.efficiency);
+  const double seconds = static_cast<double>(ns) * 1e-9;
+  const double compute = best > 0 ? c.flops / seconds / (p.peak_flops * best) : 0.0;
+  const double memory = c.bytes / seconds / (p.bandwidth * p.bandwidth_efficiency);
+  return static_cast<float>(std::min(1.0, std::max(compute, memory)));
+}
+
 SimTime BatchKernels::boundary_at_or_after(SimTime offset) const {
   const auto it = std::lower_bound(end.begin(), end.end(), offset);
   return it == end.end() ? total() : *it;
@@ -107,7 +117,9 @@ KernelProgram build_program(const Architecture& arch, std::string model, int max
       p.scale[bi] = total > 0 ? static_cast<double>(target) / static_cast<double>(total) : 1.0;
     }
     BatchKernels& batch = p.batches[bi];
-    for (std::size_t i = 0; i < ns.size(); ++i) batch.push(TimedKernel{ns[i], sms[i]});
+    for (std::size_t i = 0; i < ns.size(); ++i) {
+      batch.push(TimedKernel{ns[i], sms[i], solo_share(p.calls[bi][i], ns[i], p.params)});
+    }
   }
   return p;
 }
@@ -145,7 +157,14 @@ BatchKernels merge_batches(const KernelProgram& p, std::span<const int> part_bat
     const KernelTime t = batched_kernel_time(parts, p.params, p.share);
     const SimTime ns =
         p.calibrated ? static_cast<SimTime>(std::llround(static_cast<double>(t.ns) * scale)) : t.ns;
-    out.push(TimedKernel{ns, t.sms_touched});
+    KernelCall merged = parts[0];
+    merged.flops = 0;
+    merged.bytes = 0;
+    for (const KernelCall& c : parts) {
+      merged.flops += c.flops;
+      merged.bytes += c.bytes;
+    }
+    out.push(TimedKernel{ns, t.sms_touched, solo_share(merged, ns, p.params)});
   }
   return out;
 }

@@ -33,7 +33,15 @@ struct TimedKernel {
   // scheduler deals them (KernelTime::sms_touched; the kernel's time assumes exactly this
   // placement). A multi-wave kernel occupies every SM of its share.
   int sms = 0;
+  // The fraction of the GPU's achievable throughput the kernel reaches alone: the larger of
+  // its FLOP rate over the best tile's rate (peak x best tile efficiency) and its byte rate
+  // over the achievable bandwidth, at `ns`, at most 1 (solo_share below). What the
+  // `kernel_sharing: overlap` law of kernel_gpu.h slows co-running kernels by.
+  float share = 0;
 };
+
+// A kernel's solo share (TimedKernel::share) when call `c` takes `ns` on the GPU of `p`.
+float solo_share(const KernelCall& c, SimTime ns, const KernelModelParams& p);
 
 // One batch: its kernels in launch order.
 struct BatchKernels {

@@ -87,6 +87,21 @@ for pct in 0 101; do
     "atp_$pct.yaml:7:[0-9]+: expected 'active_thread_percentage' between 1 and 100"
 done
 
+# kernel_sharing (how kernels share the GPU) is a setting of granularity kernel, and
+# overlap_floor one of kernel_sharing: overlap.
+h100 "policy: {name: mps, kernel_sharing: overlap}" \
+  "  - {model: resnet50_v1, arrival: {process: poisson, rate: 10}}" > "$work/sharing_batch.yaml"
+expect kernel_sharing_at_batch_granularity "$work/sharing_batch.yaml" \
+  "sharing_batch.yaml:5:[0-9]+: policy 'mps': 'kernel_sharing' sets how kernels share the GPU at granularity kernel"
+h100 "policy: {name: space_time, granularity: kernel, overlap_floor: 0.5}" \
+  "  - {model: resnet50_v1, arrival: {process: poisson, rate: 10}}" > "$work/floor_budget.yaml"
+expect overlap_floor_without_overlap "$work/floor_budget.yaml" \
+  "floor_budget.yaml:5:[0-9]+: policy 'space_time': 'overlap_floor' applies only with kernel_sharing: overlap"
+h100 "policy: {name: time_sliced, granularity: kernel, kernel_sharing: overlap}" \
+  "  - {model: resnet50_v1, arrival: {process: poisson, rate: 10}}" > "$work/sharing_ts.yaml"
+expect kernel_sharing_on_time_sliced "$work/sharing_ts.yaml" \
+  "sharing_ts.yaml:5:[0-9]+: .*kernel_sharing"
+
 good > "$work/ok.yaml"
 
 # ---- the file itself
