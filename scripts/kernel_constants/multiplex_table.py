@@ -11,7 +11,8 @@ multiplex.txt (CUDA-graph replays, and a polling host dispatcher). Prints, per s
 the GPU time per problem measured and simulated under one-at-a-time (time-only), R streams
 (space-only) and one batched kernel (space-time); then space-time's gain over the next best
 scheduler, as a geometric mean over R = 2, 10, 20, 60, 120, for the simulation, the three
-measurements and seed 003 (V100).
+measurements and seed 003 (V100); and, from rsweep.txt, how well kernel_sharing: overlap's
+law (policies/kernel_gpu.h) predicts the gain of R streams over one at a time.
 """
 import math
 import os
@@ -107,8 +108,60 @@ def main(sim_path, measured):
         print(f"- {shape}: {meas:.2f}x / {simg:.2f}x")
 
 
+# The H100's achievable rates, measured (scripts/kernel_constants/README.md): an 8192^3 FP32
+# GEMM at 51.6 TFLOP/s (the best tile's rate) and a 1 GiB copy at 3012 GB/s. The simulator
+# takes the same figures from gpus.yaml (peak x best tile efficiency, copy bandwidth).
+ACHIEVABLE_FLOPS = 51.6e12
+ACHIEVABLE_BYTES = 3012e9
+
+
+def overlap_law(measured):
+    """kernel_sharing: overlap's law against rsweep.txt: R streams of one shape run
+    R / (1 + (R - 1) u) times faster than one at a time, u = floor + (1 - floor) x the
+    kernel's solo share. The floor is fitted on the 512x1x512 shape at R = 16; the other
+    shapes are predictions."""
+    path = os.path.join(measured, "rsweep.txt")
+    if not os.path.exists(path):
+        return
+    rows = {}
+    for line in open(path):
+        p = [x.strip() for x in line.split("|")]
+        if len(p) == 6 and p[2].isdigit():
+            rows.setdefault((p[0], p[1]), {})[int(p[2])] = (float(p[3]), float(p[4]))
+    shares = {}
+    for key, d in rows.items():
+        m, n, k = map(int, key[1].split("x"))
+        solo = d[1][0] * 1e-6
+        shares[key] = max(2.0 * m * n * k / solo / ACHIEVABLE_FLOPS,
+                          4.0 * (m * k + k * n + m * n) / solo / ACHIEVABLE_BYTES)
+    fit = next(key for key in rows if key[1] == "512x1x512")
+    u_fit = (16 / (rows[fit][16][0] / rows[fit][16][1]) - 1) / 15
+    floor = (u_fit - shares[fit]) / (1 - shares[fit])
+    print(f"\nkernel_sharing overlap's law against rsweep.txt: floor {floor:.3f}, fitted on "
+          "512x1x512 at R = 16; gain of R streams over one at a time, measured / law\n")
+    print("| shape | m x n x k | solo us | solo share | u | R = 2 | R = 4 | R = 8 | R = 16 |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    errors = []
+    for key, d in rows.items():
+        u = floor + (1 - floor) * shares[key]
+        cells = []
+        for r in (2, 4, 8, 16):
+            g = d[r][0] / d[r][1]
+            law = r / (1 + (r - 1) * u)
+            cells.append(f"{g:.2f} / {law:.2f}")
+            if key != fit:
+                errors.append(abs(law / g - 1))
+        print(f"| {key[0]} | {key[1]} | {d[1][0]:.2f} | {shares[key]:.2f} | {u:.2f} | "
+              + " | ".join(cells) + " |")
+    errors.sort()
+    print(f"\nthe other {len(rows) - 1} shapes: median |error| {100 * errors[len(errors) // 2]:.0f}%,"
+          f" largest {100 * errors[-1]:.0f}%")
+
+
 if __name__ == "__main__":
     if len(sys.argv) < 2:
         sys.exit(__doc__)
     here = os.path.dirname(os.path.abspath(__file__))
-    main(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else os.path.join(here, "h100"))
+    measured_dir = sys.argv[2] if len(sys.argv) > 2 else os.path.join(here, "h100")
+    main(sys.argv[1], measured_dir)
+    overlap_law(measured_dir)
