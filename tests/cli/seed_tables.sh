@@ -52,6 +52,21 @@ else
   echo "ok   sgemm_multiplex on the h100 + multiplex_table.py"
 fi
 
+# kernel_sharing: overlap against a checked-in H100 validation report, re-simulated with the
+# report's profile, rates and seed (the README's overlap table quotes these p50 errors).
+v=validation/reports/h100-2026-11-25
+if ! /usr/bin/python3 scripts/resimulate_validation.py $v/validate_report.md $v/resnet50_profile.yaml \
+    --kernel-sharing overlap --policies mps --infersim "$INFERSIM" > "$work/resim.md" 2> "$work/err"; then
+  fail "resimulate_validation.py"; cat "$work/err"
+else
+  for row in '^\| mps \| 342\.0753 \| 1\.798 / 1\.864 \(-3\.5%\) \|' \
+      '^\| mps \| 684\.1505 \| [0-9.]+ / 3\.891 \(-3\.8%\) \|' \
+      '^\| mps \| 969\.2132 \| [0-9.]+ / 5\.456 \(\+6\.6%\) \|'; do
+    grep -Eq "$row" "$work/resim.md" || fail "resimulate_validation row: $row"
+  done
+  echo "ok   resimulate_validation.py (kernel_sharing overlap, H100 2026-11-25)"
+fi
+
 short=(--set duration_s=0.5 --set warmup_s=0.05)
 if ! "$INFERSIM" run experiments/sharing_replicas.yaml "${short[@]}" -o "$work/batch.h5" > /dev/null 2> "$work/err" ||
    ! "$INFERSIM" run experiments/sharing_replicas_kernel.yaml "${short[@]}" -o "$work/kernel.h5" > /dev/null 2> "$work/err"; then
