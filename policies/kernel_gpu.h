@@ -30,7 +30,9 @@
 // kernel of no share costs `floor` (launch and scheduling work that does not overlap). The
 // factor is fixed when the kernel starts (the interference effect's rule), multiplies with
 // it and the stream's slowdown, and is rounded to the nearest ns. SM load is then reported
-// as the SMs the running kernels touch, at most all of them.
+// as the SMs the running kernels touch, at most all of them. The share is taken against the
+// whole GPU's throughput, also for kernels timed on a MIG instance or under an MPS SM cap:
+// the law was measured on whole GPUs only.
 //
 // The SM budget is `sm_capacity` SMs: the whole GPU here; a MIG instance would be a KernelGpu
 // of its own SMs, and an MPS SM cap times a tenant's kernels on a GpuShare of that many SMs
@@ -194,7 +196,7 @@ class KernelGpu {
   Overlap overlap_;
   double interference_;
   std::vector<double> slowdown_;
-  bool effects_ = false;  // interference > 0 or a slowdown > 1
+  bool effects_ = false;  // interference > 0, a slowdown > 1, or overlap
   SimTime warmup_;
   State state_;  // at the last engine event
   State ahead_;  // state_ run ahead to the next batch completion (valid unless dirty_)
