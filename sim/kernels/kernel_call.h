@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 
 namespace infersim::kernels {
 
@@ -21,5 +22,18 @@ struct KernelCall {
   // residual add) fused into the epilogue of `node`. Equal to `node` when nothing is fused.
   std::uint32_t last_node = 0;
 };
+
+// The first of `parts` (non-empty) with all the parts' bytes and FLOPs added up: what one
+// batched kernel of them moves and computes.
+inline KernelCall summed(std::span<const KernelCall> parts) {
+  KernelCall total = parts.front();
+  total.bytes = 0;
+  total.flops = 0;
+  for (const KernelCall& c : parts) {
+    total.bytes += c.bytes;
+    total.flops += c.flops;
+  }
+  return total;
+}
 
 }  // namespace infersim::kernels

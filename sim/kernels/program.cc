@@ -157,14 +157,7 @@ BatchKernels merge_batches(const KernelProgram& p, std::span<const int> part_bat
     const KernelTime t = batched_kernel_time(parts, p.params, p.share);
     const SimTime ns =
         p.calibrated ? static_cast<SimTime>(std::llround(static_cast<double>(t.ns) * scale)) : t.ns;
-    KernelCall merged = parts[0];
-    merged.flops = 0;
-    merged.bytes = 0;
-    for (const KernelCall& c : parts) {
-      merged.flops += c.flops;
-      merged.bytes += c.bytes;
-    }
-    out.push(TimedKernel{ns, t.sms_touched, solo_share(merged, ns, p.params)});
+    out.push(TimedKernel{ns, t.sms_touched, solo_share(summed(parts), ns, p.params)});
   }
   return out;
 }

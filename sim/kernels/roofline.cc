@@ -210,17 +210,12 @@ KernelTime batched_kernel_time(std::span<const KernelCall> parts, const KernelMo
   if (parts.empty()) throw std::invalid_argument("batched_kernel_time: no kernel");
   if (parts.front().kind == KernelCall::Kind::kMemory) {
     // One launch moving every part's bytes.
-    KernelCall merged = parts.front();
-    merged.bytes = 0;
-    merged.flops = 0;
     for (const KernelCall& c : parts) {
       if (c.kind != KernelCall::Kind::kMemory) {
         throw std::invalid_argument("batched_kernel_time: a memory kernel merged with a GEMM");
       }
-      merged.bytes += c.bytes;
-      merged.flops += c.flops;
     }
-    return memory_time(merged, p, share);
+    return memory_time(summed(parts), p, share);
   }
   if (p.tiles.empty() || p.split_k.empty()) {
     throw std::invalid_argument("kernel_time: the model has no GEMM tiles");
