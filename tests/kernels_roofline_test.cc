@@ -114,19 +114,32 @@ TEST(Roofline, TileQuantizationChargesWholeTilesAndKSteps) {
   EXPECT_DOUBLE_EQ(t.compute_ns, 1048.576);
 }
 
-TEST(Roofline, SplitKAddsBlocksAndPartialSumTraffic) {
+TEST(Roofline, SplitKAddsBlocksPartialSumsAndAReduceKernel) {
   // 64 x 64 x 256 split 4: 1 tile x 4 slices = 4 blocks of ceil(256 / (4*8)) = 8 k steps
-  // (64 of k): 1048.576 ns each, one per SM. Partial sums: 2 * (4-1) * 64*64 * 4 B = 98,304 B
-  // on top of 4 * (64*256 + 256*64 + 64*64) = 147,456 B: 245,760 B / 0.5e12 = 491.52 ns.
+  // (64 of k): 1048.576 ns each, one per SM. Each slice writes its partial C once:
+  // 4 * 64*64 * 4 B = 65,536 B on top of 4 * (64*256 + 256*64 + 64*64) = 147,456 B:
+  // 212,992 B / 0.5e12 = 425.984 ns. GEMM kernel: 1048.576 + 1000 launch + 2 * 100 latency
+  // = 2248.576 ns. The reduce kernel reads the 4 partials and writes C, (4+1) * 64*64 * 4 B =
+  // 81,920 B / 0.5e12 = 163.84 ns, plus its own launch (1000) and latency (100): 1263.84 ns.
+  // Total 3512.416 ns, rounded to 3512.
   KernelModelParams p = toy();
   p.split_k = {1, 4};
   const KernelTime t = gemm_time(gemm(64, 64, 256), p, 0, 4);
   EXPECT_EQ(t.blocks, 4);
   EXPECT_DOUBLE_EQ(t.compute_ns, 1048.576);
-  EXPECT_DOUBLE_EQ(t.memory_ns, 491.52);
-  // Unsplit: one block of 2 * 64*64*256 FLOPs = 4194.304 ns; the model picks the split.
-  EXPECT_DOUBLE_EQ(gemm_time(gemm(64, 64, 256), p, 0, 1).compute_ns, 4194.304);
+  EXPECT_DOUBLE_EQ(t.memory_ns, 425.984);
+  EXPECT_DOUBLE_EQ(t.reduce_ns, 1263.84);
+  EXPECT_EQ(t.ns, 3512);
+  // Unsplit: one block of 2 * 64*64*256 FLOPs = 4194.304 ns, no reduce kernel:
+  // 4194.304 + 1200 = 5394.304 ns. The model picks the split.
+  const KernelTime whole = gemm_time(gemm(64, 64, 256), p, 0, 1);
+  EXPECT_DOUBLE_EQ(whole.compute_ns, 4194.304);
+  EXPECT_EQ(whole.reduce_ns, 0.0);
+  EXPECT_EQ(whole.ns, 5394);
   EXPECT_EQ(kernel_time(gemm(64, 64, 256), p).split_k, 4);
+  // The reduce is a launch of its own: no faster than the host's launch interval.
+  p.host_launch_interval_ns = 3000;
+  EXPECT_EQ(gemm_time(gemm(64, 64, 256), p, 0, 4).ns, 3000 + 3000);
 }
 
 TEST(Roofline, ElementwiseKernelsAreBandwidthBound) {
@@ -144,6 +157,25 @@ TEST(Roofline, ElementwiseKernelsAreBandwidthBound) {
   const GpuSpec v100 = v100_spec();
   c.bytes = 100e6;
   EXPECT_EQ(kernel_time(c, default_kernel_params(v100)).ns, 128831);
+}
+
+TEST(Roofline, CublasRunsAMatrixVectorProductAsAGemv) {
+  // 512 x 1 x 512 reads A (512*512) and x (512) and writes y (512): 4 * 263,168 =
+  // 1,052,672 B / 0.5e12 = 2105.344 ns, plus one launch (1000) and one latency (100):
+  // 3205.344 -> 3205 ns, no tile and no split.
+  const KernelModelParams cublas = with_library(toy(), GemmLibrary::kCublas);
+  EXPECT_TRUE(cublas.gemv);
+  const KernelTime t = kernel_time(gemm(512, 1, 512), cublas);
+  EXPECT_EQ(t.ns, 3205);
+  EXPECT_EQ(t.tile, -1);
+  EXPECT_TRUE(t.memory_bound);
+  // Batched, two problems are one launch moving both: 4210.688 + 1100 = 5310.688 -> 5311.
+  const std::vector<KernelCall> two = {gemm(512, 1, 512), gemm(512, 1, 512)};
+  EXPECT_EQ(batched_kernel_time(two, cublas).ns, 5311);
+  // TVM has no GEMV: the same product runs as tiles; a GEMM with n > 1 stays tiled.
+  EXPECT_FALSE(with_library(toy(), GemmLibrary::kTvm).gemv);
+  EXPECT_GE(kernel_time(gemm(512, 1, 512), with_library(toy(), GemmLibrary::kTvm)).tile, 0);
+  EXPECT_GE(kernel_time(gemm(512, 2, 512), cublas).tile, 0);
 }
 
 TEST(Roofline, AReducedShareSlowsComputeAndMemory) {

@@ -86,6 +86,10 @@ KernelModelParams default_kernel_params(const GpuSpec& gpu) {
 
 KernelModelParams with_library(KernelModelParams p, GemmLibrary library) {
   p.split_k = split_k_factors(library);
+  // cuBLAS runs an SGEMM with n = 1 as a GEMV kernel, alone and batched
+  // (scripts/kernel_constants/h100/ncu_kernels.txt: 512x1x512 launches one
+  // cublasGemvParamsEx kernel, and no split-K reduce). TVM's models have no such GEMMs.
+  p.gemv = library == GemmLibrary::kCublas;
   return p;
 }
 
@@ -188,13 +192,24 @@ KernelTime parts_time(std::span<const KernelCall> parts, const KernelModelParams
   const double sm_rate = p.peak_flops / p.sm_count * tl.efficiency * issue;
   t.compute_ns = static_cast<double>(per_sm) * block_flops / sm_rate * 1e9;
 
-  // Serial split-K: every slice after the first reads and writes the partial C tile.
-  const double partial_bytes = 2.0 * (split_k - 1) * mn * kBytesPerElement;
-  t.memory_ns = (bytes + partial_bytes) / achievable_bandwidth(p, share) * 1e9;
+  // Split K as cuBLAS runs it (scripts/kernel_constants/h100/ncu_kernels.txt and
+  // ksweep_kernels.txt: a GEMM kernel, then a splitKreduce kernel on the same stream): every
+  // slice writes its partial C once, and a second, dependent launch reads the split_k
+  // partials and writes C. The reduce is bandwidth-bound, with its own launch and latency,
+  // and the host cannot issue it sooner than its launch interval either.
+  const double bw = achievable_bandwidth(p, share);
+  const double partial_bytes = split_k > 1 ? split_k * mn * kBytesPerElement : 0.0;
+  t.memory_ns = (bytes + partial_bytes) / bw * 1e9;
   t.memory_bound = t.memory_ns > t.compute_ns;
   t.overhead_ns = p.launch_overhead_ns + 2.0 * p.memory_latency_ns;
+  if (split_k > 1) {
+    const double reduce_bytes = (split_k + 1) * mn * kBytesPerElement;
+    t.reduce_ns = std::max(p.launch_overhead_ns + p.memory_latency_ns + reduce_bytes / bw * 1e9,
+                           p.host_launch_interval_ns);
+  }
   t.ns = round_ns(
-      std::max(std::max(t.compute_ns, t.memory_ns) + t.overhead_ns, p.host_launch_interval_ns));
+      std::max(std::max(t.compute_ns, t.memory_ns) + t.overhead_ns, p.host_launch_interval_ns) +
+      t.reduce_ns);
   return t;
 }
 
@@ -215,6 +230,13 @@ KernelTime batched_kernel_time(std::span<const KernelCall> parts, const KernelMo
         throw std::invalid_argument("batched_kernel_time: a memory kernel merged with a GEMM");
       }
     }
+    return memory_time(summed(parts), p, share);
+  }
+  if (p.gemv && std::all_of(parts.begin(), parts.end(), [&](const KernelCall& c) {
+        return c.kind == KernelCall::Kind::kGemm && c.n == 1 && c.m >= 1 && c.k >= 1 &&
+               c.count >= 1 && c.m == parts.front().m && c.k == parts.front().k;
+      })) {
+    // A (batched) GEMV streams its matrices once: bandwidth-bound, one launch.
     return memory_time(summed(parts), p, share);
   }
   if (p.tiles.empty() || p.split_k.empty()) {

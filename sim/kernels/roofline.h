@@ -12,10 +12,14 @@
 //                 peak / SM count * tile efficiency * min(1, resident warps / schedulers):
 //                 the tile's main loop reaches a measured fraction of peak on a full SM, and
 //                 fewer resident warps than warp schedulers leave issue slots idle
-//   memory      = (call bytes + 2 * (split_k - 1) * m * n * count * 4 partial-sum bytes)
+//   memory      = (call bytes + split_k * m * n * count * 4 partial-sum bytes when split)
 //                 / (bandwidth * bandwidth_efficiency)
 //   time        = max(compute, memory) + launch_overhead + 2 * memory_latency
 //                 (the first tile's loads and the last tile's stores are not overlapped),
+//                 and never less than the host's launch interval;
+//                 plus, when K is split, the reduce kernel cuBLAS launches after it:
+//   reduce      = launch_overhead + memory_latency
+//                 + (split_k + 1) * m * n * count * 4 B / (bandwidth * bandwidth_efficiency),
 //                 and never less than the host's launch interval.
 // With full waves (blocks a multiple of SMs * blocks_per_sm) the compute term is exactly
 // waves x (blocks_per_sm x per-block time): the "waves x tile time" of a wave-quantized
@@ -24,7 +28,9 @@
 // heuristics and TVM's auto-tuning do; the split-K factors it may use are a property of the
 // library (none for TVM's and cuDNN's convolutions, see default_kernel_params). A kMemory call
 // takes
-//   launch_overhead + memory_latency + bytes / (bandwidth * bandwidth_efficiency).
+//   launch_overhead + memory_latency + bytes / (bandwidth * bandwidth_efficiency),
+// and so does a matrix-vector product (n = 1) where the library runs it as a GEMV kernel
+// (cuBLAS: KernelModelParams::gemv).
 #pragma once
 
 #include <cstdint>
@@ -70,6 +76,7 @@ struct KernelModelParams {
       schedulers_per_sm = 0;
   std::vector<GemmTile> tiles;  // what the GEMM library can launch
   std::vector<int> split_k;     // split-K factors it may use ({1}: none)
+  bool gemv = false;            // it runs n = 1 GEMMs as a bandwidth-bound GEMV kernel
 };
 
 // The split-K factors for calls that go through cuBLAS (e.g. the batched SGEMMs of seed 003's
@@ -87,7 +94,7 @@ std::vector<int> split_k_factors(GemmLibrary library);
 // GPU without `kernel_model:`.
 KernelModelParams default_kernel_params(const GpuSpec& gpu);
 
-// `p` with the split-K factors of `library`.
+// `p` with the split-K factors of `library`, and for cuBLAS its GEMV kernel for n = 1.
 KernelModelParams with_library(KernelModelParams p, GemmLibrary library);
 
 // The part of a GPU a kernel may use: an MPS SM cap or a MIG slice. Zero / 1.0 = all.
@@ -101,6 +108,7 @@ struct KernelTime {
   double compute_ns = 0;    // tile work on the busiest SM
   double memory_ns = 0;     // bytes / achievable bandwidth
   double overhead_ns = 0;   // launch and latency terms
+  double reduce_ns = 0;     // the split-K reduce kernel (0 unless split_k > 1)
   std::int64_t blocks = 0;  // thread blocks launched
   std::int64_t waves = 0;   // ceil(blocks / (SMs * blocks_per_sm))
   int blocks_per_sm = 0;    // resident blocks an SM can hold (occupancy)
