@@ -156,9 +156,9 @@ void print_layers(const Architecture& arch, std::ostream& out) {
 
 void print_kernels(const Architecture& arch, const std::vector<KernelCall>& calls,
                    const KernelModelParams& params, std::ostream& out) {
-  fmt::print(out, "{:<36} {:>22} {:>8} {:>5} {:>7} {:>5} {:>4} {:>9} {:>9} {:>9}\n", "kernel",
+  fmt::print(out, "{:<36} {:>22} {:>8} {:>5} {:>7} {:>5} {:>4} {:>9} {:>9} {:>9} {:>9}\n", "kernel",
              "m x n x k (count)", "tile", "split", "blocks", "waves", "SMs", "comp us", "mem us",
-             "total us");
+             "reduce us", "total us");
   SimTime total = 0;
   const KernelModelParams lib = with_library(params, arch.library);
   for (const KernelCall& c : calls) {
@@ -171,9 +171,10 @@ void print_kernels(const Architecture& arch, const std::vector<KernelCall>& call
         t.tile < 0 ? std::string("-")
                    : fmt::format("{}x{}", params.tiles[static_cast<std::size_t>(t.tile)].m,
                                  params.tiles[static_cast<std::size_t>(t.tile)].n);
-    fmt::print(out, "{:<36} {:>22} {:>8} {:>5} {:>7} {:>5} {:>4} {:>9.1f} {:>9.1f} {:>9.1f}\n",
-               arch.layer(c.node).name, shape, tile, t.split_k, t.blocks, t.waves, t.sms,
-               t.compute_ns / 1e3, t.memory_ns / 1e3, static_cast<double>(t.ns) / 1e3);
+    fmt::print(
+        out, "{:<36} {:>22} {:>8} {:>5} {:>7} {:>5} {:>4} {:>9.1f} {:>9.1f} {:>9.1f} {:>9.1f}\n",
+        arch.layer(c.node).name, shape, tile, t.split_k, t.blocks, t.waves, t.sms,
+        t.compute_ns / 1e3, t.memory_ns / 1e3, t.reduce_ns / 1e3, static_cast<double>(t.ns) / 1e3);
   }
   fmt::print(out, "{} kernels, {:.3f} ms on {}\n", calls.size(), ns_to_ms(total), params.gpu);
 }
