@@ -82,7 +82,8 @@ struct KernelModelParams {
 // The split-K factors for calls that go through cuBLAS (e.g. the batched SGEMMs of seed 003's
 // space-time super-kernels): cuBLAS split K on the small-m*n shapes we profiled (its
 // cutlass Kernel2 launches followed by splitKreduce kernels, scripts/kernel_constants/
-// README.md); powers of two up to 32 span the slice counts such shapes need.
+// README.md); powers of two up to 32 span the slice counts seed 003's shapes (k <= 1152)
+// need. cuBLAS went to 64 and 128 slices at k >= 8192 (h100/ksweep_kernels.txt).
 std::vector<int> cublas_split_k_factors();
 
 // The split-K factors of the library an architecture's GEMMs go through
