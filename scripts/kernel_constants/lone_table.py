@@ -8,7 +8,11 @@ asks `infersim models --graph NAME --gpu h100` for the model's kernel, and print
 by side, with the kernels each launches (a split-K GEMM is two: the GEMM and its reduce).
 None of these shapes was used to set a model constant.
 
-usage: lone_table.py [INFERSIM]   (default build/infersim, from the repository root)
+usage: lone_table.py [INFERSIM [MEASURED_DIR]]   (default build/infersim and
+       scripts/kernel_constants/h100, from the repository root)
+
+MEASURED_DIR h200 (second_gpu.sh's run, no ncu) has no ksweep_kernels.txt; the H100's is
+used for it, an assumption (the same chip and cuBLAS 13.1, whose heuristics pick the kernels).
 """
 import os
 import re
@@ -20,15 +24,18 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def measured():
+def measured(folder):
     rows = {}
-    with open(os.path.join(HERE, "h100", "ksweep.txt")) as f:
+    with open(os.path.join(folder, "ksweep.txt")) as f:
         for line in f:
             m = re.match(r"(\d+)x(\d+)x(\d+) \|\s+([\d.]+) \|", line)
             if m:
                 rows[tuple(int(x) for x in m.groups()[:3])] = float(m.group(4))
     kernels = {}
-    with open(os.path.join(HERE, "h100", "ksweep_kernels.txt")) as f:
+    listed = os.path.join(folder, "ksweep_kernels.txt")
+    if not os.path.exists(listed):
+        listed = os.path.join(HERE, "h100", "ksweep_kernels.txt")
+    with open(listed) as f:
         for line in f:
             m = re.match(r"(\d+)x(\d+)x(\d+) \| (.*)", line)
             if m:
@@ -36,7 +43,7 @@ def measured():
     return rows, kernels
 
 
-def model(infersim, shapes):
+def model(infersim, shapes, gpu):
     out = {}
     with tempfile.TemporaryDirectory() as d:
         for m, n, k in shapes:
@@ -47,7 +54,7 @@ def model(infersim, shapes):
                 f.write(f"name: {name}\ndescription: \"{m}x{n}x{k}\"\nclockwork: []\n"
                         f"library: cublas\ninput: [{k}, 1, {n}]\n"
                         f"layers:\n  - {{name: gemm, op: conv, in: [data], out: {m}, k: 1}}\n")
-            text = subprocess.run([infersim, "models", "--graph", name, "--gpu", "h100",
+            text = subprocess.run([infersim, "models", "--graph", name, "--gpu", gpu,
                                    "--architectures", d], check=True, capture_output=True,
                                   text=True).stdout
             row = [l for l in text.splitlines() if l.startswith("gemm ")][-1].split()
@@ -59,9 +66,12 @@ def model(infersim, shapes):
 
 def main():
     infersim = sys.argv[1] if len(sys.argv) > 1 else "build/infersim"
-    rows, kernels = measured()
-    sim = model(infersim, sorted(rows))
-    print("lone SGEMM on the H100, GPU time in us: measured (h100/ksweep.txt) / kernel model")
+    folder = sys.argv[2] if len(sys.argv) > 2 else os.path.join(HERE, "h100")
+    gpu = os.path.basename(os.path.normpath(folder))  # h100, h200: the gpus.yaml name
+    rows, kernels = measured(folder)
+    sim = model(infersim, sorted(rows), gpu)
+    print(f"lone SGEMM on the {gpu.upper()}, GPU time in us: measured ({gpu}/ksweep.txt) /"
+          " kernel model")
     print()
     print("| m x n x k | measured | model | error | kernels, cuBLAS / model | model tile, split |")
     print("|---|---|---|---|---|---|")

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
-"""The kernel model against multiplex.cu's H100 measurements of seed 003 Table 1's shapes.
+"""The kernel model against multiplex.cu's measurements of seed 003 Table 1's shapes.
 
     infersim run experiments/sgemm_multiplex.yaml -o SIM.h5 --set hardware.gpu=h100 \
         --set 'sweep.grid={...R = 1, 2, 10, 20, 60, 120...}'        (README, "Table 1 ... H100")
     python3 scripts/kernel_constants/multiplex_table.py SIM.h5 [MEASURED_DIR]
 
-MEASURED_DIR (default scripts/kernel_constants/h100) holds multiplex.sh's outputs:
+MEASURED_DIR (default scripts/kernel_constants/h100; h200 holds second_gpu.sh's run on an
+H200, to be read against a simulation with --set hardware.gpu=h200) holds multiplex.sh's outputs:
 gated.txt (GPU time per problem, eager launches held behind a spinning kernel) and
 multiplex.txt (CUDA-graph replays, and a polling host dispatcher). Prints, per shape and R,
 the GPU time per problem measured and simulated under one-at-a-time (time-only), R streams
@@ -54,7 +55,15 @@ def geomean(xs):
     return math.exp(sum(math.log(x) for x in xs) / len(xs))
 
 
+def gpu_label(measured):
+    """'H100', 'H200', ... from the measured folder's gpu.txt (nvidia-smi's name)."""
+    name = open(os.path.join(measured, "gpu.txt")).readline()
+    m = re.search(r"\b([A-Z]\d{3})\b", name)
+    return m.group(1) if m else name.split(",")[0]
+
+
 def main(sim_path, measured):
+    gpu = gpu_label(measured)
     gated = tables(os.path.join(measured, "gated.txt"))
     full = tables(os.path.join(measured, "multiplex.txt"))
     s = pd.read_hdf(sim_path, "summary")
@@ -63,8 +72,9 @@ def main(sim_path, measured):
         sim[(row["tenants__0__model"], int(row["tenants__0__replicas"]), row["policy"])] = (
             1e6 / row["throughput_rps"])
 
-    print("GPU time per problem, us: measured on the H100 (eager launches held behind a spinning"
-          " kernel, median of 5) / kernel model (profile: roofline, gpu: h100)\n")
+    print(f"GPU time per problem, us: measured on the {gpu} (eager launches held behind a"
+          f" spinning kernel, median of 5) / kernel model (profile: roofline, gpu:"
+          f" {gpu.lower()})\n")
     print("| problem | R | time-only | space-only (R streams) | space-time (batched) |")
     print("|---|---|---|---|---|")
     for shape, model in SHAPES.items():
@@ -76,7 +86,7 @@ def main(sim_path, measured):
 
     print("\nSpace-time over the next best scheduler, geometric mean over R = 2, 10, 20, 60, 120"
           " (next best, by majority of R):\n")
-    print("| problem | kernel model, H100 | measured GPU time, eager | measured GPU time, CUDA graphs"
+    print(f"| problem | kernel model, {gpu} | measured GPU time, eager | measured GPU time, CUDA graphs"
           " | measured with the host dispatching | seed 003, V100 |")
     print("|---|---|---|---|---|---|")
     for shape, model in SHAPES.items():
@@ -111,9 +121,29 @@ def main(sim_path, measured):
 # The H100's achievable rates, measured (scripts/kernel_constants/README.md): an 8192^3 FP32
 # GEMM at 51.6 TFLOP/s (the best tile's rate) and a 1 GiB copy at 3012 GB/s. The simulator
 # derives them from gpus.yaml: 67 TFLOP/s peak x 0.772 best tile efficiency = 51.7 TFLOP/s,
-# and copy_bandwidth_gbs 3012.
+# and copy_bandwidth_gbs 3012. A folder from second_gpu.sh has its GPU's own in
+# tiles_run.txt and copy.txt.
 ACHIEVABLE_FLOPS = 51.6e12
 ACHIEVABLE_BYTES = 3012e9
+# kernel_sharing's overlap_floor default (policies/batching.cc), fitted on the H100's
+# rsweep.txt (512x1x512 at R = 16): on another GPU, the law with it is a prediction.
+DEFAULT_FLOOR = 0.30
+
+
+def achievable(measured):
+    flops, bytes_ = ACHIEVABLE_FLOPS, ACHIEVABLE_BYTES
+    for name in ("tiles_run.txt", "copy.txt"):
+        path = os.path.join(measured, name)
+        if not os.path.exists(path):
+            continue
+        for line in open(path):
+            m = re.match(r"8192\^3 GEMM: ([\d.]+) TFLOP/s", line)
+            if m:
+                flops = float(m.group(1)) * 1e12
+            m = re.match(r"copy of 1 GiB \(eager[^)]*\): (\d+) GB/s", line)
+            if m:
+                bytes_ = float(m.group(1)) * 1e9
+    return flops, bytes_
 
 
 def overlap_law(measured):
@@ -129,12 +159,13 @@ def overlap_law(measured):
         p = [x.strip() for x in line.split("|")]
         if len(p) == 6 and p[2].isdigit():
             rows.setdefault((p[0], p[1]), {})[int(p[2])] = (float(p[3]), float(p[4]))
+    flops, bytes_ = achievable(measured)
     shares = {}
     for key, d in rows.items():
         m, n, k = map(int, key[1].split("x"))
         solo = d[1][0] * 1e-6
-        shares[key] = max(2.0 * m * n * k / solo / ACHIEVABLE_FLOPS,
-                          4.0 * (m * k + k * n + m * n) / solo / ACHIEVABLE_BYTES)
+        shares[key] = max(2.0 * m * n * k / solo / flops,
+                          4.0 * (m * k + k * n + m * n) / solo / bytes_)
     fit = next(key for key in rows if key[1] == "512x1x512")
     u_fit = (16 / (rows[fit][16][0] / rows[fit][16][1]) - 1) / 15
     floor = (u_fit - shares[fit]) / (1 - shares[fit])
@@ -157,6 +188,12 @@ def overlap_law(measured):
     errors.sort()
     print(f"\nthe other {len(rows) - 1} shapes: median |error| {100 * errors[len(errors) // 2]:.0f}%,"
           f" largest {100 * errors[-1]:.0f}%")
+    # The law with the simulator's default floor, fitted on the H100: every shape predicted.
+    errors = sorted(abs(rr / (1 + (rr - 1) * (DEFAULT_FLOOR + (1 - DEFAULT_FLOOR) * shares[key]))
+                        / (d[rr][0] / d[rr][1]) - 1)
+                    for key, d in rows.items() for rr in (2, 4, 8, 16))
+    print(f"with the default floor {DEFAULT_FLOOR:.2f} (the H100's), all {len(rows)} shapes:"
+          f" median |error| {100 * errors[len(errors) // 2]:.0f}%, largest {100 * errors[-1]:.0f}%")
 
 
 if __name__ == "__main__":
