@@ -103,6 +103,21 @@ else
   echo "ok   resimulate_validation.py (kernel_sharing overlap, H100 2026-11-25)"
 fi
 
+# The same on the second GPU: the H200's batch-granularity report re-simulated at kernel
+# granularity with overlap (the README's H200 validation table).
+v=validation/reports/h200-2026-11-26
+if ! /usr/bin/python3 scripts/resimulate_validation.py $v/batch_report.md $v/batch_profile.yaml \
+    --granularity kernel --kernel-sharing overlap --policies mps --infersim "$INFERSIM" > "$work/resim200.md" 2> "$work/err"; then
+  fail "resimulate_validation.py (h200)"; cat "$work/err"
+else
+  for row in '^\| mps \| 349\.9154 \| [0-9.]+ / 2\.253 \(-44\.6%\) \|' \
+      '^\| mps \| 699\.8309 \| [0-9.]+ / 3\.514 \(-16\.8%\) \|' \
+      '^\| mps \| 991\.4271 \| [0-9.]+ / 5\.226 \(\+3\.8%\) \|'; do
+    grep -Eq "$row" "$work/resim200.md" || fail "resimulate_validation row (h200): $row"
+  done
+  echo "ok   resimulate_validation.py (kernel_sharing overlap, H200 2026-11-26)"
+fi
+
 # Lone SGEMMs against the model, k by k (scripts/kernel_constants/lone_table.py): the
 # README quotes its two summary lines, and the measured column comes from h100/ksweep.txt.
 if ! /usr/bin/python3 scripts/kernel_constants/lone_table.py "$INFERSIM" > "$work/lone.md" 2> "$work/err"; then
