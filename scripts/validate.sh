@@ -26,6 +26,10 @@
 #                        kernel times each batch as its kernels on the kernel-level GPU model
 #                        (calibrated to the fresh profile's L(b)). The measurement executes the
 #                        same kernels either way.
+#   LAUNCH=eager|graph   how the profile and the exclusive and mps runs launch a batch's
+#                        kernels (default eager: one by one; graph, cuda only: each tenant's
+#                        batch as one CUDA graph, `profile --launch graph`). time_sliced and
+#                        space_time launch kernel by kernel either way.
 #   KERNEL_SHARING=sm_budget|overlap  with GRANULARITY=kernel: how mps's and space_time's
 #                        kernels share the GPU (policy key kernel_sharing; default sm_budget)
 #
@@ -65,6 +69,12 @@ case "$GRANULARITY/$KERNEL_SHARING" in
   *) echo "validate.sh: KERNEL_SHARING must be sm_budget, or overlap with GRANULARITY=kernel," \
        "got '$KERNEL_SHARING'" >&2; exit 2 ;;
 esac
+LAUNCH=${LAUNCH:-eager}
+case "$backend/$LAUNCH" in
+  */eager | cuda/graph) ;;
+  *) echo "validate.sh: LAUNCH must be eager, or graph with the cuda backend, got '$LAUNCH'" >&2
+     exit 2 ;;
+esac
 TENANTS=${TENANTS:-4}
 LOADS=(0.30 0.60 0.85)
 POLICIES=(exclusive time_sliced mps space_time)
@@ -85,7 +95,7 @@ fi
 
 # 1. The device's own profile.
 "${prio[@]}" "$INFERSIM" profile --backend "$backend" --models "$MODEL" \
-  --repeats "$REPEATS" -o "$OUT/profile.yaml"
+  --repeats "$REPEATS" --launch "$LAUNCH" -o "$OUT/profile.yaml"
 
 # 2. Rates and SLO from it: capacity = max_b b / L(b), SLO = 10 x L(1).
 read -r capacity l1 < <(awk -v m="  $MODEL:" '
@@ -139,7 +149,7 @@ echo "validate: $MODEL on $backend: capacity $capacity req/s, L(1) $l1 ms, SLO $
 # The device again, after: how far its speed drifted while it was measured (a shared or
 # thermally throttled machine drifts; the simulation saw the profile of before).
 "${prio[@]}" "$INFERSIM" profile --backend "$backend" --models "$MODEL" --no-peak \
-  --repeats "$REPEATS" -o "$OUT/profile-after.yaml"
+  --repeats "$REPEATS" --launch "$LAUNCH" -o "$OUT/profile-after.yaml"
 
 # 4. The report.
 {
@@ -150,6 +160,7 @@ echo "validate: $MODEL on $backend: capacity $capacity req/s, L(1) $l1 ms, SLO $
   echo "- model: $MODEL, $TENANTS tenants under the sharing policies (1 under exclusive)," \
        "Poisson arrivals, max_batch 16, SLO $slo ms (10 x L(1))"
   echo "- simulated at granularity $GRANULARITY$([ "$GRANULARITY" = kernel ] && echo ", kernel_sharing $KERNEL_SHARING (mps, space_time)")"
+  echo "- batches launched: $LAUNCH (profile, exclusive, mps)"
   echo "- capacity (max_b b/L(b) of the profile): $capacity req/s; loads ${LOADS[*]} of it"
   echo "  (rows in that order for each policy); $DURATION s per run, $WARMUP s warm-up"
   echo "- measured with: ${prio[*]:-normal priority};" \

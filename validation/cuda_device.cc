@@ -7,8 +7,10 @@
 #include <algorithm>
 #include <chrono>
 #include <deque>
+#include <map>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 
 #include "validation/buffers.h"
 
@@ -96,6 +98,7 @@ class CudaDevice final : public Device {
     }
     for (auto& p : pending_) cudaEventDestroy(p.event);
     for (cudaEvent_t e : free_events_) cudaEventDestroy(e);
+    for (auto& [key, exec] : graphs_) cudaGraphExecDestroy(exec);
   }
 
   const DeviceInfo& info() const override { return info_; }
@@ -242,6 +245,42 @@ class CudaDevice final : public Device {
           "cublasSgemmBatched (super-kernel)");
   }
 
+  void set_batch_graphs(bool on) override { use_graphs_ = on; }
+
+  // With batch graphs on: the first batch of a tenant at a size is captured from the lane's
+  // stream (the launches enqueue nothing while it captures) and instantiated; that batch and
+  // every later one is one cudaGraphLaunch. The graph holds the tenant's own operand
+  // pointers, fixed for the device's life, so it may run on any lane.
+  void launch_batch(std::size_t lane, std::uint32_t tenant, int batch,
+                    std::span<const KernelCall> calls) override {
+    if (!use_graphs_) {
+      Device::launch_batch(lane, tenant, batch, calls);
+      return;
+    }
+    Lane& l = lanes_.at(lane);
+    const auto key = std::make_pair(tenant, batch);
+    auto it = graphs_.find(key);
+    if (it == graphs_.end()) {
+      check(cudaStreamBeginCapture(l.stream, cudaStreamCaptureModeThreadLocal),
+            "cudaStreamBeginCapture (batch graph)");
+      cudaGraph_t graph = nullptr;
+      try {
+        Device::launch_batch(lane, tenant, batch, calls);
+      } catch (...) {
+        cudaStreamEndCapture(l.stream, &graph);
+        if (graph) cudaGraphDestroy(graph);
+        throw;
+      }
+      check(cudaStreamEndCapture(l.stream, &graph), "cudaStreamEndCapture (batch graph)");
+      cudaGraphExec_t exec = nullptr;
+      const cudaError_t e = cudaGraphInstantiate(&exec, graph, 0);
+      cudaGraphDestroy(graph);
+      check(e, "cudaGraphInstantiate (batch graph)");
+      it = graphs_.emplace(key, exec).first;
+    }
+    check(cudaGraphLaunch(it->second, l.stream), "cudaGraphLaunch (batch graph)");
+  }
+
   void mark(std::size_t lane, std::uint64_t ticket) override {
     Lane& l = lanes_.at(lane);
     cudaEvent_t e = nullptr;
@@ -358,6 +397,8 @@ class CudaDevice final : public Device {
   std::chrono::steady_clock::time_point epoch_;
   std::vector<std::unique_ptr<Operands>> tenants_;
   std::deque<Lane> lanes_;
+  bool use_graphs_ = false;
+  std::map<std::pair<std::uint32_t, int>, cudaGraphExec_t> graphs_;  // per (tenant, batch)
   std::deque<Pending> pending_;
   std::vector<cudaEvent_t> free_events_;
   std::size_t pointer_slots_ = 0;

@@ -25,6 +25,21 @@ std::vector<std::string> backends() {
 #endif
 }
 
+void Device::launch_batch(std::size_t lane, std::uint32_t tenant, int batch,
+                          std::span<const KernelCall> calls) {
+  for (std::size_t i = 0; i < calls.size(); ++i) {
+    const Part p{tenant, static_cast<std::uint32_t>(i), &calls[i], batch};
+    launch(lane, std::span<const Part>(&p, 1));
+  }
+}
+
+void Device::set_batch_graphs(bool on) {
+  if (on) {
+    throw std::invalid_argument(
+        fmt::format("the {} backend cannot launch a batch as one graph", info().backend));
+  }
+}
+
 std::unique_ptr<Device> open_device(const std::string& backend, int workers) {
   if (backend == "cpu") return std::make_unique<CpuDevice>(workers);
   if (backend == "cuda") {

@@ -64,6 +64,16 @@ class Device {
   // layer of same-architecture tenants): one batched launch over all of them, the
   // space-time super-kernel. Every part's call must be of the same kind and layer.
   virtual void launch(std::size_t lane, std::span<const Part> parts) = 0;
+  // Enqueues a tenant's whole batch on `lane`: `calls`, its program at batch size `batch`,
+  // in order. By default one launch() per call. With batch graphs on (set_batch_graphs) a
+  // device captures the calls once per tenant and batch size and launches each later batch
+  // as one unit: the same kernels, without the host's cost of launching each one.
+  virtual void launch_batch(std::size_t lane, std::uint32_t tenant, int batch,
+                            std::span<const KernelCall> calls);
+  // Turns batch graphs on or off (off by default). Only the cuda backend has them (one CUDA
+  // graph per tenant and batch size); the others throw std::invalid_argument when asked to
+  // turn them on.
+  virtual void set_batch_graphs(bool on);
   // Enqueues a marker: `ticket` completes when every earlier launch on `lane` has finished.
   virtual void mark(std::size_t lane, std::uint64_t ticket) = 0;
 

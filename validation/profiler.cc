@@ -8,7 +8,16 @@
 namespace infersim::validation {
 namespace {
 
-// One run of calls[b] on `lane`: ms from before the first launch to the marker.
+// Ms from `start` to a marker enqueued on `lane` now.
+double until_marker(Device& d, std::size_t lane, SimTime start) {
+  d.mark(lane, 0);
+  std::vector<Completion> done;
+  while (done.empty()) d.wait(kTimeMax, done);
+  return static_cast<double>(done.front().time - start) / 1e6;
+}
+
+// One run of `calls` on `lane`, each launched on its own: ms from before the first launch to
+// the marker.
 double run_once(Device& d, std::size_t lane, std::uint32_t tenant,
                 const std::vector<KernelCall>& calls) {
   const SimTime start = d.now();
@@ -16,10 +25,16 @@ double run_once(Device& d, std::size_t lane, std::uint32_t tenant,
     const Part p{tenant, static_cast<std::uint32_t>(i), &calls[i]};
     d.launch(lane, std::span<const Part>(&p, 1));
   }
-  d.mark(lane, 0);
-  std::vector<Completion> done;
-  while (done.empty()) d.wait(kTimeMax, done);
-  return static_cast<double>(done.front().time - start) / 1e6;
+  return until_marker(d, lane, start);
+}
+
+// One batch of b: the program's calls at b launched as the replayer launches a tenant's
+// batch (Device::launch_batch), timed the same way.
+double run_batch_once(Device& d, std::size_t lane, std::uint32_t tenant, int b,
+                      const std::vector<KernelCall>& calls) {
+  const SimTime start = d.now();
+  d.launch_batch(lane, tenant, b, calls);
+  return until_marker(d, lane, start);
 }
 
 // Median, min and max of run times.
@@ -62,12 +77,12 @@ std::vector<BatchTiming> time_batches(Device& device, std::uint32_t tenant,
     return program.calls[static_cast<std::size_t>(b)];
   };
   for (int i = 0; i < settings.warmup; ++i) {
-    for (int b : batches) run_once(device, lane, tenant, calls(b));
+    for (int b : batches) run_batch_once(device, lane, tenant, b, calls(b));
   }
   std::vector<std::vector<double>> ms(batches.size());
   for (int i = 0; i < settings.repeats; ++i) {
     for (std::size_t j = 0; j < batches.size(); ++j) {
-      ms[j].push_back(run_once(device, lane, tenant, calls(batches[j])));
+      ms[j].push_back(run_batch_once(device, lane, tenant, batches[j], calls(batches[j])));
     }
   }
   std::vector<BatchTiming> out;

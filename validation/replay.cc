@@ -251,7 +251,10 @@ class PerTenant {
       s.start = now;
       s.busy = true;
       h_.batch_started();
-      launch_calls(h_, s.lane, t, n, 0, h_.program(t).calls[static_cast<std::size_t>(n)].size());
+      // The whole batch at once (one CUDA graph with batch graphs on, as it was profiled).
+      const auto& calls = h_.program(t).calls[static_cast<std::size_t>(n)];
+      h_.device().launch_batch(s.lane, t, n, calls);
+      h_.launched(calls.size());
       h_.device().mark(s.lane, t);
     }
     return wake;
@@ -530,25 +533,32 @@ class SpaceTime {
 // at every batch size, and for space_time a super-kernel of every total size (two tenants of
 // one model sharing it). On a GPU the first use of a kernel loads its module (CUDA's lazy
 // loading; a measured H100 run saw arrivals noticed up to 108 ms late in the first run
-// without this), which would otherwise land inside the measured run. The CPU backend has no
-// such first-use cost, and its runs are long enough already: it is skipped there.
+// without this), which would otherwise land inside the measured run. Under exclusive and mps
+// every tenant's batch of every size is launched as the replay will launch it
+// (Device::launch_batch), so batch graphs, when on, are captured here too. The CPU backend
+// has no such first-use cost, and its runs are long enough already: it is skipped there.
 void warm_up(Device& device, const ReplaySpec& spec, const std::vector<ReplayTenant>& tenants) {
   if (device.info().backend != "cuda") return;
   const std::size_t lane = device.add_lane();
   std::map<const ModelProgram*, std::vector<std::uint32_t>> users;
   for (std::uint32_t t = 0; t < tenants.size(); ++t) users[tenants[t].program].push_back(t);
   std::vector<Part> parts;
+  const bool whole_batches = spec.policy == "exclusive" || spec.policy == "mps";
   for (const auto& [program, ts] : users) {
     for (int b = 1; b <= spec.rule.max_batch; ++b) {
       const auto& calls = program->calls.at(static_cast<std::size_t>(b));
-      for (std::uint32_t i = 0; i < calls.size(); ++i) {
-        parts.assign(1, Part{ts[0], i, &calls[i], b});
-        device.launch(lane, parts);
-        if (spec.policy == "space_time" && ts.size() > 1 && b > 1) {
-          const auto& rest = program->calls.at(static_cast<std::size_t>(b - 1));
-          const auto& one = program->calls.at(1);
-          parts.assign({Part{ts[0], i, &rest[i], b - 1}, Part{ts[1], i, &one[i], 1}});
+      if (whole_batches) {
+        for (const std::uint32_t t : ts) device.launch_batch(lane, t, b, calls);
+      } else {
+        for (std::uint32_t i = 0; i < calls.size(); ++i) {
+          parts.assign(1, Part{ts[0], i, &calls[i], b});
           device.launch(lane, parts);
+          if (spec.policy == "space_time" && ts.size() > 1 && b > 1) {
+            const auto& rest = program->calls.at(static_cast<std::size_t>(b - 1));
+            const auto& one = program->calls.at(1);
+            parts.assign({Part{ts[0], i, &rest[i], b - 1}, Part{ts[1], i, &one[i], 1}});
+            device.launch(lane, parts);
+          }
         }
       }
       // Marked per batch size: a super-kernel's pointer staging is reused from the start

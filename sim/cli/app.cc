@@ -174,7 +174,11 @@ int cmd_profile(const std::vector<std::string>& args) {
       "repeats", po::value(&o.repeats)->default_value(30), "measured runs per batch size (median)")(
       "threads", po::value(&o.threads)->default_value(0),
       "cpu backend: worker threads (default 0: every core but one, left to the dispatcher)")(
-      "no-peak", "skip measuring the device's peak FLOP/s and memory bandwidth");
+      "launch", po::value(&o.launch)->default_value("eager"),
+      "eager: a batch's kernels launched one by one; graph (cuda): each batch size's kernels "
+      "as one CUDA graph. Recorded in the profile; `measure` launches exclusive and mps "
+      "batches the same way")("no-peak",
+                              "skip measuring the device's peak FLOP/s and memory bandwidth");
   po::options_description hidden;
   hidden.add_options()("positional", po::value(&unused));
   po::options_description all;

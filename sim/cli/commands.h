@@ -76,7 +76,8 @@ struct ProfileOptions {
   std::string out;
   int warmup = 3;
   int repeats = 30;
-  int threads = 0;  // cpu workers; 0 = every core but one
+  int threads = 0;               // cpu workers; 0 = every core but one
+  std::string launch = "eager";  // eager | graph: how a batch's kernels are launched
   bool peaks = true;
   std::string command_line;  // for provenance
 };

@@ -214,6 +214,8 @@ int measure_command(const MeasureOptions& o, const Registries& reg) {
     const int max_batch = pinfo.needs(x.policy_params).max_batch;
 
     auto device = validation::open_device(o.backend, o.threads);
+    // Batches launched as the profile's L(b) was measured (`profile --launch`).
+    device->set_batch_graphs(x.profile->provenance_of("launch") == "graph");
     std::vector<validation::ModelProgram> programs;
     programs.reserve(x.tenants.size());
     std::vector<validation::ReplayTenant> tenants;
@@ -315,6 +317,8 @@ int measure_command(const MeasureOptions& o, const Registries& reg) {
     f.set_root_attr("measured_device", info.device);
     f.set_root_attr("measured_libraries", info.libraries);
     f.set_root_attr("measured_clock", info.clock);
+    f.set_root_attr("measured_launch",
+                    x0.profile->provenance_of("launch") == "graph" ? "graph" : "eager");
     f.set_root_attr("measured_background_load", fmt::format("{:.3f}", background));
     f.set_root_attr("measured_allow_busy", background > threshold ? "1" : "0");
     f.commit();

@@ -70,6 +70,15 @@ int profile_command(const ProfileOptions& o) {
   if (o.repeats < 1 || o.warmup < 0) {
     throw InputError(Mark{"--repeats", 0, 0}, "expected --repeats >= 1 and --warmup >= 0");
   }
+  if (o.launch != "eager" && o.launch != "graph") {
+    throw InputError(Mark{"--launch", 0, 0},
+                     fmt::format("expected eager or graph, got '{}'", o.launch));
+  }
+  if (o.launch == "graph" && o.backend != "cuda") {
+    throw InputError(
+        Mark{"--launch", 0, 0},
+        fmt::format("graph launches need --backend cuda (CUDA graphs), not '{}'", o.backend));
+  }
   std::vector<validation::ModelProgram> programs;
   const validation::ProgramLibrary library(architectures_dir());
   for (const auto& m : models) {
@@ -82,6 +91,7 @@ int profile_command(const ProfileOptions& o) {
   }
 
   auto device = validation::open_device(o.backend, o.threads);
+  device->set_batch_graphs(o.launch == "graph");
   const validation::DeviceInfo& info = device->info();
   const std::string gpu = gpu_entry(info);
   std::cerr << fmt::format(
@@ -151,15 +161,20 @@ int profile_command(const ProfileOptions& o) {
       "  date: {}\n"
       "  infersim: {}\n"
       "  command: {}\n"
+      "  launch: {}\n"
       "  method: {}\n"
       "{}"
       "models:\n{}",
       o.repeats, o.warmup, gpu, quoted(info.device), info.backend, quoted(info.libraries),
       quoted(info.clock), utc_now(), quoted(fmt::format("{} ({})", version(), git_revision())),
-      quoted(o.command_line),
-      quoted(fmt::format("median of {} runs after {} warm-up runs; latency_ms lifted to be "
+      quoted(o.command_line), o.launch,
+      quoted(fmt::format("median of {} runs after {} warm-up runs; {}; latency_ms lifted to be "
                          "non-decreasing in batch size",
-                         o.repeats, o.warmup)),
+                         o.repeats, o.warmup,
+                         o.launch == "graph"
+                             ? "each batch size's kernels captured once as a CUDA graph and "
+                               "launched as one"
+                             : "each kernel launched on its own")),
       peaks, models_yaml);
 
   namespace fs = std::filesystem;

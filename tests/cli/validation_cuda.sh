@@ -44,4 +44,17 @@ set -e
 "$INFERSIM" run "$work/exp.yaml" -o "$work/sim.h5" -q > /dev/null
 "$INFERSIM" measure "$work/exp.yaml" --backend cuda -o "$work/meas.h5" -q --idle-wait 30
 "$INFERSIM" compare "$work/sim.h5" "$work/meas.h5" -o "$work/cmp.h5"
-echo "cuda validation loop: passed"
+# Batches as CUDA graphs (`profile --launch graph`): measure launches exclusive's and mps's
+# batches as the profile was measured, and says so in the result set.
+"$INFERSIM" profile --backend cuda --models sgemm_conv2_2_x4 --batches 1,2,4 --repeats 5 \
+  --no-peak --launch graph -o "$work/profile.yaml" > "$work/log" 2>&1 || { cat "$work/log"; exit 1; }
+grep -q '^  launch: graph$' "$work/profile.yaml"
+sed -i 's/^    policy.name: .*/    policy.name: [exclusive, mps]/; s/^    tenants.0.replicas: .*/    tenants.0.replicas: [1, 4]/' "$work/exp.yaml"
+sed -i "s/^    tenants.0.arrival.rate: \[\([^,]*\), \([^,]*\), .*/    tenants.0.arrival.rate: [\1, \2]/" "$work/exp.yaml"
+"$INFERSIM" run "$work/exp.yaml" -o "$work/sim_graph.h5" -q > /dev/null
+"$INFERSIM" measure "$work/exp.yaml" --backend cuda -o "$work/meas_graph.h5" -q --idle-wait 30
+if /usr/bin/python3 -c 'import h5py' 2> /dev/null; then
+  /usr/bin/python3 -c 'import h5py, sys; a = h5py.File(sys.argv[1]).attrs["measured_launch"]; sys.exit((a.decode() if isinstance(a, bytes) else a) != "graph")' "$work/meas_graph.h5"
+fi
+"$INFERSIM" compare "$work/sim_graph.h5" "$work/meas_graph.h5" -o "$work/cmp_graph.h5"
+echo "cuda validation loop: passed (eager and graph launches)"

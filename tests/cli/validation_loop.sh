@@ -110,6 +110,10 @@ expect() {  # NAME PATTERN command...
 }
 expect unknown_backend "unknown backend 'tpu'" \
   "$INFERSIM" measure "$work/exp.yaml" --backend tpu -o "$work/bad.h5"
+expect graph_on_cpu "--launch: graph launches need --backend cuda" \
+  "$INFERSIM" profile --backend cpu --models sgemm_square_x2 --launch graph -o "$work/bad.h5"
+expect unknown_launch "--launch: expected eager or graph, got 'fast'" \
+  "$INFERSIM" profile --backend cpu --models sgemm_square_x2 --launch fast -o "$work/bad.h5"
 sed 's|profile: profile.yaml, gpu: cpu|profile: '"$PWD"'/hardware_profiles/v100_clockwork.yaml, gpu: v100|; s|sgemm_square_x2|resnet50_v1|' \
   "$work/exp.yaml" > "$work/v100.yaml"
 expect other_device "not measured by .infersim profile." \
