@@ -160,7 +160,7 @@ echo "validate: $MODEL on $backend: capacity $capacity req/s, L(1) $l1 ms, SLO $
   echo "- model: $MODEL, $TENANTS tenants under the sharing policies (1 under exclusive)," \
        "Poisson arrivals, max_batch 16, SLO $slo ms (10 x L(1))"
   echo "- simulated at granularity $GRANULARITY$([ "$GRANULARITY" = kernel ] && echo ", kernel_sharing $KERNEL_SHARING (mps, space_time)")"
-  echo "- batches launched: $LAUNCH (profile, exclusive, mps)"
+  echo "- batches launched: $LAUNCH (profile, exclusive, mps)$([ "$LAUNCH" = graph ] && echo "; time_sliced and space_time launch kernel by kernel, so their rows compare an eager measurement with a graph-timed profile")"
   echo "- capacity (max_b b/L(b) of the profile): $capacity req/s; loads ${LOADS[*]} of it"
   echo "  (rows in that order for each policy); $DURATION s per run, $WARMUP s warm-up"
   echo "- measured with: ${prio[*]:-normal priority};" \
