@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The kernel-model constants and seed 003 Table 1's shapes on another GPU, without Nsight
-# Compute (35 s on an H200; the step timeouts allow up to about ten minutes): launch.cu, chase.cu and copy.cu (the gpus.yaml
+# Compute (35 s on an H200; the step timeouts allow about twelve minutes in all): launch.cu, chase.cu and copy.cu (the gpus.yaml
 # kernel_model constants), tiles.py run where PyTorch is installed (copy, 8192^3 GEMM), and
 # multiplex.cu's default run, --gated, --rsweep and --ksweep (GPU time of the three shapes
 # one at a time, on R streams and batched; the overlap law's R sweep; lone problems by k).
