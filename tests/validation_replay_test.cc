@@ -258,5 +258,27 @@ TEST(ValidationReplay, MpsRunsTenantsConcurrently) {
   EXPECT_TRUE(overlap);
 }
 
+// A batch launched whole (Device::launch_batch, what exclusive and mps use) is, without
+// batch graphs, one launch per call, in order, back to back on its lane: sgemm_conv2_2_x4 at
+// batch 2 is four 256 x 256 x 1152 GEMMs of 2 * 256 * 256 * 1152 = 150,994,944 FLOPs, 0.5 ms
+// each at kNsPerFlop (1 ms per 301,989,888 FLOPs). A device without graphs refuses them.
+TEST(ValidationReplay, LaunchBatchIsOneLaunchPerCallWithoutGraphs) {
+  VirtualDevice d;
+  const auto program = validation::synthetic_program("sgemm_conv2_2_x4", 2);
+  ASSERT_TRUE(program);
+  const auto& calls = program->calls[2];
+  ASSERT_EQ(calls.size(), 4u);
+  const std::size_t lane = d.add_lane();
+  d.set_batch_graphs(false);
+  EXPECT_THROW(d.set_batch_graphs(true), std::invalid_argument);
+  d.launch_batch(lane, 0, 2, calls);
+  ASSERT_EQ(d.busy.size(), 4u);
+  for (std::size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(d.busy[i].lane, lane);
+    EXPECT_EQ(d.busy[i].from, static_cast<SimTime>(i) * 500'000);
+    EXPECT_EQ(d.busy[i].to, static_cast<SimTime>(i + 1) * 500'000);
+  }
+}
+
 }  // namespace
 }  // namespace infersim
