@@ -78,11 +78,12 @@ rc=$?
 [ "$rc" -eq 1 ] || fail "clock past its limit: exit $rc, expected 1"
 grep -q "run 0 failed .*clock limit" "$work/err" || fail "clock limit not reported: $(cat "$work/err")"
 
-# --version: the version and the git revision it was built from.
+# --version: the version and the git revision it was built from (-dirty: with tracked files
+# changed).
 out=$("$INFERSIM" --version)
 rc=$?
 [ "$rc" -eq 0 ] || fail "--version: exit $rc"
-echo "$out" | grep -Eq '^infersim [0-9]+\.[0-9]+\.[0-9]+ \(git ([0-9a-f]{12}|unknown)\)$' ||
+echo "$out" | grep -Eq '^infersim [0-9]+\.[0-9]+\.[0-9]+ \(git ([0-9a-f]{12}(-dirty)?|unknown)\)$' ||
   fail "--version printed '$out'"
 
 # An unknown command: one line, exit 2.
