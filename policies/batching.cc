@@ -56,17 +56,27 @@ std::vector<ParamSpec> kernel_sharing_params() {
        "share SMs), and one that starts while k-1 others run takes (1 + u*(k-1)) of its solo "
        "time, u = overlap_floor + (1 - overlap_floor) * its solo share of the GPU's "
        "achievable throughput (kernel_gpu.h)",
-       -std::numeric_limits<double>::infinity(),
-       std::numeric_limits<double>::infinity(),
+       0,
+       0,
        false,
        "sm_budget",
-       {"sm_budget", "overlap"}},
-      {"overlap_floor", ParamKind::kNumber, 0.30,
+       {"sm_budget", "overlap"},
+       "granularity",
+       {"kernel"}},
+      {"overlap_floor",
+       ParamKind::kNumber,
+       0.30,
        "kernel_sharing overlap: the slowdown a co-running kernel of no throughput share "
        "still causes per other kernel; 0.30 fits one H100 measurement (16 streams of "
        "512x1x512 SGEMMs, 2.56x faster than one at a time: "
        "scripts/kernel_constants/h100/rsweep.txt) and predicts the other shapes there",
-       0, 1},
+       0,
+       1,
+       false,
+       {},
+       {},
+       "kernel_sharing",
+       {"overlap"}},
   };
 }
 

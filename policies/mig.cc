@@ -156,8 +156,12 @@ void register_mig(PolicyRegistry& r) {
     const PolicyInfo& info = r.get(name, Mark{});
     inner->emplace(name, info);
     inner_names.push_back(name);
-    for (const ParamSpec& s : info.params) {
-      if (s.key != "granularity" && find_spec(params, s.key) == nullptr) params.push_back(s);
+    for (ParamSpec s : info.params) {
+      if (s.key == "granularity" || find_spec(params, s.key) != nullptr) continue;
+      // A key that applies only at granularity kernel always applies here (the inner
+      // policy's own settings, resolved at kernel granularity, still check it).
+      if (s.only_with == "granularity") s.only_with.clear();
+      params.push_back(std::move(s));
     }
   }
   params.push_back({"inner", ParamKind::kString, 0,

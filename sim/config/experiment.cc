@@ -293,20 +293,6 @@ Experiment parse_experiment(const YAML::Node& root, const std::string& file,
     max_batch = info.needs(x.policy_params).max_batch;
     x.kernel_level = info.needs(x.policy_params).kernels;
     sm_caps = info.needs(x.policy_params).sm_caps;
-    // How kernels share the GPU is a setting of the kernel level; at batch granularity, or
-    // with the SM budget, these keys would do nothing.
-    if (x.policy_params.given("kernel_sharing") && !x.kernel_level) {
-      throw InputError(x.policy_mark,
-                       fmt::format("policy '{}': 'kernel_sharing' sets how kernels share the GPU "
-                                   "at granularity kernel; add granularity: kernel",
-                                   pname));
-    }
-    if (x.policy_params.given("overlap_floor") &&
-        x.policy_params.get_text("kernel_sharing") != "overlap") {
-      throw InputError(x.policy_mark, fmt::format("policy '{}': 'overlap_floor' applies only with "
-                                                  "kernel_sharing: overlap",
-                                                  pname));
-    }
     if (info.partition) x.mig_instances = info.partition(x.policy_params, x.gpu, x.policy_mark);
     if (!x.mig_instances.empty() && x.on_demand) {
       // Loading on demand is modelled per GPU (one copy engine, one weights budget); how MIG

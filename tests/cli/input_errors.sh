@@ -92,11 +92,11 @@ done
 h100 "policy: {name: mps, kernel_sharing: overlap}" \
   "  - {model: resnet50_v1, arrival: {process: poisson, rate: 10}}" > "$work/sharing_batch.yaml"
 expect kernel_sharing_at_batch_granularity "$work/sharing_batch.yaml" \
-  "sharing_batch.yaml:5:[0-9]+: policy 'mps': 'kernel_sharing' sets how kernels share the GPU at granularity kernel"
+  "sharing_batch.yaml:5:[0-9]+: 'kernel_sharing' applies only with granularity: kernel \(here granularity: batch\)"
 h100 "policy: {name: space_time, granularity: kernel, overlap_floor: 0.5}" \
   "  - {model: resnet50_v1, arrival: {process: poisson, rate: 10}}" > "$work/floor_budget.yaml"
 expect overlap_floor_without_overlap "$work/floor_budget.yaml" \
-  "floor_budget.yaml:5:[0-9]+: policy 'space_time': 'overlap_floor' applies only with kernel_sharing: overlap"
+  "floor_budget.yaml:5:[0-9]+: 'overlap_floor' applies only with kernel_sharing: overlap \(here kernel_sharing: sm_budget\)"
 h100 "policy: {name: time_sliced, granularity: kernel, kernel_sharing: overlap}" \
   "  - {model: resnet50_v1, arrival: {process: poisson, rate: 10}}" > "$work/sharing_ts.yaml"
 expect kernel_sharing_on_time_sliced "$work/sharing_ts.yaml" \
