@@ -145,10 +145,8 @@ KernelTime memory_time(const KernelCall& call, const KernelModelParams& p, const
 
 namespace {
 
-// The GEMMs of `parts` (same m and k; each its n and count) as one kernel of `tile` and
-// `split_k`: blocks are the sum of the parts' blocks. One part is an ordinary GEMM.
-KernelTime parts_time(std::span<const KernelCall> parts, const KernelModelParams& p, int tile,
-                      int split_k, const GpuShare& share) {
+// Throws std::invalid_argument unless `parts` are one or more non-empty GEMMs of one m and k.
+void check_gemm_parts(std::span<const KernelCall> parts) {
   if (parts.empty()) throw std::invalid_argument("gemm_time: no GEMM");
   const KernelCall& first = parts.front();
   for (const KernelCall& c : parts) {
@@ -159,6 +157,13 @@ KernelTime parts_time(std::span<const KernelCall> parts, const KernelModelParams
       throw std::invalid_argument("gemm_time: batched GEMMs must share m and k");
     }
   }
+}
+
+// The GEMMs of `parts` (checked by check_gemm_parts) as one kernel of `tile` and `split_k`:
+// blocks are the sum of the parts' blocks. One part is an ordinary GEMM.
+KernelTime parts_time(std::span<const KernelCall> parts, const KernelModelParams& p, int tile,
+                      int split_k, const GpuShare& share) {
+  const KernelCall& first = parts.front();
   if (tile < 0 || tile >= static_cast<int>(p.tiles.size()) || split_k < 1) {
     throw std::invalid_argument("gemm_time: no such tile or split factor");
   }
@@ -217,7 +222,9 @@ KernelTime parts_time(std::span<const KernelCall> parts, const KernelModelParams
 
 KernelTime gemm_time(const KernelCall& call, const KernelModelParams& p, int tile, int split_k,
                      const GpuShare& share) {
-  return parts_time(std::span<const KernelCall>(&call, 1), p, tile, split_k, share);
+  const std::span<const KernelCall> parts(&call, 1);
+  check_gemm_parts(parts);
+  return parts_time(parts, p, tile, split_k, share);
 }
 
 KernelTime batched_kernel_time(std::span<const KernelCall> parts, const KernelModelParams& p,
@@ -232,10 +239,9 @@ KernelTime batched_kernel_time(std::span<const KernelCall> parts, const KernelMo
     }
     return memory_time(summed(parts), p, share);
   }
-  if (p.gemv && std::all_of(parts.begin(), parts.end(), [&](const KernelCall& c) {
-        return c.kind == KernelCall::Kind::kGemm && c.n == 1 && c.m >= 1 && c.k >= 1 &&
-               c.count >= 1 && c.m == parts.front().m && c.k == parts.front().k;
-      })) {
+  check_gemm_parts(parts);
+  if (p.gemv &&
+      std::all_of(parts.begin(), parts.end(), [](const KernelCall& c) { return c.n == 1; })) {
     // A (batched) GEMV streams its matrices once: bandwidth-bound, one launch.
     return memory_time(summed(parts), p, share);
   }
