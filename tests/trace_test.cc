@@ -240,17 +240,20 @@ void expect_counts(const std::string& within) {
 TEST(TraceAzure2019, ReproducesPerMinuteCountsExactly) { expect_counts(""); }
 TEST(TraceAzure2019, GammaWithinMinutesKeepsTheCounts) { expect_counts(", within: gamma, cv: 4"); }
 
-// The functions' arrivals are merged into one stream (a tournament tree over the targets).
-// 37 functions (not a power of two, so the tree has empty leaves) in minutes of 60 ns
-// (time_scale 1e9): up to 90 arrivals share a minute's 60 ns, so many share a nanosecond.
-// Whatever the random draws, a correct merge delivers times in order, equal times in
-// target order, every function's per-minute count exactly, and then kNever.
-TEST(TraceAzure2019, MergeOfManyFunctionsIsInTimeThenTargetOrder) {
+// The functions' arrivals are merged into one stream (each minute's points sorted by
+// time, then target). 37 functions in minutes of 60 ns (time_scale 1e9): with `scale` 1,
+// 186-188 arrivals share a minute's 60 ns, so many share a nanosecond. With `scale` 1000, a
+// minute holds 186,000-188,000, more than a piece holds (kPieceArrivals, 16,384), so each
+// minute is halved into 16 pieces of under 4 ns (188,000 / 16 = 11,750 a piece): that
+// exercises the halving, the pieces' bounds and the radix sort. Whatever the random draws,
+// a correct merge delivers times in order, equal times in target order, every function's
+// per-minute count exactly, and then kNever.
+void expect_merged_in_order(int scale) {
   std::vector<std::map<int, int>> functions(37);
   std::vector<std::map<int, int>> want(37);  // per target (file order), by run minute
   for (int i = 0; i < 37; ++i) {
     for (int m = 1; m <= 4; ++m) {
-      const int c = (i * 7 + m * 3) % 11;  // 0..10; minute 4 is outside the window
+      const int c = (i * 7 + m * 3) % 11 * scale;  // 0..10 x scale; minute 4 is not replayed
       if (c == 0) continue;
       functions[static_cast<std::size_t>(i)][m] = c;
       if (m <= 3) want[static_cast<std::size_t>(i)][m - 1] = c;
@@ -296,6 +299,9 @@ TEST(TraceAzure2019, MergeOfManyFunctionsIsInTimeThenTargetOrder) {
   }
 }
 
+TEST(TraceAzure2019, MergeOfManyFunctionsIsInTimeThenTargetOrder) { expect_merged_in_order(1); }
+TEST(TraceAzure2019, MinutesHalvedIntoPiecesKeepTheOrderAndCounts) { expect_merged_in_order(1000); }
+
 // time_scale 60 makes a trace minute one second; rate_scale multiplies the counts with the
 // fractions carried: 0.5 x (10, 20, 5, 5) has running totals 5, 15, 17.5, 20 -> 5, 10, 2, 3.
 TEST(TraceAzure2019, TimeScaleAndRateScale) {
@@ -312,7 +318,9 @@ TEST(TraceAzure2019, TimeScaleAndRateScale) {
 }
 
 // Inside a minute Poisson arrivals are uniform: with one function of 60000 invocations in a
-// minute, each second holds 1000 +- 3 sqrt(1000 (1 - 1/60)) ~ 94 of them.
+// minute, each second holds 1000 +- 3 sqrt(1000 (1 - 1/60)) ~ 94 of them. The minute holds
+// more than a piece (16,384), so it is halved twice into four 15 s pieces whose counts
+// come from Binomial(n, 1/2) splits: a biased split would crowd some seconds.
 TEST(TraceAzure2019, PoissonWithinAMinuteIsUniform) {
   TempFile f("d01.csv", azure2019({{{1, 60000}}}));
   Experiment x = experiment_from(v100_header(61, 0, 1) +
@@ -326,6 +334,50 @@ TEST(TraceAzure2019, PoissonWithinAMinuteIsUniform) {
   for (const auto& o : sink.outcomes) ++per_second[static_cast<int>(o.arrival / 1'000'000'000)];
   ASSERT_EQ(per_second.size(), 60u);
   for (const auto& [s, n] : per_second) EXPECT_NEAR(n, 1000, 94) << "second " << s;
+}
+
+// A minute of 60,000 Poisson invocations is halved twice into four 15 s pieces, and a
+// piece's count comes from Binomial splits (60,000 -> halves -> quarters). Uniform points
+// put Binomial(60,000, 1/4) of them in each quarter: mean 15,000, variance 60,000 (1/4)(3/4)
+// = 11,250. Over 200 seeds the mean of a quarter's count has a standard error of
+// sqrt(11,250 / 200) = 7.5, and the sample variance a relative one of sqrt(2 / 199) = 0.10:
+// 5 standard errors are +-38 and [0.5, 1.5]. Splits that were even (n / 2) would give a
+// variance of 0; drawing the resumed right halves wrongly would miss the mean.
+TEST(TraceAzure2019, PiecesOfAMinuteHoldBinomialCounts) {
+  TempFile f("d01.csv", azure2019({{{1, 60000}}}));
+  const Experiment x = experiment_from(
+      v100_header(61) + "policy: {name: exclusive}\ntenants:\n  - {model: resnet50_v1, arrival: " +
+      trace(f.path(), ", format: azure2019, minutes: 1") + "}\n");
+  const TenantSpec& ts = x.tenants.at(0);
+  const std::vector<ArrivalTarget> targets{{"t", "resnet50_v1"}};
+  const int runs = 200;
+  std::vector<std::vector<double>> quarter(4);
+  for (int run = 0; run < runs; ++run) {
+    auto process = testing::registries()
+                       .arrivals.get("trace", ts.mark)
+                       .create(ArrivalSetup{ts.arrival_params, targets, ts.mark});
+    Rng rng(1000 + static_cast<std::uint64_t>(run));
+    int counts[4] = {0, 0, 0, 0};
+    std::uint32_t target = 0;
+    SimTime prev = 0;
+    for (SimTime t = 0; (t = process->next(rng, t, target)) != ArrivalProcess::kNever;) {
+      ASSERT_GE(t, prev);  // 15 s pieces: 34-bit offsets, sorted in three radix passes
+      ASSERT_LT(t, 60'000'000'000);
+      ++counts[t / 15'000'000'000];
+      prev = t;
+    }
+    ASSERT_EQ(counts[0] + counts[1] + counts[2] + counts[3], 60000);
+    for (int q = 0; q < 4; ++q) quarter[static_cast<std::size_t>(q)].push_back(counts[q]);
+  }
+  for (int q = 0; q < 4; ++q) {
+    const std::vector<double>& c = quarter[static_cast<std::size_t>(q)];
+    double mean = 0;
+    for (const double v : c) mean += v / runs;
+    double var = 0;
+    for (const double v : c) var += (v - mean) * (v - mean) / (runs - 1);
+    EXPECT_NEAR(mean, 15000, 38) << "quarter " << q;
+    EXPECT_NEAR(var / 11250, 1.0, 0.5) << "quarter " << q;
+  }
 }
 
 // More tenants than functions is an input error; `map: file` maps in file order.

@@ -29,14 +29,25 @@
 //              are ordered by end time, so starts are re-ordered in a heap that holds only
 //              the rows an unread row could still precede.
 //
-// Placing n invocations inside a minute (azure2019): the n arrivals are the partial sums of
-// n + 1 independent gaps, scaled to fill the minute exactly, so each minute reproduces its
-// count. `within: poisson` draws exponential gaps: the arrivals are then distributed as n
-// uniform points (a Poisson process conditioned on its count). `within: gamma` draws
-// Gamma(1/cv^2) gaps, burstier for cv > 1 (cv 1 is Poisson). Both are generated one
-// arrival at a time without storing the minute: with k points left, the next one lies a
-// Beta(1/cv^2, k/cv^2) fraction of the way from the last one to the minute's end (for
-// Poisson, 1 - U^(1/k)), which is the same joint distribution.
+// Placing n invocations inside a minute (azure2019). `within: poisson` places them as n
+// independent uniform points in the minute (a Poisson process conditioned on its count);
+// `within: gamma` as the points of a renewal process with Gamma(1/cv^2) gaps conditioned to
+// fill the minute (n + 1 gaps scaled to its length; burstier for cv > 1, cv 1 is Poisson),
+// generated one at a time: with k points left, the next lies a Beta(1/cv^2, k/cv^2)
+// fraction of the way from the last one to the minute's end. A point is rounded down
+// (poisson) or to the nearest (gamma) nanosecond inside the minute.
+//
+// The functions' arrivals are merged minute by minute: each function writes its points of
+// the minute into one buffer as (offset, target) keys, the buffer is sorted, and the
+// arrivals are dealt from it, in (time, target) order. A minute holding more than
+// kPieceArrivals (16,384) is first halved, and its halves halved, into 2^d equal pieces,
+// replayed one after another, so the buffer stays small whatever rate_scale does. Under
+// poisson a function's count splits at each halving as Binomial(count, 1/2) (the number
+// of ones among count random bits), which is exact for uniform points; under gamma each
+// function generates its points in order and stops at the piece's end. Per arrival this
+// costs one uniform draw and a few passes of the sort, where merging per-function streams
+// (a tournament tree over 2,000 functions, with a pow per point) took about 370 instructions
+// (callgrind, `infersim_bench trace`).
 //
 // rate_scale multiplies every minute's count; fractional counts are carried from minute to
 // minute (each minute gets floor of the scaled running total minus what was emitted), so
@@ -44,6 +55,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <map>
 #include <memory>
@@ -51,6 +63,7 @@
 #include <numeric>
 #include <queue>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "sim/core/rng.h"
@@ -287,6 +300,14 @@ std::shared_ptr<const Az19Scan> scan_az19(const std::string& path, const Mark& w
 
 class Azure2019Trace final : public ArrivalProcess {
  public:
+  // The most arrivals a piece of a minute holds on average: a minute with more is split in
+  // halves, and halves again, until its pieces hold at most this many (see the comment at
+  // the top). A piece's arrivals are sorted in a buffer of 8 bytes each, twice (the sort's
+  // input and output): 256 KiB at this size, which stays in this machine's 1 MiB L2 beside
+  // the simulation's own state. The sample trace at time_scale 3600 (`infersim_bench
+  // trace`) averages 16,300 arrivals a minute, so most of its minutes are one piece.
+  static constexpr std::uint64_t kPieceArrivals = std::uint64_t{1} << 14;
+
   Azure2019Trace(const std::string& path, const ArrivalSetup& s) {
     const Params& p = s.params;
     const Mark at = p.mark_of("path", s.where);
@@ -310,6 +331,8 @@ class Azure2019Trace final : public ArrivalProcess {
     const auto order = mapping_order(scan->totals, p.get_text("map") == "busiest");
     std::vector<std::int64_t> target_of(scan->totals.size(), -1);
     for (std::size_t i = 0; i < k; ++i) target_of[order[i]] = static_cast<std::int64_t>(i);
+    target_bits_ = static_cast<int>(std::bit_width(std::uint64_t{k > 0 ? k - 1 : 0}));
+    target_mask_ = (std::uint64_t{1} << target_bits_) - 1;
 
     // Read the mapped functions' counts in the window, scaled (running total carried).
     targets_.resize(k);
@@ -341,16 +364,12 @@ class Azure2019Trace final : public ArrivalProcess {
   }
 
   SimTime next(Rng& rng, SimTime, std::uint32_t& target) override {
-    if (!started_) {
-      started_ = true;
-      build(rng);
-    } else if (at_[winner_] != kNever) {
-      // The target of the arrival just delivered (the winner) moves on.
-      at_[winner_] = advance(rng, targets_[winner_]);
-      replay(winner_);
+    while (pos_ == keys_.size()) {
+      if (!next_piece(rng)) return kNever;
     }
-    target = winner_;
-    return at_[winner_];
+    const std::uint64_t key = keys_[pos_++];
+    target = static_cast<std::uint32_t>(key & target_mask_);
+    return piece_begin_ + static_cast<SimTime>(key >> target_bits_);
   }
 
   double mean_rate(std::uint32_t target) const override {
@@ -366,85 +385,203 @@ class Azure2019Trace final : public ArrivalProcess {
   struct Target {
     std::vector<Minute> minutes;  // minutes with invocations, ascending
     std::uint64_t total = 0;
-    std::size_t cursor = 0;  // next minute to start
-    std::uint64_t left = 0;  // arrivals left in the current minute
-    double x = 0;            // position of the last arrival in the minute, in [0, 1)
-    SimTime begin = 0, end = 0;
+    std::size_t cursor = 0;  // the next minute to replay
   };
-  // The next arrival over all targets is a k-way merge of their own sequences, kept in a
-  // tournament tree (Knuth, TAOCP vol. 3, 5.4.1: a "tree of losers"). Leaf i is target i's
-  // next arrival; each inner node keeps the loser of the match played there, so a new
-  // arrival of the winner is placed by one match per level on its path to the root:
-  // log2(targets) comparisons. A trace feeds thousands of functions, and this merge is
-  // most of what an arrival costs the generator (callgrind, `infersim_bench trace`: a binary
-  // heap's pop_heap and push_heap took 330 instructions per arrival, this tree 100-odd).
-  // The order is total (time, then target), so any correct merge gives the same arrivals.
-  bool beats(std::uint32_t a, std::uint32_t b) const {
-    return at_[a] < at_[b] || (at_[a] == at_[b] && a < b);
-  }
-
-  void build(Rng& rng) {
-    std::size_t leaves = 1;
-    while (leaves < targets_.size()) leaves *= 2;
-    at_.assign(leaves, kNever);  // leaves past the last target never arrive
-    for (std::uint32_t i = 0; i < targets_.size(); ++i) at_[i] = advance(rng, targets_[i]);
-    // Play the matches bottom up: node n's players are its children 2n and 2n + 1, where
-    // node leaves + i stands for leaf i; the winner moves up and the loser stays.
-    loser_.assign(leaves, 0);
-    std::vector<std::uint32_t> won(2 * leaves);
-    for (std::uint32_t i = 0; i < leaves; ++i) won[leaves + i] = i;
-    for (std::size_t n = leaves; n-- > 1;) {
-      const std::uint32_t a = won[2 * n], b = won[2 * n + 1];
-      const bool a_wins = beats(a, b);
-      won[n] = a_wins ? a : b;
-      loser_[n] = a_wins ? b : a;
-    }
-    winner_ = leaves > 1 ? won[1] : 0;
-  }
-
-  // Leaf w has a new time: replays its matches from its parent up to the root.
-  void replay(std::uint32_t w) {
-    const std::size_t leaves = at_.size();
-    for (std::size_t n = (leaves + w) / 2; n >= 1; n /= 2) {
-      const std::uint32_t l = loser_[n];
-      if (beats(l, w)) {
-        loser_[n] = w;
-        w = l;
-      }
-    }
-    winner_ = w;
-  }
+  struct Entry {  // a function invoked in the current minute
+    std::uint32_t target;
+    std::uint64_t count;
+  };
+  // within: gamma, one per function of the minute: its points are generated in order.
+  struct GammaState {
+    std::uint64_t left;  // points not yet generated
+    double x;            // the last point's position in the minute, in [0, 1)
+    SimTime next;        // the next point's offset in the minute; kNever when none is left
+  };
 
   SimTime minute_start(std::uint64_t m) const {
     return round_nearest(static_cast<double>(m) * 60e9 / time_scale_);
   }
+  // The start of piece j of the current minute, from the minute's start: floor(j span / 2^d).
+  SimTime piece_bound(std::uint64_t j) const {
+    __extension__ typedef unsigned __int128 u128;
+    return static_cast<SimTime>((u128{j} * static_cast<std::uint64_t>(span_)) >> depth_);
+  }
 
-  // The target's next arrival, or kNever.
-  SimTime advance(Rng& rng, Target& t) const {
-    if (t.left == 0) {
-      if (t.cursor == t.minutes.size()) return kNever;
-      const Minute& m = t.minutes[t.cursor++];
-      t.left = m.count;
-      t.x = 0;
-      t.begin = minute_start(m.index);
-      t.end = minute_start(m.index + 1);
-    }
-    // With k = left arrivals to place, the next is a Beta(a, k a) fraction of the rest of
-    // the minute away (a = 1: the minimum of k uniforms, 1 - U^(1/k)).
-    const double k = static_cast<double>(t.left);
-    double step;
+  // Fills keys_ with the next piece's arrivals, in order; false when no piece is left (a
+  // piece may be empty).
+  bool next_piece(Rng& rng) {
+    if (piece_ == pieces_ && !start_minute(rng)) return false;
+    const SimTime lo = piece_bound(piece_), hi = piece_bound(piece_ + 1);
+    keys_.clear();
+    pos_ = 0;
     if (gamma_) {
-      const double g1 = rng.gamma(shape_, 1.0);
-      const double g2 = rng.gamma(shape_ * k, 1.0);
-      step = g1 + g2 > 0 ? g1 / (g1 + g2) : 0.0;
+      fill_gamma(rng, lo, hi);
     } else {
-      step = 1.0 - std::pow(rng.uniform_pos(), 1.0 / k);
+      fill_poisson(rng, lo, hi);
     }
-    t.x += (1.0 - t.x) * step;
-    --t.left;
-    const SimTime span = t.end - t.begin;
-    SimTime at = t.begin + round_nearest(t.x * static_cast<double>(span));
-    return std::min(at, t.end - 1);
+    ++piece_;
+    sort_keys(hi - lo);
+    piece_begin_ = begin_ + lo;
+    return true;
+  }
+
+  // Starts the next minute in which some function is invoked; false when none is left.
+  // Each minute looks at every target (twice): a few thousand functions against the
+  // thousands of arrivals a busy minute holds.
+  bool start_minute(Rng& rng) {
+    std::uint32_t minute = UINT32_MAX;
+    for (const Target& t : targets_) {
+      if (t.cursor < t.minutes.size()) minute = std::min(minute, t.minutes[t.cursor].index);
+    }
+    if (minute == UINT32_MAX) return false;
+    active_.clear();
+    std::uint64_t n = 0;
+    for (std::size_t i = 0; i < targets_.size(); ++i) {
+      Target& t = targets_[i];
+      if (t.cursor < t.minutes.size() && t.minutes[t.cursor].index == minute) {
+        active_.push_back({static_cast<std::uint32_t>(i), t.minutes[t.cursor++].count});
+        n += active_.back().count;
+      }
+    }
+    begin_ = minute_start(minute);
+    span_ = minute_start(minute + 1) - begin_;  // >= 60 ns (time_scale <= 1e9)
+    // Halve until a piece holds at most kPieceArrivals on average and a key (a point's
+    // offset in its piece above the target's bits) fits 64 bits, but keep pieces >= 1 ns.
+    const int max_depth = static_cast<int>(std::bit_width(static_cast<std::uint64_t>(span_))) - 1;
+    const int offset_bits = 64 - target_bits_;
+    depth_ = 0;
+    while (depth_ < max_depth &&
+           ((n >> depth_) > kPieceArrivals ||
+            static_cast<int>(std::bit_width(static_cast<std::uint64_t>(span_ >> depth_) + 1)) >
+                offset_bits)) {
+      ++depth_;
+    }
+    pieces_ = std::uint64_t{1} << depth_;
+    piece_ = 0;
+    if (gamma_) {
+      gamma_state_.resize(active_.size());
+      for (std::size_t a = 0; a < active_.size(); ++a) {
+        GammaState& g = gamma_state_[a];
+        g.left = active_[a].count;
+        g.x = 0;
+        g.next = advance_gamma(rng, g);
+      }
+    } else if (depth_ > 0) {
+      right_.resize(active_.size() * static_cast<std::size_t>(depth_));
+    }
+    return true;
+  }
+
+  // Binomial(n, 1/2): the number of ones among n random bits.
+  static std::uint64_t half(Rng& rng, std::uint64_t n) {
+    std::uint64_t ones = 0;
+    for (; n >= 64; n -= 64) ones += static_cast<std::uint64_t>(std::popcount(rng.next_u64()));
+    if (n > 0) {
+      const std::uint64_t mask = (std::uint64_t{1} << n) - 1;
+      ones += static_cast<std::uint64_t>(std::popcount(rng.next_u64() & mask));
+    }
+    return ones;
+  }
+
+  // within: poisson. The function's count in the current piece: the minute's halving tree
+  // walked depth first, left half first. right[k] holds the count of the right half at
+  // depth k + 1 not yet visited; piece j > 0 resumes at depth d - ctz(j), the right half
+  // whose left sibling's last piece was j - 1.
+  std::uint64_t piece_count(Rng& rng, std::size_t a, std::uint64_t count) {
+    if (depth_ == 0) return count;
+    std::uint64_t* right = &right_[a * static_cast<std::size_t>(depth_)];
+    std::uint64_t n = count;
+    int k = 0;
+    if (piece_ > 0) {
+      k = depth_ - std::countr_zero(piece_);
+      n = right[k - 1];
+    }
+    for (; k < depth_; ++k) {
+      const std::uint64_t left = half(rng, n);
+      right[k] = n - left;
+      n = left;
+    }
+    return n;
+  }
+
+  // Each of the piece's points lies uniformly in it: x = (j + u) / 2^d of the way through
+  // the minute, rounded down to its nanosecond (clamped to the piece, against rounding).
+  void fill_poisson(Rng& rng, SimTime lo, SimTime hi) {
+    const double scale = std::ldexp(static_cast<double>(span_), -depth_);
+    const double j = static_cast<double>(piece_);
+    for (std::size_t a = 0; a < active_.size(); ++a) {
+      const std::uint64_t n = piece_count(rng, a, active_[a].count);
+      const std::uint64_t target = active_[a].target;
+      for (std::uint64_t p = 0; p < n; ++p) {
+        const auto at = static_cast<SimTime>((j + rng.uniform()) * scale);
+        const SimTime offset = std::clamp(at, lo, hi - 1);
+        keys_.push_back((static_cast<std::uint64_t>(offset - lo) << target_bits_) | target);
+      }
+    }
+  }
+
+  void fill_gamma(Rng& rng, SimTime lo, SimTime hi) {
+    for (std::size_t a = 0; a < active_.size(); ++a) {
+      GammaState& g = gamma_state_[a];
+      const std::uint64_t target = active_[a].target;
+      while (g.next < hi) {
+        keys_.push_back((static_cast<std::uint64_t>(g.next - lo) << target_bits_) | target);
+        g.next = advance_gamma(rng, g);
+      }
+    }
+  }
+
+  // The function's next point in the minute, or kNever. With k = left points to place, the
+  // next is a Beta(a, k a) fraction of the rest of the minute away.
+  SimTime advance_gamma(Rng& rng, GammaState& g) const {
+    if (g.left == 0) return kNever;
+    const double k = static_cast<double>(g.left);
+    const double g1 = rng.gamma(shape_, 1.0);
+    const double g2 = rng.gamma(shape_ * k, 1.0);
+    const double step = g1 + g2 > 0 ? g1 / (g1 + g2) : 0.0;
+    g.x += (1.0 - g.x) * step;
+    --g.left;
+    return std::min(round_nearest(g.x * static_cast<double>(span_)), span_ - 1);
+  }
+
+  // Sorts the piece's keys: by offset, equal offsets in target order. Small pieces (and
+  // any beyond 32-bit counts) sort the whole key (offset above the target's bits). Larger ones take
+  // an LSD radix sort of the offset's bits alone, at most 12 bits a pass (a 16 KiB count table; the
+  // sample at time_scale 3600 has 24-bit offsets, two passes): it is stable, and the keys were
+  // written in target order, so ties stay in target order. A comparison sort of random
+  // keys mispredicts about one branch per comparison.
+  void sort_keys(SimTime piece_len) {
+    const std::size_t n = keys_.size();
+    if (n < 256 || n > UINT32_MAX) {
+      std::sort(keys_.begin(), keys_.end());
+      return;
+    }
+    const int bits = static_cast<int>(std::bit_width(static_cast<std::uint64_t>(piece_len - 1)));
+    if (bits == 0) return;  // one nanosecond: already in target order
+    const int passes = (bits + 11) / 12;
+    const int width = (bits + passes - 1) / passes;
+    const std::size_t buckets = std::size_t{1} << width;
+    const std::uint64_t digit = buckets - 1;
+    counts_.assign(static_cast<std::size_t>(passes) * buckets, 0);
+    std::uint32_t* const counts = counts_.data();
+    scratch_.resize(n);
+    std::uint64_t* in = keys_.data();
+    std::uint64_t* out = scratch_.data();
+    for (std::size_t i = 0; i < n; ++i) {
+      for (int p = 0; p < passes; ++p) {
+        ++counts[static_cast<std::size_t>(p) * buckets +
+                 ((in[i] >> (target_bits_ + p * width)) & digit)];
+      }
+    }
+    for (int p = 0; p < passes; ++p) {
+      std::uint32_t* const c = counts + static_cast<std::size_t>(p) * buckets;
+      std::uint32_t sum = 0;
+      for (std::size_t b = 0; b < buckets; ++b) sum += std::exchange(c[b], sum);
+      const int shift = target_bits_ + p * width;
+      for (std::size_t i = 0; i < n; ++i) out[c[(in[i] >> shift) & digit]++] = in[i];
+      std::swap(in, out);
+    }
+    if (in != keys_.data()) keys_.swap(scratch_);
   }
 
   int first_ = 1;
@@ -452,11 +589,22 @@ class Azure2019Trace final : public ArrivalProcess {
   double time_scale_ = 1;
   bool gamma_ = false;
   double shape_ = 1;
+  int target_bits_ = 0;  // a key's low bits: the target
+  std::uint64_t target_mask_ = 0;
   std::vector<Target> targets_;
-  std::vector<SimTime> at_;           // per leaf (target): its next arrival, kNever when none
-  std::vector<std::uint32_t> loser_;  // per inner node of the tournament (1..leaves-1)
-  std::uint32_t winner_ = 0;
-  bool started_ = false;
+  // The current minute: its functions (in target order), start and length, and its
+  // halving into 2^depth_ pieces.
+  std::vector<Entry> active_;
+  SimTime begin_ = 0, span_ = 0;
+  int depth_ = 0;
+  std::uint64_t pieces_ = 0, piece_ = 0;  // piece_: the next piece
+  std::vector<std::uint64_t> right_;      // poisson: per function, depth_ right-half counts
+  std::vector<GammaState> gamma_state_;   // gamma: per function
+  // The current piece's arrivals, (offset in the piece << target_bits_) | target, in order.
+  std::vector<std::uint64_t> keys_, scratch_;
+  std::vector<std::uint32_t> counts_;  // < 2^32 keys: a piece holds ~kPieceArrivals
+  std::size_t pos_ = 0;                // the next in keys_
+  SimTime piece_begin_ = 0;
 };
 
 // ---------------------------------------------------------------------------------------
