@@ -29,6 +29,12 @@ echo "# 1,000 V100s x 10,000 resnet18_v1 tenants under space_time, 500 k request
 "$B" cluster 10000000
 echo "# trace-driven: 1,000 V100s, 2,000 services x 5 replicas, Azure 2019 sample at ~1 M requests/s, 10 M requests"
 "$B" trace 10000000
+# The same with glibc's malloc asking for transparent huge pages (Debian 12's glibc 2.36
+# reads this tunable; the kernel's THP mode must be "madvise" or "always"). The trace row's
+# state is spread over ~80 MiB of 4 KiB pages and misses the TLB; the other rows keep their
+# state in cache and do not change (README, "At cluster scale").
+echo "# the trace-driven row with GLIBC_TUNABLES=glibc.malloc.hugetlb=1 (THP: $(cat /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null || echo unknown))"
+GLIBC_TUNABLES=glibc.malloc.hugetlb=1 "$B" trace 10000000
 # The event queue alone (sim/core/event_queue.h): its sorted layout against its 4-ary heap at
 # 8..128 pending events, 30 M pop-then-push steps each; EventQueue::kSortedMax comes from it.
 echo "# event queue: sorted array vs heap, seconds for 30 M holds at n pending events (heap alone at 512, 2048)"
