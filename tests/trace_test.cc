@@ -380,6 +380,36 @@ TEST(TraceAzure2019, PiecesOfAMinuteHoldBinomialCounts) {
   }
 }
 
+// A time_scale so small that the replay would run past the clock's horizon (1e18 ns) is an
+// input error at the key, for every format: scaled times would overflow. A 4 s CSV trace
+// at time_scale 1e-9 reaches 4e18 ns; at 4e-9 exactly the horizon, which is allowed. A day
+// of Azure 2019 minutes (86,400 s) needs time_scale >= 8.64e13 / 1e18 = 8.64e-5.
+TEST(TraceTimeScale, PastTheHorizonIsAnInputErrorAtTheKey) {
+  TempFile csv("t.csv", "time_s,model\n1,resnet50_v1\n4,resnet50_v1\n");
+  TempFile az("d01.csv", azure2019({{{1, 3}}}));
+  auto run_with = [](const std::string& arrival) {
+    testing::run(experiment_from(v100_header(10) +
+                                 "policy: {name: exclusive}\ntenants:\n"
+                                 "  - {model: resnet50_v1, arrival: " +
+                                 arrival + "}\n"));
+  };
+  const std::string arrival = trace(csv.path(), ", time_scale: 1e-9");
+  try {
+    run_with(arrival);
+    FAIL() << "expected an input error";
+  } catch (const InputError& e) {
+    // Line 8 (five header lines, `policy`, `tenants`, the entry), at the value of the key.
+    const std::string line = "  - {model: resnet50_v1, arrival: " + arrival;
+    EXPECT_EQ(std::string(e.what()),
+              fmt::format("test.yaml:8:{}: time_scale 1e-09 stretches the trace's 4 s to 4e+09 "
+                          "s, past the clock's horizon of 1e+09 s: expected a larger time_scale",
+                          line.find("1e-9") + 1));
+  }
+  EXPECT_NO_THROW(run_with(trace(csv.path(), ", time_scale: 4e-9")));
+  EXPECT_THROW(run_with(trace(az.path(), ", format: azure2019, time_scale: 8e-5")), InputError);
+  EXPECT_NO_THROW(run_with(trace(az.path(), ", format: azure2019, time_scale: 8.7e-5")));
+}
+
 // More tenants than functions is an input error; `map: file` maps in file order.
 TEST(TraceAzure2019, MappingErrorsAndFileOrder) {
   TempFile f("d01.csv", azure2019({{{1, 1}}, {{1, 5}}}));

@@ -95,6 +95,21 @@ SimTime scaled(SimTime trace_ns, double time_scale) {
   return round_nearest(static_cast<double>(trace_ns) / time_scale);
 }
 
+// Times past the clock's horizon (1e18 ns, about 31.7 years) would overflow once scaled, so
+// a replay must end within it: an input error at `time_scale` otherwise. `span_ns` is how
+// far the replayed part of the trace reaches from its time 0, in trace time.
+void check_scaled_span(double span_ns, const Params& p, const Mark& where) {
+  const double time_scale = p.get("time_scale");
+  const double scaled_ns = span_ns / time_scale;
+  if (!(scaled_ns <= static_cast<double>(kHorizon))) {
+    throw InputError(p.mark_of("time_scale", where),
+                     fmt::format("time_scale {} stretches the trace's {:.6g} s to {:.3g} s, past "
+                                 "the clock's horizon of {:.3g} s: expected a larger time_scale",
+                                 time_scale, span_ns / 1e9, scaled_ns / 1e9,
+                                 static_cast<double>(kHorizon) / 1e9));
+  }
+}
+
 // A process-wide cache of what checking a file learnt, by file and settings: a sweep's
 // points and a run's placement share one check.
 template <typename Scan>
@@ -187,6 +202,7 @@ class CsvTrace final : public ArrivalProcess {
       : time_scale_(s.params.get("time_scale")) {
     const Mark at = s.params.mark_of("path", s.where);
     scan_ = cached<CsvScan>("csv\n" + path, [&] { return scan_csv(path, at); });
+    check_scaled_span(static_cast<double>(scan_->last_ns), s.params, s.where);
     const bool skip = s.params.get_text("unmatched") == "skip";
     for (std::uint32_t i = 0; i < s.targets.size(); ++i) {
       const std::string& key = scan_->by_tenant ? s.targets[i].name : s.targets[i].model;
@@ -316,6 +332,7 @@ class Azure2019Trace final : public ArrivalProcess {
     if (count == 0 || first_ + count - 1 > kMinutesPerDay) count = kMinutesPerDay - first_ + 1;
     minutes_ = count;
     time_scale_ = p.get("time_scale");
+    check_scaled_span(count * 60e9, p, s.where);  // so every minute_start() fits the clock
     gamma_ = p.get_text("within") == "gamma";
     if (gamma_) shape_ = 1.0 / (p.get("cv") * p.get("cv"));
     const double rate_scale = p.get("rate_scale");
@@ -545,11 +562,11 @@ class Azure2019Trace final : public ArrivalProcess {
   }
 
   // Sorts the piece's keys: by offset, equal offsets in target order. Small pieces (and
-  // any beyond 32-bit counts) sort the whole key (offset above the target's bits). Larger ones take
-  // an LSD radix sort of the offset's bits alone, at most 12 bits a pass (a 16 KiB count table; the
-  // sample at time_scale 3600 has 24-bit offsets, two passes): it is stable, and the keys were
-  // written in target order, so ties stay in target order. A comparison sort of random
-  // keys mispredicts about one branch per comparison.
+  // any beyond 32-bit counts) sort the whole key (offset above the target's bits). Larger
+  // ones take an LSD radix sort of the offset's bits alone, at most 12 bits a pass (a
+  // 16 KiB count table; the sample at time_scale 3600 has 24-bit offsets, two passes): it
+  // is stable, and the keys were written in target order, so ties stay in target order. A
+  // comparison sort of random keys mispredicts about one branch per comparison.
   void sort_keys(SimTime piece_len) {
     const std::size_t n = keys_.size();
     if (n < 256 || n > UINT32_MAX) {
@@ -687,6 +704,8 @@ class Azure2021Trace final : public ArrivalProcess {
     origin_ = s_to_ns(p.get("origin_s"));
     scan_ = cached<Az21Scan>(fmt::format("azure2021\n{}\n{}", path, origin_),
                              [&] { return scan_az21(path, at, origin_); });
+    check_scaled_span(static_cast<double>(std::max<SimTime>(scan_->last_start_ns - origin_, 0)), p,
+                      s.where);
     const std::size_t k = s.targets.size();
     if (scan_->counts.size() < k) {
       throw InputError(at, fmt::format("trace {} has {} functions, but {} targets read it (one "
