@@ -410,6 +410,46 @@ TEST(TraceTimeScale, PastTheHorizonIsAnInputErrorAtTheKey) {
   EXPECT_NO_THROW(run_with(trace(az.path(), ", format: azure2019, time_scale: 8.7e-5")));
 }
 
+// A minute may hold at most 2^20 = 1,048,576 invocations per simulated nanosecond (its
+// pieces are at least a nanosecond long, and a piece's arrivals are held in memory). 100
+// invocations at rate_scale 1e6 are 1e8 in a minute of 60 ns (time_scale 1e9): 1.67e6 per
+// ns, an input error at rate_scale; at rate_scale 6e5, 6e7 / 60 = 1e6 per ns, which is
+// allowed (the process is created and its first arrivals drawn, not a whole run).
+TEST(TraceAzure2019, MoreThanAMillionInvocationsPerNanosecondIsAnInputError) {
+  TempFile f("d01.csv", azure2019({{{1, 100}}}));
+  auto create = [&](const std::string& rate_scale) {
+    const Experiment x = experiment_from(
+        v100_header(1) + "policy: {name: exclusive}\ntenants:\n  - {model: resnet50_v1, arrival: " +
+        trace(f.path(),
+              ", format: azure2019, minutes: 1, time_scale: 1e9, rate_scale: " + rate_scale) +
+        "}\n");
+    const TenantSpec& ts = x.tenants.at(0);
+    const std::vector<ArrivalTarget> targets{{"t", "resnet50_v1"}};
+    return testing::registries()
+        .arrivals.get("trace", ts.mark)
+        .create(ArrivalSetup{ts.arrival_params, targets, ts.mark});
+  };
+  try {
+    create("1e6");
+    FAIL() << "expected an input error";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("minute 1 of the trace holds 1e+08 invocations "
+                                         "(rate_scale 1000000) in 60 ns"),
+              std::string::npos)
+        << e.what();
+  }
+  auto ok = create("6e5");
+  Rng rng(1);
+  std::uint32_t target = 0;
+  SimTime prev = 0;
+  for (int i = 0; i < 1000; ++i) {
+    const SimTime t = ok->next(rng, prev, target);
+    ASSERT_GE(t, prev);
+    ASSERT_LT(t, 60);
+    prev = t;
+  }
+}
+
 // More tenants than functions is an input error; `map: file` maps in file order.
 TEST(TraceAzure2019, MappingErrorsAndFileOrder) {
   TempFile f("d01.csv", azure2019({{{1, 1}}, {{1, 5}}}));

@@ -323,6 +323,11 @@ class Azure2019Trace final : public ArrivalProcess {
   // the simulation's own state. The sample trace at time_scale 3600 (`infersim_bench
   // trace`) averages 16,300 arrivals a minute, so most of its minutes are one piece.
   static constexpr std::uint64_t kPieceArrivals = std::uint64_t{1} << 14;
+  // The most invocations a minute may hold per simulated nanosecond (2^20: 10^15 requests
+  // per second). A minute is halved into pieces of at least a nanosecond, so a piece holds
+  // at most about twice this, 32 MiB of keys; a denser replay (rate_scale 10^6 on a minute
+  // of 60 ns) would exhaust memory, and is an input error.
+  static constexpr double kMaxPerNanosecond = 1 << 20;
 
   Azure2019Trace(const std::string& path, const ArrivalSetup& s) {
     const Params& p = s.params;
@@ -353,6 +358,7 @@ class Azure2019Trace final : public ArrivalProcess {
 
     // Read the mapped functions' counts in the window, scaled (running total carried).
     targets_.resize(k);
+    std::vector<double> minute_total(static_cast<std::size_t>(count), 0.0);  // all functions
     LineReader in(path, at);
     std::string_view line;
     read_header(in, line);
@@ -368,15 +374,23 @@ class Azure2019Trace final : public ArrivalProcess {
         std::uint64_t c = 0;
         parse_count(f[kAzure2019Fixed + first_ - 1 + m], c);
         cumulative += c;
-        const auto want = static_cast<std::uint64_t>(
-            rate_scale == 1.0 ? static_cast<double>(cumulative)
-                              : std::floor(static_cast<double>(cumulative) * rate_scale));
+        const double w = rate_scale == 1.0
+                             ? static_cast<double>(cumulative)
+                             : std::floor(static_cast<double>(cumulative) * rate_scale);
+        if (!(w < 0x1p62)) too_dense(p, s.where, m, w);
+        const auto want = static_cast<std::uint64_t>(w);
         if (want > emitted) {
           t.minutes.push_back({static_cast<std::uint32_t>(m), want - emitted});
           t.total += want - emitted;
+          minute_total[static_cast<std::size_t>(m)] += static_cast<double>(want - emitted);
           emitted = want;
         }
       }
+    }
+    for (int m = 0; m < count; ++m) {
+      const auto span = static_cast<double>(minute_start(m + 1) - minute_start(m));
+      const double n = minute_total[static_cast<std::size_t>(m)];
+      if (n > span * kMaxPerNanosecond) too_dense(p, s.where, m, n);
     }
   }
 
@@ -414,6 +428,18 @@ class Azure2019Trace final : public ArrivalProcess {
     double x;            // the last point's position in the minute, in [0, 1)
     SimTime next;        // the next point's offset in the minute; kNever when none is left
   };
+
+  [[noreturn]] void too_dense(const Params& p, const Mark& where, int m, double n) const {
+    throw InputError(
+        p.mark_of("rate_scale", where),
+        fmt::format("minute {} of the trace holds {:.3g} invocations (rate_scale {}) in {} ns "
+                    "(time_scale {}): expected at most {:.0f} per nanosecond; a smaller "
+                    "rate_scale or time_scale",
+                    first_ + m, n, p.get("rate_scale"),
+                    minute_start(static_cast<std::uint64_t>(m) + 1) -
+                        minute_start(static_cast<std::uint64_t>(m)),
+                    time_scale_, kMaxPerNanosecond));
+  }
 
   SimTime minute_start(std::uint64_t m) const {
     return round_nearest(static_cast<double>(m) * 60e9 / time_scale_);
