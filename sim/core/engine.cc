@@ -181,6 +181,15 @@ void Engine::run() {
   if (cfg_.on_demand) preload_weights();
   std::vector<std::vector<std::uint32_t>> parts;
   if (!sink_) parts = independent_parts();
+  // One part of thousands of tenants: each completion would update a counter line and a
+  // histogram bucket of a tenant last touched thousands of events ago, two cache misses
+  // (`perf record` of `infersim_bench trace`: most of Engine::complete_batch's time). A log
+  // applied tenant by tenant touches each tenant's lines once per flush, in array order.
+  // `infersim_bench trace 10000000`: medians of 3.14 -> 2.65 s (five interleaved runs).
+  // Runs of many small parts (the cluster row) keep their tenants in cache and skip it.
+  log_completions_ = parts.size() <= 1 && tenants_.size() >= cfg_.log_completions_from &&
+                     cfg_.completion_log > 0 && cfg_.completion_log <= UINT32_MAX;
+  if (log_completions_) completion_log_.reserve(cfg_.completion_log);
   if (parts.size() <= 1) {
     for (std::uint32_t s = 0; s < streams_.size(); ++s) start_stream(s);
     drain();
@@ -198,8 +207,28 @@ void Engine::run() {
     now_ = end;
     last_outcome_ = last_outcome;
   }
+  flush_completions();
   for (auto& g : gpus_) account(g);
   for (std::uint32_t t = 0; t < tenants_.size(); ++t) counters_[t].arrived = hot_[t].arrived;
+}
+
+void Engine::flush_completions() {
+  const std::size_t n = completion_log_.size();
+  if (n == 0) return;
+  // completion_starts_[t + 1] counts tenant t's entries; the prefix sums are then where each
+  // tenant's run starts.
+  completion_starts_.assign(tenants_.size() + 1, 0);
+  for (const Completion& c : completion_log_) ++completion_starts_[c.tenant + 1];
+  for (std::size_t t = 1; t < completion_starts_.size(); ++t) {
+    completion_starts_[t] += completion_starts_[t - 1];
+  }
+  completion_sorted_.resize(n);
+  for (const Completion& c : completion_log_)
+    completion_sorted_[completion_starts_[c.tenant]++] = c;
+  for (const Completion& c : completion_sorted_) {
+    counters_[c.tenant].add_completion(c.latency, c.met != 0);
+  }
+  completion_log_.clear();
 }
 
 std::vector<std::vector<std::uint32_t>> Engine::independent_parts() const {
@@ -320,8 +349,14 @@ inline void Engine::record_completion(RequestId id, std::uint32_t gpu, SimTime s
                                       SimTime now) {
   const Request& r = requests_[id];
   last_outcome_ = now;
-  if (r.arrival >= cfg_.warmup)
-    counters_[r.tenant].add_completion(now - r.arrival, now <= r.deadline);
+  if (r.arrival >= cfg_.warmup) {
+    if (log_completions_) {
+      completion_log_.push_back({now - r.arrival, r.tenant, now <= r.deadline});
+      if (completion_log_.size() == cfg_.completion_log) flush_completions();
+    } else {
+      counters_[r.tenant].add_completion(now - r.arrival, now <= r.deadline);
+    }
+  }
   if (sink_) sink_->record({r.tenant, gpu, r.arrival, start, now, batch, false});
   finish(id);
 }
