@@ -185,7 +185,7 @@ void Engine::run() {
   // histogram bucket of a tenant last touched thousands of events ago, two cache misses
   // (`perf record` of `infersim_bench trace`: most of Engine::complete_batch's time). A log
   // applied tenant by tenant touches each tenant's lines once per flush, in array order.
-  // `infersim_bench trace 10000000`: medians of 3.14 -> 2.65 s (five interleaved runs).
+  // `infersim_bench trace 10000000`: medians of 3.04 -> 2.75 s (five interleaved runs).
   // Runs of many small parts (the cluster row) keep their tenants in cache and skip it.
   log_completions_ = parts.size() <= 1 && tenants_.size() >= cfg_.log_completions_from &&
                      cfg_.completion_log > 0 && cfg_.completion_log <= UINT32_MAX;
