@@ -27,10 +27,17 @@ std::vector<std::string> backends() {
 
 void Device::launch_batch(std::size_t lane, std::uint32_t tenant, int batch,
                           std::span<const KernelCall> calls) {
-  for (std::size_t i = 0; i < calls.size(); ++i) {
+  launch_each(lane, tenant, batch, calls, 0, calls.size());
+}
+
+std::size_t Device::launch_each(std::size_t lane, std::uint32_t tenant, int batch,
+                                std::span<const KernelCall> calls, std::size_t from,
+                                std::size_t to) {
+  for (std::size_t i = from; i < to; ++i) {
     const Part p{tenant, static_cast<std::uint32_t>(i), &calls[i], batch};
     launch(lane, std::span<const Part>(&p, 1));
   }
+  return to - from;
 }
 
 void Device::set_batch_graphs(bool on) {

@@ -70,6 +70,10 @@ class Device {
   // as one unit: the same kernels, without the host's cost of launching each one.
   virtual void launch_batch(std::size_t lane, std::uint32_t tenant, int batch,
                             std::span<const KernelCall> calls);
+  // Enqueues calls [from, to) of a tenant's program at batch size `batch` on `lane`, one
+  // launch() each, in order, whatever set_batch_graphs says; returns how many (to - from).
+  std::size_t launch_each(std::size_t lane, std::uint32_t tenant, int batch,
+                          std::span<const KernelCall> calls, std::size_t from, std::size_t to);
   // Turns batch graphs on or off (off by default). Only the cuda backend has them (one CUDA
   // graph per tenant and batch size); the others throw std::invalid_argument when asked to
   // turn them on.

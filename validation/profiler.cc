@@ -21,10 +21,7 @@ double until_marker(Device& d, std::size_t lane, SimTime start) {
 double run_once(Device& d, std::size_t lane, std::uint32_t tenant,
                 const std::vector<KernelCall>& calls) {
   const SimTime start = d.now();
-  for (std::size_t i = 0; i < calls.size(); ++i) {
-    const Part p{tenant, static_cast<std::uint32_t>(i), &calls[i]};
-    d.launch(lane, std::span<const Part>(&p, 1));
-  }
+  d.launch_each(lane, tenant, 1, calls, 0, calls.size());
   return until_marker(d, lane, start);
 }
 

@@ -215,12 +215,9 @@ static_assert(BatchHost<Host>);
 std::size_t launch_calls(Host& h, std::size_t lane, std::uint32_t t, int n, std::size_t from,
                          std::size_t to) {
   const auto& calls = h.program(t).calls.at(static_cast<std::size_t>(n));
-  for (std::size_t i = from; i < to; ++i) {
-    const Part p{t, static_cast<std::uint32_t>(i), &calls[i], n};
-    h.device().launch(lane, std::span<const Part>(&p, 1));
-  }
-  h.launched(to - from);
-  return to - from;
+  const std::size_t launched = h.device().launch_each(lane, t, n, calls, from, to);
+  h.launched(launched);
+  return launched;
 }
 
 // exclusive and mps: every tenant has its own lane and at most one batch in flight; the

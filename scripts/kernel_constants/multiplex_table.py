@@ -166,6 +166,14 @@ def overlap_law(measured):
         solo = d[1][0] * 1e-6
         shares[key] = max(2.0 * m * n * k / solo / flops,
                           4.0 * (m * k + k * n + m * n) / solo / bytes_)
+    def law(r, floor, share):  # R streams' gain over one at a time
+        return r / (1 + (r - 1) * (floor + (1 - floor) * share))
+
+    def summary(errors):
+        errors = sorted(errors)
+        return (f"median |error| {100 * errors[len(errors) // 2]:.0f}%,"
+                f" largest {100 * errors[-1]:.0f}%")
+
     fit = next(key for key in rows if key[1] == "512x1x512")
     u_fit = (16 / (rows[fit][16][0] / rows[fit][16][1]) - 1) / 15
     floor = (u_fit - shares[fit]) / (1 - shares[fit])
@@ -179,21 +187,18 @@ def overlap_law(measured):
         cells = []
         for r in (2, 4, 8, 16):
             g = d[r][0] / d[r][1]
-            law = r / (1 + (r - 1) * u)
-            cells.append(f"{g:.2f} / {law:.2f}")
+            predicted = law(r, floor, shares[key])
+            cells.append(f"{g:.2f} / {predicted:.2f}")
             if key != fit:
-                errors.append(abs(law / g - 1))
+                errors.append(abs(predicted / g - 1))
         print(f"| {key[0]} | {key[1]} | {d[1][0]:.2f} | {shares[key]:.2f} | {u:.2f} | "
               + " | ".join(cells) + " |")
-    errors.sort()
-    print(f"\nthe other {len(rows) - 1} shapes: median |error| {100 * errors[len(errors) // 2]:.0f}%,"
-          f" largest {100 * errors[-1]:.0f}%")
+    print(f"\nthe other {len(rows) - 1} shapes: {summary(errors)}")
     # The law with the simulator's default floor, fitted on the H100: every shape predicted.
-    errors = sorted(abs(rr / (1 + (rr - 1) * (DEFAULT_FLOOR + (1 - DEFAULT_FLOOR) * shares[key]))
-                        / (d[rr][0] / d[rr][1]) - 1)
-                    for key, d in rows.items() for rr in (2, 4, 8, 16))
+    errors = [abs(law(r, DEFAULT_FLOOR, shares[key]) / (d[r][0] / d[r][1]) - 1)
+              for key, d in rows.items() for r in (2, 4, 8, 16)]
     print(f"with the default floor {DEFAULT_FLOOR:.2f} (the H100's), all {len(rows)} shapes:"
-          f" median |error| {100 * errors[len(errors) // 2]:.0f}%, largest {100 * errors[-1]:.0f}%")
+          f" {summary(errors)}")
 
 
 if __name__ == "__main__":
