@@ -106,6 +106,27 @@ TEST(Roofline, ALoneBlockWithFewWarpsLeavesSchedulersIdle) {
   EXPECT_DOUBLE_EQ(kernel_time(gemm(32, 32, 64), p).compute_ns, 524.288);
 }
 
+TEST(Roofline, CublasWarpsIssueAtAMeasuredFractionOfTheirScheduler) {
+  // cuBLAS's kernels: an SM runs at min(tile efficiency, warps x 0.349 / schedulers).
+  KernelModelParams cublas = with_library(toy(), GemmLibrary::kCublas);
+  EXPECT_DOUBLE_EQ(cublas.warp_issue, 0.349);
+  EXPECT_DOUBLE_EQ(with_library(toy(), GemmLibrary::kTvm).warp_issue, 0.0);
+  cublas.split_k = {1};  // one block per tile, so the blocks per SM are the ones below
+  // One 64x64 block of 4 warps alone on its SM (64 x 64 x 64): min(0.5, 4 x 0.349 / 4) =
+  // 0.349 of the SM's 1e12 FLOP/s: 524,288 FLOPs / 3.49e11 = 1502.257... ns. TVM keeps the
+  // warp-count law: 4 warps / 4 schedulers = full issue, 1048.576 ns.
+  EXPECT_DOUBLE_EQ(kernel_time(gemm(64, 64, 64), cublas).compute_ns, 524288.0 / 3.49e11 * 1e9);
+  EXPECT_DOUBLE_EQ(kernel_time(gemm(64, 64, 64), toy()).compute_ns, 1048.576);
+  // 20 blocks on 10 SMs (128 x 640 x 64: 2 x 10 tiles): 2 resident, 8 warps, min(0.5, 8 x
+  // 0.349 / 4 = 0.698) = 0.5, the tile's own efficiency: two blocks at 1048.576 ns each.
+  EXPECT_DOUBLE_EQ(kernel_time(gemm(128, 640, 64), cublas).compute_ns, 2097.152);
+  // A 32x32 tile of 2 warps alone: min(0.5, 2 x 0.349 / 4 = 0.1745): 131,072 FLOPs /
+  // 1.745e11 = 751.128... ns (the warp-count law: half issue, 524.288 ns).
+  KernelModelParams small = cublas;
+  small.tiles = {{32, 32, 8, 64, 64, 8192, 0.5}};
+  EXPECT_DOUBLE_EQ(kernel_time(gemm(32, 32, 64), small).compute_ns, 131072.0 / 1.745e11 * 1e9);
+}
+
 TEST(Roofline, TileQuantizationChargesWholeTilesAndKSteps) {
   // 65 x 64 x 60: 2 x 1 tiles of 64x64; k rounds up to 8 steps of 8 = 64. The busiest SM
   // holds one block of 2 * 64 * 64 * 64 FLOPs: 1048.576 ns.

@@ -43,6 +43,23 @@ const std::vector<GemmTile>& simt_tiles() {
   return tiles;
 }
 
+// How fast the main loop of one warp of cuBLAS's SIMT GEMM kernels issues when the SM holds
+// too few warps to hide its latencies: kCublasWarpIssue of one warp scheduler's FP32 rate (a
+// scheduler issues one warp-wide FMA per cycle at most). Measured on the H100 with
+// scripts/kernel_constants/waves.cu (h100/waves.txt and waves_kernels.txt, 2026-11-26): 132
+// problems of 64 x 64 x k as one cublasSgemmStridedBatched, one 64x64-tile block of 4 warps
+// on each SM (the same kernel and grid at both depths, under ncu), took 46.26 ns per unit of
+// k (t(k = 4096) - t(k = 1024), fixed time cancelled): 2 x 64 x 64 / 46.26 ns = 177 GFLOP/s
+// per SM, 0.349 of the SM's 507 GFLOP/s, with one warp per scheduler. The same kernel
+// reached 0.541 with 2 blocks per SM and 0.60-0.62 with 3 to 8: the tile's full-SM rate.
+// So an SM runs at min(tile efficiency, resident warps x kCublasWarpIssue / schedulers).
+// Checks against measurements not used here: a lone 32x32 cuDNN block (2 warps, README
+// "Results"), 187 ns per k step measured, 185 predicted; a lone 256x128 block (8 warps,
+// waves.txt) measured at 0.82 of the SM's peak, predicted at 0.70 (its threads hold 4x the
+// accumulators of the 64x64 tile's, so its warps issue more FMAs per load). The figure
+// belongs to cuBLAS's compiled kernels; TVM's (the Clockwork models) were not measured.
+constexpr double kCublasWarpIssue = 0.349;
+
 }  // namespace
 
 std::vector<int> cublas_split_k_factors() { return {1, 2, 4, 8, 16, 32}; }
@@ -90,6 +107,7 @@ KernelModelParams with_library(KernelModelParams p, GemmLibrary library) {
   // (scripts/kernel_constants/h100/ncu_kernels.txt: 512x1x512 launches one
   // cublasGemvParamsEx kernel, and no split-K reduce). TVM's models have no such GEMMs.
   p.gemv = library == GemmLibrary::kCublas;
+  p.warp_issue = library == GemmLibrary::kCublas ? kCublasWarpIssue : 0.0;
   return p;
 }
 
@@ -188,13 +206,18 @@ KernelTime parts_time(std::span<const KernelCall> parts, const KernelModelParams
   // Work of one block: a full tile over its slice of k, rounded up to whole k steps.
   const std::int64_t k_steps = ceil_div(first.k, static_cast<std::int64_t>(split_k) * tl.k);
   const double block_flops = 2.0 * tl.m * tl.n * static_cast<double>(k_steps * tl.k);
-  // The busiest SM holds ceil(blocks / SMs) of them; it runs at the SM's share of the
-  // achievable peak, scaled down while fewer warps are resident than it has schedulers.
+  // The busiest SM holds ceil(blocks / SMs) of them; it runs at the tile's fraction of the
+  // SM's peak, or slower while too few warps are resident to reach it: for cuBLAS's kernels,
+  // each warp issues at most warp_issue of one scheduler's rate (measured, kCublasWarpIssue);
+  // for TVM's, whose warp rate is unmeasured, the rate scales with resident warps up to one
+  // per scheduler.
   const std::int64_t per_sm = ceil_div(t.blocks, sms);
   const std::int64_t resident = std::min<std::int64_t>(per_sm, t.blocks_per_sm);
   const double warps = static_cast<double>(resident) * (tl.threads / 32.0);
-  const double issue = std::min(1.0, warps / p.schedulers_per_sm);
-  const double sm_rate = p.peak_flops / p.sm_count * tl.efficiency * issue;
+  const double fraction = p.warp_issue > 0
+                              ? std::min(tl.efficiency, warps * p.warp_issue / p.schedulers_per_sm)
+                              : tl.efficiency * std::min(1.0, warps / p.schedulers_per_sm);
+  const double sm_rate = p.peak_flops / p.sm_count * fraction;
   t.compute_ns = static_cast<double>(per_sm) * block_flops / sm_rate * 1e9;
 
   // Split K as cuBLAS runs it (scripts/kernel_constants/h100/ncu_kernels.txt and

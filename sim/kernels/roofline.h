@@ -9,9 +9,13 @@
 //                 costs a full one: tile quantization)
 //   busiest SM  = ceil(blocks / SMs) blocks (the block scheduler deals blocks evenly)
 //   compute     = busiest SM's blocks * per block / SM rate, where an SM runs at
+//                 peak / SM count * min(tile efficiency,
+//                                       resident warps * warp_issue / schedulers)
+//                 for cuBLAS's kernels (a warp of them issues at most a measured 0.349 of
+//                 its scheduler's rate, roofline.cc), and for TVM's at
 //                 peak / SM count * tile efficiency * min(1, resident warps / schedulers):
 //                 the tile's main loop reaches a measured fraction of peak on a full SM, and
-//                 fewer resident warps than warp schedulers leave issue slots idle
+//                 too few resident warps leave issue slots idle
 //   memory      = (call bytes + split_k * m * n * count * 4 partial-sum bytes when split)
 //                 / (bandwidth * bandwidth_efficiency)
 //   time        = max(compute, memory) + launch_overhead + 2 * memory_latency
@@ -77,6 +81,9 @@ struct KernelModelParams {
   std::vector<GemmTile> tiles;  // what the GEMM library can launch
   std::vector<int> split_k;     // split-K factors it may use ({1}: none)
   bool gemv = false;            // it runs n = 1 GEMMs as a bandwidth-bound GEMV kernel
+  // The fraction of a scheduler's rate one warp of its GEMM main loop issues at most (0:
+  // unmeasured; the SM rate then scales with resident warps up to one per scheduler).
+  double warp_issue = 0;
 };
 
 // The split-K factors for calls that go through cuBLAS (e.g. the batched SGEMMs of seed 003's
@@ -95,7 +102,8 @@ std::vector<int> split_k_factors(GemmLibrary library);
 // GPU without `kernel_model:`.
 KernelModelParams default_kernel_params(const GpuSpec& gpu);
 
-// `p` with the split-K factors of `library`, and for cuBLAS its GEMV kernel for n = 1.
+// `p` with the split-K factors of `library`, and for cuBLAS its GEMV kernel for n = 1 and
+// its measured warp issue rate.
 KernelModelParams with_library(KernelModelParams p, GemmLibrary library);
 
 // The part of a GPU a kernel may use: an MPS SM cap or a MIG slice. Zero / 1.0 = all.
