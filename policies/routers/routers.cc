@@ -7,6 +7,7 @@
 // "router/<service>", so routing never shifts the arrival streams; it is a SmallRng
 // (xoshiro256**, 32 bytes), as there is one per service.
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "policies/routers/builtin.h"
@@ -62,7 +63,7 @@ class LeastOutstanding final : public Router {
 
  private:
   const Engine& e_;
-  std::vector<std::uint32_t> replicas_;
+  std::span<const std::uint32_t> replicas_;  // the engine's list
 };
 
 // The power of two choices (Mitzenmacher): two distinct replicas drawn at random, the one
@@ -86,7 +87,7 @@ class alignas(64) PowerOfTwo final : public Router {
  private:
   SmallRng rng_;
   const Engine& e_;
-  std::vector<std::uint32_t> replicas_;
+  std::span<const std::uint32_t> replicas_;  // the engine's list
 };
 
 // Model affinity (as Clockwork's scheduler prefers a worker with the model loaded): among
@@ -117,7 +118,7 @@ class ModelAffinity final : public Router {
 
  private:
   const Engine& e_;
-  std::vector<std::uint32_t> replicas_;
+  std::span<const std::uint32_t> replicas_;  // the engine's list
 };
 
 }  // namespace

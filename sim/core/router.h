@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -29,8 +30,11 @@ class Router {
 // What a router is built with.
 struct RouterSetup {
   const Engine& engine;
-  std::string service;                  // the service's name (names the router's RNG stream)
-  std::vector<std::uint32_t> replicas;  // the service's tenants, in replica order
+  std::string service;  // the service's name (names the router's RNG stream)
+  // The service's tenants, in replica order: the engine's own list (Engine::service), which
+  // outlives the router. Routers keep this view rather than a copy, so that an arrival reads
+  // the one list Engine::schedule_next prefetched.
+  std::span<const std::uint32_t> replicas;
   const Params& params;
 };
 

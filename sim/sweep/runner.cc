@@ -512,7 +512,8 @@ RunResult simulate(const Experiment& x, const Registries& reg, std::uint64_t run
     const ServiceSpec& svc = x.services[s];
     if (svc.router.empty()) continue;
     const RouterInfo& ri = reg.routers.get(svc.router, svc.router_mark);
-    engine.set_router(s, ri.create(RouterSetup{engine, svc.name, svc.replicas, svc.router_params}));
+    engine.set_router(
+        s, ri.create(RouterSetup{engine, svc.name, engine.service(s).replicas, svc.router_params}));
   }
   for (StreamPlan& sp : streams) {
     engine.add_stream(sp.name, std::move(sp.process), sp.targets, sp.weights);
