@@ -14,15 +14,19 @@
 // --single I runs shape I's plain problem 60 times, one at a time (for ncu); --ksweep times a
 // lone problem against k (m x n = 256 x 128, 64 x 64, 128 x 128), --ksweep-once launches each
 // of those once (for ncu); --rsweep times one at a time against R = 1...16 streams for
-// Table 1's shapes and five ResNet-50 convolutions.
+// Table 1's shapes and five ResNet-50 convolutions; --threads runs each scheduler with one
+// host thread per stream, each waiting for its own problem (seed 003's Figure 5 harness).
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #define CK(x)                                                                                  \
@@ -369,6 +373,54 @@ void probe(int sms) {
 
 }  // namespace
 
+// --- One host thread per stream, as seed 003's Figure 5 ran its explicit spatial
+// multiplexing ("CUDA Streams on different threads"): each of R threads owns a lane (stream
+// and cuBLAS handle) and keeps one problem of its own in flight, launching it and waiting for
+// it (cudaStreamSynchronize) in a loop. Against one thread doing the same for the R problems
+// in turn on one stream (time-only), and one thread launching all R as one
+// cublasSgemmBatched (pointers staged) and waiting (space-time). Problems per second over
+// `window_us` of wall time, after a warm-up.
+double threaded_rate(std::vector<Lane>& lanes, const Problems& p, int r, Mode mode,
+                     double window_us) {
+  std::atomic<bool> go{false}, counting{false}, stop{false};
+  std::atomic<long long> total{0};
+  const int nthreads = mode == Mode::kStreams ? r : 1;
+  auto body = [&](int lane) {
+    const Lane& l = lanes[lane];
+    long long done = 0;
+    int next = 0;
+    while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
+    while (!stop.load(std::memory_order_relaxed)) {
+      int n = 1;
+      if (mode == Mode::kBatched) {
+        batched(l, p, r, true);
+        n = r;
+      } else if (mode == Mode::kSerial) {
+        sgemm(l, p, next);
+        next = (next + 1) % r;
+      } else {
+        sgemm(l, p, lane);
+      }
+      CK(cudaStreamSynchronize(l.stream));
+      if (counting.load(std::memory_order_relaxed)) done += n;
+    }
+    total += done;
+  };
+  std::vector<std::thread> threads;
+  for (int i = 0; i < nthreads; ++i) threads.emplace_back(body, i);
+  go.store(true, std::memory_order_release);
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  const double start = now_us();
+  counting.store(true);
+  std::this_thread::sleep_for(std::chrono::microseconds(static_cast<long long>(window_us)));
+  stop.store(true);
+  const double elapsed = now_us() - start;
+  for (std::thread& t : threads) t.join();
+  CK(cudaDeviceSynchronize());
+  if (mode == Mode::kBatched) reset_pointers(p);
+  return static_cast<double>(total.load()) / elapsed * 1e6;
+}
+
 int main(int argc, char** argv) {
   const bool once = argc > 1 && std::string_view(argv[1]) == "--once";
   const bool gated = argc > 1 && std::string_view(argv[1]) == "--gated";
@@ -376,6 +428,7 @@ int main(int argc, char** argv) {
   const bool ksweep = argc > 1 && std::string_view(argv[1]) == "--ksweep";
   const bool rsweep = argc > 1 && std::string_view(argv[1]) == "--rsweep";
   const bool ksweep_once = argc > 1 && std::string_view(argv[1]) == "--ksweep-once";
+  const bool threads = argc > 1 && std::string_view(argv[1]) == "--threads";
   const int single = argc > 2 && std::string_view(argv[1]) == "--single" ? std::atoi(argv[2]) : -1;
   cudaDeviceProp prop{};
   CK(cudaGetDeviceProperties(&prop, 0));
@@ -503,6 +556,31 @@ int main(int argc, char** argv) {
       batched(lanes[0], p, r, false);
     }
     CK(cudaDeviceSynchronize());
+    if (threads) {
+      std::printf(
+          "\n%s: problems/s with one host thread per stream (each launches its problem and "
+          "waits for it), 300 ms per cell\n   R | time-only (1 thread) | space-only (R threads) "
+          "| space-time (1 thread, batched) | space-time / next best\n",
+          s.name);
+      double log_sum = 0;
+      int n = 0;
+      for (int r : kRs) {
+        const double a = threaded_rate(lanes, p, r, Mode::kSerial, 300000);
+        const double b = threaded_rate(lanes, p, r, Mode::kStreams, 300000);
+        const double c = threaded_rate(lanes, p, r, Mode::kBatched, 300000);
+        const double ratio = c / std::max(a, b);
+        if (r >= 2) {
+          log_sum += std::log(ratio);
+          ++n;
+        }
+        std::printf("%4d | %9.0f | %9.0f | %9.0f | %.2fx over %s\n", r, a, b, c, ratio,
+                    a >= b ? "time-only" : "space-only");
+        std::fflush(stdout);
+      }
+      std::printf("%s: geomean over R = 2..120: %.2fx\n", s.name, std::exp(log_sum / n));
+      free_problems(p);
+      continue;
+    }
     if (gated) {
       std::printf(
           "\n%s: GPU time per problem, us, eager launches held behind a spinning kernel "
@@ -549,6 +627,6 @@ int main(int argc, char** argv) {
     }
     free_problems(p);
   }
-  if (!once && !gated) probe(prop.multiProcessorCount);
+  if (!once && !gated && !threads) probe(prop.multiProcessorCount);
   return 0;
 }
