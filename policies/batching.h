@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <concepts>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "sim/core/engine.h"
@@ -69,8 +70,8 @@ struct BatchRule {
 
   // Moves up to max_batch of tenant t's oldest queued requests into `batch` (cleared
   // first); returns how many.
-  template <BatchHost H>
-  std::size_t take(H& e, std::uint32_t t, std::vector<RequestId>& batch) const {
+  template <BatchHost H, typename Batch>
+  std::size_t take(H& e, std::uint32_t t, Batch& batch) const {
     auto& q = e.queue(t);
     const std::size_t n = std::min<std::size_t>(q.size(), static_cast<std::size_t>(max_batch));
     batch.clear();
@@ -95,9 +96,9 @@ struct BatchRule {
   // (cleared first) earliest deadline first -- ties by arrival, then tenant index -- and
   // returns now. Otherwise leaves `batch` empty and returns when the batch may start, or
   // kTimeMax when nothing is queued.
-  template <BatchHost H>
-  SimTime take_group(H& e, std::uint32_t gpu, const std::vector<std::uint32_t>& members,
-                     std::vector<RequestId>& batch) const {
+  template <BatchHost H, typename Batch>
+  SimTime take_group(H& e, std::uint32_t gpu, std::span<const std::uint32_t> members,
+                     Batch& batch) const {
     if (members.size() == 1 && timeout == 0 && !drop_late) {
       // The common case inline: one member, greedy, nothing to drop. What the general path
       // below does then: the member's oldest, up to max_batch, now (kTimeMax when empty).
@@ -112,10 +113,10 @@ struct BatchRule {
   }
 
  private:
-  template <BatchHost H>
+  template <BatchHost H, typename Batch>
   [[gnu::noinline]] SimTime take_group_general(H& e, std::uint32_t gpu,
-                                               const std::vector<std::uint32_t>& members,
-                                               std::vector<RequestId>& batch) const {
+                                               std::span<const std::uint32_t> members,
+                                               Batch& batch) const {
     const SimTime now = e.now();
     batch.clear();
     std::size_t queued = 0, nonempty = 0;

@@ -91,11 +91,15 @@ class SpaceTime final : public SharedGpuPolicy {
       // Batching rules and the EDF merge: BatchRule::take_group (shared with the replayer
       // of `infersim measure`), over the members with queued requests: the others take no
       // part in it (nothing to drop, nothing to merge).
-      const SimTime at = rule_.take_group(e_, gpu_, active, batches_[g].requests);
+      const SimTime at =
+          rule_.take_group(e_, gpu_, std::span<const std::uint32_t>(active.data(), active.size()),
+                           batches_[g].requests);
       if (active.size() == 1) {  // the usual case: what erase_if below does, without its loop
         if (e_.queue(active.front()).empty()) active.clear();
       } else {
-        std::erase_if(active, [&](std::uint32_t t) { return e_.queue(t).empty(); });
+        active.erase(std::remove_if(active.begin(), active.end(),
+                                    [&](std::uint32_t t) { return e_.queue(t).empty(); }),
+                     active.end());
       }
       if (at > now) {
         wake = std::min(wake, at);
@@ -104,7 +108,7 @@ class SpaceTime final : public SharedGpuPolicy {
       if (kernel_level()) {
         start_kernels(g, merged(g));
       } else {
-        start_batch(g, group.members.front());  // a group shares one latency table
+        start_batch(g, group.first);  // a group shares one latency table
       }
     }
     end_dispatch(wake);
@@ -126,7 +130,10 @@ class SpaceTime final : public SharedGpuPolicy {
         evict_threshold_(s.params.get("evict_threshold")),
         evict_ns_(s.params.get_ns("evict_ms")),
         merged_(groups.size()) {
-    for (std::size_t g = 0; g < groups.size(); ++g) groups_[g].members = std::move(groups[g]);
+    for (std::size_t g = 0; g < groups.size(); ++g) {
+      groups_[g].members = std::move(groups[g]);
+      groups_[g].first = groups_[g].members.front();
+    }
     parts_.reserve(static_cast<std::size_t>(rule_.max_batch));
     for (std::size_t g = 0; g < groups_.size(); ++g) {
       for (std::uint32_t t : groups_[g].members) tenants_.push_back(t);
@@ -206,11 +213,13 @@ class SpaceTime final : public SharedGpuPolicy {
 
   // Slot g runs group g's super-kernels. What a dispatch reads of a group sits together.
   struct Group {
-    std::vector<std::uint32_t> active;   // members with queued requests, ascending
+    boost::container::small_vector<std::uint32_t, 8> active;  // members with queued requests,
+                                                              // ascending
     SimTime restart_at = 0;              // when its restarted worker may run again
+    std::uint32_t first = 0;             // members.front(), without a line of its own
     std::vector<std::uint32_t> members;  // ascending
   };
-  std::vector<Group> groups_;
+  boost::container::small_vector<Group, 1> groups_;
   double spread_;
   bool evict_;
   double evict_threshold_;
