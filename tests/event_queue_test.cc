@@ -138,5 +138,44 @@ TEST(RingQueue, PopFrontIntoTakesTheOldestInOrderAcrossTheWrap) {
   EXPECT_EQ(out.size(), 4u);
 }
 
+// Sixteen ints fit inside the queue (64 bytes); the 17th moves the ring to the heap. A
+// moved queue keeps its values in order, wrapped or not, inline or on the heap, and the
+// queue moved from is empty and usable. (Under `make sanitize`, ASan checks that the heap
+// ring is freed once, by its last owner.)
+TEST(RingQueue, MovesKeepTheValuesInlineAndOnTheHeap) {
+  auto filled = [](int pops, int values) {  // head at `pops`, `values` queued from 1000
+    RingQueue<int> r;
+    for (int i = 0; i < pops; ++i) r.push_back(-1);
+    for (int i = 0; i < pops; ++i) r.pop_front();
+    for (int i = 0; i < values; ++i) r.push_back(1000 + i);
+    return r;
+  };
+  auto expect_values = [](const RingQueue<int>& r, int values) {
+    ASSERT_EQ(r.size(), static_cast<std::size_t>(values));
+    for (int i = 0; i < values; ++i) EXPECT_EQ(r[static_cast<std::size_t>(i)], 1000 + i);
+  };
+  // Inline and wrapped: head at 12, 10 values over slots 12..15 and 0..5.
+  RingQueue<int> a = filled(12, 10);
+  RingQueue<int> b(std::move(a));
+  expect_values(b, 10);
+  EXPECT_TRUE(a.empty());  // NOLINT(bugprone-use-after-move): moved-from is empty, reusable
+  a.push_back(7);
+  EXPECT_EQ(a.pop_front(), 7);
+  // On the heap: 40 values, two doublings (16 -> 32 -> 64).
+  RingQueue<int> c = filled(5, 40);
+  expect_values(c, 40);
+  RingQueue<int> d;
+  d.push_back(1);
+  d = std::move(c);  // replaces d's inline values
+  expect_values(d, 40);
+  EXPECT_TRUE(c.empty());  // NOLINT(bugprone-use-after-move)
+  // Move-assigning over a heap ring frees it; the inline values arrive intact.
+  d = filled(3, 16);
+  expect_values(d, 16);
+  std::vector<RingQueue<int>> many;  // reallocations move every queue
+  for (int i = 0; i < 50; ++i) many.push_back(filled(i % 17, i));
+  for (int i = 0; i < 50; ++i) expect_values(many[static_cast<std::size_t>(i)], i);
+}
+
 }  // namespace
 }  // namespace infersim

@@ -5,10 +5,10 @@
 // the heap.
 #pragma once
 
+#include <algorithm>
 #include <cassert>
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 
 namespace infersim {
 
@@ -18,23 +18,37 @@ class RingQueue {
   static constexpr std::uint32_t kInline = 64 / sizeof(T);  // a power of two for small T
 
  public:
+  RingQueue() = default;
+  // Moving keeps the values: inline ones are copied, a heap ring changes owner. (The data
+  // pointer is fixed up, so an access never has to ask where the values are.)
+  RingQueue(RingQueue&& o) noexcept { take(o); }
+  RingQueue& operator=(RingQueue&& o) noexcept {
+    if (this != &o) take(o);
+    return *this;
+  }
+  RingQueue(const RingQueue&) = delete;
+  RingQueue& operator=(const RingQueue&) = delete;
+  ~RingQueue() {
+    if (buf_ != inline_) delete[] buf_;
+  }
+
   bool empty() const { return size_ == 0; }
   std::size_t size() const { return size_; }
   const T& front() const {
     assert(size_ > 0);
-    return data()[head_];
+    return buf_[head_];
   }
   // i-th element from the front.
-  const T& operator[](std::size_t i) const { return data()[(head_ + i) & mask_]; }
+  const T& operator[](std::size_t i) const { return buf_[(head_ + i) & mask_]; }
 
   void push_back(const T& v) {
     if (size_ == capacity()) grow();
-    data()[(head_ + size_) & mask_] = v;
+    buf_[(head_ + size_) & mask_] = v;
     ++size_;
   }
   T pop_front() {
     assert(size_ > 0);
-    T v = data()[head_];
+    T v = buf_[head_];
     head_ = (head_ + 1) & mask_;
     --size_;
     return v;
@@ -44,7 +58,7 @@ class RingQueue {
   template <typename Out>
   void pop_front_into(std::size_t n, Out& out) {
     assert(n <= size_);
-    const T* buf = data();
+    const T* buf = buf_;
     const std::uint32_t mask = mask_;
     std::uint32_t head = head_;
     for (std::size_t i = 0; i < n; ++i) {
@@ -57,19 +71,34 @@ class RingQueue {
 
  private:
   static_assert((kInline & (kInline - 1)) == 0, "the inline ring must be a power of two");
-  T* data() { return heap_ ? heap_.get() : inline_; }
-  const T* data() const { return heap_ ? heap_.get() : inline_; }
   std::uint32_t capacity() const { return mask_ + 1; }
   void grow() {
     const std::uint32_t n = 2 * capacity();
-    auto next = std::make_unique<T[]>(n);
+    T* next = new T[n];
     for (std::uint32_t i = 0; i < size_; ++i) next[i] = (*this)[i];
-    heap_ = std::move(next);
+    if (buf_ != inline_) delete[] buf_;
+    buf_ = next;
     mask_ = n - 1;
     head_ = 0;
   }
+  void take(RingQueue& o) {
+    if (buf_ != inline_) delete[] buf_;
+    mask_ = o.mask_;
+    head_ = o.head_;
+    size_ = o.size_;
+    if (o.buf_ == o.inline_) {
+      std::copy(o.inline_, o.inline_ + kInline, inline_);
+      buf_ = inline_;
+    } else {
+      buf_ = o.buf_;
+    }
+    o.buf_ = o.inline_;
+    o.mask_ = kInline - 1;
+    o.head_ = 0;
+    o.size_ = 0;
+  }
 
-  std::unique_ptr<T[]> heap_;  // null while the values fit inline_
+  T* buf_ = inline_;  // inline_, or a heap ring of mask_ + 1 values once they outgrew it
   std::uint32_t mask_ = kInline - 1;
   std::uint32_t head_ = 0;
   std::uint32_t size_ = 0;
