@@ -102,7 +102,7 @@ class RingQueue {
   std::uint32_t mask_ = kInline - 1;
   std::uint32_t head_ = 0;
   std::uint32_t size_ = 0;
-  T inline_[kInline];
+  T inline_[kInline]{};  // zeroed, so a move copies no indeterminate values
 };
 
 }  // namespace infersim
