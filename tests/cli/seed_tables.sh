@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The seed-comparison sweeps and their table scripts, end to end:
-# experiments/sgemm_multiplex.yaml (R = 2, 10, 20, and the whole sweep) with scripts/sgemm_table.py, and
+# experiments/sgemm_multiplex.yaml (R = 2, 10, 20, and the whole sweep) with
+# scripts/sgemm_table.py, and
 # experiments/sharing_replicas.yaml + sharing_replicas_kernel.yaml with
 # scripts/sharing_table.py; the same sweep on the H100 and the H200 with
 # scripts/kernel_constants/multiplex_table.py; checked-in validation reports re-simulated
