@@ -35,16 +35,18 @@ constexpr int kK = 1024;  // the shallow depth; the deep one is 4 x kK
 const int kPerSm[] = {1, 2, 3, 4, 6, 8};
 constexpr int kReps = 9;
 
-double time_us(cublasHandle_t h, const Shape& s, int k, int batch, float* a, float* b, float* c) {
+// `batch` problems of m x n x k, each with its own A, B and C, as one strided batched call.
+void launch(cublasHandle_t h, const Shape& s, int k, int batch, float* a, float* b, float* c) {
   const float alpha = 1, beta = 0;
-  auto launch = [&] {
-    CB(cublasSgemmStridedBatched(h, CUBLAS_OP_N, CUBLAS_OP_N, s.m, s.n, k, &alpha, a, s.m,
-                                 static_cast<long long>(s.m) * k, b, k,
-                                 static_cast<long long>(k) * s.n, &beta, c, s.m,
-                                 static_cast<long long>(s.m) * s.n, batch));
-  };
-  launch();
-  launch();
+  CB(cublasSgemmStridedBatched(
+      h, CUBLAS_OP_N, CUBLAS_OP_N, s.m, s.n, k, &alpha, a, s.m, static_cast<long long>(s.m) * k, b,
+      k, static_cast<long long>(k) * s.n, &beta, c, s.m, static_cast<long long>(s.m) * s.n, batch));
+}
+
+double time_us(cublasHandle_t h, const Shape& s, int k, int batch, float* a, float* b, float* c) {
+  auto run = [&] { launch(h, s, k, batch, a, b, c); };
+  run();
+  run();
   CK(cudaDeviceSynchronize());
   cudaEvent_t e0, e1;
   CK(cudaEventCreate(&e0));
@@ -52,7 +54,7 @@ double time_us(cublasHandle_t h, const Shape& s, int k, int batch, float* a, flo
   std::vector<float> t;
   for (int r = 0; r < kReps; ++r) {
     CK(cudaEventRecord(e0));
-    launch();
+    run();
     CK(cudaEventRecord(e1));
     CK(cudaEventSynchronize(e1));
     float ms = 0;
@@ -92,14 +94,7 @@ int main(int argc, char** argv) {
   if (once) {
     for (const Shape& s : kShapes) {
       for (const int per : kPerSm) {
-        for (const int k : {kK, 4 * kK}) {
-          const float alpha = 1, beta = 0;
-          const int batch = per * sms;
-          CB(cublasSgemmStridedBatched(h, CUBLAS_OP_N, CUBLAS_OP_N, s.m, s.n, k, &alpha, a, s.m,
-                                       static_cast<long long>(s.m) * k, b, k,
-                                       static_cast<long long>(k) * s.n, &beta, c, s.m,
-                                       static_cast<long long>(s.m) * s.n, batch));
-        }
+        for (const int k : {kK, 4 * kK}) launch(h, s, k, per * sms, a, b, c);
       }
     }
     CK(cudaDeviceSynchronize());
