@@ -64,6 +64,9 @@ struct BatchRule {
     auto& q = e.queue(t);
     const SimTime solo = e.latency_ns(t, 1);
     while (!q.empty() && e.now() + solo > e.request(q.front()).deadline) {
+      // A long queue's requests were written when they arrived, up to an SLO ago: their
+      // records are cold. Keep four loads ahead of the drops.
+      if (q.size() > 4) __builtin_prefetch(&e.request(q[4]));
       e.drop(q.pop_front(), gpu);
     }
   }
@@ -122,6 +125,12 @@ struct BatchRule {
     std::size_t queued = 0, nonempty = 0;
     std::uint32_t last = 0;  // the last member with queued requests
     SimTime oldest = kTimeMax;
+    // The members' oldest requests are read below, one after another; their records are
+    // cold (written at arrival). Start every load first, so the misses overlap.
+    for (std::uint32_t t : members) {
+      const auto& q = e.queue(t);
+      if (!q.empty()) __builtin_prefetch(&e.request(q.front()));
+    }
     for (std::uint32_t t : members) {
       drop_hopeless(e, gpu, t);
       const auto& q = e.queue(t);

@@ -1,14 +1,20 @@
 // Services and routers: one arrival stream per service, a router picks the replica.
 // round_robin spreads exactly, least_outstanding follows a schedule computed by hand, random
-// and power_of_two balance; /tenants keeps one row per replica.
+// and power_of_two balance, and a router's prefetch hint changes no pick; /tenants keeps one row
+// per replica.
+#include "sim/core/router.h"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
+#include <string>
 #include <vector>
 
+#include "sim/core/engine.h"
 #include "tests/harness.h"
 
 namespace infersim {
@@ -149,6 +155,37 @@ TEST(Router, InstancesPlacementAndErrors) {
                                "  - {model: resnet50_v1, router: nearest, arrival: {process: "
                                "poisson, rate: 100}}\n"),
                InputError);
+}
+
+// Router::prefetch is a hint: calls of it between picks change no pick. Two routers of each
+// kind built alike (same service name, so the same random stream) on an engine of 4
+// tenants; one is asked to prefetch three times before every pick, and both must pick the
+// same 1,000 replicas. (A prefetch that drew from the router's own generator would shift
+// every later pick.)
+TEST(Router, PrefetchChangesNoPick) {
+  const Registries reg = testing::registries().view();
+  std::vector<TenantInfo> tenants(4);
+  for (std::size_t i = 0; i < tenants.size(); ++i) {
+    tenants[i].name = "t" + std::to_string(i);
+    tenants[i].model = "m";
+    tenants[i].latency_ns = {0, 1000};
+    tenants[i].utilization = {0, 1.0};
+  }
+  EngineConfig cfg;
+  cfg.duration = 1;
+  Engine e(cfg, std::move(tenants));
+  const std::vector<std::uint32_t> replicas{0, 1, 2, 3};
+  for (const char* name :
+       {"round_robin", "random", "least_outstanding", "power_of_two", "model_affinity"}) {
+    const RouterInfo& info = reg.routers.get(name, Mark{});
+    const Params params = resolve_params(info.params, {}, Mark{}, "router");
+    const RouterSetup setup{e, "svc", replicas, params};
+    std::unique_ptr<Router> plain = info.create(setup), hinted = info.create(setup);
+    for (int k = 0; k < 1000; ++k) {
+      for (int h = 0; h < 3; ++h) hinted->prefetch();
+      ASSERT_EQ(hinted->pick(), plain->pick()) << name << " pick " << k;
+    }
+  }
 }
 
 }  // namespace

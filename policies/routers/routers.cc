@@ -83,6 +83,17 @@ class alignas(64) PowerOfTwo final : public Router {
     if (b >= a) ++b;  // distinct from a, uniform over the others
     return e_.outstanding(replicas_[b]) < e_.outstanding(replicas_[a]) ? b : a;
   }
+  // The two replicas the next pick() draws, from a copy of the generator.
+  void prefetch() const override {
+    const auto n = static_cast<std::uint32_t>(replicas_.size());
+    if (n == 1) return;
+    SmallRng r = rng_;
+    const auto a = static_cast<std::uint32_t>(r.uniform() * n);
+    auto b = static_cast<std::uint32_t>(r.uniform() * (n - 1));
+    if (b >= a) ++b;
+    e_.prefetch_tenant(replicas_[a]);
+    e_.prefetch_tenant(replicas_[b]);
+  }
 
  private:
   SmallRng rng_;

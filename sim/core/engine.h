@@ -218,6 +218,12 @@ class Engine {
   // Requests of tenant t that arrived and have not completed or been dropped (queued or
   // running).
   std::uint32_t outstanding(std::uint32_t t) const { return hot_[t].outstanding; }
+  // Starts loading what outstanding(t) and an arrival of tenant t read (a hint for routers,
+  // Router::prefetch).
+  void prefetch_tenant(std::uint32_t t) const {
+    __builtin_prefetch(&hot_[t]);
+    __builtin_prefetch(reinterpret_cast<const char*>(&hot_[t]) + 64);
+  }
   // Tenant t's position among the tenants on its GPU, in ascending tenant order (its index
   // in its GPU's PolicySetup::tenants when those are sorted): a policy's per-tenant arrays
   // can be indexed by it without a search.
@@ -360,6 +366,8 @@ class Engine {
   void on_arrival(std::uint32_t stream, std::uint32_t target);
   // Draws stream s's next arrival after `now` and schedules it, unless past the horizon.
   void schedule_next(std::uint32_t s, std::uint32_t target);
+  // Router::prefetch for the pending arrival of stream s to `target`, which is next.
+  void prefetch_arrival(std::uint32_t s, std::uint32_t target) const;
   void finish(RequestId id);  // common tail of complete() and drop()
   // complete() at time `now` (= now_).
   void record_completion(RequestId id, std::uint32_t gpu, SimTime start, int batch, SimTime now);

@@ -76,6 +76,13 @@ class EventQueue {
     return held_ ? min_.time : q_.front().time;
   }
 
+  // The earliest pending event (the next pop()), or null when none is pending.
+  const Event* peek() const {
+    if (q_.empty()) return nullptr;
+    if (sorted_) return &q_.back();
+    return held_ ? &min_ : &q_.front();
+  }
+
   // Adds an event at `time` (>= 0).
   void push(SimTime time, Priority prio, std::uint32_t kind, std::uint32_t target,
             std::uint64_t payload) {

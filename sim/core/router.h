@@ -25,6 +25,10 @@ class Router {
   virtual ~Router() = default;
   // The replica (an index into the service's replicas) for a request arriving now.
   virtual std::uint32_t pick() = 0;
+  // A hint, called shortly before the next pick(): starts loading the engine state that
+  // pick() will read, where the router can tell which without changing its own state. It
+  // changes no value.
+  virtual void prefetch() const {}
 };
 
 // What a router is built with.
