@@ -305,12 +305,16 @@ void Engine::drain() {
     }
     now_ = e.time;
     ++events_;
-    // The next event is usually an arrival (in a trace-driven cluster, the stream's next
-    // request, a microsecond ahead): its router's replicas are read then, two tenants' lines
-    // last touched thousands of requests ago. Router::prefetch starts loading them now,
-    // while this event runs. (schedule_next already fetched the router itself.)
+    // What the next event will read first, loaded while this one runs. A routed arrival
+    // (one drawn before this event ran: a stream draws its next arrival when the current one
+    // runs) reads two replicas' lines last touched thousands of requests ago:
+    // Router::prefetch names them (schedule_next fetched the router itself). A batch
+    // completion reads its GPU's policy object, last touched a batch latency ago (trace row
+    // -4.5% for this one, twelve interleaved rounds; cluster row unchanged).
     if (const Event* next = events_queue_.peek(); next && next->kind == kArrival) {
       prefetch_arrival(next->target, static_cast<std::uint32_t>(next->payload));
+    } else if (next && next->kind == kGpuEvent) {
+      __builtin_prefetch(gpus_[next->target].policy.get());
     }
     switch (e.kind) {
       case kArrival:
