@@ -8,6 +8,7 @@
 // (xoshiro256**, 32 bytes), as there is one per service.
 #include <memory>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "policies/routers/builtin.h"
@@ -76,26 +77,29 @@ class alignas(64) PowerOfTwo final : public Router {
   explicit PowerOfTwo(const RouterSetup& s)
       : rng_(s.engine.make_small_rng("router/" + s.service)), e_(s.engine), replicas_(s.replicas) {}
   std::uint32_t pick() override {
-    const auto n = static_cast<std::uint32_t>(replicas_.size());
-    if (n == 1) return 0;
-    const auto a = static_cast<std::uint32_t>(rng_.uniform() * n);
-    auto b = static_cast<std::uint32_t>(rng_.uniform() * (n - 1));
-    if (b >= a) ++b;  // distinct from a, uniform over the others
+    if (replicas_.size() == 1) return 0;
+    const auto [a, b] = draw(rng_);
     return e_.outstanding(replicas_[b]) < e_.outstanding(replicas_[a]) ? b : a;
   }
   // The two replicas the next pick() draws, from a copy of the generator.
   void prefetch() const override {
-    const auto n = static_cast<std::uint32_t>(replicas_.size());
-    if (n == 1) return;
-    SmallRng r = rng_;
-    const auto a = static_cast<std::uint32_t>(r.uniform() * n);
-    auto b = static_cast<std::uint32_t>(r.uniform() * (n - 1));
-    if (b >= a) ++b;
+    if (replicas_.size() == 1) return;
+    SmallRng copy = rng_;
+    const auto [a, b] = draw(copy);
     e_.prefetch_tenant(replicas_[a]);
     e_.prefetch_tenant(replicas_[b]);
   }
 
  private:
+  // Two distinct replica indices: the first uniform, the second uniform over the others.
+  std::pair<std::uint32_t, std::uint32_t> draw(SmallRng& rng) const {
+    const auto n = static_cast<std::uint32_t>(replicas_.size());
+    const auto a = static_cast<std::uint32_t>(rng.uniform() * n);
+    auto b = static_cast<std::uint32_t>(rng.uniform() * (n - 1));
+    if (b >= a) ++b;
+    return {a, b};
+  }
+
   SmallRng rng_;
   const Engine& e_;
   std::span<const std::uint32_t> replicas_;  // the engine's list
