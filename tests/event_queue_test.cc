@@ -30,7 +30,8 @@ TEST(EventQueue, EqualTimesFireByPriorityThenInsertion) {
 // interleaved pushes and pops (pops only ever remove the current minimum). `grow` is the
 // chance, in 1/8, that a step pushes: 4 keeps the queue a short random walk around the
 // sorted layout's limit, 5 makes it grow through it to a heap of thousands, 3 drains it.
-// Every layout: always a heap (sorted_max 0), the default, and always sorted.
+// Every layout: always a heap (sorted_max 0), the default, and always sorted. peek() names
+// the event each pop() returns.
 void check_against_reference(std::size_t sorted_max, std::uint64_t seed) {
   std::mt19937_64 g(seed);
   EventQueue q(sorted_max);
@@ -55,6 +56,9 @@ void check_against_reference(std::size_t sorted_max, std::uint64_t seed) {
         return std::tie(a.t, a.prio, a.seq) < std::tie(b.t, b.prio, b.seq);
       });
       ASSERT_EQ(q.next_time(), it->t);
+      const Event* next = q.peek();  // the event pop() returns, in every layout
+      ASSERT_NE(next, nullptr);
+      ASSERT_EQ(next->payload, it->seq);
       Event e = q.pop();
       ASSERT_EQ(e.payload, it->seq);
       ASSERT_EQ(e.time, it->t);
@@ -71,6 +75,7 @@ void check_against_reference(std::size_t sorted_max, std::uint64_t seed) {
     }
     if (q.empty()) {
       ASSERT_FALSE(q.is_heap());
+      ASSERT_EQ(q.peek(), nullptr);
     }
   }
   if (sorted_max == EventQueue::kSortedMax) {  // the walk went through both layouts
