@@ -94,7 +94,7 @@ class SpaceTime final : public SharedGpuPolicy {
       const SimTime at =
           rule_.take_group(e_, gpu_, std::span<const std::uint32_t>(active.data(), active.size()),
                            batches_[g].requests);
-      if (active.size() == 1) {  // the usual case: what erase_if below does, without its loop
+      if (active.size() == 1) {  // the usual case: what the remove_if below does, without its loop
         if (e_.queue(active.front()).empty()) active.clear();
       } else {
         active.erase(std::remove_if(active.begin(), active.end(),
