@@ -42,6 +42,7 @@ concept BatchHost = requires(H& h, const H& c, std::uint32_t t, RequestId id, st
   { c.now() } -> std::same_as<SimTime>;
   { h.queue(t) } -> std::same_as<RingQueue<RequestId>&>;
   { c.request(id) } -> std::same_as<const Request&>;
+  { c.slo_ns(t) } -> std::same_as<SimTime>;
   { c.latency_ns(t, std::size_t{1}) } -> std::same_as<SimTime>;
   h.drop(id, gpu);
 };
@@ -63,7 +64,8 @@ struct BatchRule {
     if (!drop_late) return;
     auto& q = e.queue(t);
     const SimTime solo = e.latency_ns(t, 1);
-    while (!q.empty() && e.now() + solo > e.request(q.front()).deadline) {
+    const SimTime slo = e.slo_ns(t);
+    while (!q.empty() && e.now() + solo > add_saturating(e.request(q.front()).arrival, slo)) {
       // A long queue's requests were written when they arrived, up to an SLO ago: their
       // records are cold. Keep four loads ahead of the drops.
       if (q.size() > 4) __builtin_prefetch(&e.request(q[4]));
@@ -157,13 +159,14 @@ struct BatchRule {
       for (std::uint32_t t : members) {  // ascending tenant index
         const auto& q = e.queue(t);
         if (q.empty()) continue;
-        const Request& r = e.request(q.front());
-        if (!have || r.deadline < best_deadline ||
-            (r.deadline == best_deadline && r.arrival < best_arrival)) {
+        const SimTime arrival = e.request(q.front()).arrival;
+        const SimTime deadline = add_saturating(arrival, e.slo_ns(t));
+        if (!have || deadline < best_deadline ||
+            (deadline == best_deadline && arrival < best_arrival)) {
           have = true;
           best = t;
-          best_deadline = r.deadline;
-          best_arrival = r.arrival;
+          best_deadline = deadline;
+          best_arrival = arrival;
         }
       }
       batch.push_back(e.queue(best).pop_front());

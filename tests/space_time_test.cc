@@ -36,6 +36,7 @@ struct OneQueueHost {
   SimTime now() const { return 1000; }
   RingQueue<RequestId>& queue(std::uint32_t) { return q; }
   const Request& request(RequestId id) const { return requests[id]; }
+  SimTime slo_ns(std::uint32_t) const { return info.slo_ns; }
   SimTime latency_ns(std::uint32_t, std::size_t b) const { return info.latency_ns[b]; }
   void drop(RequestId, std::uint32_t) { ++dropped; }
   RingQueue<RequestId> q;
@@ -50,8 +51,9 @@ TEST(SpaceTime, OneGreedyMemberTakesWhatTheGeneralMergeTakes) {
       OneQueueHost inline_host, general_host;
       for (OneQueueHost* h : {&inline_host, &general_host}) {
         h->info.latency_ns = {0, 10};
+        h->info.slo_ns = 1'000'000;  // request i's deadline 1'000'000 + i: far
         for (int i = 0; i < queued; ++i) {
-          h->requests.push_back({i, 1'000'000 + i, 0, UINT32_MAX});  // arrival i, far deadline
+          h->requests.push_back({i, 0, UINT32_MAX});  // arrival i
           h->q.push_back(static_cast<RequestId>(i));
         }
       }
