@@ -195,7 +195,8 @@ void Engine::run() {
   // `infersim_bench trace 10000000`: medians of 3.04 -> 2.75 s (five interleaved runs).
   // Runs of many small parts (the cluster row) keep their tenants in cache and skip it.
   log_completions_ = parts.size() <= 1 && tenants_.size() >= cfg_.log_completions_from &&
-                     cfg_.completion_log > 0 && cfg_.completion_log <= UINT32_MAX;
+                     cfg_.completion_log > 0 && cfg_.completion_log <= UINT32_MAX &&
+                     tenants_.size() <= kCompletionTenant;
   if (log_completions_) completion_log_.reserve(cfg_.completion_log);
   if (parts.size() <= 1) {
     for (std::uint32_t s = 0; s < streams_.size(); ++s) start_stream(s);
@@ -225,17 +226,24 @@ void Engine::flush_completions() {
   // completion_starts_[t + 1] counts tenant t's entries; the prefix sums are then where each
   // tenant's run starts.
   completion_starts_.assign(tenants_.size() + 1, 0);
-  for (const Completion& c : completion_log_) ++completion_starts_[c.tenant + 1];
+  for (const Completion& c : completion_log_) {
+    ++completion_starts_[(c.tenant_flags & kCompletionTenant) + 1];
+  }
   for (std::size_t t = 1; t < completion_starts_.size(); ++t) {
     completion_starts_[t] += completion_starts_[t - 1];
   }
   completion_sorted_.resize(n);
-  for (const Completion& c : completion_log_)
-    completion_sorted_[completion_starts_[c.tenant]++] = c;
+  for (const Completion& c : completion_log_) {
+    completion_sorted_[completion_starts_[c.tenant_flags & kCompletionTenant]++] = c;
+  }
   for (const Completion& c : completion_sorted_) {
-    counters_[c.tenant].add_completion(c.latency, c.met != 0);
+    const SimTime latency =
+        (c.tenant_flags & kCompletionLong) ? completion_long_[c.value] : SimTime{c.value};
+    counters_[c.tenant_flags & kCompletionTenant].add_completion(
+        latency, (c.tenant_flags & kCompletionMet) != 0);
   }
   completion_log_.clear();
+  completion_long_.clear();
 }
 
 std::vector<std::vector<std::uint32_t>> Engine::independent_parts() const {
@@ -375,7 +383,14 @@ inline void Engine::record_completion(RequestId id, std::uint32_t gpu, SimTime s
     const SimTime latency = now - r.arrival;
     const bool met = latency <= hot_[r.tenant].slo_ns;
     if (log_completions_) {
-      completion_log_.push_back({latency, r.tenant, met});
+      std::uint32_t flags = met ? kCompletionMet : 0;
+      auto value = static_cast<std::uint32_t>(latency);
+      if (latency > SimTime{UINT32_MAX}) [[unlikely]] {
+        flags |= kCompletionLong;
+        value = static_cast<std::uint32_t>(completion_long_.size());
+        completion_long_.push_back(latency);
+      }
+      completion_log_.push_back({r.tenant | flags, value});
       if (completion_log_.size() == cfg_.completion_log) flush_completions();
     } else {
       counters_[r.tenant].add_completion(latency, met);

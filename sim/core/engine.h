@@ -413,12 +413,18 @@ class Engine {
   std::vector<TenantHot> hot_;  // per tenant
   std::vector<TenantCounters> counters_;
   // Measured completions not yet added to counters_ (EngineConfig::log_completions_from).
+  // Eight bytes each, so that the log and its sorted copy stay in this machine's L2 (1 MiB)
+  // at the default 2^16 entries: the tenant and two flags, and the latency in nanoseconds
+  // when it fits 32 bits (4.29 s), else its index in completion_long_.
   struct Completion {
-    SimTime latency;
-    std::uint32_t tenant;
-    std::uint32_t met;  // by its deadline
+    std::uint32_t tenant_flags;  // tenant | kCompletionMet | kCompletionLong
+    std::uint32_t value;
   };
+  static constexpr std::uint32_t kCompletionMet = 1U << 31;   // by its deadline
+  static constexpr std::uint32_t kCompletionLong = 1U << 30;  // value indexes completion_long_
+  static constexpr std::uint32_t kCompletionTenant = kCompletionLong - 1;
   std::vector<Completion> completion_log_, completion_sorted_;
+  std::vector<SimTime> completion_long_;          // the logged latencies of 2^32 ns or more
   std::vector<std::uint32_t> completion_starts_;  // per tenant, into completion_sorted_
   bool log_completions_ = false;
   // Adds the logged completions to their tenants' counters, sorted by tenant (a stable
