@@ -68,16 +68,19 @@ bool LineReader::next(std::string_view& line) {
 
 std::size_t split_fields(std::string_view line, std::vector<std::string_view>& fields) {
   fields.clear();
-  std::size_t from = 0;
-  for (;;) {
-    const std::size_t comma = line.find(',', from);
-    if (comma == std::string_view::npos) {
-      fields.push_back(line.substr(from));
-      return fields.size();
+  // A byte loop, not find(','): an Azure 2019 row is 1,444 fields of a digit or two, and a
+  // memchr call per field cost five times this loop (callgrind of `infersim_bench trace
+  // 1000`: split_fields 300 M of the set-up's 1,130 M instructions).
+  const char* from = line.data();
+  const char* const end = from + line.size();
+  for (const char* p = from; p != end; ++p) {
+    if (*p == ',') {
+      fields.emplace_back(from, static_cast<std::size_t>(p - from));
+      from = p + 1;
     }
-    fields.push_back(line.substr(from, comma - from));
-    from = comma + 1;
   }
+  fields.emplace_back(from, static_cast<std::size_t>(end - from));
+  return fields.size();
 }
 
 int column_of(std::string_view line, std::string_view field) {
