@@ -1,7 +1,8 @@
 // Test helpers: build an experiment from YAML text and run it in-process, collecting every
-// request's outcome.
+// request's outcome; and a minimal tenant for tests that build an Engine by hand.
 #pragma once
 
+#include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -10,6 +11,7 @@
 #include "sim/config/experiment.h"
 #include "sim/config/overrides.h"
 #include "sim/config/yaml_reader.h"
+#include "sim/core/engine.h"
 #include "sim/sweep/expansion.h"
 #include "sim/sweep/runner.h"
 
@@ -56,6 +58,18 @@ inline std::string v100_header(double duration_s, double warmup_s = 0, int gpus 
          "\nwarmup_s: " + std::to_string(warmup_s) +
          "\nhardware: {profile: hardware_profiles/v100_clockwork.yaml, gpu: v100, count: " +
          std::to_string(gpus) + "}\n";
+}
+
+// A tenant for a hand-built Engine: model "m" with one profiled batch size, L(1) = 1 us at
+// solo utilization `utilization`, on GPU `gpu`.
+inline TenantInfo on_gpu(const std::string& name, std::uint32_t gpu, double utilization = 1.0) {
+  TenantInfo t;
+  t.name = name;
+  t.model = "m";
+  t.gpu = gpu;
+  t.latency_ns = {0, 1000};
+  t.utilization = {0, utilization};
+  return t;
 }
 
 }  // namespace infersim::testing

@@ -408,13 +408,8 @@ TEST(Mps, MoreTenantsThanMaxClientsIsAnInputError) {
   // The factory itself, given three tenants on one GPU.
   const PolicyInfo& info = testing::registries().policies.get("mps", Mark{});
   Params params = resolve_params(info.params, {{"max_clients", {2, Mark{}}}}, Mark{}, "policy");
-  std::vector<TenantInfo> tenants(3);
-  for (std::size_t i = 0; i < tenants.size(); ++i) {
-    tenants[i].name = "m/" + std::to_string(i);
-    tenants[i].model = "m";
-    tenants[i].latency_ns = {0, 1000};
-    tenants[i].utilization = {0, 0.5};
-  }
+  std::vector<TenantInfo> tenants;
+  for (int i = 0; i < 3; ++i) tenants.push_back(testing::on_gpu("m/" + std::to_string(i), 0, 0.5));
   EngineConfig cfg;
   Engine engine(cfg, tenants);
   GpuSpec spec;

@@ -164,13 +164,8 @@ TEST(Router, InstancesPlacementAndErrors) {
 // every later pick.)
 TEST(Router, PrefetchChangesNoPick) {
   const Registries reg = testing::registries().view();
-  std::vector<TenantInfo> tenants(4);
-  for (std::size_t i = 0; i < tenants.size(); ++i) {
-    tenants[i].name = "t" + std::to_string(i);
-    tenants[i].model = "m";
-    tenants[i].latency_ns = {0, 1000};
-    tenants[i].utilization = {0, 1.0};
-  }
+  std::vector<TenantInfo> tenants;
+  for (int i = 0; i < 4; ++i) tenants.push_back(testing::on_gpu("t" + std::to_string(i), 0));
   EngineConfig cfg;
   cfg.duration = 1;
   Engine e(cfg, std::move(tenants));

@@ -25,15 +25,7 @@ class Silent final : public ArrivalProcess {
   SimTime next(Rng&, SimTime, std::uint32_t&) override { return kNever; }
 };
 
-TenantInfo on_gpu(const std::string& name, std::uint32_t gpu) {
-  TenantInfo t;
-  t.name = name;
-  t.model = "m";
-  t.gpu = gpu;
-  t.latency_ns = {0, 1000};
-  t.utilization = {0, 1};
-  return t;
-}
+using testing::on_gpu;
 
 // Five GPUs, six tenants:
 //   service a = {t0 on GPU 0, t1 on GPU 1} (replicas behind a router)  fed by stream 0
