@@ -48,9 +48,8 @@ class Host {
   void complete(RequestId id, SimTime start, SimTime end, int batch) {
     const Request& r = requests_[id];
     if (r.arrival >= spec_.warmup) {
-      // By the deadline add_saturating(arrival, slo) (as Engine::record_completion).
-      result_.counters[r.tenant].add_completion(end - r.arrival,
-                                                end - r.arrival <= slo_ns(r.tenant));
+      const SimTime latency = end - r.arrival;
+      result_.counters[r.tenant].add_completion(latency, met_deadline(latency, slo_ns(r.tenant)));
     }
     if (sink_) sink_->record({r.tenant, 0, r.arrival, start, end, batch, false});
     result_.end = std::max(result_.end, end);

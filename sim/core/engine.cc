@@ -378,10 +378,8 @@ inline void Engine::record_completion(RequestId id, std::uint32_t gpu, SimTime s
   const Request& r = requests_[id];
   last_outcome_ = now;
   if (r.arrival >= cfg_.warmup) {
-    // By its deadline, add_saturating(arrival, slo): the latency is at most the SLO (when
-    // the sum saturates, the SLO exceeds kTimeMax - arrival >= now - arrival).
     const SimTime latency = now - r.arrival;
-    const bool met = latency <= hot_[r.tenant].slo_ns;
+    const bool met = met_deadline(latency, hot_[r.tenant].slo_ns);
     if (log_completions_) {
       std::uint32_t flags = met ? kCompletionMet : 0;
       auto value = static_cast<std::uint32_t>(latency);

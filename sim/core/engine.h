@@ -74,6 +74,12 @@ struct Request {
 };
 static_assert(sizeof(Request) == 16);
 
+// Whether a request that finished `latency` after its arrival met its deadline,
+// add_saturating(arrival, slo): exactly when the latency is at most the SLO (where the sum
+// saturates, the SLO exceeds kTimeMax - arrival >= end - arrival, and both hold). The
+// engine and the replayer of `infersim measure` both count by it.
+constexpr bool met_deadline(SimTime latency, SimTime slo) { return latency <= slo; }
+
 // One finished request, for optional per-request output.
 struct RequestOutcome {
   std::uint32_t tenant;
