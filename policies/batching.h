@@ -35,16 +35,16 @@ bool overlap_sharing(const Params& p);
 // PolicyInfo::needs of a policy that reads only the common keys, with its tenant limit.
 PolicyNeeds common_needs(const Params& p, int max_tenants_per_gpu);
 
-// What batch formation needs of its host: the clock, the tenants' queues, requests and
-// latencies L(b), and a way to drop a request. Engine (sim/core/engine.h) models it.
+// What batch formation needs of its host: the clock, the tenants' queues of requests, their
+// SLOs and latencies L(b), and a way to drop a request. Engine (sim/core/engine.h) models it.
 template <class H>
-concept BatchHost = requires(H& h, const H& c, std::uint32_t t, RequestId id, std::uint32_t gpu) {
+concept BatchHost = requires(H& h, const H& c, std::uint32_t t, const Request& r,
+                             std::uint32_t gpu) {
   { c.now() } -> std::same_as<SimTime>;
-  { h.queue(t) } -> std::same_as<RingQueue<RequestId>&>;
-  { c.request(id) } -> std::same_as<const Request&>;
+  { h.queue(t) } -> std::same_as<RingQueue<Request>&>;
   { c.slo_ns(t) } -> std::same_as<SimTime>;
   { c.latency_ns(t, std::size_t{1}) } -> std::same_as<SimTime>;
-  h.drop(id, gpu);
+  h.drop(r, gpu);
 };
 
 struct BatchRule {
@@ -65,10 +65,7 @@ struct BatchRule {
     auto& q = e.queue(t);
     const SimTime solo = e.latency_ns(t, 1);
     const SimTime slo = e.slo_ns(t);
-    while (!q.empty() && e.now() + solo > add_saturating(e.request(q.front()).arrival, slo)) {
-      // A long queue's requests were written when they arrived, up to an SLO ago: their
-      // records are cold. Keep four loads ahead of the drops.
-      if (q.size() > 4) __builtin_prefetch(&e.request(q[4]));
+    while (!q.empty() && e.now() + solo > add_saturating(q.front().arrival, slo)) {
       e.drop(q.pop_front(), gpu);
     }
   }
@@ -90,7 +87,7 @@ struct BatchRule {
   SimTime ready_at(H& e, std::uint32_t t) const {
     const auto& q = e.queue(t);
     if (timeout == 0 || q.size() >= static_cast<std::size_t>(max_batch)) return e.now();
-    SimTime due = e.request(q.front()).arrival + timeout;
+    SimTime due = q.front().arrival + timeout;
     return due > e.now() ? due : e.now();
   }
 
@@ -127,11 +124,12 @@ struct BatchRule {
     std::size_t queued = 0, nonempty = 0;
     std::uint32_t last = 0;  // the last member with queued requests
     SimTime oldest = kTimeMax;
-    // The members' oldest requests are read below, one after another; their records are
-    // cold (written at arrival). Start every load first, so the misses overlap.
+    // The members' oldest requests are read below, one after another; a long queue's ring
+    // is cold (its front was written when that request arrived). Start every load first, so
+    // the misses overlap.
     for (std::uint32_t t : members) {
       const auto& q = e.queue(t);
-      if (!q.empty()) __builtin_prefetch(&e.request(q.front()));
+      if (!q.empty()) __builtin_prefetch(&q.front());
     }
     for (std::uint32_t t : members) {
       drop_hopeless(e, gpu, t);
@@ -140,7 +138,7 @@ struct BatchRule {
       queued += q.size();
       ++nonempty;
       last = t;
-      oldest = std::min(oldest, e.request(q.front()).arrival);
+      oldest = std::min(oldest, q.front().arrival);
     }
     if (queued == 0) return kTimeMax;
     const std::size_t max_b = static_cast<std::size_t>(max_batch);
@@ -159,7 +157,7 @@ struct BatchRule {
       for (std::uint32_t t : members) {  // ascending tenant index
         const auto& q = e.queue(t);
         if (q.empty()) continue;
-        const SimTime arrival = e.request(q.front()).arrival;
+        const SimTime arrival = q.front().arrival;
         const SimTime deadline = add_saturating(arrival, e.slo_ns(t));
         if (!have || deadline < best_deadline ||
             (deadline == best_deadline && arrival < best_arrival)) {

@@ -57,7 +57,7 @@ class Exclusive final : public Policy {
   bool has_tenant_ = false;
   bool running_ = false;
   SimTime start_ = 0;
-  std::vector<RequestId> batch_;
+  std::vector<Request> batch_;
   Timer timer_;
 };
 

@@ -222,7 +222,7 @@ class alignas(64) SharedGpuPolicy : public Policy {
     }
     auto done = [this](std::size_t slot) {
       Batch& batch = batches_[slot];
-      e_.complete_batch(std::span<const RequestId>(batch.requests.data(), batch.requests.size()),
+      e_.complete_batch(std::span<const Request>(batch.requests.data(), batch.requests.size()),
                         gpu_, batch.start);
       batch.requests.clear();
       on_batch_done(slot);
@@ -332,7 +332,7 @@ class alignas(64) SharedGpuPolicy : public Policy {
   // Per slot: its batch's requests (reserved to max_batch) and when the batch started, side
   // by side (a dispatch writes both, a completion reads both).
   struct Batch {
-    boost::container::small_vector<RequestId, 16> requests;
+    boost::container::small_vector<Request, 16> requests;
     SimTime start = 0;
   };
   boost::container::small_vector<Batch, 1> batches_;

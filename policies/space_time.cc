@@ -60,8 +60,8 @@ class SpaceTime final : public SharedGpuPolicy {
   // group's slot is busy a dispatch would start nothing and drop nothing (batch formation,
   // drop_late included, looks only at groups with a free slot), and every other group's
   // state, hence the batch-timeout timer, is as the last dispatch left it.
-  bool on_arrival(RequestId id) override {
-    const std::uint32_t t = e_.request(id).tenant;
+  bool on_arrival(const Request& r) override {
+    const std::uint32_t t = r.tenant;
     const std::uint32_t g = groups_.size() == 1 ? 0 : group_of_[local(t)];
     if (e_.queue(t).size() == 1) {  // not yet listed
       auto& active = groups_[g].active;
@@ -164,7 +164,7 @@ class SpaceTime final : public SharedGpuPolicy {
   // (kernels::merge_batches), cached by the multiset of their batch sizes: after the first
   // super-kernel of each composition no allocation.
   const kernels::BatchKernels& merged(std::size_t g) {
-    for (RequestId id : batches_[g].requests) ++part_of_[local(e_.request(id).tenant)];
+    for (const Request& r : batches_[g].requests) ++part_of_[local(r.tenant)];
     parts_.clear();
     for (std::uint32_t t : groups_[g].members) {
       int& part = part_of_[local(t)];

@@ -117,7 +117,7 @@ class TimeSliced final : public Policy {
 
   struct Context {
     std::uint32_t tenant = 0;
-    std::vector<RequestId> batch;                    // the batch in progress; empty when none
+    std::vector<Request> batch;                      // the batch in progress; empty when none
     SimTime remaining = 0;                           // GPU time the batch in progress still needs
     const kernels::BatchKernels* kernels = nullptr;  // its kernels (kernel granularity)
     SimTime first_start = 0;  // when the batch in progress first began executing

@@ -217,33 +217,38 @@ TEST(IndependentParts, ResultsEqualOneQueueOverRandomScenarios) {
 }
 
 // A GPU that starts each request the moment it arrives and finishes it after a latency
-// drawn from the request's id and arrival time (0.001-5 ms), dropping one request in seven
-// at arrival: completions come out in an order unrelated to their tenants.
+// drawn from the request's arrival number on its GPU and arrival time (0.001-5 ms), dropping
+// one request in seven at arrival: completions come out in an order unrelated to their
+// tenants.
 class EchoPolicy final : public Policy {
  public:
   EchoPolicy(Engine& e, std::uint32_t gpu) : e_(e), gpu_(gpu) {}
-  bool on_arrival(RequestId id) override {
-    const std::uint32_t t = e_.request(id).tenant;
-    e_.queue(t).pop_front();  // the arrival just queued: this request
-    const std::uint64_t h = mix64(id ^ static_cast<std::uint64_t>(e_.now()));
+  bool on_arrival(const Request& r) override {
+    e_.queue(r.tenant).pop_front();  // the arrival just queued: this request
+    const auto n = static_cast<std::uint64_t>(started_.size());
+    const std::uint64_t h = mix64((n << 32) ^ static_cast<std::uint64_t>(e_.now()));
     if (h % 7 == 0) {
-      e_.drop(id, gpu_);
-    } else if (h % 11 == 0) {  // 1.1 to 7.3 s: latencies on both sides of 2^32 ns (4.29 s)
+      e_.drop(r, gpu_);
+      return false;
+    }
+    started_.push_back(r);  // the payload below is its index
+    if (h % 11 == 0) {      // 1.1 to 7.3 s: latencies on both sides of 2^32 ns (4.29 s)
       e_.schedule(e_.now() + 1'100'000'000 + static_cast<SimTime>(h % 6'200'000'000),
-                  Priority::kCompletion, gpu_, id);
+                  Priority::kCompletion, gpu_, n);
     } else {
       e_.schedule(e_.now() + 1000 + static_cast<SimTime>(h % 5'000'000), Priority::kCompletion,
-                  gpu_, id);
+                  gpu_, n);
     }
     return false;
   }
   void on_dispatch() override {}
   void on_event(std::uint64_t payload) override {
-    const auto id = static_cast<RequestId>(payload);
-    e_.complete(id, gpu_, e_.request(id).arrival, 1);
+    const Request& r = started_[payload];
+    e_.complete(r, gpu_, r.arrival, 1);
   }
 
  private:
+  std::vector<Request> started_;  // every request started, in arrival order
   Engine& e_;
   std::uint32_t gpu_;
 };

@@ -18,24 +18,21 @@ class Host {
     result_.counters.resize(tenants.size());
     next_arrival_.assign(tenants.size(), kTimeMax);
     for (const auto& t : tenants) rngs_.push_back(run_stream(spec.seed, "arrival/" + t.info.name));
-    requests_.reserve(1024);
   }
 
   // ---- BatchHost ----
   SimTime now() const { return now_; }
-  RingQueue<RequestId>& queue(std::uint32_t t) { return queues_[t]; }
-  const Request& request(RequestId id) const { return requests_[id]; }
+  RingQueue<Request>& queue(std::uint32_t t) { return queues_[t]; }
   SimTime slo_ns(std::uint32_t t) const { return tenants_[t].info.slo_ns; }
   const TenantInfo& tenant(std::uint32_t t) const { return tenants_[t].info; }
   SimTime latency_ns(std::uint32_t t, std::size_t b) const {
     return tenants_[t].info.latency_ns[b];
   }
-  void drop(RequestId id, std::uint32_t gpu) {
-    const Request& r = requests_[id];
+  void drop(const Request& r, std::uint32_t gpu) {
     if (r.arrival >= spec_.warmup) ++result_.counters[r.tenant].dropped;
     if (sink_) sink_->record({r.tenant, gpu, r.arrival, now_, now_, 0, true});
     result_.end = std::max(result_.end, now_);
-    finish(id, now_);
+    finish(r.tenant, now_);
   }
 
   // ---- For the policies ----
@@ -45,15 +42,14 @@ class Host {
   const ModelProgram& program(std::uint32_t t) const { return *tenants_[t].program; }
 
   // The request completed at `end` in a batch of `batch` launched at `start`.
-  void complete(RequestId id, SimTime start, SimTime end, int batch) {
-    const Request& r = requests_[id];
+  void complete(const Request& r, SimTime start, SimTime end, int batch) {
     if (r.arrival >= spec_.warmup) {
       const SimTime latency = end - r.arrival;
       result_.counters[r.tenant].add_completion(latency, met_deadline(latency, slo_ns(r.tenant)));
     }
     if (sink_) sink_->record({r.tenant, 0, r.arrival, start, end, batch, false});
     result_.end = std::max(result_.end, end);
-    finish(id, end);
+    finish(r.tenant, end);
   }
 
   // A batch was launched now / finished at `end`: device busy-time accounting.
@@ -151,25 +147,13 @@ class Host {
   }
 
   void arrive(std::uint32_t t, SimTime at) {
-    RequestId id;
-    if (free_head_ != UINT32_MAX) {
-      id = free_head_;
-      free_head_ = requests_[id].next_free;
-    } else {
-      id = static_cast<RequestId>(requests_.size());
-      requests_.push_back({});
-    }
-    requests_[id] = Request{at, t, UINT32_MAX};
     if (at >= spec_.warmup) ++result_.counters[t].arrived;
     result_.arrival_lag_ns.add(now_ - at);
     arrival_lag_sum_ += static_cast<double>(now_ - at);
-    queues_[t].push_back(id);
+    queues_[t].push_back(Request{at, t});
   }
 
-  void finish(RequestId id, SimTime at) {
-    const std::uint32_t t = requests_[id].tenant;
-    requests_[id].next_free = free_head_;
-    free_head_ = id;
+  void finish(std::uint32_t t, SimTime at) {
     ArrivalProcess& a = *tenants_[t].arrival;
     if (a.outstanding() > 0) {
       std::uint32_t target = 0;
@@ -195,9 +179,7 @@ class Host {
   const ReplaySpec& spec_;
   std::vector<ReplayTenant>& tenants_;
   RequestSink* sink_;
-  std::vector<RingQueue<RequestId>> queues_;
-  std::vector<Request> requests_;
-  std::uint32_t free_head_ = UINT32_MAX;
+  std::vector<RingQueue<Request>> queues_;
   std::vector<Rng> rngs_;
   std::vector<SimTime> next_arrival_;                      // open loop, per tenant
   std::vector<std::pair<SimTime, std::uint32_t>> closed_;  // closed loop: (due, tenant)
@@ -260,7 +242,7 @@ class PerTenant {
   void on_done(std::uint64_t ticket, SimTime at) {
     Slot& s = slots_.at(ticket);
     const int n = static_cast<int>(s.batch.size());
-    for (RequestId id : s.batch) h_.complete(id, s.start, at, n);
+    for (const Request& r : s.batch) h_.complete(r, s.start, at, n);
     s.batch.clear();
     s.busy = false;
     h_.batch_finished(at);
@@ -273,7 +255,7 @@ class PerTenant {
  private:
   struct Slot {
     std::size_t lane;
-    std::vector<RequestId> batch;
+    std::vector<Request> batch;
     SimTime start;
     bool busy;
   };
@@ -335,7 +317,7 @@ class TimeSliced {
     const std::size_t total = calls(x).size();
     if (x.finished == total) {
       const int n = static_cast<int>(x.batch.size());
-      for (RequestId id : x.batch) h_.complete(id, x.first_start, at, n);
+      for (const Request& r : x.batch) h_.complete(r, x.first_start, at, n);
       x.batch.clear();
       x.launched = x.finished = 0;
       h_.batch_finished(at);
@@ -347,9 +329,9 @@ class TimeSliced {
  private:
   struct Context {
     std::size_t lane = 0;
-    std::vector<RequestId> batch;  // the batch in progress; empty when none
-    std::size_t launched = 0;      // its kernels queued so far
-    std::size_t finished = 0;      // its kernels done
+    std::vector<Request> batch;  // the batch in progress; empty when none
+    std::size_t launched = 0;    // its kernels queued so far
+    std::size_t finished = 0;    // its kernels done
     SimTime first_start = 0;
   };
 
@@ -474,7 +456,7 @@ class SpaceTime {
   void on_done(std::uint64_t ticket, SimTime at) {
     Group& g = groups_.at(ticket);
     const int n = static_cast<int>(g.batch.size());
-    for (RequestId id : g.batch) h_.complete(id, g.start, at, n);
+    for (const Request& r : g.batch) h_.complete(r, g.start, at, n);
     g.batch.clear();
     g.busy = false;
     h_.batch_finished(at);
@@ -488,7 +470,7 @@ class SpaceTime {
   struct Group {
     std::vector<std::uint32_t> members;
     std::size_t lane = 0;
-    std::vector<RequestId> batch;
+    std::vector<Request> batch;
     SimTime start = 0;
     bool busy = false;
   };
@@ -496,7 +478,7 @@ class SpaceTime {
   void launch(Group& g, SimTime now) {
     // Each tenant's share of the super-kernel: its requests' count, in tenant order.
     std::map<std::uint32_t, int> per_tenant;
-    for (RequestId id : g.batch) ++per_tenant[h_.request(id).tenant];
+    for (const Request& r : g.batch) ++per_tenant[r.tenant];
     const std::size_t layers = h_.program(g.members.front()).calls[1].size();
     std::vector<Part> parts;
     for (std::size_t i = 0; i < layers; ++i) {

@@ -63,7 +63,6 @@ Engine::Engine(EngineConfig cfg, std::vector<TenantInfo> tenants, std::vector<Se
     }
     loads_.resize(tenants_.size());
   }
-  requests_.reserve(1024);
 }
 
 Engine::~Engine() = default;
@@ -347,35 +346,23 @@ void Engine::on_arrival(std::uint32_t s, std::uint32_t target) {
     t = sv.router ? sv.replicas[sv.router->pick()] : sv.single;
   }
 
-  RequestId id;
-  if (free_head_ != UINT32_MAX) {
-    id = free_head_;
-    free_head_ = requests_[id].next_free;
-    // The next arrival takes the next record on the list. When the list runs deep (queues
-    // shrinking after a burst) it was freed long ago: start loading it now.
-    if (free_head_ != UINT32_MAX) __builtin_prefetch(&requests_[free_head_]);
-  } else {
-    id = static_cast<RequestId>(requests_.size());
-    requests_.push_back({});
-  }
   TenantHot& h = hot_[t];
-  requests_[id] = Request{now_, t, UINT32_MAX};
+  const Request r{now_, t};
   if (now_ >= cfg_.warmup) ++h.arrived;
   ++h.outstanding;
-  if (cfg_.on_demand && !weights_ready(t, id)) {  // held until its weights are loaded
+  if (cfg_.on_demand && !weights_ready(t, r)) {  // held until its weights are loaded
     if (!st.closed) schedule_next(s, target);
     return;
   }
-  h.queue.push_back(id);
+  h.queue.push_back(r);
   if (!st.closed) schedule_next(s, target);
-  if (gpus_[h.gpu].policy->on_arrival(id)) request_dispatch(h.gpu);
+  if (gpus_[h.gpu].policy->on_arrival(r)) request_dispatch(h.gpu);
 }
 
 // complete()'s body, with the clock passed in: complete_batch reads it once per batch (the
 // counters' stores could alias now_, so a member read is repeated per request).
-inline void Engine::record_completion(RequestId id, std::uint32_t gpu, SimTime start, int batch,
+inline void Engine::record_completion(const Request& r, std::uint32_t gpu, SimTime start, int batch,
                                       SimTime now) {
-  const Request& r = requests_[id];
   last_outcome_ = now;
   if (r.arrival >= cfg_.warmup) {
     const SimTime latency = now - r.arrival;
@@ -395,34 +382,27 @@ inline void Engine::record_completion(RequestId id, std::uint32_t gpu, SimTime s
     }
   }
   if (sink_) sink_->record({r.tenant, gpu, r.arrival, start, now, batch, false});
-  finish(id);
+  finish(r.tenant);
 }
 
-void Engine::complete(RequestId id, std::uint32_t gpu, SimTime start, int batch) {
-  record_completion(id, gpu, start, batch, now_);
+void Engine::complete(const Request& r, std::uint32_t gpu, SimTime start, int batch) {
+  record_completion(r, gpu, start, batch, now_);
 }
 
-void Engine::complete_batch(std::span<const RequestId> ids, std::uint32_t gpu, SimTime start) {
-  const int batch = static_cast<int>(ids.size());
+void Engine::complete_batch(std::span<const Request> batch, std::uint32_t gpu, SimTime start) {
+  const int n = static_cast<int>(batch.size());
   const SimTime now = now_;
-  // The records were last read when the batch formed, a batch latency ago: in a cluster,
-  // misses. Their loads start together, so the misses overlap instead of queueing.
-  for (const RequestId id : ids) __builtin_prefetch(&requests_[id]);
-  for (const RequestId id : ids) record_completion(id, gpu, start, batch, now);
+  for (const Request& r : batch) record_completion(r, gpu, start, n, now);
 }
 
-void Engine::drop(RequestId id, std::uint32_t gpu) {
-  const Request& r = requests_[id];
+void Engine::drop(const Request& r, std::uint32_t gpu) {
   last_outcome_ = now_;
   if (r.arrival >= cfg_.warmup) ++counters_[r.tenant].dropped;
   if (sink_) sink_->record({r.tenant, gpu, r.arrival, now_, now_, 0, true});
-  finish(id);
+  finish(r.tenant);
 }
 
-void Engine::finish(RequestId id) {
-  const std::uint32_t t = requests_[id].tenant;
-  requests_[id].next_free = free_head_;
-  free_head_ = id;
+void Engine::finish(std::uint32_t t) {
   TenantHot& h = hot_[t];
   --h.outstanding;
   if (cfg_.on_demand && h.outstanding == 0) on_idle(t);

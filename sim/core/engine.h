@@ -8,8 +8,9 @@
 // and reports completions and drops.
 //
 // The hot loop pops one event, advances the clock (never backwards) and hands the event to
-// its target. Requests live in a pool indexed by RequestId and are recycled, and queues are
-// rings, so steady-state operation allocates nothing and memory is O(requests in flight).
+// its target. A request is a value (Request: its arrival and tenant) held by whoever has it
+// now: its tenant's queue, then its batch. Queues are rings and batches are reserved, so
+// steady-state operation allocates nothing and memory is O(requests in flight).
 #pragma once
 
 #include <algorithm>
@@ -25,6 +26,7 @@
 #include "sim/core/arrival.h"
 #include "sim/core/event_queue.h"
 #include "sim/core/policy.h"
+#include "sim/core/request.h"
 #include "sim/core/ring_queue.h"
 #include "sim/core/rng.h"
 #include "sim/core/router.h"
@@ -62,17 +64,6 @@ struct ServiceInfo {
   std::string name;
   std::vector<std::uint32_t> replicas;  // tenant indices
 };
-
-// A request's record: 16 bytes, four to a cache line. Its deadline is not stored:
-// add_saturating(arrival, the tenant's SLO), which whoever reads the record can compute
-// (BatchHost::slo_ns). In a cluster the records in use outgrow the cache, so their size is
-// what their misses scale with.
-struct Request {
-  SimTime arrival;
-  std::uint32_t tenant;
-  std::uint32_t next_free;
-};
-static_assert(sizeof(Request) == 16);
 
 // Whether a request that finished `latency` after its arrival met its deadline,
 // add_saturating(arrival, slo): exactly when the latency is at most the SLO (where the sum
@@ -223,8 +214,7 @@ class Engine {
   }
   std::size_t service_count() const { return services_.size(); }
   const ServiceInfo& service(std::uint32_t s) const { return service_info_[s]; }
-  RingQueue<RequestId>& queue(std::uint32_t t) { return hot_[t].queue; }
-  const Request& request(RequestId id) const { return requests_[id]; }
+  RingQueue<Request>& queue(std::uint32_t t) { return hot_[t].queue; }
   // Tenant t's SLO (kTimeMax: none): a request's deadline is add_saturating(its arrival,
   // this).
   SimTime slo_ns(std::uint32_t t) const { return hot_[t].slo_ns; }
@@ -258,14 +248,16 @@ class Engine {
     g.dispatch_pending = true;
     dispatches_.push_back(gpu);
   }
-  // The request finished now, in a batch of `batch` started at `start`.
-  void complete(RequestId id, std::uint32_t gpu, SimTime start, int batch);
-  // A whole batch finished now: complete(id, gpu, start, ids.size()) for each of `ids` in
-  // order, in one call (a policy's completion handler makes one call per batch, not one
-  // per request).
-  void complete_batch(std::span<const RequestId> ids, std::uint32_t gpu, SimTime start);
-  // The request is dropped now (e.g. it can no longer meet its SLO).
-  void drop(RequestId id, std::uint32_t gpu);
+  // The request (taken from its tenant's queue) finished now, in a batch of `batch`
+  // started at `start`.
+  void complete(const Request& r, std::uint32_t gpu, SimTime start, int batch);
+  // A whole batch finished now: complete(r, gpu, start, batch.size()) for each request of
+  // `batch` in order, in one call (a policy's completion handler makes one call per batch,
+  // not one per request).
+  void complete_batch(std::span<const Request> batch, std::uint32_t gpu, SimTime start);
+  // The request (taken from its tenant's queue) is dropped now (e.g. it can no longer
+  // meet its SLO).
+  void drop(const Request& r, std::uint32_t gpu);
   // Fraction of the GPU in use, in [0, 1] (0 idle). Integrated into busy time and load.
   // Inline: the sharing policies call it once per batch.
   void set_gpu_share(std::uint32_t gpu, double share) {
@@ -307,7 +299,7 @@ class Engine {
   // On-demand loading state of one tenant.
   struct TenantWeights {
     WeightState state = WeightState::kResident;
-    RingQueue<RequestId> held;  // requests waiting for the weights, in arrival order
+    RingQueue<Request> held;  // requests waiting for the weights, in arrival order
     std::uint32_t lru_prev = UINT32_MAX, lru_next = UINT32_MAX;  // idle-resident list links
     bool in_lru = false;
   };
@@ -358,9 +350,9 @@ class Engine {
   };
 
   // What an arrival or a completion reads of its tenant: two adjacent cache lines (a
-  // 128-byte pair), the queue's first 16 requests inline.
+  // 128-byte pair), the queue's first 4 requests inline.
   struct alignas(128) TenantHot {
-    RingQueue<RequestId> queue;
+    RingQueue<Request> queue;
     SimTime slo_ns = kTimeMax;
     std::uint64_t arrived = 0;  // measured arrivals (copied to counters_ at the end)
     std::uint32_t gpu = 0;
@@ -381,9 +373,10 @@ class Engine {
   void schedule_next(std::uint32_t s, std::uint32_t target);
   // Router::prefetch for the pending arrival of stream s to `target`, which is next.
   void prefetch_arrival(std::uint32_t s, std::uint32_t target) const;
-  void finish(RequestId id);  // common tail of complete() and drop()
+  void finish(std::uint32_t tenant);  // common tail of complete() and drop()
   // complete() at time `now` (= now_).
-  void record_completion(RequestId id, std::uint32_t gpu, SimTime start, int batch, SimTime now);
+  void record_completion(const Request& r, std::uint32_t gpu, SimTime start, int batch,
+                         SimTime now);
   // Integrates g's share over the measured part of [g.since, now] and moves since to now.
   void account(GpuState& g) {
     const SimTime from = std::max(g.since, cfg_.warmup);
@@ -399,7 +392,7 @@ class Engine {
   // ---- On-demand loading (engine_loading.cc) ----
   void preload_weights();
   // A request of tenant t arrived: false when it must wait for the weights (then held).
-  bool weights_ready(std::uint32_t t, RequestId id);
+  bool weights_ready(std::uint32_t t, const Request& r);
   // Tenant t went idle (no request queued or running).
   void on_idle(std::uint32_t t);
   void try_start_load(std::uint32_t gpu);
@@ -447,8 +440,6 @@ class Engine {
   std::deque<AliasTable> deals_;
   std::vector<TenantWeights> loads_;  // per tenant, with on-demand loading
   std::vector<GpuState> gpus_;
-  std::vector<Request> requests_;
-  std::uint32_t free_head_ = UINT32_MAX;
   EventQueue events_queue_;
   RingQueue<std::uint32_t> dispatches_;  // GPUs asking for a dispatch now (see drain())
   RequestSink* sink_ = nullptr;

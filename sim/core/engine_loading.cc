@@ -45,13 +45,13 @@ void Engine::preload_weights() {
   }
 }
 
-bool Engine::weights_ready(std::uint32_t t, RequestId id) {
+bool Engine::weights_ready(std::uint32_t t, const Request& r) {
   TenantWeights& w = loads_[t];
   if (w.state == WeightState::kResident) {
     if (w.in_lru) lru_remove(t);  // busy now
     return true;
   }
-  w.held.push_back(id);
+  w.held.push_back(r);
   if (now_ >= cfg_.warmup) ++counters_[t].waited;
   if (w.state == WeightState::kAbsent) {
     w.state = WeightState::kQueued;
@@ -109,9 +109,9 @@ void Engine::on_load_done(std::uint32_t gpu, std::uint32_t t) {
     throw std::logic_error("weights loaded for a tenant with no request");
   }
   while (!w.held.empty()) {
-    const RequestId id = w.held.pop_front();
-    hot_[t].queue.push_back(id);
-    g.policy->on_arrival(id);
+    const Request r = w.held.pop_front();
+    hot_[t].queue.push_back(r);
+    g.policy->on_arrival(r);
   }
   request_dispatch(gpu);
   try_start_load(gpu);

@@ -12,22 +12,22 @@
 #include <vector>
 
 #include "sim/core/params.h"
+#include "sim/core/request.h"
 
 namespace infersim {
 
 class Engine;
 struct GpuSpec;
-using RequestId = std::uint32_t;
 
 class Policy {
  public:
   virtual ~Policy() = default;
-  // A request joined its tenant's queue (already pushed by the engine). Returns whether the
+  // Request r joined its tenant's queue (already pushed by the engine). Returns whether the
   // engine must ask for a dispatch at this instant (after all arrivals and completions at
   // it). A policy may return false only when that dispatch would change nothing: it would
   // start no work, drop nothing and set the same timers (e.g. space_time when the arriving
   // tenant's super-kernel slot is busy). The default always asks.
-  virtual bool on_arrival(RequestId /*id*/) { return true; }
+  virtual bool on_arrival(const Request& /*r*/) { return true; }
   // Decide what to run now. Called once per instant at most, after events of that instant.
   virtual void on_dispatch() = 0;
   // An event this policy scheduled through Engine::schedule fired.
