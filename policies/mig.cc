@@ -131,7 +131,7 @@ class MigInstance final : public Policy {
       : params_(std::move(params)) {
     inner_ = inner.create(PolicySetup{s.engine, s.gpu, s.tenants, params_, s.spec});
   }
-  bool on_arrival(const Request& r) override { return inner_->on_arrival(r); }
+  bool on_arrival(Request r) override { return inner_->on_arrival(r); }
   void on_dispatch() override { inner_->on_dispatch(); }
   void on_event(std::uint64_t payload) override { inner_->on_event(payload); }
 

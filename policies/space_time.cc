@@ -60,7 +60,7 @@ class SpaceTime final : public SharedGpuPolicy {
   // group's slot is busy a dispatch would start nothing and drop nothing (batch formation,
   // drop_late included, looks only at groups with a free slot), and every other group's
   // state, hence the batch-timeout timer, is as the last dispatch left it.
-  bool on_arrival(const Request& r) override {
+  bool on_arrival(Request r) override {
     const std::uint32_t t = r.tenant;
     const std::uint32_t g = groups_.size() == 1 ? 0 : group_of_[local(t)];
     if (e_.queue(t).size() == 1) {  // not yet listed

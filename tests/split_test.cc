@@ -223,7 +223,7 @@ TEST(IndependentParts, ResultsEqualOneQueueOverRandomScenarios) {
 class EchoPolicy final : public Policy {
  public:
   EchoPolicy(Engine& e, std::uint32_t gpu) : e_(e), gpu_(gpu) {}
-  bool on_arrival(const Request& r) override {
+  bool on_arrival(Request r) override {
     e_.queue(r.tenant).pop_front();  // the arrival just queued: this request
     const auto n = static_cast<std::uint64_t>(started_.size());
     const std::uint64_t h = mix64((n << 32) ^ static_cast<std::uint64_t>(e_.now()));

@@ -392,7 +392,7 @@ class Engine {
   // ---- On-demand loading (engine_loading.cc) ----
   void preload_weights();
   // A request of tenant t arrived: false when it must wait for the weights (then held).
-  bool weights_ready(std::uint32_t t, const Request& r);
+  bool weights_ready(std::uint32_t t, Request r);
   // Tenant t went idle (no request queued or running).
   void on_idle(std::uint32_t t);
   void try_start_load(std::uint32_t gpu);

@@ -45,7 +45,7 @@ void Engine::preload_weights() {
   }
 }
 
-bool Engine::weights_ready(std::uint32_t t, const Request& r) {
+bool Engine::weights_ready(std::uint32_t t, Request r) {
   TenantWeights& w = loads_[t];
   if (w.state == WeightState::kResident) {
     if (w.in_lru) lru_remove(t);  // busy now

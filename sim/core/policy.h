@@ -26,8 +26,11 @@ class Policy {
   // engine must ask for a dispatch at this instant (after all arrivals and completions at
   // it). A policy may return false only when that dispatch would change nothing: it would
   // start no work, drop nothing and set the same timers (e.g. space_time when the arriving
-  // tenant's super-kernel slot is busy). The default always asks.
-  virtual bool on_arrival(const Request& /*r*/) { return true; }
+  // tenant's super-kernel slot is busy). The default always asks. r comes by value, in two
+  // registers: passed by reference, the engine would build it on the stack field by field
+  // and copy it into the queue 16 bytes at a time, a load that waits for those stores to
+  // retire (`perf annotate` of `infersim_bench trace`).
+  virtual bool on_arrival(Request /*r*/) { return true; }
   // Decide what to run now. Called once per instant at most, after events of that instant.
   virtual void on_dispatch() = 0;
   // An event this policy scheduled through Engine::schedule fired.
