@@ -235,11 +235,26 @@ void Engine::flush_completions() {
   for (const Completion& c : completion_log_) {
     completion_sorted_[completion_starts_[c.tenant_flags & kCompletionTenant]++] = c;
   }
-  for (const Completion& c : completion_sorted_) {
-    const SimTime latency =
-        (c.tenant_flags & kCompletionLong) ? completion_long_[c.value] : SimTime{c.value};
+  auto latency_of = [this](const Completion& c) {
+    return (c.tenant_flags & kCompletionLong) ? completion_long_[c.value] : SimTime{c.value};
+  };
+  // Each tenant's counters and histogram bucket were last touched a flush ago: misses.
+  // Loads run ahead of the adds, in two stages: a tenant's counters 16 entries ahead, and
+  // the bucket 8 entries ahead, once the counters (which say where the buckets are) are in.
+  const Completion* sorted = completion_sorted_.data();
+  for (std::size_t j = 0; j < n; ++j) {
+    if (j + 16 < n) {
+      const TenantCounters* ahead = &counters_[sorted[j + 16].tenant_flags & kCompletionTenant];
+      __builtin_prefetch(ahead);
+      __builtin_prefetch(reinterpret_cast<const char*>(ahead) + 64);
+    }
+    if (j + 8 < n) {
+      const Completion& c = sorted[j + 8];
+      counters_[c.tenant_flags & kCompletionTenant].latency.prefetch(latency_of(c));
+    }
+    const Completion& c = sorted[j];
     counters_[c.tenant_flags & kCompletionTenant].add_completion(
-        latency, (c.tenant_flags & kCompletionMet) != 0);
+        latency_of(c), (c.tenant_flags & kCompletionMet) != 0);
   }
   completion_log_.clear();
   completion_long_.clear();

@@ -55,6 +55,16 @@ class Histogram {
     if (v < min_) min_ = v;
     if (v > max_) max_ = v;
   }
+  // Starts loading the bucket add(v) would count v in (the first stored one when v lies
+  // outside the stored range). A hint: changes nothing. GCC 12 at -O2 deletes a prefetch
+  // whose address depends on a comparison, under an `if` or through a select (checked with
+  // `g++ -O2 -S`); the empty volatile asm keeps the index opaque, so the prefetch stays.
+  void prefetch(std::int64_t v) const {
+    auto i = static_cast<std::size_t>(bucket_of(v) - lo_);
+    i = i < counts_.size() ? i : 0;
+    asm volatile("" : "+r"(i));
+    __builtin_prefetch(counts_.data() + i);
+  }
   // Adds value v n times.
   void add(std::int64_t v, std::uint64_t n);
   void merge(const Histogram& o);
