@@ -57,6 +57,8 @@ Engine::Engine(EngineConfig cfg, std::vector<TenantInfo> tenants, std::vector<Se
     if (hot_[t].service == UINT32_MAX) throw std::logic_error("tenant in no service");
   }
   gpus_.resize(cfg_.gpus);
+  policies_.assign(cfg_.gpus, nullptr);
+  dispatch_pending_.assign(cfg_.gpus, 0);
   if (cfg_.on_demand) {
     if (cfg_.weights_budget_bytes.size() != cfg_.gpus) {
       throw std::logic_error("on-demand loading needs a weights budget per GPU");
@@ -68,6 +70,7 @@ Engine::Engine(EngineConfig cfg, std::vector<TenantInfo> tenants, std::vector<Se
 Engine::~Engine() = default;
 
 void Engine::set_policy(std::uint32_t gpu, std::unique_ptr<Policy> p) {
+  policies_.at(gpu) = p.get();
   gpus_.at(gpu).policy = std::move(p);
 }
 
@@ -316,8 +319,8 @@ void Engine::drain() {
     if (!dispatches_.empty() && events_queue_.next_time() > now_) {
       const std::uint32_t gpu = dispatches_.pop_front();
       ++events_;
-      gpus_[gpu].dispatch_pending = false;
-      gpus_[gpu].policy->on_dispatch();
+      dispatch_pending_[gpu] = 0;
+      policies_[gpu]->on_dispatch();
       continue;
     }
     if (events_queue_.empty()) break;
@@ -336,14 +339,14 @@ void Engine::drain() {
     if (const Event* next = events_queue_.peek(); next && next->kind == kArrival) {
       prefetch_arrival(next->target, static_cast<std::uint32_t>(next->payload));
     } else if (next && next->kind == kGpuEvent) {
-      __builtin_prefetch(gpus_[next->target].policy.get());
+      __builtin_prefetch(policies_[next->target]);
     }
     switch (e.kind) {
       case kArrival:
         on_arrival(e.target, static_cast<std::uint32_t>(e.payload));
         break;
       case kGpuEvent:
-        gpus_[e.target].policy->on_event(e.payload);
+        policies_[e.target]->on_event(e.payload);
         break;
       case kLoadDone:
         on_load_done(e.target, static_cast<std::uint32_t>(e.payload));
@@ -371,7 +374,7 @@ void Engine::on_arrival(std::uint32_t s, std::uint32_t target) {
   }
   h.queue.push_back(r);
   if (!st.closed) schedule_next(s, target);
-  if (gpus_[h.gpu].policy->on_arrival(r)) request_dispatch(h.gpu);
+  if (policies_[h.gpu]->on_arrival(r)) request_dispatch(h.gpu);
 }
 
 // complete()'s body, with the clock passed in: complete_batch reads it once per batch (the
