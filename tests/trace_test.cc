@@ -450,6 +450,25 @@ TEST(TraceAzure2019, MoreThanAMillionInvocationsPerNanosecondIsAnInputError) {
   }
 }
 
+// Busiest first with fewer targets than functions, ties in file order. Window totals by row:
+// 5, 9, 5, 9, 2, 5. The three busiest are row 1 (9), row 3 (9, after row 1) and row 0 (5,
+// before rows 2 and 5): row 3 must displace row 2, and row 5 must not displace row 0. Each
+// row's minute tells which row a tenant got.
+TEST(TraceAzure2019, BusiestFirstKeepsTheBusiestWithTiesInFileOrder) {
+  TempFile f("d01.csv", azure2019({{{1, 5}}, {{1, 9}}, {{2, 5}}, {{2, 9}}, {{1, 2}}, {{2, 5}}}));
+  const std::string arrival = trace(f.path(), ", format: azure2019, minutes: 2");
+  Experiment x = experiment_from(v100_header(121, 0, 3) +
+                                 "policy: {name: exclusive}\ntenants:\n"
+                                 "  - {model: resnet50_v1, replicas: 3, arrival: " +
+                                 arrival + "}\n");
+  CollectingSink sink;
+  testing::run(x, &sink);
+  auto got = per_minute(sink, 3, 60'000'000'000);
+  EXPECT_EQ(got[0], (std::map<int, int>{{0, 9}}));  // row 1
+  EXPECT_EQ(got[1], (std::map<int, int>{{1, 9}}));  // row 3
+  EXPECT_EQ(got[2], (std::map<int, int>{{0, 5}}));  // row 0
+}
+
 // More tenants than functions is an input error; `map: file` maps in file order.
 TEST(TraceAzure2019, MappingErrorsAndFileOrder) {
   TempFile f("d01.csv", azure2019({{{1, 1}}, {{1, 5}}}));

@@ -20,8 +20,9 @@
 // Lines starting with '#' before the header are comments (the checked-in samples say there
 // that they are synthetic); files may be gzip-compressed. Every file is checked once per
 // process, in full, before a run starts (a bad row is an input error naming file:line:
-// column), and what that check learns is cached; runs then stream the file, so memory is
-// flat in the trace's length:
+// column), and what that check learns is cached (for azure2019 it is all a run needs: the
+// mapped functions' counts, kept in the same pass); csv and azure2021 runs then stream the
+// file. So memory is flat in the trace's length:
 //   csv        O(distinct keys)
 //   azure2019  O(mapped functions x minutes in which they are invoked): a row is a whole day
 //              of one function, so a function's counts are held, never its invocations
@@ -265,15 +266,22 @@ class CsvTrace final : public ArrivalProcess {
 // ---------------------------------------------------------------------------------------
 // azure2019: HashOwner,HashApp,HashFunction,Trigger,1..1440
 
-struct Az19Scan {
-  std::vector<std::uint64_t> totals;  // per function (file order): invocations in the window
-  std::vector<std::int64_t> lines;    // per function: its line
+// What one pass over an azure2019 file learns for k targets: the file's row count and the
+// mapped functions' invocations, in target order, each as (minute from start_minute, count)
+// for every minute of the window with invocations, ascending.
+struct Az19Window {
+  std::size_t functions = 0;
+  std::vector<std::vector<std::pair<std::uint32_t, std::uint64_t>>> counts;
 };
 
-// Checks the header and every row; totals cover minutes [first, first + count).
-std::shared_ptr<const Az19Scan> scan_az19(const std::string& path, const Mark& where, int first,
-                                          int count) {
-  auto scan = std::make_shared<Az19Scan>();
+// Checks the header and every row, and keeps the counts in minutes [first, first + count)
+// of the k functions that map onto targets: the first k rows, or with `busiest` the k
+// with the most invocations in the window (ties in file order, as mapping_order). One pass:
+// the busiest are chosen as the rows go by, in a heap whose top is the least busy kept, so
+// memory holds at most k + 1 functions' counts.
+std::shared_ptr<const Az19Window> scan_az19(const std::string& path, const Mark& where, int first,
+                                            int count, std::size_t k, bool busiest) {
+  auto win = std::make_shared<Az19Window>();
   LineReader in(path, where);
   std::string_view line;
   if (!read_header(in, line)) throw InputError(in.mark(), "empty trace: expected a header line");
@@ -289,14 +297,27 @@ std::shared_ptr<const Az19Scan> scan_az19(const std::string& path, const Mark& w
                      "2,...,1440' (format: azure2019, Azure Functions 2019 "
                      "invocation counts)");
   }
-  while (in.next(line)) {
+  struct Kept {
+    std::uint64_t total;
+    std::size_t row;
+    std::vector<std::pair<std::uint32_t, std::uint64_t>> minutes;
+  };
+  // "a before b" in mapping order: busier, then earlier in the file.
+  auto before = [busiest](const Kept& a, const Kept& b) {
+    return busiest && a.total != b.total ? a.total > b.total : a.row < b.row;
+  };
+  std::vector<Kept> kept;  // a heap under `before`: its front is the last of them in order
+  Kept row_counts{0, 0, {}};
+  for (std::size_t row = 0; in.next(line); ++row) {
     const std::size_t n = split_fields(line, f);
     if (n != kAzure2019Fixed + kMinutesPerDay) {
       throw InputError(in.mark(), fmt::format("expected {} fields (4 ids and 1440 per-minute "
                                               "counts), got {}",
                                               kAzure2019Fixed + kMinutesPerDay, n));
     }
-    std::uint64_t total = 0;
+    row_counts.total = 0;
+    row_counts.row = row;
+    row_counts.minutes.clear();
     for (int m = 1; m <= kMinutesPerDay; ++m) {
       std::string_view v = f[kAzure2019Fixed + m - 1];
       std::uint64_t c = 0;
@@ -306,12 +327,25 @@ std::shared_ptr<const Az19Scan> scan_az19(const std::string& path, const Mark& w
                             "'{}'",
                             m, v));
       }
-      if (m >= first && m < first + count) total += c;
+      if (m >= first && m < first + count && c > 0) {
+        row_counts.total += c;
+        row_counts.minutes.emplace_back(static_cast<std::uint32_t>(m - first), c);
+      }
     }
-    scan->totals.push_back(total);
-    scan->lines.push_back(in.line_number());
+    ++win->functions;
+    if (kept.size() < k) {
+      kept.push_back(std::move(row_counts));
+      std::push_heap(kept.begin(), kept.end(), before);
+      row_counts = Kept{0, 0, {}};
+    } else if (k > 0 && before(row_counts, kept.front())) {
+      std::pop_heap(kept.begin(), kept.end(), before);
+      std::swap(kept.back(), row_counts);  // the evicted row's buffer is reused
+      std::push_heap(kept.begin(), kept.end(), before);
+    }
   }
-  return scan;
+  std::sort(kept.begin(), kept.end(), before);
+  for (Kept& r : kept) win->counts.push_back(std::move(r.minutes));
+  return win;
 }
 
 class Azure2019Trace final : public ArrivalProcess {
@@ -341,48 +375,37 @@ class Azure2019Trace final : public ArrivalProcess {
     gamma_ = p.get_text("within") == "gamma";
     if (gamma_) shape_ = 1.0 / (p.get("cv") * p.get("cv"));
     const double rate_scale = p.get("rate_scale");
-    auto scan = cached<Az19Scan>(fmt::format("azure2019\n{}\n{}\n{}", path, first_, count),
-                                 [&] { return scan_az19(path, at, first_, count); });
     const std::size_t k = s.targets.size();
-    if (scan->totals.size() < k) {
+    const bool busiest = p.get_text("map") == "busiest";
+    auto scan = cached<Az19Window>(
+        fmt::format("azure2019\n{}\n{}\n{}\n{}\n{}", path, first_, count, k, busiest),
+        [&] { return scan_az19(path, at, first_, count, k, busiest); });
+    if (scan->functions < k) {
       throw InputError(at, fmt::format("trace {} has {} functions, but {} targets read it (one "
                                        "function per target)",
-                                       path, scan->totals.size(), k));
+                                       path, scan->functions, k));
     }
-    // function (file row) -> target
-    const auto order = mapping_order(scan->totals, p.get_text("map") == "busiest");
-    std::vector<std::int64_t> target_of(scan->totals.size(), -1);
-    for (std::size_t i = 0; i < k; ++i) target_of[order[i]] = static_cast<std::int64_t>(i);
     target_bits_ = static_cast<int>(std::bit_width(std::uint64_t{k > 0 ? k - 1 : 0}));
     target_mask_ = (std::uint64_t{1} << target_bits_) - 1;
 
-    // Read the mapped functions' counts in the window, scaled (running total carried).
+    // The mapped functions' counts in the window, scaled (running total carried). A minute
+    // without invocations leaves the running total, so what it would emit, unchanged.
     targets_.resize(k);
     std::vector<double> minute_total(static_cast<std::size_t>(count), 0.0);  // all functions
-    LineReader in(path, at);
-    std::string_view line;
-    read_header(in, line);
-    std::vector<std::string_view> f;
-    for (std::size_t row = 0; in.next(line); ++row) {
-      if (row >= target_of.size() || split_fields(line, f) != kAzure2019Fixed + kMinutesPerDay) {
-        throw std::runtime_error(fmt::format("trace {} changed after it was checked", path));
-      }
-      if (target_of[row] < 0) continue;
-      Target& t = targets_[static_cast<std::size_t>(target_of[row])];
+    for (std::size_t i = 0; i < k; ++i) {
+      Target& t = targets_[i];
       std::uint64_t cumulative = 0, emitted = 0;
-      for (int m = 0; m < count; ++m) {
-        std::uint64_t c = 0;
-        parse_count(f[kAzure2019Fixed + first_ - 1 + m], c);
+      for (const auto& [m, c] : scan->counts[i]) {
         cumulative += c;
         const double w = rate_scale == 1.0
                              ? static_cast<double>(cumulative)
                              : std::floor(static_cast<double>(cumulative) * rate_scale);
-        if (!(w < 0x1p62)) too_dense(p, s.where, m, w);
+        if (!(w < 0x1p62)) too_dense(p, s.where, static_cast<int>(m), w);
         const auto want = static_cast<std::uint64_t>(w);
         if (want > emitted) {
-          t.minutes.push_back({static_cast<std::uint32_t>(m), want - emitted});
+          t.minutes.push_back({m, want - emitted});
           t.total += want - emitted;
-          minute_total[static_cast<std::size_t>(m)] += static_cast<double>(want - emitted);
+          minute_total[m] += static_cast<double>(want - emitted);
           emitted = want;
         }
       }
