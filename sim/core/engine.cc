@@ -59,6 +59,7 @@ Engine::Engine(EngineConfig cfg, std::vector<TenantInfo> tenants, std::vector<Se
   gpus_.resize(cfg_.gpus);
   policies_.assign(cfg_.gpus, nullptr);
   dispatch_pending_.assign(cfg_.gpus, 0);
+  use_.assign(cfg_.gpus, GpuUse{});
   if (cfg_.on_demand) {
     if (cfg_.weights_budget_bytes.size() != cfg_.gpus) {
       throw std::logic_error("on-demand loading needs a weights budget per GPU");
@@ -218,7 +219,7 @@ void Engine::run() {
     last_outcome_ = last_outcome;
   }
   flush_completions();
-  for (auto& g : gpus_) account(g);
+  for (auto& g : use_) account(g);
   for (std::uint32_t t = 0; t < tenants_.size(); ++t) counters_[t].arrived = hot_[t].arrived;
 }
 
@@ -434,8 +435,8 @@ void Engine::add_gpu_usage(std::uint32_t gpu, double busy_ns, double load_ns) {
   if (!(busy_ns >= 0) || !(load_ns >= 0) || load_ns > busy_ns * (1 + 1e-9)) {
     throw std::logic_error(fmt::format("GPU {} usage busy {} load {}", gpu, busy_ns, load_ns));
   }
-  gpus_[gpu].busy_ns += busy_ns;
-  gpus_[gpu].load_ns += load_ns;
+  use_[gpu].busy_ns += busy_ns;
+  use_[gpu].load_ns += load_ns;
 }
 
 void Engine::bad_share(std::uint32_t gpu, double share) {
