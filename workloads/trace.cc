@@ -63,6 +63,7 @@
 #include <mutex>
 #include <numeric>
 #include <queue>
+#include <span>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -266,12 +267,19 @@ class CsvTrace final : public ArrivalProcess {
 // ---------------------------------------------------------------------------------------
 // azure2019: HashOwner,HashApp,HashFunction,Trigger,1..1440
 
+// A minute of an azure2019 function with invocations: its index from start_minute, and how
+// many.
+struct Az19Minute {
+  std::uint32_t index;
+  std::uint64_t count;
+};
+
 // What one pass over an azure2019 file learns for k targets: the file's row count and the
-// mapped functions' invocations, in target order, each as (minute from start_minute, count)
-// for every minute of the window with invocations, ascending.
+// mapped functions' invocations, in target order, each minute of the window with
+// invocations in ascending order.
 struct Az19Window {
   std::size_t functions = 0;
-  std::vector<std::vector<std::pair<std::uint32_t, std::uint64_t>>> counts;
+  std::vector<std::vector<Az19Minute>> counts;
 };
 
 // Checks the header and every row, and keeps the counts in minutes [first, first + count)
@@ -300,7 +308,7 @@ std::shared_ptr<const Az19Window> scan_az19(const std::string& path, const Mark&
   struct Kept {
     std::uint64_t total;
     std::size_t row;
-    std::vector<std::pair<std::uint32_t, std::uint64_t>> minutes;
+    std::vector<Az19Minute> minutes;
   };
   // "a before b" in mapping order: busier, then earlier in the file.
   auto before = [busiest](const Kept& a, const Kept& b) {
@@ -329,7 +337,7 @@ std::shared_ptr<const Az19Window> scan_az19(const std::string& path, const Mark&
       }
       if (m >= first && m < first + count && c > 0) {
         row_counts.total += c;
-        row_counts.minutes.emplace_back(static_cast<std::uint32_t>(m - first), c);
+        row_counts.minutes.push_back({static_cast<std::uint32_t>(m - first), c});
       }
     }
     ++win->functions;
@@ -377,9 +385,10 @@ class Azure2019Trace final : public ArrivalProcess {
     const double rate_scale = p.get("rate_scale");
     const std::size_t k = s.targets.size();
     const bool busiest = p.get_text("map") == "busiest";
-    auto scan = cached<Az19Window>(
+    scan_ = cached<Az19Window>(
         fmt::format("azure2019\n{}\n{}\n{}\n{}\n{}", path, first_, count, k, busiest),
         [&] { return scan_az19(path, at, first_, count, k, busiest); });
+    const Az19Window* scan = scan_.get();
     if (scan->functions < k) {
       throw InputError(at, fmt::format("trace {} has {} functions, but {} targets read it (one "
                                        "function per target)",
@@ -389,7 +398,8 @@ class Azure2019Trace final : public ArrivalProcess {
     target_mask_ = (std::uint64_t{1} << target_bits_) - 1;
 
     // The mapped functions' counts in the window, scaled (running total carried). A minute
-    // without invocations leaves the running total, so what it would emit, unchanged.
+    // without invocations leaves the running total, so what it would emit, unchanged. At
+    // rate_scale 1 a function replays its counts as they are: the cached ones, not a copy.
     targets_.resize(k);
     std::vector<double> minute_total(static_cast<std::size_t>(count), 0.0);  // all functions
     for (std::size_t i = 0; i < k; ++i) {
@@ -403,12 +413,14 @@ class Azure2019Trace final : public ArrivalProcess {
         if (!(w < 0x1p62)) too_dense(p, s.where, static_cast<int>(m), w);
         const auto want = static_cast<std::uint64_t>(w);
         if (want > emitted) {
-          t.minutes.push_back({m, want - emitted});
+          if (rate_scale != 1.0) t.scaled.push_back({m, want - emitted});
           t.total += want - emitted;
           minute_total[m] += static_cast<double>(want - emitted);
           emitted = want;
         }
       }
+      t.minutes = rate_scale == 1.0 ? std::span<const Az19Minute>(scan->counts[i])
+                                    : std::span<const Az19Minute>(t.scaled);
     }
     for (int m = 0; m < count; ++m) {
       const auto span = static_cast<double>(minute_start(m + 1) - minute_start(m));
@@ -432,12 +444,9 @@ class Azure2019Trace final : public ArrivalProcess {
   }
 
  private:
-  struct Minute {
-    std::uint32_t index;  // from start_minute
-    std::uint64_t count;
-  };
   struct Target {
-    std::vector<Minute> minutes;  // minutes with invocations, ascending
+    std::span<const Az19Minute> minutes;  // minutes with invocations, ascending
+    std::vector<Az19Minute> scaled;       // their counts under rate_scale (when not 1)
     std::uint64_t total = 0;
     std::size_t cursor = 0;  // the next minute to replay
   };
@@ -657,6 +666,7 @@ class Azure2019Trace final : public ArrivalProcess {
   double shape_ = 1;
   int target_bits_ = 0;  // a key's low bits: the target
   std::uint64_t target_mask_ = 0;
+  std::shared_ptr<const Az19Window> scan_;  // the counts targets_ replay at rate_scale 1
   std::vector<Target> targets_;
   // The current minute: its functions (in target order), start and length, and its
   // halving into 2^depth_ pieces.
