@@ -12,6 +12,7 @@ namespace infersim {
 Engine::Engine(EngineConfig cfg, std::vector<TenantInfo> tenants, std::vector<ServiceInfo> services)
     : cfg_(cfg), tenants_(std::move(tenants)) {
   hot_.resize(tenants_.size());
+  outstanding_.assign(tenants_.size(), 0);
   counters_.resize(tenants_.size());
   std::vector<std::uint32_t> on_gpu(cfg_.gpus, 0);  // tenants seen so far per GPU
   std::map<std::pair<std::vector<SimTime>, std::vector<double>>, std::uint32_t> tables;
@@ -368,7 +369,7 @@ void Engine::on_arrival(std::uint32_t s, std::uint32_t target) {
   TenantHot& h = hot_[t];
   const Request r{now_, t};
   if (now_ >= cfg_.warmup) ++h.arrived;
-  ++h.outstanding;
+  ++outstanding_[t];
   if (cfg_.on_demand && !weights_ready(t, r)) {  // held until its weights are loaded
     if (!st.closed) schedule_next(s, target);
     return;
@@ -423,8 +424,7 @@ void Engine::drop(const Request& r, std::uint32_t gpu) {
 
 void Engine::finish(std::uint32_t t) {
   TenantHot& h = hot_[t];
-  --h.outstanding;
-  if (cfg_.on_demand && h.outstanding == 0) on_idle(t);
+  if (--outstanding_[t] == 0 && cfg_.on_demand) on_idle(t);
   if (h.closed_loop) {  // closed loop: a replacement after the think time
     const Service& sv = services_[h.service];
     schedule_next(sv.stream, sv.target_in_stream);

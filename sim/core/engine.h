@@ -220,10 +220,11 @@ class Engine {
   SimTime slo_ns(std::uint32_t t) const { return hot_[t].slo_ns; }
   // Requests of tenant t that arrived and have not completed or been dropped (queued or
   // running).
-  std::uint32_t outstanding(std::uint32_t t) const { return hot_[t].outstanding; }
+  std::uint32_t outstanding(std::uint32_t t) const { return outstanding_[t]; }
   // Starts loading what outstanding(t) and an arrival of tenant t read (a hint for routers,
   // Router::prefetch).
   void prefetch_tenant(std::uint32_t t) const {
+    __builtin_prefetch(&outstanding_[t]);
     __builtin_prefetch(&hot_[t]);
     __builtin_prefetch(reinterpret_cast<const char*>(&hot_[t]) + 64);
   }
@@ -350,7 +351,7 @@ class Engine {
     SimTime slo_ns = kTimeMax;
     std::uint64_t arrived = 0;  // measured arrivals (copied to counters_ at the end)
     std::uint32_t gpu = 0;
-    std::uint32_t outstanding = 0;  // queued, held or running
+    std::uint32_t unused = 0;
     std::uint32_t service = 0;
     std::uint32_t gpu_rank = 0;     // position among its GPU's tenants, ascending
     bool closed_loop = false;       // fed by a closed-loop stream: completions schedule arrivals
@@ -413,6 +414,9 @@ class Engine {
   };
   std::vector<ProfileRow> profile_rows_;
   std::vector<TenantHot> hot_;  // per tenant
+  // Per tenant, its requests queued, held or running: what a router compares, packed (40 KiB
+  // at 10,000 tenants), so that comparing two replicas reads no cold line of either.
+  std::vector<std::uint32_t> outstanding_;
   std::vector<TenantCounters> counters_;
   // Measured completions not yet added to counters_ (EngineConfig::log_completions_from).
   // Eight bytes each, so that the log and its sorted copy take 1 MiB together at the
