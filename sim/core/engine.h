@@ -351,7 +351,7 @@ class Engine {
     SimTime slo_ns = kTimeMax;
     std::uint64_t arrived = 0;  // measured arrivals (copied to counters_ at the end)
     std::uint32_t gpu = 0;
-    std::uint32_t unused = 0;
+    std::uint32_t unused = 0;  // spare (the outstanding count moved to outstanding_)
     std::uint32_t service = 0;
     std::uint32_t gpu_rank = 0;     // position among its GPU's tenants, ascending
     bool closed_loop = false;       // fed by a closed-loop stream: completions schedule arrivals
