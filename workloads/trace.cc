@@ -129,14 +129,21 @@ std::shared_ptr<const Scan> cached(const std::string& key,
   return cache.emplace(key, scan).first->second;
 }
 
-// The order in which functions are mapped onto targets: busiest first (ties in file order)
-// or in file order.
+// Whether function a (with `total_a` invocations, at position a in the file) is mapped
+// onto a target before function b: busiest first (ties in file order) or in file order.
+bool maps_before(std::uint64_t total_a, std::size_t a, std::uint64_t total_b, std::size_t b,
+                 bool busiest) {
+  return busiest && total_a != total_b ? total_a > total_b : a < b;
+}
+
+// The order in which functions are mapped onto targets (maps_before).
 std::vector<std::uint32_t> mapping_order(const std::vector<std::uint64_t>& totals, bool busiest) {
   std::vector<std::uint32_t> order(totals.size());
   std::iota(order.begin(), order.end(), 0);
   if (busiest) {
-    std::stable_sort(order.begin(), order.end(),
-                     [&](std::uint32_t a, std::uint32_t b) { return totals[a] > totals[b]; });
+    std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
+      return maps_before(totals[a], a, totals[b], b, true);
+    });
   }
   return order;
 }
@@ -283,8 +290,9 @@ struct Az19Window {
 };
 
 // Checks the header and every row, and keeps the counts in minutes [first, first + count)
-// of the k functions that map onto targets: the first k rows, or with `busiest` the k
-// with the most invocations in the window (ties in file order, as mapping_order). One pass:
+// of the k functions that map onto targets: the first k in mapping order (maps_before:
+// the first k rows, or with `busiest` the k with the most invocations in the window, ties
+// in file order). One pass:
 // the busiest are chosen as the rows go by, in a heap whose top is the least busy kept, so
 // memory holds at most k + 1 functions' counts.
 std::shared_ptr<const Az19Window> scan_az19(const std::string& path, const Mark& where, int first,
@@ -310,9 +318,8 @@ std::shared_ptr<const Az19Window> scan_az19(const std::string& path, const Mark&
     std::size_t row;
     std::vector<Az19Minute> minutes;
   };
-  // "a before b" in mapping order: busier, then earlier in the file.
   auto before = [busiest](const Kept& a, const Kept& b) {
-    return busiest && a.total != b.total ? a.total > b.total : a.row < b.row;
+    return maps_before(a.total, a.row, b.total, b.row, busiest);
   };
   std::vector<Kept> kept;  // a heap under `before`: its front is the last of them in order
   Kept row_counts{0, 0, {}};
