@@ -58,7 +58,7 @@ Engine::Engine(EngineConfig cfg, std::vector<TenantInfo> tenants, std::vector<Se
     if (hot_[t].service == UINT32_MAX) throw std::logic_error("tenant in no service");
   }
   gpus_.resize(cfg_.gpus);
-  policies_.assign(cfg_.gpus, nullptr);
+  policies_.resize(cfg_.gpus);
   dispatch_pending_.assign(cfg_.gpus, 0);
   use_.assign(cfg_.gpus, GpuUse{});
   if (cfg_.on_demand) {
@@ -72,8 +72,7 @@ Engine::Engine(EngineConfig cfg, std::vector<TenantInfo> tenants, std::vector<Se
 Engine::~Engine() = default;
 
 void Engine::set_policy(std::uint32_t gpu, std::unique_ptr<Policy> p) {
-  policies_.at(gpu) = p.get();
-  gpus_.at(gpu).policy = std::move(p);
+  policies_.at(gpu) = std::move(p);
 }
 
 void Engine::set_router(std::uint32_t service, std::unique_ptr<Router> r) {
@@ -187,7 +186,7 @@ void Engine::run() {
     }
   }
   for (std::uint32_t g = 0; g < gpus_.size(); ++g) {
-    if (!gpus_[g].policy) throw std::logic_error("GPU without a policy");
+    if (!policies_[g]) throw std::logic_error("GPU without a policy");
   }
   if (cfg_.on_demand) preload_weights();
   std::vector<std::vector<std::uint32_t>> parts;
@@ -341,7 +340,7 @@ void Engine::drain() {
     if (const Event* next = events_queue_.peek(); next && next->kind == kArrival) {
       prefetch_arrival(next->target, static_cast<std::uint32_t>(next->payload));
     } else if (next && next->kind == kGpuEvent) {
-      __builtin_prefetch(policies_[next->target]);
+      __builtin_prefetch(policies_[next->target].get());
     }
     switch (e.kind) {
       case kArrival:

@@ -313,7 +313,6 @@ class Engine {
   };
 
   struct GpuState {
-    std::unique_ptr<Policy> policy;
     GpuWeights weights;
     LoadCounters loads;
   };
@@ -351,7 +350,6 @@ class Engine {
     SimTime slo_ns = kTimeMax;
     std::uint64_t arrived = 0;  // measured arrivals (copied to counters_ at the end)
     std::uint32_t gpu = 0;
-    std::uint32_t unused = 0;  // spare (the outstanding count moved to outstanding_)
     std::uint32_t service = 0;
     std::uint32_t gpu_rank = 0;     // position among its GPU's tenants, ascending
     bool closed_loop = false;       // fed by a closed-loop stream: completions schedule arrivals
@@ -447,11 +445,10 @@ class Engine {
   std::deque<AliasTable> deals_;
   std::vector<TenantWeights> loads_;  // per tenant, with on-demand loading
   std::vector<GpuState> gpus_;
-  // What every event of a GPU reads first, per GPU in arrays of their own: its policy
-  // (gpus_[g].policy.get()), whether a dispatch is pending, and its use (GpuUse). A
-  // GpuState is 160 bytes (192 with GpuUse inside), so at 1,000 GPUs these reads would each
-  // miss; packed, they take 41 KiB.
-  std::vector<Policy*> policies_;
+  // What every event of a GPU reads first, per GPU in arrays of their own: its policy,
+  // whether a dispatch is pending, and its use (GpuUse). A GpuState is 152 bytes, so at
+  // 1,000 GPUs these reads would each miss inside it; packed, they take 41 KiB.
+  std::vector<std::unique_ptr<Policy>> policies_;
   std::vector<std::uint8_t> dispatch_pending_;
   std::vector<GpuUse> use_;
   EventQueue events_queue_;

@@ -111,7 +111,7 @@ void Engine::on_load_done(std::uint32_t gpu, std::uint32_t t) {
   while (!w.held.empty()) {
     const Request r = w.held.pop_front();
     hot_[t].queue.push_back(r);
-    g.policy->on_arrival(r);
+    policies_[gpu]->on_arrival(r);
   }
   request_dispatch(gpu);
   try_start_load(gpu);
