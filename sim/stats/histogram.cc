@@ -29,7 +29,7 @@ void Histogram::grow(int b) {
   if (b >= lo_ && b < hi) return;
   const int new_lo = b < lo_ ? std::max(0, b - kSlack) : lo_;
   const int new_hi = b >= hi ? std::min(kBuckets, b + 1 + kSlack) : hi;
-  std::vector<std::uint32_t> next(static_cast<std::size_t>(new_hi - new_lo), 0);
+  std::vector<Count> next(static_cast<std::size_t>(new_hi - new_lo), 0);
   std::copy(counts_.begin(), counts_.end(), next.begin() + (lo_ - new_lo));
   counts_.swap(next);
   lo_ = new_lo;
@@ -39,9 +39,9 @@ void Histogram::add(std::int64_t v, std::uint64_t n) {
   if (n == 0) return;
   const int b = bucket_of(v);
   grow(b);
-  std::uint32_t& c = counts_[static_cast<std::size_t>(b - lo_)];
+  Count& c = counts_[static_cast<std::size_t>(b - lo_)];
   const std::uint64_t sum = c + n;
-  c = static_cast<std::uint32_t>(sum);
+  c = static_cast<Count>(sum);
   if (sum >= kCarry) carry_[b] += sum - c;
   total_ += n;
   min_ = std::min(min_, v);
@@ -66,9 +66,9 @@ void Histogram::merge(const Histogram& o) {
     grow(o_hi - 1);
   }
   for (int b = o.lo_; b < o_hi; ++b) {
-    std::uint32_t& c = counts_[static_cast<std::size_t>(b - lo_)];
+    Count& c = counts_[static_cast<std::size_t>(b - lo_)];
     const std::uint64_t sum = std::uint64_t{c} + o.counts_[static_cast<std::size_t>(b - o.lo_)];
-    c = static_cast<std::uint32_t>(sum);
+    c = static_cast<Count>(sum);
     if (sum >= kCarry) carry_[b] += sum - c;
   }
   for (const auto& [b, n] : o.carry_) carry_[b] += n;
