@@ -25,17 +25,9 @@ done
 echo "# the sharing policies at granularity kernel, load 0.4, 4 tenants, 10M requests"
 for p in time_sliced mps space_time; do "$B" "$p" 10000000 4 0.4 kernel; done
 # Cluster scale (issue 10): the whole run (placement, set-up, simulation), one core. Each
-# row runs at 1 M and 10 M requests; "margin" is the requests between the two over the CPU
-# seconds between them, the speed of a long run once the fixed cost of reading the trace,
-# placing 10,000 tenants and summarizing them is paid (issue 10's target is for an hour of
-# a 1 M requests/s cluster, 3.6 G requests, where that cost is negligible).
-margin() {  # the two output lines of a row at 1 M and 10 M requests
-  awk '/requests=/ { for (i = 1; i <= NF; ++i) { split($i, kv, "="); v[kv[1]] = kv[2] }
-                     n[++k] = v["requests"]; c[k] = v["cpu_s"] }
-       END { if (k == 2 && c[2] > c[1])
-               printf "%-12s margin: (%d - %d) requests / (%.3f - %.3f) CPU s = %.2f M requests/s\n",
-                      "", n[2], n[1], c[2], c[1], (n[2] - n[1]) / (c[2] - c[1]) / 1e6 }'
-}
+# row runs at 1 M and 10 M requests, and `margin` (bench_margin_fn.sh) prints the speed
+# between the two.
+source "$(dirname "$0")/bench_margin_fn.sh"
 row() { local out; out=$("$B" "$1" 1000000; "$B" "$1" 10000000); echo "$out"; echo "$out" | margin; }
 echo "# 1,000 V100s x 10,000 resnet18_v1 tenants under space_time, 500 k requests/s offered, 1 M and 10 M requests"
 row cluster

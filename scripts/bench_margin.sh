@@ -16,11 +16,7 @@ SAMPLES=${1:-30}
 PAUSE=${2:-15}
 BENCH=${3:-build/infersim_bench}
 OTHER=${4:-}
-cpu_and_requests() {  # BENCH N: prints "requests cpu_s" of one run
-  "$1" trace "$2" | awk '/requests=/ { for (i = 1; i <= NF; ++i) { split($i, kv, "=");
-                                        v[kv[1]] = kv[2] }
-                                      print v["requests"], v["cpu_s"]; exit }'
-}
+source "$(dirname "$0")/bench_margin_fn.sh"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 for i in $(seq "$SAMPLES"); do
@@ -29,12 +25,11 @@ for i in $(seq "$SAMPLES"); do
     if (( i % 2 )); then order=("$OTHER" "$BENCH"); else order=("$BENCH" "$OTHER"); fi
   fi
   for b in "${order[@]}"; do
-    read -r n1 c1 < <(cpu_and_requests "$b" 1000000)
-    read -r n10 c10 < <(cpu_and_requests "$b" 10000000)
-    line="$(date -u +%H:%M:%S) $b $i $n1 $c1 $n10 $c10"
-    echo "$line" >> "$log"
-    echo "$line" | awk '{ printf "%s %s sample %d: 1 M run %.3f CPU s, 10 M run %.3f CPU s, margin %.2f M requests/s\n",
-                          $1, $2, $3, $5, $7, ($6 - $4) / ($7 - $5) / 1e6 }'
+    m=$({ "$b" trace 1000000; "$b" trace 10000000; } | margin)
+    [[ -n "$m" ]] || { echo "bench_margin.sh: no margin from $b" >&2; exit 1; }
+    echo "$(date -u +%H:%M:%S) $b sample $i:$m"
+    # time, binary, sample, then margin's numbers: N10 N1 C10 C1 margin
+    echo "$(date -u +%H:%M:%S) $b $i $(echo "$m" | tr -c '0-9.\n' ' ')" >> "$log"
   done
   if (( i < SAMPLES )); then sleep "$PAUSE"; fi
 done
@@ -49,9 +44,8 @@ def quartiles(v):
         return v[f] + (v[min(f + 1, len(v) - 1)] - v[f]) * (k - f)
     return "%.2f / %.2f / %.2f / %.2f / %.2f" % (v[0], q(.25), statistics.median(v), q(.75), v[-1])
 by = {}
-for _, b, i, n1, c1, n10, c10 in rows:
-    n1, c1, n10, c10 = int(n1), float(c1), int(n10), float(c10)
-    by.setdefault(b, {})[int(i)] = ((n10 - n1) / (c10 - c1) / 1e6, n10 / c10 / 1e6, c10)
+for _, b, i, n10, n1, c10, c1, m in rows:
+    by.setdefault(b, {})[int(i)] = (float(m), int(n10) / float(c10) / 1e6, float(c10))
 for b in [x for x in sys.argv[2:] if x]:
     s = list(by[b].values())
     m = [x[0] for x in s]
