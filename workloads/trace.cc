@@ -292,9 +292,8 @@ struct Az19Window {
 // Checks the header and every row, and keeps the counts in minutes [first, first + count)
 // of the k functions that map onto targets: the first k in mapping order (maps_before:
 // the first k rows, or with `busiest` the k with the most invocations in the window, ties
-// in file order). One pass:
-// the busiest are chosen as the rows go by, in a heap whose top is the least busy kept, so
-// memory holds at most k + 1 functions' counts.
+// in file order). One pass: the busiest are chosen as the rows go by, in a heap whose top is
+// the least busy kept, so memory holds at most k + 1 functions' counts.
 std::shared_ptr<const Az19Window> scan_az19(const std::string& path, const Mark& where, int first,
                                             int count, std::size_t k, bool busiest) {
   auto win = std::make_shared<Az19Window>();
