@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <set>
 #include <string>
@@ -162,6 +163,67 @@ TEST(TraceCsv, BadRowsAreInputErrorsAtTheirPosition) {
       EXPECT_NE(msg.find(f.path() + c.where), std::string::npos) << msg;
       EXPECT_NE(msg.find(c.what), std::string::npos) << msg;
     }
+  }
+}
+
+// A gzip trace is read through zlib, which reports a stream cut short only through
+// gzerror (gzread returns 0, as at the end of the file): a cut file, or one whose checksum
+// fails, must be an input error, never a shorter trace. Cut a 20,000-line file in half: the
+// lines before the cut come back, then the error names the line the cut falls in.
+TEST(TraceGzip, CutOrCorruptFilesAreInputErrorsNotShortTraces) {
+  TempFile f("t.csv.gz", "");
+  const int kLines = 20000;
+  {
+    gzFile z = gzopen(f.path().c_str(), "wb");
+    ASSERT_NE(z, nullptr);
+    for (int i = 0; i < kLines; ++i) gzprintf(z, "%d.000000001,resnet50_v1\n", i);
+    ASSERT_EQ(gzclose(z), Z_OK);
+  }
+  std::string bytes;
+  {
+    std::ifstream in(f.path(), std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  ASSERT_GT(bytes.size(), 1000u);
+  // Every line of the intact file, and no error.
+  auto read_all = [&](int& lines) {
+    LineReader r(f.path(), Mark{});
+    std::string_view line;
+    lines = 0;
+    while (r.next(line)) ++lines;
+  };
+  int lines = 0;
+  read_all(lines);
+  EXPECT_EQ(lines, kLines);
+
+  auto rewrite = [&](const std::string& b) { std::ofstream(f.path(), std::ios::binary) << b; };
+  // Cut in the middle of the stream.
+  rewrite(bytes.substr(0, bytes.size() / 2));
+  {
+    LineReader r(f.path(), Mark{});
+    std::string_view line;
+    int n = 0;
+    try {
+      while (r.next(line)) ++n;
+      ADD_FAILURE() << "a cut file read as " << n << " lines";
+    } catch (const InputError& e) {
+      EXPECT_GT(n, 0);
+      EXPECT_LT(n, kLines);
+      EXPECT_EQ(e.mark().line, n + 1) << e.what();  // the line the cut falls in
+      EXPECT_NE(std::string(e.what()).find("middle of its stream"), std::string::npos)
+          << e.what();
+    }
+  }
+  // The whole stream, with its CRC-32 (the trailer's first 4 of 8 bytes) changed.
+  std::string bad = bytes;
+  bad[bad.size() - 8] = static_cast<char>(bad[bad.size() - 8] ^ 0x01);
+  rewrite(bad);
+  try {
+    read_all(lines);
+    ADD_FAILURE() << "a file whose checksum fails read as " << lines << " lines";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("corrupt compressed data"), std::string::npos)
+        << e.what();
   }
 }
 

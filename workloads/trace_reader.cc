@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
 #include <cstring>
 #include <stdexcept>
 
@@ -27,10 +28,25 @@ bool LineReader::fill() {
   }
   if (end_ == buf_.size()) buf_.resize(buf_.size() * 2);  // a line longer than the buffer
   const int n = gzread(file_, buf_.data() + end_, static_cast<unsigned>(buf_.size() - end_));
-  if (n < 0) {
-    int err = 0;
+  // gzread returns 0, not -1, when a compressed file ends in the middle of its stream, and
+  // only gzerror says so (Z_BUF_ERROR): without this check a cut .gz trace would replay its
+  // first part as if it were the whole. The data read before the error has been returned
+  // by now, so the buffer holds at most the start of the line after line_, where the
+  // error is reported. Cut or corrupt data is the input's fault; a failing read is not.
+  if (n <= 0) {
+    int err = Z_OK;
     const char* msg = gzerror(file_, &err);
-    throw std::runtime_error(fmt::format("reading trace {}: {}", path_, msg ? msg : "error"));
+    if (n < 0 || (err != Z_OK && err != Z_STREAM_END)) {
+      if (err == Z_ERRNO) {
+        throw std::runtime_error(
+            fmt::format("reading trace {}: {}", path_, std::strerror(errno)));
+      }
+      throw InputError(Mark{path_, static_cast<int>(line_ + 1), 1},
+                       err == Z_BUF_ERROR
+                           ? std::string("the compressed file ends in the middle of its "
+                                         "stream (cut short?)")
+                           : fmt::format("corrupt compressed data ({})", msg ? msg : "error"));
+    }
   }
   if (n == 0) {
     eof_ = true;
