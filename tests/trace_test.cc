@@ -243,6 +243,42 @@ TEST(TraceCsv, ModelKeysNeedOneTargetPerModel) {
   EXPECT_EQ(testing::run(skip).all.requests, 1u);
 }
 
+// Entries that name one trace file with equal settings read one instance of it, however
+// the path is spelled: "dir/t.csv", "dir/./t.csv" and a symlink are the same two rows, so
+// each is replayed once (2 requests), and two resnet50_v1 entries on a model-keyed trace
+// are the same error as with identical spellings.
+TEST(TraceCsv, OneFileSpelledTwoWaysIsOneTrace) {
+  TempFile f("t.csv", "time_s,model\n0.001,resnet50_v1\n0.002,densenet121\n");
+  const std::filesystem::path file(f.path());
+  const std::string dotted = (file.parent_path() / "." / file.filename()).string();
+  const std::string link = (file.parent_path() / "link.csv").string();
+  std::filesystem::create_symlink(file, link);
+  for (const std::string& other : {dotted, link}) {
+    Experiment both = experiment_from(v100_header(1, 0, 2) +
+                                      "policy: {name: exclusive}\ntenants:\n"
+                                      "  - {model: resnet50_v1, arrival: " +
+                                      trace(f.path()) +
+                                      "}\n"
+                                      "  - {model: densenet121, arrival: " +
+                                      trace(other) + "}\n");
+    EXPECT_EQ(testing::run(both).all.requests, 2u) << other;
+    Experiment twice = experiment_from(v100_header(1, 0, 2) +
+                                       "policy: {name: exclusive}\ntenants:\n"
+                                       "  - {model: resnet50_v1, arrival: " +
+                                       trace(f.path(), ", unmatched: skip") +
+                                       "}\n"
+                                       "  - {model: resnet50_v1, arrival: " +
+                                       trace(other, ", unmatched: skip") + "}\n");
+    try {
+      testing::run(twice);
+      ADD_FAILURE() << "two resnet50_v1 targets of one model-keyed trace, via " << other;
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find("served by two targets"), std::string::npos)
+          << e.what();
+    }
+  }
+}
+
 // An Azure 2019 file: 4 ids and 1440 per-minute counts per function.
 std::string azure2019(const std::vector<std::map<int, int>>& functions) {
   std::string s = "# synthetic test trace\nHashOwner,HashApp,HashFunction,Trigger";

@@ -7,6 +7,7 @@
 #include <climits>
 #include <cmath>
 #include <cstdint>
+#include <filesystem>
 #include <limits>
 #include <map>
 #include <set>
@@ -71,6 +72,24 @@ kernels::GpuShare tenant_share(const Experiment& x, const TenantSpec& t, std::ui
   return share;
 }
 
+namespace {
+// Which entries of a shared process draw from one instance: those whose settings are
+// equal, with each data file named by its canonical path. "t.csv", "./t.csv", an absolute
+// spelling and a symlink are one file, read once; keyed on the text as written, the same
+// trace was replayed once per spelling. The instance is created with the settings as
+// written, so its messages name the file as the user did.
+std::string shared_stream_key(const EntrySpec& entry, const ArrivalInfo& ai) {
+  Params p = entry.arrival_params;
+  for (const ParamSpec& s : ai.params) {
+    if (s.kind != ParamKind::kPath) continue;
+    std::error_code ec;
+    const std::filesystem::path canonical = std::filesystem::weakly_canonical(p.get_text(s.key), ec);
+    if (!ec) p.set_text(s.key, canonical.string());
+  }
+  return entry.arrival + "\n" + p.canonical();
+}
+}  // namespace
+
 std::vector<StreamPlan> make_streams(const Experiment& x, const Registries& reg) {
   std::vector<StreamPlan> streams;
   auto target_of = [&](std::uint32_t svc) {
@@ -87,8 +106,9 @@ std::vector<StreamPlan> make_streams(const Experiment& x, const Registries& reg)
   std::vector<std::pair<std::size_t, std::size_t>> shared_first;  // (stream, first entry)
   for (std::size_t e = 0; e < x.entries.size(); ++e) {
     const EntrySpec& entry = x.entries[e];
-    if (reg.arrivals.get(entry.arrival, entry.arrival_mark).shared) {
-      const std::string key = entry.arrival + "\n" + entry.arrival_params.canonical();
+    const ArrivalInfo& ai = reg.arrivals.get(entry.arrival, entry.arrival_mark);
+    if (ai.shared) {
+      const std::string key = shared_stream_key(entry, ai);
       auto [it, fresh] = shared.try_emplace(key, streams.size());
       if (fresh) {
         streams.push_back({"trace/" + entry.name, nullptr, {}, {}});
