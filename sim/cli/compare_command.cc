@@ -3,13 +3,14 @@
 #include <fmt/format.h>
 
 #include <cmath>
-#include <fstream>
+#include <filesystem>
 #include <iostream>
 #include <limits>
 #include <map>
 
 #include "sim/cli/commands.h"
 #include "sim/results/hdf5_writer.h"
+#include "sim/sweep/output_files.h"
 #include "sim/sweep/shard_store.h"
 #include "sim/sweep/tables.h"
 
@@ -78,6 +79,20 @@ double error_of(double simulated, double measured, bool points) {
 }  // namespace
 
 int compare_command(const CompareOptions& o) {
+  // Both outputs are checked before anything is read: neither may be an input, a device or
+  // a folder, nor the same file as the other.
+  const std::vector<std::string> inputs{o.simulated, o.measured};
+  if (!o.out.empty()) check_output_path(o.out, Mark{"-o", 0, 0}, "", inputs);
+  if (!o.report.empty()) {
+    std::vector<std::string> taken = inputs;
+    if (!o.out.empty()) taken.push_back(o.out);
+    check_output_path(o.report, Mark{"--report", 0, 0}, "", taken);
+    if (!o.out.empty() && std::filesystem::path(o.report).lexically_normal() ==
+                              std::filesystem::path(o.out).lexically_normal()) {
+      throw InputError(Mark{"--report", 0, 0},
+                       fmt::format("{} is also the -o file; expected another file", o.report));
+    }
+  }
   std::lock_guard<std::mutex> lock(hdf5_mutex());
   const std::string sim_id = root_attr(o.simulated, "sweep_id");
   const std::string meas_id = root_attr(o.measured, "sweep_id");
@@ -175,11 +190,7 @@ int compare_command(const CompareOptions& o) {
     }
   }
 
-  if (!o.report.empty()) {
-    std::ofstream f(o.report);
-    f << md;
-    if (!f) throw std::runtime_error(fmt::format("cannot write {}", o.report));
-  }
+  if (!o.report.empty()) write_text_file(o.report, md);
   if (!o.out.empty()) {
     ResultFile f(o.out);
     f.write_table("/comparison", cmp);

@@ -11,6 +11,7 @@
 #include "sim/cli/commands.h"
 #include "sim/results/aggregate.h"
 #include "sim/results/hdf5_writer.h"
+#include "sim/sweep/output_files.h"
 #include "sim/sweep/plan.h"
 #include "sim/sweep/runner.h"
 #include "sim/sweep/tables.h"
@@ -155,6 +156,10 @@ int measure_command(const MeasureOptions& o, const Registries& reg) {
   // 1. The same plan `run` makes (same points, seeds and config hashes).
   const Plan plan = make_plan(o.experiment, o.sets, 1, reg);
   const Sweep& sw = plan.sweep;
+  // Where the result set goes, checked before anything is measured.
+  const std::string out = o.out.empty() ? fmt::format("results/{}.measured.h5", plan.name) : o.out;
+  check_output_path(out, o.out.empty() ? plan.name_mark : Mark{"-o", 0, 0}, "",
+                    plan.input_files);
   const validation::ProgramLibrary library(architectures_dir());
   auto probe = validation::open_device(o.backend, o.threads);
   const validation::DeviceInfo info = probe->info();
@@ -287,7 +292,6 @@ int measure_command(const MeasureOptions& o, const Registries& reg) {
 
   // 4. The result set: /summary, /tenants, /runs/<run>/requests as `run` writes them, plus
   // /dispatch and the device's description.
-  const std::string out = o.out.empty() ? fmt::format("results/{}.measured.h5", plan.name) : o.out;
   Experiment x0 = sw.experiment(0, reg);
   {
     ResultFile f(out);

@@ -26,16 +26,8 @@ int merge_command(const MergeOptions& o) {
   const Mark where{dir, 0, 0};
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) throw InputError(where, "not a directory of shards");
-  check_output_path(out, o.out.empty() ? where : Mark{"-o", 0, 0});
-  // One infersim at a time per output (OutputLock); slot 0: the temporary file, 1: the lock.
-  TempFiles temps(2);
-  const OutputLock lock(out, OutputLock::Mode::Exclusive);
-  if (!lock.warning().empty()) std::cerr << "infersim: warning: " << lock.warning() << "\n";
-  if (lock.held()) temps.set(1, lock.path());
-  struct ForgetLock {  // before the lock is released (declared after it)
-    TempFiles& temps;
-    ~ForgetLock() { temps.clear(1); }
-  } forget_lock{temps};
+  const Mark out_mark = o.out.empty() ? where : Mark{"-o", 0, 0};
+  check_output_path(out, out_mark);
   // The shard files, by the run their name gives.
   std::vector<std::pair<std::uint64_t, std::string>> files;
   for (const auto& e : fs::directory_iterator(dir, ec)) {
@@ -45,6 +37,18 @@ int merge_command(const MergeOptions& o) {
   }
   if (files.empty()) throw InputError(where, "no shards (run-NNNNNN.h5) found");
   std::sort(files.begin(), files.end());
+  std::vector<std::string> inputs;
+  for (const auto& f : files) inputs.push_back(f.second);
+  check_output_path(out, out_mark, "", inputs);  // and not over a shard
+  // One infersim at a time per output (OutputLock); slot 0: the temporary file, 1: the lock.
+  TempFiles temps(2);
+  const OutputLock lock(out, OutputLock::Mode::Exclusive);
+  if (!lock.warning().empty()) std::cerr << "infersim: warning: " << lock.warning() << "\n";
+  if (lock.held()) temps.set(1, lock.path());
+  struct ForgetLock {  // before the lock is released (declared after it)
+    TempFiles& temps;
+    ~ForgetLock() { temps.clear(1); }
+  } forget_lock{temps};
 
   // Each is read back whole and its checksum verified; it must hold the run its name says.
   std::vector<ShardContent> shards;

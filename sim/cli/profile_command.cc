@@ -5,11 +5,11 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 
 #include "sim/cli/commands.h"
 #include "sim/core/version.h"
+#include "sim/sweep/output_files.h"
 #include "sim/sweep/tables.h"
 #include "validation/device.h"
 #include "validation/profiler.h"
@@ -74,6 +74,7 @@ int profile_command(const ProfileOptions& o) {
     throw InputError(Mark{"--launch", 0, 0},
                      fmt::format("expected eager or graph, got '{}'", o.launch));
   }
+  check_output_path(o.out, Mark{"-o", 0, 0});
   if (o.launch == "graph" && o.backend != "cuda") {
     throw InputError(
         Mark{"--launch", 0, 0},
@@ -177,17 +178,9 @@ int profile_command(const ProfileOptions& o) {
                              : "each kernel launched on its own")),
       peaks, models_yaml);
 
-  namespace fs = std::filesystem;
-  const fs::path out(o.out);
-  if (out.has_parent_path()) fs::create_directories(out.parent_path());
-  const std::string tmp = o.out + ".tmp";
-  {
-    std::ofstream f(tmp);
-    f << text;
-    f.close();
-    if (!f) throw std::runtime_error(fmt::format("cannot write {}", tmp));
-  }
-  fs::rename(tmp, out);
+  const std::filesystem::path folder = std::filesystem::path(o.out).parent_path();
+  if (!folder.empty()) std::filesystem::create_directories(folder);
+  write_text_file(o.out, text);
   std::cout << fmt::format("wrote {} ({} model(s) on {})\n", o.out, programs.size(), info.device);
   return 0;
 }

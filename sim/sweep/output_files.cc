@@ -13,6 +13,8 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "sim/results/hdf5_writer.h"
+
 namespace infersim {
 namespace fs = std::filesystem;
 namespace {
@@ -45,9 +47,26 @@ std::string default_output_path(const std::string& name, const Mark& where) {
   return (fs::path("results") / (name + ".h5")).string();
 }
 
-void check_output_path(const std::string& out, const Mark& where, const std::string& shard_dir) {
+void check_output_path(const std::string& out, const Mark& where, const std::string& shard_dir,
+                       const std::vector<std::string>& inputs) {
   struct stat st {};
   if (out.empty()) throw InputError(where, "expected a file name");
+  const std::string leaf = fs::path(out).filename().string();
+  if (out.back() == '/' || leaf == "." || leaf == "..") {
+    throw InputError(where, fmt::format("{} names a folder; expected a file name to write the "
+                                        "result set to",
+                                        out));
+  }
+  struct stat in {};
+  if (::stat(out.c_str(), &st) == 0) {
+    for (const std::string& input : inputs) {
+      if (::stat(input.c_str(), &in) == 0 && in.st_dev == st.st_dev && in.st_ino == st.st_ino) {
+        throw InputError(where, fmt::format("{} is {}, which this command reads; expected "
+                                            "another file to write to",
+                                            out, input));
+      }
+    }
+  }
   if (::stat(out.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
     throw InputError(where, fmt::format("{} is {}; expected a regular file to write the result "
                                         "set to",
@@ -80,6 +99,29 @@ void check_output_path(const std::string& out, const Mark& where, const std::str
     throw InputError(
         where, fmt::format("cannot write {}: {}: {}", out, folder.string(), std::strerror(errno)));
   }
+}
+
+void write_text_file(const std::string& path, const std::string& text) {
+  const std::string tmp = temp_path_for(path);
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    throw std::runtime_error(fmt::format("cannot create {}: {}", tmp, std::strerror(errno)));
+  }
+  int err = 0;
+  for (std::size_t done = 0; done < text.size() && err == 0;) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno != EINTR) err = errno;
+    if (n > 0) done += static_cast<std::size_t>(n);
+  }
+  if (err == 0 && ::fsync(fd) != 0 && errno != EINVAL) err = errno;
+  if (::close(fd) != 0 && err == 0) err = errno;
+  if (err == 0 && std::rename(tmp.c_str(), path.c_str()) != 0) err = errno;
+  if (err != 0) {
+    ::unlink(tmp.c_str());  // ours: made above
+    throw std::runtime_error(fmt::format("cannot write {}: {}", path, std::strerror(err)));
+  }
+  const fs::path folder = fs::path(path).parent_path();
+  sync_directory(folder.empty() ? "." : folder.string());
 }
 
 OutputLock::OutputLock(const std::string& out, Mode mode) : path_(out + ".lock"), mode_(mode) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "sim/core/error.h"
 
@@ -18,10 +19,18 @@ std::string default_output_path(const std::string& name, const Mark& where);
 // Checks that OUT (and its shard directory OUT.d when `shard_dir` is given) can be written,
 // before anything runs: OUT is absent or a regular file (not a directory, a device, a FIFO
 // or a socket: writing there would replace it), its folder is a writable directory (or can
-// be made in one), and the shard directory is absent or a directory. Otherwise an
-// InputError at `where` (e.g. "-o").
+// be made in one), the shard directory is absent or a directory, and OUT is none of
+// `inputs`, the files the command reads (compared as files, by device and inode, so no
+// spelling or link gets past it). A path that ends in '/' or names "." or ".." names a
+// folder, not a file. Otherwise an InputError at `where` (e.g. "-o").
 void check_output_path(const std::string& out, const Mark& where,
-                       const std::string& shard_dir = "");
+                       const std::string& shard_dir = "",
+                       const std::vector<std::string>& inputs = {});
+
+// Writes `text` to `path` whole or not at all: into a temporary file beside it
+// (temp_path_for), flushed and fsynced, then renamed over `path` and the folder fsynced.
+// On failure the temporary file is removed and std::runtime_error names the path and why.
+void write_text_file(const std::string& path, const std::string& text);
 
 // One infersim at a time per output: an advisory flock(2) on "OUT.lock", next to OUT, taken
 // before anything is written and released when the process ends, however it ends (the

@@ -92,7 +92,7 @@ std::string Plan::swept_paths() const {
 
 Plan make_plan(const std::string& experiment, const std::vector<std::string>& sets, int jobs,
                const Registries& reg) {
-  Plan plan{Sweep::load(experiment, sets), {}, {}, {}, {}, {}, {}, {}, {}};
+  Plan plan{Sweep::load(experiment, sets), {}, {}, {}, {}, {}, {}, {}, {}, {}};
   const Sweep& sw = plan.sweep;
   for (const auto& s : sets) {
     const std::string path = s.substr(0, s.find('='));
@@ -161,6 +161,8 @@ Plan make_plan(const std::string& experiment, const std::vector<std::string>& se
       if (!file_hash.count(path)) file_hash[path] = content_hash(read_data_file(path));
     }
   }
+  plan.input_files.push_back(sw.file());
+  for (const auto& [path, hash] : file_hash) plan.input_files.push_back(path);
 
   const int reps = sw.replications();
   plan.base_yaml = sw.effective_yaml(0);

@@ -40,6 +40,9 @@ struct Plan {
   // Each point's data files (Experiment::data_files) as "content-hash  path" lines: part of
   // its runs' config hashes, and the `data_files` attribute of their shards.
   std::vector<std::string> data_files;
+  // Every file the runs read: the experiment and each point's data files (an output must
+  // be none of them).
+  std::vector<std::string> input_files;
   std::string sweep_id;
   std::string name;  // the experiment's name (of point 0)
   Mark name_mark;    // where it is set (the experiment file when it is the file's stem)

@@ -276,13 +276,17 @@ std::string shard_path(const std::string& shard_dir, std::size_t run) {
 }
 
 std::optional<std::uint64_t> run_of_shard_name(const std::string& name) {
-  // "run-" digits ".h5", at least 6 digits, at most 18 (fits a uint64).
+  // "run-" digits ".h5", at least 6 digits, at most 18 (fits a uint64), and exactly as
+  // shard_path writes it: "run-0000002.h5" is not run 2's shard (a copy under that name
+  // would otherwise be merged as a second run 2).
   if (name.size() < 4 + 6 + 3 || name.size() > 4 + 18 + 3 || name.compare(0, 4, "run-") != 0 ||
       name.compare(name.size() - 3, 3, ".h5") != 0 ||
       name.find_first_not_of("0123456789", 4) != name.size() - 3) {
     return std::nullopt;
   }
-  return std::stoull(name.substr(4, name.size() - 7));
+  const std::uint64_t run = std::stoull(name.substr(4, name.size() - 7));
+  if (name != fmt::format("run-{:06}.h5", run)) return std::nullopt;
+  return run;
 }
 
 std::vector<ShardCheck> check_shards(const Plan& plan, const std::string& dir,

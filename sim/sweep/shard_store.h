@@ -97,7 +97,8 @@ std::optional<ShardContent> verify_shard(const std::string& path, std::string* p
 
 // "OUT.h5.d/run-000042.h5".
 std::string shard_path(const std::string& shard_dir, std::size_t run);
-// The run a shard's file name gives ("run-000042.h5" -> 42), or nothing for another name.
+// The run a shard's file name gives ("run-000042.h5" -> 42), or nothing for another name,
+// including one shard_path would not write ("run-0000042.h5").
 std::optional<std::uint64_t> run_of_shard_name(const std::string& file_name);
 
 // What `run`'s shard file in a shard directory is, for a plan.

@@ -4,6 +4,9 @@
 #     directory only when that empties it);
 #   - `-o` at a FIFO (or any file that is not a regular file) or at a directory is refused
 #     before anything runs: exit 2, one line, the FIFO/directory untouched, nothing written;
+#   - an output is none of the files the command reads (the experiment, its profile, even
+#     through a link; compare's inputs; merge's shards), and a path ending in '/' is a
+#     folder: exit 2 before anything runs, nothing changed;
 #   - the experiment's name cannot lead the default output out of results/ (`../../x`, an
 #     absolute path): exit 2 at the name's line and column, nothing written.
 # usage: output_safety.sh path/to/infersim
@@ -81,7 +84,44 @@ expect2 merge_into_directory "^infersim: -o: .*dir.h5 is a directory" \
   "$INFERSIM" merge "$work/mine.h5.d" -o "$work/dir.h5"
 [ ! -e "$work/fifo.h5.d" ] && [ ! -e "$work/dir.h5.d" ] || fail "a shard directory was made"
 
-# 3. The name leads the default output (results/<name>.h5, relative to the working folder).
+# 3. An output is never a file the command reads, nor a folder named with a trailing '/';
+# `compare` checks -o and --report as `run` does; `merge` never writes over a shard, and
+# takes only shard names `run` writes (a copy named run-0000002.h5 is not a second run 2).
+cp "$work/exp.yaml" "$work/exp_copy.yaml"
+expect2 output_is_the_experiment "^infersim: -o: .*exp.yaml is .*exp.yaml, which this command reads" \
+  "$INFERSIM" run "$work/exp.yaml" -o "$work/exp.yaml" -q
+cmp -s "$work/exp.yaml" "$work/exp_copy.yaml" || fail "the experiment file was changed"
+ln -s "$repo/hardware_profiles/v100_clockwork.yaml" "$work/profile_link.yaml"
+expect2 output_is_the_profile "^infersim: -o: .*profile_link.yaml is .*v100_clockwork.yaml, which this command reads" \
+  "$INFERSIM" run "$work/exp.yaml" -o "$work/profile_link.yaml" -q
+[ -L "$work/profile_link.yaml" ] || fail "the link to the profile was replaced"
+expect2 output_is_a_new_folder "^infersim: -o: .*newdir/ names a folder; expected a file name" \
+  "$INFERSIM" run "$work/exp.yaml" -o "$work/newdir/" -q
+[ ! -e "$work/newdir" ] || fail "newdir/ was made: $(find "$work/newdir")"
+cp "$work/clean.h5" "$work/measured.h5"
+cp "$work/measured.h5" "$work/measured_copy.h5"
+expect2 compare_over_an_input "^infersim: -o: .*measured.h5 is .*measured.h5, which this command reads" \
+  "$INFERSIM" compare "$work/clean.h5" "$work/measured.h5" -o "$work/measured.h5"
+expect2 compare_report_over_an_input "^infersim: --report: .*clean.h5 is .*clean.h5, which this command reads" \
+  "$INFERSIM" compare "$work/clean.h5" "$work/measured.h5" --report "$work/clean.h5"
+expect2 compare_into_a_fifo "^infersim: -o: .*fifo.h5 is a FIFO" \
+  "$INFERSIM" compare "$work/clean.h5" "$work/measured.h5" -o "$work/fifo.h5"
+cmp -s "$work/measured.h5" "$work/measured_copy.h5" || fail "compare changed its input"
+[ -p "$work/fifo.h5" ] || fail "compare replaced the FIFO"
+"$INFERSIM" compare "$work/clean.h5" "$work/measured.h5" -o "$work/cmp.h5" --report "$work/cmp.md" \
+  > /dev/null || fail "compare into new files"
+grep -q "^| 0 |" "$work/cmp.md" || fail "the report has no row for run 0: $(head -3 "$work/cmp.md")"
+echo "ok   compare wrote its two files, and nothing else: $(ls "$work" | grep -c 'cmp\.') files"
+"$INFERSIM" run "$work/exp.yaml" -o "$work/kept.h5" -q --keep-shards > /dev/null || fail "run kept.h5"
+expect2 merge_over_a_shard "^infersim: -o: .*run-000001.h5 is .*run-000001.h5, which this command reads" \
+  "$INFERSIM" merge "$work/kept.h5.d" -o "$work/kept.h5.d/run-000001.h5"
+cp "$work/kept.h5.d/run-000002.h5" "$work/kept.h5.d/run-0000002.h5"
+"$INFERSIM" merge "$work/kept.h5.d" -o "$work/remerged.h5" > "$work/merge.log" \
+  || fail "merge with a stray copy: $(cat "$work/merge.log")"
+grep -q "(12 of 12 runs" "$work/merge.log" || fail "a copy named run-0000002.h5 was merged: $(cat "$work/merge.log")"
+echo "ok   merge took the 12 shards and not the copy named run-0000002.h5"
+
+# 4. The name leads the default output (results/<name>.h5, relative to the working folder).
 mkdir -p "$work/a/b"
 cd "$work/a/b"
 exp 'name: "../../x"' > up.yaml
