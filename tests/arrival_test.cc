@@ -67,6 +67,31 @@ TEST(Arrivals, DiurnalFollowsItsRateCurve) {
   EXPECT_NEAR(first, 37500, 4 * std::sqrt(37500.0));
 }
 
+// Settings whose next arrival lies far past the run's end stop at the end instead of
+// walking towards it. onoff at 1e-12/s with 1 s stays: about 3e4 years away, one state per
+// second (the search used to take hours; now two states). diurnal at 1e-12/s: its period
+// count times the period used to overflow int64 (UBSan) and the run failed; rates [1e-300,
+// 0] looped over pieces for ever. All three give no arrival in 2 s.
+TEST(Arrivals, ModulatedProcessesStopAtTheRunsEnd) {
+  EXPECT_TRUE(arrivals("{process: onoff, rate: 1e-12, on_s: 1, off_s: 1}", 2).empty());
+  EXPECT_TRUE(arrivals("{process: diurnal, rates: [1e-12, 1e-12]}", 2).empty());
+  EXPECT_TRUE(arrivals("{process: diurnal, rates: [1e-300, 0]}", 2).empty());
+}
+
+// A period far shorter than the gaps: 1 us periods at a flat 500/s over 20 s. A gap spans
+// about 2,000 periods, which are skipped whole; the count is Poisson with mean 10,000
+// (sd 100), and the gaps' mean is 2 ms. A sub-nanosecond stay or period is an input error
+// (a time of at least 1 ns, as everywhere else).
+TEST(Arrivals, DiurnalSkipsWholePeriods) {
+  auto t = arrivals("{process: diurnal, rates: [500, 500], period_s: 1e-6}", 20);
+  EXPECT_NEAR(static_cast<double>(t.size()), 10000.0, 4 * 100.0);
+  for (const char* bad : {"{process: onoff, rate: 100, on_s: 1e-10, off_s: 1}",
+                          "{process: diurnal, rates: [100], period_s: 1e-10}"}) {
+    EXPECT_THROW(arrivals(bad, 2), InputError) << bad;
+  }
+}
+
+
 // popularity: {zipf: 1} over 4 replicas: weights 1, 1/2, 1/3, 1/4 of 25/12, i.e. 12/25,
 // 6/25, 4/25, 3/25 of one Poisson stream of 10000/s for 10 s; each replica's count within 4
 // binomial sigmas of its share.

@@ -2,6 +2,7 @@
 // piecewise-linear (e.g. diurnal) rate curve.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -19,11 +20,15 @@ namespace {
 //
 // Exact by memorylessness: from the current position, draw the gap at the current state's
 // rate; if it falls past the state's end, move to the end, switch state and draw again.
-// State ends and arrivals are whole nanoseconds (each span rounded once).
+// State ends and arrivals are whole nanoseconds (each span rounded once). The walk stops
+// at the run's end: a state that ends past it with no arrival before its end means no
+// arrival in the run (at a rate of 1e-12/s the walk would otherwise cross state after
+// state towards an arrival 30,000 years away). Its cost is one step per state change, so
+// stays of a few nanoseconds over a long run are slow, as they are many.
 class OnOff final : public ArrivalProcess {
  public:
-  OnOff(double rate, double off_rate, double on_s, double off_s)
-      : rate_{off_rate, rate}, mean_s_{off_s, on_s} {}
+  OnOff(double rate, double off_rate, double on_s, double off_s, SimTime end)
+      : rate_{off_rate, rate}, mean_s_{off_s, on_s}, end_(std::min(end, kClockLimit)) {}
 
   SimTime next(Rng& rng, SimTime now, std::uint32_t&) override {
     if (!started_) {
@@ -37,6 +42,7 @@ class OnOff final : public ArrivalProcess {
         const SimTime candidate = at + to_ns(rng.exponential(1.0 / rate_[on_]));
         if (candidate < state_end_) return candidate;
       }
+      if (state_end_ >= end_) return kNever;
       at = state_end_;
       on_ = !on_;
       state_end_ = at + to_ns(rng.exponential(mean_s_[on_]));
@@ -49,6 +55,7 @@ class OnOff final : public ArrivalProcess {
  private:
   double rate_[2];    // [off, on], requests/s
   double mean_s_[2];  // mean stay [off, on], s
+  SimTime end_;  // the run's end (at most the clock limit)
   bool started_ = false;
   bool on_ = true;
   SimTime state_end_ = 0;
@@ -65,25 +72,38 @@ class OnOff final : public ArrivalProcess {
 // E ~ Exp(1). Within one linear piece of rate a + (b - a) x / L, the rate integrated over
 // [x, x + d] is r(x) d + (b - a) d^2 / (2 L), a quadratic solved in closed form. The
 // position is kept as a whole period count plus an offset in seconds, so precision does
-// not decay over long runs.
+// not decay over long runs. A gap that spans whole periods skips them at once from the
+// start of a period (each holds mean rate x period_s of the integrated rate), and the
+// search stops once it passes the run's end: a tiny rate or a nanosecond period costs a few
+// steps per arrival, not one per period crossed.
 class Diurnal final : public ArrivalProcess {
  public:
-  Diurnal(std::vector<double> rates, double period_s, double phase_s)
+  Diurnal(std::vector<double> rates, double period_s, double phase_s, SimTime end)
       : rates_(std::move(rates)),
         period_s_(period_s),
         piece_s_(period_s / static_cast<double>(rates_.size())) {
     double total = 0;
     for (std::size_t i = 0; i < rates_.size(); ++i) total += 0.5 * (rate_at(i) + rate_at(i + 1));
     mean_ = total / static_cast<double>(rates_.size());
+    period_area_ = mean_ * period_s_;
     offset_s_ = std::fmod(phase_s, period_s_);
     start_ns_ = to_ns(offset_s_);
     period_ns_ = to_ns(period_s_);
+    // The period a time at or past the end falls in, at most: positions stay below
+    // kClockLimit + 2 periods, so cycles_ x period_ns_ cannot overflow.
+    last_cycle_ = std::min(end, kClockLimit) / period_ns_ + 1;
   }
 
   SimTime next(Rng& rng, SimTime, std::uint32_t&) override {
     if (mean_ <= 0) return kNever;
     double e = rng.exponential(1.0);
     for (;;) {
+      if (offset_s_ == 0 && e >= period_area_) {
+        const double whole = std::floor(e / period_area_);
+        if (whole > static_cast<double>(last_cycle_ - cycles_)) return kNever;
+        cycles_ += static_cast<std::int64_t>(whole);
+        e = std::max(0.0, e - whole * period_area_);
+      }
       std::size_t i = static_cast<std::size_t>(offset_s_ / piece_s_);
       if (i >= rates_.size()) i = rates_.size() - 1;
       const double a = rate_at(i), b = rate_at(i + 1);
@@ -104,7 +124,7 @@ class Diurnal final : public ArrivalProcess {
       offset_s_ = static_cast<double>(i + 1) * piece_s_;
       if (i + 1 >= rates_.size()) {
         offset_s_ = 0;
-        ++cycles_;
+        if (++cycles_ > last_cycle_) return kNever;
       }
     }
     return cycles_ * period_ns_ + to_ns(offset_s_) - start_ns_;
@@ -118,10 +138,12 @@ class Diurnal final : public ArrivalProcess {
   double period_s_;
   double piece_s_;
   double mean_ = 0;
+  double period_area_ = 0;   // the integrated rate over one period: mean_ x period_s_
   double offset_s_ = 0;      // position within the current period, s
   std::int64_t cycles_ = 0;  // whole periods passed since the period the run starts in
   SimTime start_ns_ = 0;     // where in its period the run starts
   SimTime period_ns_ = 0;
+  std::int64_t last_cycle_ = 0;  // past it, every position lies past the run's end
 };
 
 }  // namespace
@@ -133,14 +155,14 @@ void register_modulated_arrivals(ArrivalRegistry& r) {
          {{"rate", ParamKind::kNumber, ParamSpec::kRequired, "arrival rate while on, requests/s", 0,
            1e12, true},
           {"off_rate", ParamKind::kNumber, 0, "arrival rate while off, requests/s", 0, 1e12},
-          {"on_s", ParamKind::kNumber, ParamSpec::kRequired, "mean length of an on period, s", 0,
+          {"on_s", ParamKind::kSeconds, ParamSpec::kRequired, "mean length of an on period, s", 0,
            1e9, true},
-          {"off_s", ParamKind::kNumber, ParamSpec::kRequired, "mean length of an off period, s", 0,
-           1e9, true}},
+          {"off_s", ParamKind::kSeconds, ParamSpec::kRequired, "mean length of an off period, s",
+           0, 1e9, true}},
          [](const ArrivalSetup& s) {
            const Params& p = s.params;
            return std::make_unique<OnOff>(p.get("rate"), p.get("off_rate"), p.get("on_s"),
-                                          p.get("off_s"));
+                                          p.get("off_s"), s.end);
          }});
   r.add(
       {"diurnal",
@@ -148,13 +170,14 @@ void register_modulated_arrivals(ArrivalRegistry& r) {
        "spaced knots; generated by inversion)",
        {{"rates", ParamKind::kNumberList, ParamSpec::kRequired,
          "rates at evenly spaced knots over one period, requests/s, e.g. [100, 400, 250]", 0, 1e12},
-        {"period_s", ParamKind::kNumber, 86400, "length of one period of the curve, s", 0, 1e9,
+        {"period_s", ParamKind::kSeconds, 86400, "length of one period of the curve, s", 0, 1e9,
          true},
-        {"phase_s", ParamKind::kNumber, 0,
+        {"phase_s", ParamKind::kSeconds, 0,
          "where in the period the run starts, s (e.g. 28800: at 8 am of a daily curve)", 0, 1e9}},
        [](const ArrivalSetup& s) {
          const Params& p = s.params;
-         return std::make_unique<Diurnal>(p.get_list("rates"), p.get("period_s"), p.get("phase_s"));
+         return std::make_unique<Diurnal>(p.get_list("rates"), p.get("period_s"), p.get("phase_s"),
+                                          s.end);
        }});
 }
 

@@ -50,6 +50,10 @@ struct ArrivalSetup {
   const Params& params;
   const std::vector<ArrivalTarget>& targets;  // one, unless the process is shared
   Mark where;  // the arrival settings (errors found reading a data file name the file)
+  // The run's end: no arrival at or after it is used, so a process whose search for its
+  // next arrival passes it may stop searching and return kNever (a modulated process at a
+  // tiny rate would otherwise walk state after state towards an arrival decades away).
+  SimTime end = kTimeMax;
 };
 
 struct ArrivalInfo {

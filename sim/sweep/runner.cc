@@ -98,7 +98,7 @@ std::vector<StreamPlan> make_streams(const Experiment& x, const Registries& reg)
   };
   auto create = [&](const EntrySpec& e, const std::vector<ArrivalTarget>& targets) {
     const ArrivalInfo& ai = reg.arrivals.get(e.arrival, e.arrival_mark);
-    return ai.create(ArrivalSetup{e.arrival_params, targets, e.arrival_mark});
+    return ai.create(ArrivalSetup{e.arrival_params, targets, e.arrival_mark, x.duration});
   };
   // A shared process (a trace) gets one stream per distinct settings, placed where its
   // first entry is; its targets are all its entries' services, in experiment order.
