@@ -79,6 +79,36 @@ TEST(Exclusive, DropLateScheduleByHand) {
   EXPECT_DOUBLE_EQ(r.all.slo_attainment, 0.5);
 }
 
+// A closed loop without think time whose SLO (1 ms) is below L(1) (2.61 ms): drop_late
+// drops each request the instant it arrives, and the loop replaces it at that instant, so
+// time would never advance (it used to spin for ever, under every policy). It is an input
+// error at the tenant. Two neighbours run: with a think time (exponential, mean 1 ms) time
+// advances and every request is dropped; with slo_ms 3 >= L(1) each request arrives as the
+// one before completes, at 0, 2.61, 5.22 and 7.83 ms (the next, 10.44, is past the 10 ms
+// run), and all 4 complete.
+TEST(Exclusive, ClosedLoopDroppedAtOnceIsAnInputErrorNotAHang) {
+  for (const char* policy : {"exclusive", "time_sliced", "mps", "space_time"}) {
+    const std::string head = v100_header(0.01) + "policy: {name: " + policy +
+                             ", max_batch: 1, drop_late: true}\ntenants:\n";
+    try {
+      testing::run(experiment_from(
+          head + "  - {model: resnet50_v1, slo_ms: 1, arrival: {process: closed, n: 1}}\n"));
+      ADD_FAILURE() << policy << ": no error";
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find("would never advance"), std::string::npos) << e.what();
+    }
+    RunResult thinking = testing::run(experiment_from(
+        head +
+        "  - {model: resnet50_v1, slo_ms: 1, arrival: {process: closed, n: 1, think_ms: 1}}\n"));
+    EXPECT_GT(thinking.all.dropped, 0u) << policy;
+    EXPECT_EQ(thinking.all.completed, 0u) << policy;
+    RunResult met = testing::run(experiment_from(
+        head + "  - {model: resnet50_v1, slo_ms: 3, arrival: {process: closed, n: 1}}\n"));
+    EXPECT_EQ(met.all.completed, 4u) << policy;
+    EXPECT_EQ(met.all.dropped, 0u) << policy;
+  }
+}
+
 // Same experiment, same seed: identical results, field by field; another seed differs.
 TEST(Exclusive, DeterministicForASeed) {
   std::string yaml =

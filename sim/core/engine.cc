@@ -146,12 +146,12 @@ void Engine::schedule(SimTime t, Priority p, std::uint32_t gpu, std::uint64_t pa
   events_queue_.push(t, p, kGpuEvent, gpu, payload);
 }
 
-inline void Engine::schedule_next(std::uint32_t s, std::uint32_t target) {
+inline SimTime Engine::schedule_next(std::uint32_t s, std::uint32_t target) {
   const Stream& st = streams_[s];
   const SimTime next = st.process->next(*st.rng, now_, target);
   if (next < now_) throw std::logic_error("arrival process went back in time");
   if (st.deal) target = st.deal->sample(*st.deal_rng);
-  if (next >= cfg_.duration) return;
+  if (next >= cfg_.duration) return next;
   events_queue_.push(next, Priority::kArrival, kArrival, s, target);
   // The stream's next arrival is routed by its service's router, whose object and replica
   // list live on lines of their own: in a cluster of thousands of services, misses. They are
@@ -165,6 +165,7 @@ inline void Engine::schedule_next(std::uint32_t s, std::uint32_t target) {
       __builtin_prefetch(sv.replicas);
     }
   }
+  return next;
 }
 
 inline void Engine::prefetch_arrival(std::uint32_t s, std::uint32_t target) const {
@@ -418,16 +419,16 @@ void Engine::drop(const Request& r, std::uint32_t gpu) {
   last_outcome_ = now_;
   if (r.arrival >= cfg_.warmup) ++counters_[r.tenant].dropped;
   if (sink_) sink_->record({r.tenant, gpu, r.arrival, now_, now_, 0, true});
-  finish(r.tenant);
+  if (finish(r.tenant) == now_ && r.arrival == now_) throw ZeroTimeLoop(r.tenant);
 }
 
-void Engine::finish(std::uint32_t t) {
+SimTime Engine::finish(std::uint32_t t) {
   TenantHot& h = hot_[t];
   if (--outstanding_[t] == 0 && cfg_.on_demand) on_idle(t);
-  if (h.closed_loop) {  // closed loop: a replacement after the think time
-    const Service& sv = services_[h.service];
-    schedule_next(sv.stream, sv.target_in_stream);
-  }
+  if (!h.closed_loop) return kTimeMax;
+  // Closed loop: a replacement after the think time.
+  const Service& sv = services_[h.service];
+  return schedule_next(sv.stream, sv.target_in_stream);
 }
 
 void Engine::add_gpu_usage(std::uint32_t gpu, double busy_ns, double load_ns) {

@@ -162,6 +162,22 @@ struct EngineConfig {
   std::size_t completion_log = std::size_t{1} << 18;
 };
 
+// Thrown by Engine::run when a closed-loop tenant's request is dropped the instant it
+// arrives and its replacement arrives at that same instant. The batch rule drops a request
+// at its arrival only when its L(1) alone exceeds its SLO, so every request of the tenant
+// is dropped so, and simulated time would never advance. The runner turns it into an input
+// error at the tenant.
+class ZeroTimeLoop : public std::runtime_error {
+ public:
+  explicit ZeroTimeLoop(std::uint32_t tenant)
+      : std::runtime_error("a closed loop drops and replaces its requests at one instant"),
+        tenant_(tenant) {}
+  std::uint32_t tenant() const { return tenant_; }
+
+ private:
+  std::uint32_t tenant_;
+};
+
 class Engine {
  public:
   // Without `services`, every tenant is a service of its own, named after it.
@@ -368,11 +384,14 @@ class Engine {
   // Processes events until none is left.
   void drain();
   void on_arrival(std::uint32_t stream, std::uint32_t target);
-  // Draws stream s's next arrival after `now` and schedules it, unless past the horizon.
-  void schedule_next(std::uint32_t s, std::uint32_t target);
+  // Draws stream s's next arrival after `now` and schedules it, unless past the horizon;
+  // returns its time.
+  SimTime schedule_next(std::uint32_t s, std::uint32_t target);
   // Router::prefetch for the pending arrival of stream s to `target`, which is next.
   void prefetch_arrival(std::uint32_t s, std::uint32_t target) const;
-  void finish(std::uint32_t tenant);  // common tail of complete() and drop()
+  // Common tail of complete() and drop(): the closed-loop replacement's arrival time, or
+  // kTimeMax when there is none.
+  SimTime finish(std::uint32_t tenant);
   // complete() at time `now` (= now_).
   void record_completion(const Request& r, std::uint32_t gpu, SimTime start, int batch,
                          SimTime now);

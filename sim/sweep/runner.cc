@@ -539,7 +539,18 @@ RunResult simulate(const Experiment& x, const Registries& reg, std::uint64_t run
     engine.add_stream(sp.name, std::move(sp.process), sp.targets, sp.weights);
   }
 
-  engine.run();
+  try {
+    engine.run();
+  } catch (const ZeroTimeLoop& loop) {
+    const TenantSpec& t = x.tenants[loop.tenant()];
+    throw InputError(
+        t.mark,
+        fmt::format("tenant '{}': its L(1), {:.6g} ms, exceeds its slo_ms, {:.6g}, so the policy's "
+                    "drop_late drops each request the instant it arrives, and its closed loop "
+                    "replaces it at that same instant: simulated time would never advance; "
+                    "raise slo_ms above L(1), give the loop a think_ms, or turn drop_late off",
+                    t.name, ns_to_ms(engine.tenant(loop.tenant()).latency_ns[1]), t.slo_ms));
+  }
 
   RunTally tally;
   for (std::uint32_t t = 0; t < x.tenants.size(); ++t) {
