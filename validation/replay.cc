@@ -46,6 +46,8 @@ class Host {
     if (r.arrival >= spec_.warmup) {
       const SimTime latency = end - r.arrival;
       result_.counters[r.tenant].add_completion(latency, met_deadline(latency, slo_ns(r.tenant)));
+    } else if (end > spec_.warmup) {
+      result_.counters[r.tenant].add_carried_in(start, end, spec_.warmup);
     }
     if (sink_) sink_->record({r.tenant, 0, r.arrival, start, end, batch, false});
     result_.end = std::max(result_.end, end);

@@ -400,6 +400,8 @@ inline void Engine::record_completion(const Request& r, std::uint32_t gpu, SimTi
     } else {
       counters_[r.tenant].add_completion(latency, met);
     }
+  } else if (now > cfg_.warmup) [[unlikely]] {
+    counters_[r.tenant].add_carried_in(start, now, cfg_.warmup);
   }
   if (sink_) sink_->record({r.tenant, gpu, r.arrival, start, now, batch, false});
   finish(r.tenant);

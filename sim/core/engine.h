@@ -106,6 +106,19 @@ struct alignas(128) TenantCounters {
   std::uint64_t cold_starts = 0;
   SimTime load_ns = 0;
   std::uint64_t waited = 0;
+  // Work the window did for requests that arrived before it: for each such request that
+  // completed after warm-up, the fraction of its service (start to end) inside the window.
+  // flop_util counts it, as gpu_busy counts the time (a backlog at warm-up is work done in
+  // the window), while the latency and throughput columns count measured requests only.
+  double carried_in = 0;
+
+  // A request that arrived before the window at `warmup` completed at `end` after a service
+  // that started at `start` (end > warmup).
+  void add_carried_in(SimTime start, SimTime end, SimTime warmup) {
+    carried_in += start >= warmup ? 1.0
+                                  : static_cast<double>(end - warmup) /
+                                        static_cast<double>(end - start);
+  }
 
   // A measured request completed after `latency`, by its deadline when `met`. Shared by the
   // engine and the wall-clock replayer of `infersim measure`, so both count alike.

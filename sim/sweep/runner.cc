@@ -380,7 +380,7 @@ RunResult summarize_run(const Experiment& x, const Placement& placed, const RunT
     total.waited += c.waited;
     double gflop = tally.gflop[t];
     if (gflop <= 0) flops_known = false;
-    flops += static_cast<double>(c.completed) * gflop * 1e9;
+    flops += (static_cast<double>(c.completed) + c.carried_in) * gflop * 1e9;
   }
   r.all = summarize(total, r.window_s);
   r.throughput_per_gpu = r.all.throughput_rps / gpus;
