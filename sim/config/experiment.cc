@@ -58,8 +58,12 @@ std::map<std::string, GivenParam> given_params(const YAML::Node& map, const std:
       for (std::size_t i = 0; i < v.size(); ++i) {
         g.list.push_back(yaml_double(v[i], file, fmt::format("{}[{}]", key, i)));
       }
-    } else if (v.IsScalar() && (v.Scalar() == "true" || v.Scalar() == "false")) {
-      g.value = v.Scalar() == "true" ? 1.0 : 0.0;
+    } else if (spec->kind == ParamKind::kBool && v.IsScalar() &&
+               std::set<std::string>{"true", "True", "yes", "false", "False", "no"}.count(
+                   v.Scalar())) {
+      // The spellings yaml_bool takes everywhere else (output.requests, ...); only for a
+      // true/false setting: `rate: true` is not a rate of 1.
+      g.value = yaml_bool(v, file, key) ? 1.0 : 0.0;
     } else {
       g.value = yaml_double(v, file, key);
     }
@@ -249,7 +253,7 @@ Experiment parse_experiment(const YAML::Node& root, const std::string& file,
     std::int64_t count = hw.get_int("count", 1);
     if (count < 1 || count > 100000) hw.fail("count", "expected 'count' between 1 and 100000");
     std::int64_t nodes = hw.get_int("nodes", 1);
-    if (nodes < 1 || nodes * count > 100000) {
+    if (nodes < 1 || nodes > 100000 / count) {  // divided, so a huge nodes cannot overflow
       hw.fail("nodes", fmt::format("expected 'nodes' >= 1 with nodes x count <= 100000 GPUs "
                                    "(count: {} per node)",
                                    count));
@@ -394,7 +398,7 @@ Experiment parse_experiment(const YAML::Node& root, const std::string& file,
         tm.fail("replicas", "expected 'replicas' between 1 and 100000");
       }
       std::int64_t instances = tm.get_int("instances", 1);
-      if (instances < 1 || instances * replicas > 1000000) {
+      if (instances < 1 || instances > 1000000 / replicas) {  // divided: cannot overflow
         tm.fail("instances", "expected 'instances' >= 1 with instances x replicas <= 1000000");
       }
       base.slo_ms = tm.get_nonnegative("slo_ms", 0);

@@ -148,6 +148,12 @@ good_with 2 'seed: 1.5' | case_ seed_not_integer "2:7: expected an integer for '
 good_with 2 'seed: -3' | case_ negative_seed "2:7: expected 'seed' >= 0"
 { good; echo 'output: {requests: maybe}'; } | case_ not_a_bool "8:[0-9]+: expected true or false for 'requests'"
 good_with 5 'policy: {name: exclusive, drop_late: 0.5}' | case_ bool_param_half "5:[0-9]+: expected true or false for 'drop_late'"
+tenant 'arrival: {process: poisson, rate: true}' | case_ bool_as_rate "7:[0-9]+: expected a number for 'rate'"
+good_with 5 'policy: {name: exclusive, max_batch: false}' | case_ bool_as_max_batch "5:[0-9]+: expected a number for 'max_batch'"
+good_with 4 'hardware: {profile: hardware_profiles/v100_clockwork.yaml, count: 4, nodes: 4611686018427387904}' |
+  case_ nodes_times_count_overflows "4:[0-9]+: expected 'nodes' >= 1 with nodes x count <= 100000"
+tenant 'replicas: 4, instances: 4611686018427387905, arrival: {process: poisson, rate: 1}' |
+  case_ instances_times_replicas_overflows "7:[0-9]+: expected 'instances' >= 1 with instances x replicas <= 1000000"
 { good | sed '6,$d'; echo 'tenants: {model: resnet50_v1}'; } | case_ tenants_not_list "6:10: expected a non-empty list for 'tenants'"
 { good | sed '6,$d'; echo 'tenants: []'; } | case_ tenants_empty "6:10: expected a non-empty list for 'tenants'"
 tenant 'arrival: {process: poisson, rate: -5}' | case_ negative_rate "7:[0-9]+: expected 'rate' > 0"
