@@ -121,7 +121,8 @@ int cmd_run(const std::vector<std::string>& args, const AppHooks& hooks) {
       "quiet,q", po::bool_switch(&o.quiet), "no progress and no summary table");
   if (!parse_command(args, opts, "experiment", o.experiment)) return 0;
   if (o.experiment.empty()) throw po::error("missing EXPERIMENT.yaml");
-  if (o.jobs < 0) throw po::error("-j expects a number of threads >= 0");
+  // Each job holds a thread and a slot for its temporary file; no machine has 4096 cores.
+  if (o.jobs < 0 || o.jobs > 4096) throw po::error("-j expects a number of threads from 0 to 4096");
   if (!shard.empty()) parse_shard(shard, o);
   o.before_run = hooks.before_run;
   BuiltinRegistries reg;

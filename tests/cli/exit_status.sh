@@ -92,5 +92,14 @@ rc=$?
 [ "$rc" -eq 2 ] && [ "$(wc -l < "$work/err")" -eq 1 ] && [ ! -s "$work/out" ] ||
   fail "unknown command: exit $rc, $(wc -l < "$work/err") lines"
 
+# -j out of range: one line, exit 2, before anything is allocated for the jobs (-j 1e9 used
+# to size a table of temporary-file slots by it: bad_alloc, exit 1).
+for j in -1 4097 1000000000; do
+  "$INFERSIM" run "$work/exp.yaml" -o "$work/j.h5" -q -j "$j" > "$work/out" 2> "$work/err"
+  rc=$?
+  [ "$rc" -eq 2 ] && [ "$(wc -l < "$work/err")" -eq 1 ] && grep -q "from 0 to 4096" "$work/err" &&
+    [ ! -e "$work/j.h5" ] || fail "-j $j: exit $rc, $(cat "$work/err")"
+done
+
 if [ "$fails" -ne 0 ]; then echo "$fails exit-status check(s) failed"; exit 1; fi
 echo "all exit-status checks passed"
