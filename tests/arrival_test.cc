@@ -91,7 +91,6 @@ TEST(Arrivals, DiurnalSkipsWholePeriods) {
   }
 }
 
-
 // popularity: {zipf: 1} over 4 replicas: weights 1, 1/2, 1/3, 1/4 of 25/12, i.e. 12/25,
 // 6/25, 4/25, 3/25 of one Poisson stream of 10000/s for 10 s; each replica's count within 4
 // binomial sigmas of its share.

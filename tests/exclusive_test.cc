@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 
 #include "tests/harness.h"
@@ -107,6 +108,32 @@ TEST(Exclusive, ClosedLoopDroppedAtOnceIsAnInputErrorNotAHang) {
     EXPECT_EQ(met.all.completed, 4u) << policy;
     EXPECT_EQ(met.all.dropped, 0u) << policy;
   }
+}
+
+// Without a completed request the latency figures are undefined: NaN, not 0 ms (which read
+// as a perfect p99 once drop_late dropped everything). Constant arrivals at 100/s for 1 s
+// (at 10, 20, ..., 990 ms; the one at 1 s is past the run) with slo_ms 1 < L(1) = 2.61 ms:
+// every request is dropped, so 99 requests, 0 completed, SLO attainment 0/99 = 0, latencies
+// and their ratios NaN. At 1e-12/s nothing arrives:
+// the attainment, 0/0, is NaN too.
+TEST(Exclusive, NoCompletedRequestMeansNaNLatenciesNotZero) {
+  RunResult r = testing::run(experiment_from(
+      v100_header(1) +
+      "policy: {name: exclusive, max_batch: 4, drop_late: true}\n"
+      "tenants:\n  - {model: resnet50_v1, slo_ms: 1, arrival: {process: constant, rate: 100}}\n"));
+  EXPECT_EQ(r.all.requests, 99u);
+  EXPECT_EQ(r.all.completed, 0u);
+  EXPECT_EQ(r.all.slo_attainment, 0.0);
+  for (double v : {r.all.mean_ms, r.all.p50_ms, r.all.p99_ms, r.all.max_ms, r.all.latency_cv,
+                   r.tenants[0].p99_ms, r.p99_over_p50, r.jain_fairness, r.p50_spread_ms}) {
+    EXPECT_TRUE(std::isnan(v)) << v;
+  }
+  RunResult none = testing::run(experiment_from(
+      v100_header(1) +
+      "policy: {name: exclusive}\n"
+      "tenants:\n  - {model: resnet50_v1, arrival: {process: poisson, rate: 1e-12}}\n"));
+  EXPECT_EQ(none.all.requests, 0u);
+  EXPECT_TRUE(std::isnan(none.all.slo_attainment));
 }
 
 // Same experiment, same seed: identical results, field by field; another seed differs.

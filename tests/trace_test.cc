@@ -210,8 +210,7 @@ TEST(TraceGzip, CutOrCorruptFilesAreInputErrorsNotShortTraces) {
       EXPECT_GT(n, 0);
       EXPECT_LT(n, kLines);
       EXPECT_EQ(e.mark().line, n + 1) << e.what();  // the line the cut falls in
-      EXPECT_NE(std::string(e.what()).find("middle of its stream"), std::string::npos)
-          << e.what();
+      EXPECT_NE(std::string(e.what()).find("middle of its stream"), std::string::npos) << e.what();
     }
   }
   // The whole stream, with its CRC-32 (the trailer's first 4 of 8 bytes) changed.
@@ -222,8 +221,7 @@ TEST(TraceGzip, CutOrCorruptFilesAreInputErrorsNotShortTraces) {
     read_all(lines);
     ADD_FAILURE() << "a file whose checksum fails read as " << lines << " lines";
   } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("corrupt compressed data"), std::string::npos)
-        << e.what();
+    EXPECT_NE(std::string(e.what()).find("corrupt compressed data"), std::string::npos) << e.what();
   }
 }
 
@@ -273,8 +271,7 @@ TEST(TraceCsv, OneFileSpelledTwoWaysIsOneTrace) {
       testing::run(twice);
       ADD_FAILURE() << "two resnet50_v1 targets of one model-keyed trace, via " << other;
     } catch (const InputError& e) {
-      EXPECT_NE(std::string(e.what()).find("served by two targets"), std::string::npos)
-          << e.what();
+      EXPECT_NE(std::string(e.what()).find("served by two targets"), std::string::npos) << e.what();
     }
   }
 }

@@ -55,7 +55,7 @@ class OnOff final : public ArrivalProcess {
  private:
   double rate_[2];    // [off, on], requests/s
   double mean_s_[2];  // mean stay [off, on], s
-  SimTime end_;  // the run's end (at most the clock limit)
+  SimTime end_;       // the run's end (at most the clock limit)
   bool started_ = false;
   bool on_ = true;
   SimTime state_end_ = 0;
@@ -157,8 +157,8 @@ void register_modulated_arrivals(ArrivalRegistry& r) {
           {"off_rate", ParamKind::kNumber, 0, "arrival rate while off, requests/s", 0, 1e12},
           {"on_s", ParamKind::kSeconds, ParamSpec::kRequired, "mean length of an on period, s", 0,
            1e9, true},
-          {"off_s", ParamKind::kSeconds, ParamSpec::kRequired, "mean length of an off period, s",
-           0, 1e9, true}},
+          {"off_s", ParamKind::kSeconds, ParamSpec::kRequired, "mean length of an off period, s", 0,
+           1e9, true}},
          [](const ArrivalSetup& s) {
            const Params& p = s.params;
            return std::make_unique<OnOff>(p.get("rate"), p.get("off_rate"), p.get("on_s"),

@@ -38,8 +38,7 @@ bool LineReader::fill() {
     const char* msg = gzerror(file_, &err);
     if (n < 0 || (err != Z_OK && err != Z_STREAM_END)) {
       if (err == Z_ERRNO) {
-        throw std::runtime_error(
-            fmt::format("reading trace {}: {}", path_, std::strerror(errno)));
+        throw std::runtime_error(fmt::format("reading trace {}: {}", path_, std::strerror(errno)));
       }
       throw InputError(Mark{path_, static_cast<int>(line_ + 1), 1},
                        err == Z_BUF_ERROR

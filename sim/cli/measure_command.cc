@@ -158,8 +158,7 @@ int measure_command(const MeasureOptions& o, const Registries& reg) {
   const Sweep& sw = plan.sweep;
   // Where the result set goes, checked before anything is measured.
   const std::string out = o.out.empty() ? fmt::format("results/{}.measured.h5", plan.name) : o.out;
-  check_output_path(out, o.out.empty() ? plan.name_mark : Mark{"-o", 0, 0}, "",
-                    plan.input_files);
+  check_output_path(out, o.out.empty() ? plan.name_mark : Mark{"-o", 0, 0}, "", plan.input_files);
   const validation::ProgramLibrary library(architectures_dir());
   auto probe = validation::open_device(o.backend, o.threads);
   const validation::DeviceInfo info = probe->info();

@@ -109,8 +109,8 @@ int run_command_impl(const RunOptions& o, const Registries& reg, MpiWorld& world
       // Where the results go, checked before anything runs.
       out =
           o.out.empty() ? default_output_path(plan_storage->name, plan_storage->name_mark) : o.out;
-      check_output_path(out, o.out.empty() ? plan_storage->name_mark : Mark{"-o", 0, 0},
-                        out + ".d", plan_storage->input_files);
+      check_output_path(out, o.out.empty() ? plan_storage->name_mark : Mark{"-o", 0, 0}, out + ".d",
+                        plan_storage->input_files);
     } catch (const InputError& e) {
       error = e.what();
     }

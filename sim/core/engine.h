@@ -115,9 +115,9 @@ struct alignas(128) TenantCounters {
   // A request that arrived before the window at `warmup` completed at `end` after a service
   // that started at `start` (end > warmup).
   void add_carried_in(SimTime start, SimTime end, SimTime warmup) {
-    carried_in += start >= warmup ? 1.0
-                                  : static_cast<double>(end - warmup) /
-                                        static_cast<double>(end - start);
+    carried_in += start >= warmup
+                      ? 1.0
+                      : static_cast<double>(end - warmup) / static_cast<double>(end - start);
   }
 
   // A measured request completed after `latency`, by its deadline when `met`. Shared by the

@@ -18,10 +18,10 @@ LatencySummary summarize(const TenantCounters& c, double window_s) {
   }
   s.cold_starts = c.cold_starts;
   s.load_ms = ns_to_ms(c.load_ns);
-  s.load_wait_fraction =
-      c.arrived ? static_cast<double>(c.waited) / static_cast<double>(c.arrived) : 0;
-  s.slo_attainment =
-      c.arrived ? static_cast<double>(c.met_slo) / static_cast<double>(c.arrived) : 0;
+  if (c.arrived) {
+    s.load_wait_fraction = static_cast<double>(c.waited) / static_cast<double>(c.arrived);
+    s.slo_attainment = static_cast<double>(c.met_slo) / static_cast<double>(c.arrived);
+  }
   if (c.completed) {
     double n = static_cast<double>(c.completed);
     s.mean_ms = c.latency_sum_ns / 1e6 / n;

@@ -23,8 +23,7 @@ std::string default_output_path(const std::string& name, const Mark& where);
 // `inputs`, the files the command reads (compared as files, by device and inode, so no
 // spelling or link gets past it). A path that ends in '/' or names "." or ".." names a
 // folder, not a file. Otherwise an InputError at `where` (e.g. "-o").
-void check_output_path(const std::string& out, const Mark& where,
-                       const std::string& shard_dir = "",
+void check_output_path(const std::string& out, const Mark& where, const std::string& shard_dir = "",
                        const std::vector<std::string>& inputs = {});
 
 // Writes `text` to `path` whole or not at all: into a temporary file beside it

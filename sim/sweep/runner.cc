@@ -83,7 +83,8 @@ std::string shared_stream_key(const EntrySpec& entry, const ArrivalInfo& ai) {
   for (const ParamSpec& s : ai.params) {
     if (s.kind != ParamKind::kPath) continue;
     std::error_code ec;
-    const std::filesystem::path canonical = std::filesystem::weakly_canonical(p.get_text(s.key), ec);
+    const std::filesystem::path canonical =
+        std::filesystem::weakly_canonical(p.get_text(s.key), ec);
     if (!ec) p.set_text(s.key, canonical.string());
   }
   return entry.arrival + "\n" + p.canonical();
@@ -384,7 +385,8 @@ RunResult summarize_run(const Experiment& x, const Placement& placed, const RunT
   }
   r.all = summarize(total, r.window_s);
   r.throughput_per_gpu = r.all.throughput_rps / gpus;
-  r.p99_over_p50 = r.all.p50_ms > 0 ? r.all.p99_ms / r.all.p50_ms : 0;
+  // Without a completed request these are undefined (NaN), not 0.
+  r.p99_over_p50 = r.all.p50_ms > 0 ? r.all.p99_ms / r.all.p50_ms : kNaN;
   double p50_min = 0, p50_max = 0, sum = 0, sum2 = 0;
   int with_latency = 0;
   for (std::uint32_t t = 0; t < x.tenants.size(); ++t) {
@@ -399,9 +401,9 @@ RunResult summarize_run(const Experiment& x, const Placement& placed, const RunT
     sum2 += r.slowdown.back() * r.slowdown.back();
     ++with_latency;
   }
-  r.p50_spread_ms = p50_max - p50_min;
-  r.p50_gap = p50_min > 0 ? p50_max / p50_min - 1 : 0;
-  r.jain_fairness = sum2 > 0 ? sum * sum / (with_latency * sum2) : 0;
+  r.p50_spread_ms = with_latency ? p50_max - p50_min : kNaN;
+  r.p50_gap = p50_min > 0 ? p50_max / p50_min - 1 : kNaN;
+  r.jain_fairness = sum2 > 0 ? sum * sum / (with_latency * sum2) : kNaN;
   r.worst_isolation = kNaN;
   double busy = 0, load = 0;
   for (std::uint32_t g = 0; g < gpus; ++g) {
