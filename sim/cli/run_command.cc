@@ -221,7 +221,7 @@ int run_command_impl(const RunOptions& o, const Registries& reg, MpiWorld& world
   remove_stale_temps(dir);
   remove_stale_temps(
       fs::path(out).parent_path().empty() ? fs::path(".") : fs::path(out).parent_path(),
-      fs::path(out).filename().string() + ".tmp.");
+      fs::path(out).filename().string());
   std::vector<std::size_t> todo;
   std::int64_t already = 0;
   if (o.resume) {

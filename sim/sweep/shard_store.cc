@@ -82,21 +82,29 @@ void TempFiles::set(std::size_t slot, const std::string& path) {
 void TempFiles::clear(std::size_t slot) { slots_[slot][0] = '\0'; }
 
 // Removes this machine's temporary files in `dir` whose process is gone (left by a killed run).
-void remove_stale_temps(const fs::path& dir, const std::string& prefix) {
+void remove_stale_temps(const fs::path& dir, const std::string& final_name) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) return;
   const std::string host = temp_host_name();
   for (const auto& e : fs::directory_iterator(dir, ec)) {
     const std::string name = e.path().filename().string();
-    if (!prefix.empty() && name.compare(0, prefix.size(), prefix) != 0) continue;
-    auto pos = name.rfind(".tmp.");
-    if (pos == std::string::npos) continue;
+    // Only what temp_path_for makes for a name infersim writes here: a user's
+    // "analysis.tmp.20240101" is not ours, whatever its digits.
+    const auto pos = final_name.empty() ? name.find(".tmp.") : final_name.size();
+    if (pos == std::string::npos || pos > name.size() || name.compare(pos, 5, ".tmp.") != 0) {
+      continue;
+    }
+    const std::string base = name.substr(0, pos);
+    if (final_name.empty() ? !run_of_shard_name(base) : base != final_name) continue;
+    const char* digits = name.c_str() + pos + 5;
+    if (*digits < '1' || *digits > '9') continue;
     char* end = nullptr;
-    long pid = std::strtol(name.c_str() + pos + 5, &end, 10);
-    if (pid <= 0 || end == name.c_str() + pos + 5) continue;
+    const long pid = std::strtol(digits, &end, 10);
+    if (pid <= 0) continue;
     // "<pid>.<host>"; a bare "<pid>" is an older infersim's, taken as this machine's.
     if (*end != '\0' && (*end != '.' || host != end + 1)) continue;
     if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
+    if (!e.is_regular_file(ec)) continue;
     fs::remove(e.path(), ec);
   }
 }

@@ -43,10 +43,12 @@ class TempFiles {
   void (*old_[std::size(kSignals)])(int);
 };
 
-// Removes temporary files "<name>.tmp.<pid>.<host>" (temp_path_for) in `dir` (starting with
-// `prefix`) whose process is gone: what a killed run left behind. Only this machine's: a
-// pid of another host (sharing the file system) cannot be checked, and its file is kept.
-void remove_stale_temps(const std::filesystem::path& dir, const std::string& prefix = "");
+// Removes temporary files "<name>.tmp.<pid>.<host>" (temp_path_for) in `dir` whose process
+// is gone: what a killed run left behind. <name> is a shard's (run_of_shard_name), or
+// exactly `final_name` when one is given (OUT.h5 in its folder); any other file, a user's
+// "notes.tmp.20240101" say, is kept. Only this machine's: a pid of another host (sharing
+// the file system) cannot be checked, and its file is kept.
+void remove_stale_temps(const std::filesystem::path& dir, const std::string& final_name = "");
 
 // What a shard says of itself.
 struct ShardInfo {

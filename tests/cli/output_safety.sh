@@ -8,7 +8,8 @@
 #     through a link; compare's inputs; merge's shards), and a path ending in '/' is a
 #     folder: exit 2 before anything runs, nothing changed;
 #   - the experiment's name cannot lead the default output out of results/ (`../../x`, an
-#     absolute path): exit 2 at the name's line and column, nothing written.
+#     absolute path): exit 2 at the name's line and column, nothing written;
+#   - only infersim's own temporary names (run-NNNNNN.h5.tmp.<pid>.<host>) are cleaned up.
 # usage: output_safety.sh path/to/infersim
 set -u
 INFERSIM=$(realpath "$1")
@@ -135,4 +136,26 @@ expect2 name_by_set "^infersim: --set name=../y: the experiment name '../y' cann
 leaked=$(find "$work" -name 'x.h5*' -o -name 'abs.h5*' -o -name 'y.h5*')
 [ -z "$leaked" ] || fail "written outside results/: $leaked"
 [ ! -e results ] || fail "results/ was made for a bad name"
+
+# 5. Names that end like a temporary file but are not infersim's survive a run; what a
+# killed infersim left (temp_path_for of a shard or of OUT.h5, this host, process gone) goes.
+dead=$(sh -c 'echo $$')
+host=$(hostname | sed 's/[^A-Za-z0-9.-]/_/g')
+mkdir "$work/tn.h5.d"
+mine="analysis.tmp.20240101 results.csv.tmp.$dead notes.h5.tmp.$dead.$host run-000003.h5.tmp.x"
+for f in $mine; do echo mine > "$work/tn.h5.d/$f"; done
+echo mine > "$work/other.h5.tmp.$dead.$host"
+for f in "tn.h5.d/run-000003.h5.tmp.$dead.$host" "tn.h5.d/run-000004.h5.tmp.$dead" \
+  "tn.h5.tmp.$dead.$host"; do
+  echo left > "$work/$f"
+done
+"$INFERSIM" run "$work/exp.yaml" -o "$work/tn.h5" -q > /dev/null || fail "run into tn.h5"
+for f in $mine; do
+  [ "$(cat "$work/tn.h5.d/$f" 2> /dev/null)" = mine ] || fail "the user's tn.h5.d/$f was deleted"
+done
+[ -f "$work/other.h5.tmp.$dead.$host" ] || fail "other.h5.tmp.$dead.$host was deleted"
+left=$(cd "$work" && ls tn.h5.d/run-*.tmp.[0-9]* tn.h5.tmp.* 2> /dev/null)
+[ -z "$left" ] || fail "a killed infersim's temporary files were kept: $left"
+echo "ok   a user's *.tmp.<digits> files survive; a killed infersim's temporary files do not"
+
 echo "all output safety checks passed"
