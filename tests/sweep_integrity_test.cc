@@ -1,6 +1,7 @@
 // What keeps a sweep's files trustworthy (issue 7): swept columns named as Python
 // identifiers (sim/sweep/plan.h); a full disk is one clean error (sim/results/write_driver.h);
-// a shard's checksum covers everything it holds (sim/sweep/shard_store.h).
+// a shard's checksum covers everything it holds (sim/sweep/shard_store.h), and a result
+// set's content checksum everything it holds (sim/results/hdf5_writer.h).
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -155,6 +156,85 @@ TEST(WriteDriver, AFileSizeLimitIsOneErrorAndNoFile) {
               "cannot write .*big.h5: File too large");
   EXPECT_TRUE(std::filesystem::is_empty(dir)) << "a file was left in " << dir;
   std::filesystem::remove_all(dir);
+}
+
+// A result set (OUT.h5) carries a content checksum of everything it holds; changing any
+// attribute text or cell afterwards, as a damaged global heap or datatype would, makes
+// verify() throw. Each change is made through the HDF5 library, so the metadata checksums
+// still hold and only the content checksum can tell.
+class ResultSetChecksum : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("infersim_result_checksum_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir_);
+    path_ = (dir_ / "out.h5").string();
+    Table t;
+    t.add_column("run", ColType::Int64);
+    t.add_column("p99_ms", ColType::Float64);
+    t.rows.push_back({std::int64_t{0}, 4.636672});
+    t.rows.push_back({std::int64_t{1}, 4.800512});
+    ResultFile f(path_);
+    f.write_table("/summary", t);
+    f.set_root_attr("experiment_yaml", "seed: 8\n");
+    f.commit();
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  // Rewrites the root attribute `name` as a variable-length string holding `value`.
+  void rewrite_attr(const std::string& name, const std::string& value) {
+    const hid_t f = H5Fopen(path_.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    ASSERT_GE(f, 0);
+    ASSERT_GE(H5Adelete(f, name.c_str()), 0);
+    const hid_t type = H5Tcopy(H5T_C_S1);
+    H5Tset_size(type, H5T_VARIABLE);
+    H5Tset_cset(type, H5T_CSET_UTF8);
+    const hid_t space = H5Screate(H5S_SCALAR);
+    const hid_t a = H5Acreate2(f, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT);
+    const char* text = value.c_str();
+    EXPECT_GE(H5Awrite(a, type, &text), 0);
+    H5Aclose(a);
+    H5Sclose(space);
+    H5Tclose(type);
+    H5Fclose(f);
+  }
+
+  std::filesystem::path dir_;
+  std::string path_;
+};
+
+TEST_F(ResultSetChecksum, AnUnchangedFileVerifies) {
+  EXPECT_TRUE(ResultReader(path_).verify());
+  EXPECT_EQ(read_root_attr(path_, kContentChecksumAttr).size(), 16u);
+}
+
+TEST_F(ResultSetChecksum, ChangedAttributeTextIsDetected) {
+  rewrite_attr("experiment_yaml", "seed: 9\n");
+  EXPECT_THROW(ResultReader(path_).verify(), std::runtime_error);
+}
+
+TEST_F(ResultSetChecksum, AChangedCellIsDetected) {
+  const hid_t f = H5Fopen(path_.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  ASSERT_GE(f, 0);
+  const hid_t ds = H5Dopen2(f, "/summary", H5P_DEFAULT);
+  const hid_t mt = H5Tcreate(H5T_COMPOUND, sizeof(double));
+  H5Tinsert(mt, "p99_ms", 0, H5T_NATIVE_DOUBLE);
+  const double doubled[2] = {9.273344, 9.601024};  // every p99 doubled
+  EXPECT_GE(H5Dwrite(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, doubled), 0);
+  H5Tclose(mt);
+  H5Dclose(ds);
+  H5Fclose(f);
+  EXPECT_THROW(ResultReader(path_).verify(), std::runtime_error);
+}
+
+TEST_F(ResultSetChecksum, AFileWithoutOneIsReportedUnverified) {
+  rewrite_attr(kContentChecksumAttr, "");  // present but wrong: damaged
+  EXPECT_THROW(ResultReader(path_).verify(), std::runtime_error);
+  const hid_t f = H5Fopen(path_.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  ASSERT_GE(f, 0);
+  ASSERT_GE(H5Adelete(f, kContentChecksumAttr), 0);
+  H5Fclose(f);
+  EXPECT_FALSE(ResultReader(path_).verify());  // an older infersim's file
 }
 
 }  // namespace

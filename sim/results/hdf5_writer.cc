@@ -345,10 +345,9 @@ ResultFile::ResultFile(std::string final_path, FileFormat format)
   Handle fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "create file access property list");
   // Closing the file closes anything still open in it.
   check(H5Pset_fclose_degree(fapl.get(), H5F_CLOSE_STRONG), "set file close degree");
-  if (format_ == FileFormat::Shard) {
-    check(H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_V110, H5F_LIBVER_LATEST),
-          "set the HDF5 1.10 file format");
-  }
+  // Checksummed metadata (FileFormat); PyTables and h5py of Debian 12 (HDF5 1.10.8) read it.
+  check(H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_V110, H5F_LIBVER_LATEST),
+        "set the HDF5 1.10 file format");
   use_write_driver(fapl.get(), write_status_.get());
   const hid_t id = H5Fcreate(temp_path_.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get());
   if (id < 0 && write_status_->open_error != 0) {
@@ -571,6 +570,12 @@ void ResultFile::commit() {
 void ResultFile::finish() {
   check_open("commit");
   while (!streams_.empty()) streams_.back()->close();  // close() removes it from streams_
+  if (format_ == FileFormat::ResultSet) {
+    // Computed from the file as HDF5 reads it back, by the code that verifies it.
+    check_written();
+    const std::string sum = ResultReader(file_.get(), temp_path_).content_checksum();
+    set_root_attr(kContentChecksumAttr, sum);
+  }
   file_.close("close " + temp_path_);
   check_written();  // closing flushes the metadata
   finished_ = true;
@@ -635,6 +640,12 @@ void sync_directory(const std::string& dir) {
 
 ResultReader::ResultReader(const std::string& file_path)
     : path_(file_path), file_(open_file_readonly(file_path)) {}
+
+ResultReader::ResultReader(hid_t open_file, const std::string& file_path) : path_(file_path) {
+  // One more reference to the same identifier: closing ours leaves the caller's open.
+  check(H5Iinc_ref(open_file), "read " + file_path);
+  file_ = Handle(open_file, H5Fclose, "read " + file_path);
+}
 
 Table ResultReader::table(const std::string& dataset_path) const {
   const std::string where = "read_table " + path_ + ":" + dataset_path;
@@ -826,6 +837,142 @@ void ResultReader::check_all_metadata() const {
     throw std::runtime_error("HDF5: " + where + ": " + problem);
   }
   check(rc, where);
+}
+
+namespace {
+
+// FNV-1a over length-prefixed fields, so that no two different contents serialize alike.
+struct ContentHash {
+  std::uint64_t h = 14695981039346656037ull;
+  void raw(const void* p, std::size_t n) {
+    const auto* b = static_cast<const unsigned char*>(p);
+    for (std::size_t i = 0; i < n; ++i) {
+      h ^= b[i];
+      h *= 1099511628211ull;
+    }
+  }
+  void u64(std::uint64_t v) {
+    unsigned char le[8];
+    for (int i = 0; i < 8; ++i) le[i] = static_cast<unsigned char>(v >> (8 * i));
+    raw(le, 8);
+  }
+  void bytes(const std::string& s) {
+    u64(s.size());
+    raw(s.data(), s.size());
+  }
+};
+
+struct ObjectList {
+  std::vector<std::pair<std::string, H5O_type_t>> objects;
+};
+
+#if H5_VERSION_GE(1, 12, 0)
+herr_t list_object(hid_t, const char* name, const H5O_info2_t* info, void* data) {
+#else
+herr_t list_object(hid_t, const char* name, const H5O_info_t* info, void* data) {
+#endif
+  static_cast<ObjectList*>(data)->objects.emplace_back(name, info->type);
+  return 0;
+}
+
+herr_t list_attr(hid_t, const char* name, const H5A_info_t*, void* data) {
+  static_cast<std::vector<std::string>*>(data)->emplace_back(name);
+  return 0;
+}
+
+}  // namespace
+
+std::string ResultReader::content_checksum() const {
+  const std::string where = "checksum the content of " + path_;
+  ObjectList list;
+#if H5_VERSION_GE(1, 12, 0)
+  check(H5Ovisit3(file_.get(), H5_INDEX_NAME, H5_ITER_INC, list_object, &list, H5O_INFO_BASIC),
+        where);
+#else
+  check(H5Ovisit2(file_.get(), H5_INDEX_NAME, H5_ITER_INC, list_object, &list, H5O_INFO_BASIC),
+        where);
+#endif
+  ContentHash k;
+  k.bytes("infersim result set checksum 1");
+  k.u64(list.objects.size());
+  for (const auto& [name, type] : list.objects) {
+    const std::string path = name == "." ? "/" : "/" + name;
+    k.bytes(path);
+    k.u64(static_cast<std::uint64_t>(type));
+    std::vector<std::string> attrs;
+    {
+      Handle obj(H5Oopen(file_.get(), path.c_str(), H5P_DEFAULT), H5Oclose, where + ": " + path);
+      hsize_t idx = 0;
+      check(H5Aiterate2(obj.get(), H5_INDEX_NAME, H5_ITER_INC, &idx, list_attr, &attrs),
+            where + ": attributes of " + path);
+    }
+    if (path == "/") {
+      attrs.erase(std::remove(attrs.begin(), attrs.end(), kContentChecksumAttr), attrs.end());
+    }
+    k.u64(attrs.size());
+    for (const auto& a : attrs) {
+      k.bytes(a);
+      const std::string value = attr(path, a);
+      k.bytes(std::string(value.c_str()));  // as stored: text ends at its first NUL
+    }
+    if (type != H5O_TYPE_DATASET) continue;
+    if (basename_of(path) == "requests") {
+      const std::string group = path.substr(0, path.size() - std::string("/requests").size());
+      std::uint64_t n = 0;
+      requests_in_chunks(group, RequestStream::kFlushRecords,
+                         [&](const RequestRecord* r, std::size_t count) {
+                           for (std::size_t i = 0; i < count; ++i) {
+                             k.u64(static_cast<std::uint64_t>(r[i].tenant));
+                             k.u64(static_cast<std::uint64_t>(r[i].gpu));
+                             k.u64(static_cast<std::uint64_t>(r[i].arrival_ns));
+                             k.u64(static_cast<std::uint64_t>(r[i].start_ns));
+                             k.u64(static_cast<std::uint64_t>(r[i].end_ns));
+                             k.u64(static_cast<std::uint64_t>(r[i].batch));
+                             k.u64(static_cast<std::uint64_t>(r[i].status));
+                           }
+                           n += count;
+                         });
+      k.u64(n);
+      continue;
+    }
+    const Table t = table(path);
+    k.u64(t.names.size());
+    for (std::size_t c = 0; c < t.names.size(); ++c) {
+      k.bytes(t.names[c]);
+      k.u64(static_cast<std::uint64_t>(t.types[c]));
+    }
+    k.u64(t.rows.size());
+    for (const auto& row : t.rows) {
+      for (const Cell& cell : row) {
+        if (const auto* i = std::get_if<std::int64_t>(&cell)) {
+          k.u64(static_cast<std::uint64_t>(*i));
+        } else if (const auto* d = std::get_if<double>(&cell)) {
+          std::uint64_t bits;
+          std::memcpy(&bits, d, sizeof bits);
+          k.u64(bits);
+        } else {
+          k.bytes(std::get<std::string>(cell));
+        }
+      }
+    }
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(k.h));
+  return hex;
+}
+
+bool ResultReader::verify() const {
+  check_all_metadata();
+  const htri_t has = H5Aexists(file_.get(), kContentChecksumAttr);
+  if (has < 0) fail("look for the content checksum of " + path_);
+  if (has == 0) return false;
+  const std::string stored = attr("/", kContentChecksumAttr);
+  const std::string content = content_checksum();
+  if (stored != content) {
+    throw std::runtime_error(path_ + ": content checksum mismatch (stored " + stored +
+                             ", content " + content + ")");
+  }
+  return true;
 }
 
 std::string ResultReader::attr(const std::string& object_path, const std::string& name) const {

@@ -101,14 +101,22 @@ class RequestStream {
   std::uint64_t written_ = 0;
 };
 
-// How a file is laid out on disk.
-//   ResultSet  what users read (DESIGN.md): the default HDF5 format, text attributes as
-//              variable-length UTF-8 strings, which h5py returns as str.
-//   Shard      a sweep's intermediate file, made to be verified: the HDF5 1.10 format, whose
-//              metadata (superblock, object headers, chunk indexes, heaps) all carry
-//              checksums, and fixed-length text attributes, so that nothing lives in the
-//              global heap, which has none (a corrupted one crashed HDF5 1.10 on reading).
+// How a file is laid out on disk. Both use the HDF5 1.10 format, whose metadata
+// (superblock, object headers, chunk indexes, local heaps) all carry checksums that every
+// HDF5 reader (h5py, PyTables, pandas) verifies: a flipped byte in a datatype is an error,
+// not a different number.
+//   ResultSet  what users read (DESIGN.md): text attributes as variable-length UTF-8
+//              strings, which h5py returns as str. Those live in the global heap, which has
+//              no checksum, so the file also carries a content checksum of everything it
+//              holds (kContentChecksumAttr, written by commit()) that ResultReader::verify
+//              recomputes.
+//   Shard      a sweep's intermediate file, made to be verified: fixed-length text
+//              attributes, so that nothing lives in the global heap (a corrupted one crashed
+//              HDF5 1.10 on reading); its checksum is the shard's own (shard_store.h).
 enum class FileFormat { ResultSet, Shard };
+
+// The root attribute of a ResultSet file holding its content checksum (16 hex digits).
+inline constexpr const char* kContentChecksumAttr = "content_checksum";
 
 class ResultFile {
  public:
@@ -131,8 +139,9 @@ class ResultFile {
   // closed file `src_file` to `dst_path` here (intermediate groups created): merging shards.
   void copy_object(const std::string& src_file, const std::string& src_path,
                    const std::string& dst_path);
-  // Closes everything, fsyncs, renames the temp file over final_path atomically and fsyncs
-  // the directory. After commit() only the destructor may be called.
+  // Closes everything (a ResultSet gets its content checksum first), fsyncs, renames the
+  // temp file over final_path atomically and fsyncs the directory. After commit() only the
+  // destructor may be called.
   void commit();
   // commit() in two steps, for callers that serialize HDF5 calls behind a lock: finish()
   // closes the HDF5 file (HDF5 calls: hold the lock); publish() does the fsync, rename and
@@ -178,6 +187,8 @@ void sync_directory(const std::string& dir);
 class ResultReader {
  public:
   explicit ResultReader(const std::string& file_path);  // throws if unreadable
+  // Reads a file that is open (for writing, say) through `open_file` (not taken over).
+  ResultReader(hid_t open_file, const std::string& file_path);
   // Any 1-D compound dataset: integer members read as Int64, floating as Float64, fixed- or
   // variable-length strings as String (trailing NULs removed).
   Table table(const std::string& dataset_path) const;
@@ -192,6 +203,16 @@ class ResultReader {
   // checksum of each piece of metadata it reads (in the 1.10 format), so this throws for
   // damaged metadata that reading the tables and records would not touch.
   void check_all_metadata() const;
+  // The content checksum of everything the file holds: FNV-1a over a canonical form of every
+  // object (by name), each attribute's text (by name; the root's kContentChecksumAttr
+  // excepted) and each dataset's cells as converted to int64 / float64 / text (request
+  // records field by field). Values are read through fixed memory types, so a damaged
+  // datatype changes the checksum.
+  std::string content_checksum() const;
+  // check_all_metadata(), then the content checksum against the stored one: throws if the
+  // file is damaged; false if it has no checksum (written by an older infersim, or not a
+  // ResultSet), true if it verifies.
+  bool verify() const;
 
  private:
   std::string path_;
