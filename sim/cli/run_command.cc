@@ -79,8 +79,8 @@ std::string plural(std::size_t n, const char* word) {
 void print_kept(const std::string& dir, const std::vector<std::string>& kept) {
   if (kept.empty()) return;
   std::cout << fmt::format(
-      "infersim: kept {}: it holds {} infersim did not make or moved aside "
-      "(e.g. {})\n",
+      "infersim: kept {}: it holds {} infersim did not make, moved aside, or of "
+      "another sweep (e.g. {})\n",
       dir, plural(kept.size(), "file"), kept.front());
 }
 
@@ -190,20 +190,20 @@ int run_command_impl(const RunOptions& o, const Registries& reg, MpiWorld& world
     ~ForgetLock() { temps.clear(slot); }
   } forget_lock{temps, lock_slot};
 
-  // 4. Up to date already? (--resume after a finished run: the shards are gone.)
+  // 4. Up to date already? (--resume after a finished run: the shards are gone.) Only a
+  // result set that verifies and holds every run of the plan is: a partial merge (merge
+  // --allow-missing) or a damaged file is rebuilt from the shards and the missing runs.
   if (o.resume) {
     std::error_code ec;
     bool up_to_date = false;
-    if (fs::is_regular_file(out, ec)) {
-      try {
-        std::lock_guard<std::mutex> lock(hdf5_mutex());
-        up_to_date = read_root_attr(out, "sweep_id") == plan.sweep_id;
-      } catch (const std::exception&) {
-      }
+    std::string gap;
+    if (root && fs::is_regular_file(out, ec)) {
+      gap = result_set_gap(out, plan);
+      up_to_date = gap.empty();
     }
-    if (world.min(up_to_date ? 1 : 0) == 1) {
+    if (world.max(up_to_date ? 1 : 0) == 1) {
       if (root) {
-        if (!sharded && !o.keep_shards) print_kept(dir, remove_shards(dir));
+        if (!sharded && !o.keep_shards) print_kept(dir, remove_shards(plan, dir));
         std::cout << fmt::format("infersim: {} is up to date ({}); nothing to run\n", out,
                                  plural(plan.runs.size(), "run"));
         std::cout << fmt::format("infersim: {}: 0 ok, 0 failed, {} skipped (already done)\n",
@@ -211,9 +211,36 @@ int run_command_impl(const RunOptions& o, const Registries& reg, MpiWorld& world
       }
       return 0;
     }
+    if (root && !gap.empty()) {
+      std::cout << fmt::format("infersim: {} {}; {}\n", out, gap,
+                               sharded ? "running what this shard's runs lack"
+                                       : "rebuilding it from the shards and the runs they lack");
+    }
   }
 
-  // 5. What is left to run.
+  // 5. Another sweep's shards in the folder (two experiments with the same name share
+  // results/<name>.h5.d): its finished runs are neither overwritten nor deleted.
+  {
+    std::string foreign;
+    if (root) {
+      const auto other = foreign_shards(plan, dir);
+      if (!other.empty()) {
+        const ShardInfo& s = other.front();
+        foreign = fmt::format(
+            "{} holds {} of another sweep ({}, sweep_id {}; e.g. {}); nothing run: finish or "
+            "merge that sweep, or move its shards away, or give this one another -o",
+            dir, plural(other.size(), "shard"),
+            s.experiment.empty() ? "by an older infersim" : "of " + s.experiment, s.sweep_id,
+            fs::path(s.path).filename().string());
+      }
+    }
+    if (world.max(foreign.empty() ? 0 : 1) == 1) {
+      if (root) std::cerr << "infersim: " << foreign << "\n";
+      return 2;
+    }
+  }
+
+  // 6. What is left to run.
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) throw std::runtime_error(fmt::format("cannot create {}: {}", dir, ec.message()));
@@ -252,7 +279,7 @@ int run_command_impl(const RunOptions& o, const Registries& reg, MpiWorld& world
   // Shards were renamed into place without syncing the directory each time: do it once.
   if (!todo.empty()) sync_directory(dir);
 
-  // 6. Totals over every rank; rank 0 merges when everything is there.
+  // 7. Totals over every rank; rank 0 merges when everything is there.
   std::int64_t totals[5] = {c.ok, c.failed, already, c.not_started, c.internal};
   world.sum(totals, 5);
   const std::int64_t ok = totals[0], failed = totals[1], done_before = totals[2],
@@ -307,7 +334,7 @@ int run_command_impl(const RunOptions& o, const Registries& reg, MpiWorld& world
               "infersim merge {} -o {}\n",
               plural(runs.size(), "run"), o.shard_index, o.shard_count, dir, dir, out);
         } else if (written) {
-          if (!o.keep_shards) print_kept(dir, remove_shards(dir));
+          if (!o.keep_shards) print_kept(dir, remove_shards(plan, dir));
           std::cout << fmt::format(
               "wrote {} ({}{})\n", out, plural(plan.runs.size(), "run"),
               m.aggregate ? fmt::format(", {} with /aggregate", plural(sw.points(), "point")) : "");

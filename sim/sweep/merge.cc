@@ -81,12 +81,37 @@ void write_merged(const MergedSet& m, const std::vector<ShardContent>& shards,
   f.set_root_attr("created_utc", utc_now());
   f.set_root_attr("sweep_id", first.sweep_id);
   f.set_root_attr("runs_total", std::to_string(first.runs_total));
+  f.set_root_attr("runs_missing", std::to_string(first.runs_total - shards.size()));
   f.set_root_attr("replications", std::to_string(first.replications));
   f.set_root_attr("points", std::to_string(first.runs_total / first.replications));
   f.set_root_attr("swept_columns", fmt::format("{}", fmt::join(m.swept, "\n")));
   f.set_root_attr("swept_paths", m.swept_paths);
   f.set_root_attr("data_files", m.data_files);
   f.commit();
+}
+
+std::string result_set_gap(const std::string& out, const Plan& plan) {
+  std::lock_guard<std::mutex> lock(hdf5_mutex());
+  try {
+    const ResultReader file(out);
+    if (!file.verify()) return "has no content checksum (written by an older infersim)";
+    if (file.attr("/", "sweep_id") != plan.sweep_id) return "holds another sweep";
+    const Table summary = file.table("/summary");
+    const int run = summary.column("run");
+    std::size_t held = 0;
+    bool in_order = run >= 0 && summary.rows.size() == plan.runs.size();
+    for (std::size_t i = 0; run >= 0 && i < summary.rows.size(); ++i) {
+      const auto* r = std::get_if<std::int64_t>(&summary.rows[i][static_cast<std::size_t>(run)]);
+      if (r != nullptr && *r >= 0 && static_cast<std::uint64_t>(*r) < plan.runs.size()) ++held;
+      if (r == nullptr || *r != static_cast<std::int64_t>(i)) in_order = false;
+    }
+    if (file.attr("/", "runs_missing") != "0" || !in_order) {
+      return fmt::format("holds {} of {} runs (a partial merge)", held, plan.runs.size());
+    }
+  } catch (const std::exception& e) {
+    return fmt::format("fails verification ({})", e.what());
+  }
+  return "";
 }
 
 }  // namespace infersim

@@ -27,8 +27,15 @@ struct MergedSet {
 MergedSet collect_shards(const std::vector<ShardContent>& shards);
 
 // Writes OUT.h5 (temporary file in `temps` slot `slot`, then renamed) from the shards, in
-// run order, and their merged tables.
+// run order, and their merged tables. Its root attribute `runs_missing` counts the sweep's
+// runs it lacks (merge --allow-missing): "0" only in a complete result set.
 void write_merged(const MergedSet& m, const std::vector<ShardContent>& shards,
                   const std::string& out, TempFiles& temps, std::size_t slot);
+
+// Why OUT.h5 is not `plan`'s complete result set, or "" if it is: it verifies
+// (ResultReader::verify: its metadata checksums and its content checksum), belongs to the
+// plan (sweep_id), lacks no run (runs_missing "0") and its /summary holds exactly the
+// plan's runs, in order. Takes the HDF5 lock.
+std::string result_set_gap(const std::string& out, const Plan& plan);
 
 }  // namespace infersim

@@ -112,9 +112,10 @@ void remove_stale_temps(const fs::path& dir, const std::string& final_name) {
 std::string shard_info_text(const ShardInfo& s) {
   return fmt::format(
       "run={}\npoint={}\nreplication={}\nruns_total={}\nreplications={}\nconfig_hash={}\n"
-      "sweep_id={}\nrequests={}\n{}",
+      "sweep_id={}\nrequests={}\n{}{}",
       s.run, s.point, s.replication, s.runs_total, s.replications, s.config_hash, s.sweep_id,
-      s.requests ? 1 : 0, s.checksum.empty() ? "" : fmt::format("checksum={}\n", s.checksum));
+      s.requests ? 1 : 0, s.experiment.empty() ? "" : fmt::format("experiment={}\n", s.experiment),
+      s.checksum.empty() ? "" : fmt::format("checksum={}\n", s.checksum));
 }
 
 namespace {
@@ -144,6 +145,7 @@ std::optional<ShardInfo> parse_shard_info(const std::string& path, const std::st
   s.config_hash = kv["config_hash"];
   s.sweep_id = kv["sweep_id"];
   s.requests = kv["requests"] == "1";
+  s.experiment = kv["experiment"];
   s.checksum = kv["checksum"];
   if (s.replications < 1 || s.run >= s.runs_total) return std::nullopt;
   return s;
@@ -327,16 +329,47 @@ std::vector<ShardCheck> check_shards(const Plan& plan, const std::string& dir,
   return out;
 }
 
-std::vector<std::string> remove_shards(const std::string& dir) {
+std::string experiment_identity(const std::string& experiment_file) {
+  std::error_code ec;
+  fs::path p = fs::weakly_canonical(fs::absolute(experiment_file, ec), ec);
+  if (ec) p = fs::absolute(experiment_file, ec).lexically_normal();
+  std::string s = p.string();
+  std::replace(s.begin(), s.end(), '\n', '?');  // one line of the description
+  return s;
+}
+
+bool shard_of_plan(const Plan& plan, const ShardInfo& shard) {
+  return shard.sweep_id == plan.sweep_id ||
+         (!shard.experiment.empty() && shard.experiment == experiment_identity(plan.sweep.file()));
+}
+
+std::vector<ShardInfo> foreign_shards(const Plan& plan, const std::string& dir) {
+  std::vector<ShardInfo> out;
+  std::error_code ec;
+  if (!fs::is_directory(fs::symlink_status(dir, ec))) return out;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    if (!run_of_shard_name(e.path().filename().string()) || !e.is_regular_file(ec)) continue;
+    auto info = read_shard_info(e.path().string());
+    if (info && !shard_of_plan(plan, *info)) out.push_back(std::move(*info));
+  }
+  std::sort(out.begin(), out.end(),
+            [](const ShardInfo& a, const ShardInfo& b) { return a.path < b.path; });
+  return out;
+}
+
+std::vector<std::string> remove_shards(const Plan& plan, const std::string& dir) {
   std::vector<std::string> kept;
   std::error_code ec;
   if (!fs::is_directory(fs::symlink_status(dir, ec))) return kept;
   remove_stale_temps(dir);
   for (const auto& e : fs::directory_iterator(dir, ec)) {
     const std::string name = e.path().filename().string();
-    if (run_of_shard_name(name) && e.is_regular_file(ec) && read_shard_info(e.path().string())) {
-      fs::remove(e.path(), ec);
-      if (!ec) continue;
+    if (run_of_shard_name(name) && e.is_regular_file(ec)) {
+      const auto info = read_shard_info(e.path().string());
+      if (info && shard_of_plan(plan, *info)) {
+        fs::remove(e.path(), ec);
+        if (!ec) continue;
+      }
     }
     kept.push_back(name);
   }

@@ -61,8 +61,24 @@ struct ShardInfo {
   std::string config_hash;
   std::string sweep_id;
   bool requests = false;
+  // The experiment file it was run from (experiment_identity); empty in a shard of an older
+  // infersim. Tells an earlier version of this sweep from another experiment's sweep.
+  std::string experiment;
   std::string checksum;  // shard_checksum of everything else it holds (16 hex digits)
 };
+
+// An experiment file as shards name it: its absolute path, links resolved.
+std::string experiment_identity(const std::string& experiment_file);
+
+// Whether a shard is `plan`'s to overwrite and delete: one of this sweep (its sweep_id), or
+// of an earlier version of the same experiment file (edited since, a data file it reads
+// edited, other --set values), which --resume re-runs. Another experiment's shards (two
+// experiments with the same name share results/<name>.h5.d) are not.
+bool shard_of_plan(const Plan& plan, const ShardInfo& shard);
+
+// The shards in `dir` (readable descriptions only) that are not shard_of_plan: another
+// sweep's work, which a run must neither overwrite nor delete.
+std::vector<ShardInfo> foreign_shards(const Plan& plan, const std::string& dir);
 
 // The `infersim_shard` attribute text (key=value lines) of a shard; the checksum line only
 // when `checksum` is set.
@@ -126,11 +142,12 @@ std::vector<ShardCheck> check_shards(const Plan& plan, const std::string& dir,
 // nor --resume reads them, and the shard directory is kept while one is there.
 std::string move_aside(const std::string& path);
 
-// Removes what infersim made in a shard directory once its result set is written: every
-// shard (a run-NNNNNN.h5 whose infersim_shard description reads back) and the temporary
-// files of processes that are gone; then the directory itself if that leaves it empty.
-// Anything else (a user's file, a shard moved aside as corrupt) stays, and is returned.
-std::vector<std::string> remove_shards(const std::string& dir);
+// Removes what infersim made in a shard directory once `plan`'s result set is written: every
+// shard of the plan (a run-NNNNNN.h5 whose infersim_shard description reads back and is
+// shard_of_plan) and the temporary files of processes that are gone; then the directory
+// itself if that leaves it empty. Anything else (a user's file, a shard moved aside as
+// corrupt, another sweep's shard) stays, and is returned.
+std::vector<std::string> remove_shards(const Plan& plan, const std::string& dir);
 
 // The non-empty lines of a multi-line attribute.
 std::vector<std::string> split_lines(const std::string& s);

@@ -9,7 +9,8 @@
 #     folder: exit 2 before anything runs, nothing changed;
 #   - the experiment's name cannot lead the default output out of results/ (`../../x`, an
 #     absolute path): exit 2 at the name's line and column, nothing written;
-#   - only infersim's own temporary names (run-NNNNNN.h5.tmp.<pid>.<host>) are cleaned up.
+#   - another sweep's shards in OUT.h5.d are neither overwritten nor deleted (exit 2), and
+#     only infersim's own temporary names (run-NNNNNN.h5.tmp.<pid>.<host>) are cleaned up.
 # usage: output_safety.sh path/to/infersim
 set -u
 INFERSIM=$(realpath "$1")
@@ -137,7 +138,30 @@ leaked=$(find "$work" -name 'x.h5*' -o -name 'abs.h5*' -o -name 'y.h5*')
 [ -z "$leaked" ] || fail "written outside results/: $leaked"
 [ ! -e results ] || fail "results/ was made for a bad name"
 
-# 5. Names that end like a temporary file but are not infersim's survive a run; what a
+# 5. Another sweep's shards in the shard folder: two experiment files with the same name
+# share results/<name>.h5.d. A run of the other file (plain, --resume or --shard) neither
+# overwrites nor deletes them: exit 2 before anything runs; the first sweep then finishes.
+mkdir "$work/twin"
+cd "$work/twin"
+exp "name: twin" > first.yaml
+exp "name: twin" | sed 's/\[100, 200, 300\]/[400, 500]/' > second.yaml
+"$INFERSIM" run first.yaml --shard 0/2 -q > /dev/null || fail "first.yaml --shard 0/2"
+before=$(md5sum results/twin.h5.d/*)
+[ "$(ls results/twin.h5.d | wc -l)" -eq 6 ] || fail "first.yaml --shard 0/2: $(ls results/twin.h5.d)"
+for how in "" --resume "--shard 1/2" "--shard 0/2 --resume"; do
+  # shellcheck disable=SC2086
+  expect2 "another_sweeps_shards${how:+ ($how)}" \
+    "^infersim: results/twin.h5.d holds 6 shards of another sweep \(of $work/twin/first.yaml, .*another -o$" \
+    "$INFERSIM" run second.yaml -q $how
+done
+[ "$(md5sum results/twin.h5.d/*)" = "$before" ] || fail "the other sweep's shards were changed"
+[ ! -e results/twin.h5 ] || fail "second.yaml wrote results/twin.h5"
+"$INFERSIM" run first.yaml -q --resume > first.log || fail "first.yaml --resume: $(cat first.log)"
+grep -q "12 runs: 6 ok, 0 failed, 6 skipped" first.log || fail "first.yaml --resume: $(tail -1 first.log)"
+[ -f results/twin.h5 ] && [ ! -e results/twin.h5.d ] || fail "first.yaml's sweep did not finish"
+echo "ok   first.yaml's 6 shards survived second.yaml's runs; its --resume ran the other 6"
+
+# 6. Names that end like a temporary file but are not infersim's survive a run; what a
 # killed infersim left (temp_path_for of a shard or of OUT.h5, this host, process gone) goes.
 dead=$(sh -c 'echo $$')
 host=$(hostname | sed 's/[^A-Za-z0-9.-]/_/g')
