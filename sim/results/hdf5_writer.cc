@@ -842,6 +842,8 @@ void ResultReader::check_all_metadata() const {
 namespace {
 
 // FNV-1a over length-prefixed fields, so that no two different contents serialize alike.
+// The same function as sim/core/hash.h's fnv1a64, written out because sim/results depends
+// on no other layer (tests/python/check_layers.py).
 struct ContentHash {
   std::uint64_t h = 14695981039346656037ull;
   void raw(const void* p, std::size_t n) {
