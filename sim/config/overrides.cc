@@ -8,6 +8,17 @@
 #include "sim/config/yaml_reader.h"
 
 namespace infersim {
+
+std::optional<std::size_t> list_index(const std::string& component) {
+  if (component.empty() || component.size() > 18) return std::nullopt;
+  if (component.size() > 1 && component[0] == '0') return std::nullopt;
+  std::size_t v = 0;
+  for (char ch : component) {
+    if (ch < '0' || ch > '9') return std::nullopt;
+    v = v * 10 + static_cast<std::size_t>(ch - '0');
+  }
+  return v;
+}
 namespace {
 
 // A copy of a value parsed from a --set argument without its marks: those would point into
@@ -66,14 +77,13 @@ void set_path(YAML::Node& root, const std::vector<std::string>& parts, const YAM
     }
     const YAML::Node& c = cur;
     if (c.IsSequence()) {
-      char* end = nullptr;
-      errno = 0;
-      long idx = std::strtol(key.c_str(), &end, 10);
-      if (*end != '\0' || errno != 0 || idx < 0 || static_cast<std::size_t>(idx) >= c.size()) {
+      const auto index = list_index(key);
+      if (!index || *index >= c.size()) {
         throw InputError(where, fmt::format("'{}' is not an index of '{}', a list of {} element{}",
                                             key, i ? join_path(parts, i) : "(top)", c.size(),
                                             c.size() == 1 ? "" : "s"));
       }
+      const std::size_t idx = *index;
       if (last) {
         cur[static_cast<std::size_t>(idx)] = value;
       } else {

@@ -6,6 +6,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,11 @@ namespace infersim {
 std::vector<std::string> split_path(const std::string& path);
 // The first n components joined with dots ("a.b").
 std::string join_path(const std::vector<std::string>& parts, std::size_t n);
+
+// A path component as a list index: digits as the index is written ("0", "12"), nothing
+// else. "00", "+0" and " 0" would address the same element as "0" under another name, so
+// that two paths naming one setting would escape the checks that compare paths as text.
+std::optional<std::size_t> list_index(const std::string& component);
 
 // Sets the dotted `parts` of `root` to `value` in place (the nodes around keep their
 // marks). Every component but the last must exist; the last may be a new key of a mapping

@@ -21,14 +21,9 @@ constexpr double kMaxCombinations = 10'000'000;
 YAML::Node child(const YAML::Node& n, const std::string& key) {
   const YAML::Node& c = n;
   if (c.IsSequence()) {
-    char* end = nullptr;
-    errno = 0;
-    long idx = std::strtol(key.c_str(), &end, 10);
-    if (key.empty() || *end != '\0' || errno != 0 || idx < 0 ||
-        static_cast<std::size_t>(idx) >= c.size()) {
-      return YAML::Node(YAML::NodeType::Undefined);
-    }
-    return c[static_cast<std::size_t>(idx)];
+    const auto idx = list_index(key);
+    if (!idx || *idx >= c.size()) return YAML::Node(YAML::NodeType::Undefined);
+    return c[*idx];
   }
   if (c.IsMap()) return c[key];
   return YAML::Node(YAML::NodeType::Undefined);

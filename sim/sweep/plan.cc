@@ -14,6 +14,7 @@
 #include <sstream>
 #include <thread>
 
+#include "sim/config/overrides.h"
 #include "sim/config/yaml_reader.h"
 #include "sim/core/hash.h"
 #include "sim/core/version.h"
@@ -94,10 +95,13 @@ Plan make_plan(const std::string& experiment, const std::vector<std::string>& se
                const Registries& reg) {
   Plan plan{Sweep::load(experiment, sets), {}, {}, {}, {}, {}, {}, {}, {}, {}};
   const Sweep& sw = plan.sweep;
+  // A --set on a swept path, or above or below one, would be overridden by the sweep (or
+  // override part of it) without a word.
   for (const auto& s : sets) {
-    const std::string path = s.substr(0, s.find('='));
+    const std::vector<std::string> set_parts = split_path(s.substr(0, s.find('=')));
     for (const auto& p : sw.params()) {
-      if (p.path == path) {
+      const std::size_t n = std::min(set_parts.size(), p.parts.size());
+      if (std::equal(set_parts.begin(), set_parts.begin() + n, p.parts.begin())) {
         throw InputError(p.mark, fmt::format("'{}' is swept here and also set by --set {}; drop "
                                              "one of them",
                                              p.path, s));

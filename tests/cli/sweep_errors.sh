@@ -85,6 +85,18 @@ expect set_conflict "set_conflict.yaml:9:10: 'hardware.count' is swept here and 
   "  grid: {hardware.count: [1, 2]}" --set hardware.count=3
 expect set_value "--set tenants.0.arrival.rate=-5: expected 'rate' > 0" \
   "  grid: {hardware.count: [1, 2]}" --set tenants.0.arrival.rate=-5
+# One setting under two names: a list index is written as digits alone ("00" or "+0" would
+# be element 0 again, escaping the checks above), and a --set above or below a swept path
+# would be overridden by it, or override part of it, without a word.
+expect index_spelled_twice "index_spelled_twice.yaml:9:[0-9]+: '00' in 'tenants.00.arrival.rate' is not an index of 'tenants'" \
+  "  grid: {tenants.0.arrival.rate: [50, 100], tenants.00.arrival.rate: [200, 400]}"
+expect set_index_spelled_twice "--set tenants.\+0.arrival.rate=400: '\+0' is not an index of 'tenants'" \
+  "  grid: {tenants.0.arrival.rate: [50, 100]}" --set 'tenants.+0.arrival.rate=400'
+expect set_below_swept "set_below_swept.yaml:9:10: 'tenants.0.arrival' is swept here and also set by --set tenants.0.arrival.rate=400" \
+  "  grid: {tenants.0.arrival: [{process: poisson, rate: 50}, {process: constant, rate: 50}]}" \
+  --set tenants.0.arrival.rate=400
+expect set_above_swept "set_above_swept.yaml:9:10: 'tenants.0.arrival.rate' is swept here and also set by --set tenants.0.arrival=" \
+  "  grid: {tenants.0.arrival.rate: [50, 100]}" --set 'tenants.0.arrival={process: poisson, rate: 400}'
 
 # --dry-run: lists every run (excluded combinations left out), writes nothing.
 exp "  grid: {hardware.count: [1, 2], tenants.0.arrival.rate: [10, 20, 30]}
