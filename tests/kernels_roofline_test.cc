@@ -313,6 +313,63 @@ TEST(Roofline, SeedThreeShapesOnTheV100) {
   }
 }
 
+TEST(Roofline, ATileWhoseBlockDoesNotFitOnAnSmIsNeverLaunched) {
+  // A tile twice as efficient as toy()'s, but needing 128 KiB of shared memory: 98304 /
+  // 131072 = 0 blocks per SM. Clamped to one block it would run 256 x 256 x 64 in
+  // 2 blocks x 524,288 FLOPs / 1e12 FLOP/s = 1048.576 ns and win; it cannot run at all, so
+  // the GEMM takes toy()'s tile and its 3297 ns (BlocksWavesAndTimeOfASmallGemm).
+  KernelModelParams p = toy();
+  p.tiles.push_back({64, 64, 8, 128, 64, 131072, 1.0});
+  EXPECT_EQ(blocks_per_sm(p.tiles[1], p), 0);
+  const KernelTime t = kernel_time(gemm(256, 256, 64), p);
+  EXPECT_EQ(t.tile, 0);
+  EXPECT_EQ(t.ns, 3297);
+  EXPECT_THROW(gemm_time(gemm(256, 256, 64), p, 1, 1), std::invalid_argument);
+  // No tile fits: an error, not a kernel of 0 blocks per SM.
+  p.shared_bytes_per_sm = 1024;
+  EXPECT_THROW(kernel_time(gemm(256, 256, 64), p), std::invalid_argument);
+}
+
+TEST(Roofline, AnSmTooSmallForTheElementwiseBlockIsAnErrorNotADivisionByZero) {
+  // 128 threads per SM hold 128 / 256 = 0 element-wise blocks.
+  KernelModelParams p = toy();
+  p.max_threads_per_sm = 128;
+  KernelCall c;
+  c.kind = KernelCall::Kind::kMemory;
+  c.bytes = 1e6;
+  EXPECT_THROW(kernel_time(c, p), std::invalid_argument);
+}
+
+TEST(Roofline, TheLeastAnSmMustHoldIsTheElementwiseBlockAndTheSmallestTile) {
+  // 256 element-wise threads; the 32x32 tile: 64 threads x 92 registers = 5888, 7552 B.
+  const SmNeeds n = minimum_sm_resources();
+  EXPECT_EQ(n.threads, 256);
+  EXPECT_EQ(n.registers, 5888);
+  EXPECT_EQ(n.shared_bytes, 7552);
+}
+
+TEST(Roofline, ATimePastTheHorizonIsOutOfTheModelsRangeNeverAWrap) {
+  // 1 kB/s at 50%: 2e6 ns per byte; no launch or latency terms, so times are exact.
+  KernelModelParams p = toy();
+  p.bandwidth = 1e3;
+  p.launch_overhead_ns = 0;
+  p.memory_latency_ns = 0;
+  KernelCall c;
+  c.kind = KernelCall::Kind::kMemory;
+  c.bytes = 3e11;  // 3e11 B x 2e6 ns/B = 6e17 ns, within the horizon of 1e18
+  EXPECT_EQ(kernel_time(c, p).ns, 600'000'000'000'000'000);
+  // Two of them one after another: 1.2e18 ns, past the horizon.
+  EXPECT_THROW(model_latency({c, c}, p), OutOfModelRange);
+  c.bytes = 6e11;  // 1.2e18 ns alone
+  EXPECT_THROW(kernel_time(c, p), OutOfModelRange);
+  // 1e-300 FLOP/s: an infinite compute time (llround of it was undefined and wrapped).
+  p = toy();
+  p.peak_flops = 1e-300;
+  EXPECT_THROW(kernel_time(gemm(256, 256, 64), p), OutOfModelRange);
+  EXPECT_THROW(add_kernel_times(kHorizon, 1), OutOfModelRange);
+  EXPECT_EQ(add_kernel_times(kHorizon - 1, 1), kHorizon);
+}
+
 TEST(Roofline, UnknownGpuAndEmptyGemmAreErrors) {
   // A device without kernel_model constants (e.g. a CPU described like a GPU).
   const GpuSpec tpu = {"tpu", 16, 1, 1, 1, 1, 1, {}, {}, {}};

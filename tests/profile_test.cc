@@ -438,7 +438,7 @@ TEST(Gpus, Errors) {
   expect_gpus_error(bad_sm, 7, "expected an integer for 'sm_count'");
   std::string neg = head + good;
   neg.replace(neg.find("900"), 3, "-900");
-  expect_gpus_error(neg, 6, "'memory_bandwidth_gbs' > 0");
+  expect_gpus_error(neg, 6, "'memory_bandwidth_gbs' between 1 and 100000");
   expect_gpus_error(head + good + "  g:\n" + good, 9, "duplicate key 'g'");
   // `mig:`: a placement past the memory slices, more SMs than the GPU.
   const std::string mig =
@@ -517,7 +517,76 @@ TEST(Gpus, KernelModelErrors) {
   expect_gpus_error(fast, 10, "exceeds its peak memory_bandwidth_gbs");
   std::string zero = head + km;
   zero.replace(zero.find("schedulers_per_sm: 4"), 20, "schedulers_per_sm: 0");
-  expect_gpus_error(zero, 18, "'schedulers_per_sm' >= 1");
+  expect_gpus_error(zero, 18, "'schedulers_per_sm' between 1 and 128");
+}
+
+// An SM must hold a block of the element-wise kernel (256 threads) and of the smallest GEMM
+// tile (32x32: 64 threads x 92 registers = 5888 registers, 7552 B of shared memory, so
+// ceil(7552 / 1024) = 8 KiB): less would leave a kernel no block to run (128 threads once
+// divided by zero), so the bound is an error at the key.
+TEST(Gpus, KernelModelSmResourcesHoldEveryKernel) {
+  const std::string head =
+      "gpus:\n  g:\n"
+      "    memory_gib: 16\n    fp32_tflops: 15.7\n    fp16_tflops: 125\n"
+      "    memory_bandwidth_gbs: 900\n    sm_count: 80\n    pcie_gbs: 16\n"  // 3-8
+      "    kernel_model:\n      copy_bandwidth_gbs: 790\n      launch_overhead_us: 1.9\n"
+      "      host_launch_interval_us: 3\n      memory_latency_ns: 349\n";  // 9-13
+  const std::string ok =
+      "      max_threads_per_sm: 256\n      max_blocks_per_sm: 32\n"  // 14-15
+      "      registers_per_sm: 5888\n      shared_kib_per_sm: 8\n"    // 16-17
+      "      schedulers_per_sm: 4\n";                                 // 18
+  {
+    TempYaml f(head + ok);  // the least that runs every kernel loads
+    EXPECT_EQ(load_gpus(f.path())[0].kernel->max_threads_per_sm, 256);
+  }
+  auto with = [&](const std::string& from, const std::string& to) {
+    std::string s = head + ok;
+    s.replace(s.find(from), from.size(), to);
+    return s;
+  };
+  expect_gpus_error(with("max_threads_per_sm: 256", "max_threads_per_sm: 128"), 14,
+                    "'max_threads_per_sm' between 256 and 65536");
+  expect_gpus_error(with("registers_per_sm: 5888", "registers_per_sm: 5887"), 16,
+                    "'registers_per_sm' between 5888 and");
+  expect_gpus_error(with("shared_kib_per_sm: 8", "shared_kib_per_sm: 7"), 17,
+                    "'shared_kib_per_sm' between 8 and");
+  // Above 32 x 228 KiB = 7296 KiB, KiB x 1024 would near int's range.
+  expect_gpus_error(with("shared_kib_per_sm: 8", "shared_kib_per_sm: 2147483647"), 17,
+                    "'shared_kib_per_sm' between 8 and 7296");
+}
+
+// The figures every modelled time divides by or adds are bounded at their keys, so absurd
+// constants (1e-300 TFLOP/s wrapped L(b) to a negative or tiny value) are input errors.
+TEST(Gpus, TimeRelevantConstantsAreBounded) {
+  const std::string good =
+      "gpus:\n  g:\n"                                                        // 1-2
+      "    memory_gib: 16\n    fp32_tflops: 15.7\n    fp16_tflops: 125\n"    // 3-5
+      "    memory_bandwidth_gbs: 900\n    sm_count: 80\n    pcie_gbs: 16\n"  // 6-8
+      "    kernel_model:\n      copy_bandwidth_gbs: 790\n      launch_overhead_us: 1.9\n"
+      "      host_launch_interval_us: 3\n      memory_latency_ns: 349\n"  // 12-13
+      "      max_threads_per_sm: 2048\n      max_blocks_per_sm: 32\n"
+      "      registers_per_sm: 65536\n      shared_kib_per_sm: 96\n"
+      "      schedulers_per_sm: 4\n";
+  auto with = [&](const std::string& from, const std::string& to) {
+    std::string s = good;
+    s.replace(s.find(from), from.size(), to);
+    return s;
+  };
+  expect_gpus_error(with("fp32_tflops: 15.7", "fp32_tflops: 1e-300"), 4,
+                    "'fp32_tflops' between 0.001 and 10000");
+  expect_gpus_error(with("memory_bandwidth_gbs: 900", "memory_bandwidth_gbs: 0.5"), 6,
+                    "'memory_bandwidth_gbs' between 1 and 100000");
+  expect_gpus_error(with("pcie_gbs: 16", "pcie_gbs: 1e-12"), 8, "'pcie_gbs' between 0.1 and");
+  expect_gpus_error(with("sm_count: 80", "sm_count: 2147483647"), 7,
+                    "'sm_count' between 1 and 65536");
+  expect_gpus_error(with("copy_bandwidth_gbs: 790", "copy_bandwidth_gbs: 1e-12"), 10,
+                    "'copy_bandwidth_gbs' between 1 and");
+  expect_gpus_error(with("launch_overhead_us: 1.9", "launch_overhead_us: 1e300"), 11,
+                    "'launch_overhead_us' between 0 and 1000");
+  expect_gpus_error(with("host_launch_interval_us: 3", "host_launch_interval_us: 1001"), 12,
+                    "'host_launch_interval_us' between 0 and 1000");
+  expect_gpus_error(with("memory_latency_ns: 349", "memory_latency_ns: 1e9"), 13,
+                    "'memory_latency_ns' between 0 and 100000");
 }
 
 }  // namespace

@@ -363,9 +363,15 @@ int cmd_models(const std::vector<std::string>& args) {
     if (arch == nullptr) {
       throw po::error(fmt::format("no kernel graph for '{}' in {}", graph, arch_dir));
     }
-    kernels::print_layers(*arch, std::cout);
-    std::cout << "\n";
-    kernels::print_kernels(*arch, kernels::lower(*arch, batch, options), params, std::cout);
+    std::ostringstream table;  // printed whole: an input error leaves no partial table
+    kernels::print_layers(*arch, table);
+    table << "\n";
+    try {
+      kernels::print_kernels(*arch, kernels::lower(*arch, batch, options), params, table);
+    } catch (const kernels::OutOfModelRange& e) {
+      throw kernels::out_of_range_error(*arch, batch, params, e);
+    }
+    std::cout << table.str();
     return 0;
   }
   kernels::print_report(kernels::compare_with_profile(archs, profile, params, batches, options),

@@ -364,11 +364,19 @@ Experiment parse_experiment(const YAML::Node& root, const std::string& file,
       // The run's latency table holds L(b) in ns up to the policy's max_batch; L grows with
       // b, so its largest entry, possibly extrapolated past the profiled sizes, must be
       // within the horizon like every other time.
-      if (to_ns_checked(model->latency_ms_at(1), TimeUnit::kMilliseconds).value_or(0) == 0) {
+      const std::optional<SimTime> l1 =
+          to_ns_checked(model->latency_ms_at(1), TimeUnit::kMilliseconds);
+      if (l1 && *l1 == 0) {
         tm.fail("model",
                 fmt::format("model '{}': L(1) = {:g} ms (from the profile at {}) is "
                             "below 1 ns, the clock's resolution",
                             base.model, model->latency_ms_at(1), format_mark(model->mark)));
+      }
+      if (!l1) {
+        tm.fail("model", fmt::format("model '{}': L(1) = {:g} ms (from the profile at {}) is "
+                                     "beyond the time horizon of {:g} ms",
+                                     base.model, model->latency_ms_at(1), format_mark(model->mark),
+                                     horizon_in(TimeUnit::kMilliseconds)));
       }
       if (!to_ns_checked(model->latency_ms_at(max_batch), TimeUnit::kMilliseconds)) {
         tm.fail(

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "sim/config/yaml_reader.h"
+#include "sim/kernels/roofline.h"
 
 namespace infersim {
 namespace {
@@ -28,6 +29,19 @@ double require_positive(MapReader& r, const std::string& key, const Mark& owner,
                         const std::string& what) {
   double v = yaml_double(require(r, key, owner, what), r.file(), key);
   if (!(v > 0)) r.fail(key, fmt::format("expected '{}' > 0 in {}, got {}", key, what, v));
+  return v;
+}
+
+// A required number in [lo, hi]; `why` says where the bounds come from. The bounds keep
+// every time the kernel and batch models derive from a GPU's figures finite and far from
+// int64's range; a time that still passes the horizon is caught where it is modelled.
+double require_in(MapReader& r, const std::string& key, const Mark& owner, const std::string& what,
+                  double lo, double hi, const std::string& why) {
+  const double v = yaml_double(require(r, key, owner, what), r.file(), key);
+  if (!(v >= lo && v <= hi)) {
+    r.fail(key, fmt::format("expected '{}' between {:g} and {:g} in {} ({}), got {:g}", key, lo, hi,
+                            what, why, v));
+  }
   return v;
 }
 
@@ -118,6 +132,17 @@ int require_count(MapReader& r, const std::string& key, const Mark& owner,
   return static_cast<int>(v);
 }
 
+// A required integer key in [lo, hi]; `why` says where the bounds come from.
+int require_int_in(MapReader& r, const std::string& key, const Mark& owner, const std::string& what,
+                   std::int64_t lo, std::int64_t hi, const std::string& why) {
+  const std::int64_t v = yaml_int(require(r, key, owner, what), r.file(), key);
+  if (v < lo || v > hi) {
+    r.fail(key, fmt::format("expected '{}' between {} and {} in {} ({}), got {}", key, lo, hi, what,
+                            why, v));
+  }
+  return static_cast<int>(v);
+}
+
 // `kernel_model:` of a GPU: the kernel-level model's constants, all required.
 GpuKernelSpec read_kernel_model(const YAML::Node& n, const std::string& file, const Mark& owner,
                                 const std::string& gpu) {
@@ -127,15 +152,37 @@ GpuKernelSpec read_kernel_model(const YAML::Node& n, const std::string& file, co
                "memory_latency_ns", "max_threads_per_sm", "max_blocks_per_sm", "registers_per_sm",
                "shared_kib_per_sm", "schedulers_per_sm"});
   GpuKernelSpec k;
-  k.copy_bandwidth_gbs = require_positive(r, "copy_bandwidth_gbs", owner, what);
-  k.launch_overhead_us = require_nonnegative(r, "launch_overhead_us", owner, what);
-  k.host_launch_interval_us = require_nonnegative(r, "host_launch_interval_us", owner, what);
-  k.memory_latency_ns = require_nonnegative(r, "memory_latency_ns", owner, what);
-  k.max_threads_per_sm = require_count(r, "max_threads_per_sm", owner, what);
-  k.max_blocks_per_sm = require_count(r, "max_blocks_per_sm", owner, what);
-  k.registers_per_sm = require_count(r, "registers_per_sm", owner, what);
-  k.shared_kib_per_sm = require_count(r, "shared_kib_per_sm", owner, what);
-  k.schedulers_per_sm = require_count(r, "schedulers_per_sm", owner, what);
+  // A copy reaches 0.88-0.90 of peak on every GPU measured; 1 GB/s is the least peak
+  // (memory_bandwidth_gbs below), and the copy cannot beat the peak (read_gpu).
+  k.copy_bandwidth_gbs = require_in(r, "copy_bandwidth_gbs", owner, what, 1, 1e5,
+                                    "the bounds of memory_bandwidth_gbs");
+  // Measured: 1.46-1.9 us per launch, 3.19-3.72 us between host launches, 337-349 ns per
+  // load (gpus.yaml [M], [M2]); the maxima are about 300 times those.
+  k.launch_overhead_us = require_in(r, "launch_overhead_us", owner, what, 0, 1000,
+                                    "at most 1 ms: 500 times the measured 1.9 us");
+  k.host_launch_interval_us = require_in(r, "host_launch_interval_us", owner, what, 0, 1000,
+                                         "at most 1 ms: 300 times the measured 3.19-3.72 us");
+  k.memory_latency_ns = require_in(r, "memory_latency_ns", owner, what, 0, 1e5,
+                                   "at most 100 us: 300 times the measured 337-349 ns");
+  // An SM must hold one block of every kernel the model may have to launch: the element-wise
+  // kernel's 256 threads and the smallest GEMM tile's registers and shared memory
+  // (kernels::minimum_sm_resources). Every CUDA GPU since compute capability 2.0 holds 1536
+  // threads, 32 K registers and 48 KiB of shared memory or more, so the minima refuse only
+  // wrong numbers. The maxima are 32x today's largest (2048 threads, 32 blocks, 64 K
+  // registers, 228 KiB, 4 schedulers: compute capability 9.0) and keep the model's int
+  // arithmetic (shared KiB x 1024, registers x threads) far from overflow.
+  const kernels::SmNeeds needs = kernels::minimum_sm_resources();
+  const std::string why =
+      "at least what one block of every kernel the model launches needs, at most 32 times "
+      "compute capability 9.0's";
+  k.max_threads_per_sm =
+      require_int_in(r, "max_threads_per_sm", owner, what, needs.threads, 32 * 2048, why);
+  k.max_blocks_per_sm = require_int_in(r, "max_blocks_per_sm", owner, what, 1, 32 * 32, why);
+  k.registers_per_sm =
+      require_int_in(r, "registers_per_sm", owner, what, needs.registers, 32 * 65536, why);
+  k.shared_kib_per_sm = require_int_in(r, "shared_kib_per_sm", owner, what,
+                                       (needs.shared_bytes + 1023) / 1024, 32 * 228, why);
+  k.schedulers_per_sm = require_int_in(r, "schedulers_per_sm", owner, what, 1, 32 * 4, why);
   return k;
 }
 
@@ -207,15 +254,22 @@ GpuSpec read_gpu(const YAML::Node& key, const YAML::Node& value, const std::stri
               {"memory_gib", "fp32_tflops", "fp16_tflops", "memory_bandwidth_gbs", "sm_count",
                "pcie_gbs", "kernel_model", "mig"});
   g.memory_gib = require_positive(r, "memory_gib", g.mark, what);
-  g.fp32_tflops = require_positive(r, "fp32_tflops", g.mark, what);
-  g.fp16_tflops = require_positive(r, "fp16_tflops", g.mark, what);
-  g.memory_bandwidth_gbs = require_positive(r, "memory_bandwidth_gbs", g.mark, what);
-  g.pcie_gbs = require_positive(r, "pcie_gbs", g.mark, what);
-  std::int64_t sms = yaml_int(require(r, "sm_count", g.mark, what), file, "sm_count");
-  if (sms < 1 || sms > std::numeric_limits<int>::max()) {
-    r.fail("sm_count", fmt::format("expected 'sm_count' >= 1 in {}, got {}", what, sms));
-  }
-  g.sm_count = static_cast<int>(sms);
+  // Throughputs and bandwidths enter every modelled time as divisors. The least is below
+  // anything that runs the model: one CPU core with SIMD does more than 1 GFLOP/s (the
+  // validation CPU's entry is 81 GFLOP/s and 15.6 GB/s), one DDR3 channel moves 12.8 GB/s,
+  // and PCIe 1.0 x1 250 MB/s. The most is about 100 times today's fastest (B200: 80 TFLOP/s
+  // FP32, 2250 dense FP16, 8 TB/s; NVLink-C2C 450 GB/s per direction).
+  g.fp32_tflops = require_in(r, "fp32_tflops", g.mark, what, 1e-3, 1e4,
+                             "1 GFLOP/s to 100 times a B200's FP32 peak");
+  g.fp16_tflops = require_in(r, "fp16_tflops", g.mark, what, 1e-3, 1e6,
+                             "1 GFLOP/s to 400 times a B200's dense FP16 peak");
+  g.memory_bandwidth_gbs = require_in(r, "memory_bandwidth_gbs", g.mark, what, 1, 1e5,
+                                      "1 GB/s to 12 times a B200's 8 TB/s");
+  g.pcie_gbs = require_in(r, "pcie_gbs", g.mark, what, 0.1, 1e4,
+                          "100 MB/s to 20 times NVLink-C2C's 450 GB/s");
+  // SMs: 1 (a CPU stands in as one) to 65536, 400 times a B200's 148.
+  g.sm_count =
+      require_int_in(r, "sm_count", g.mark, what, 1, 65536, "at most 400 times a B200's 148");
   if (auto km = r.find("kernel_model")) {
     g.kernel = read_kernel_model(*km, file, g.mark, what);
     if (g.kernel->copy_bandwidth_gbs > g.memory_bandwidth_gbs) {

@@ -237,6 +237,7 @@ Architecture load_architecture(const std::string& path) {
     a.description = description;
     a.library = library;
     a.path = path;
+    a.mark = top.mark("name");
     return a;
   } catch (const std::invalid_argument& e) {
     // Name the offending layer's line: the message starts "layer 'NAME':".

@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "sim/core/error.h"
+
 namespace infersim::kernels {
 
 // Bytes per tensor element. The Clockwork models run in FP32: their input_kb is
@@ -106,6 +108,7 @@ struct Architecture {
   std::string name, description;
   GemmLibrary library = GemmLibrary::kTvm;
   std::string path;                    // the file it was loaded from ("" if built in code)
+  Mark mark;                           // where its name is written (file:line:col)
   std::vector<std::string> clockwork;  // rows of the Clockwork V100 table with these layers
   KernelGraph graph;
   std::vector<LayerId> order;  // every layer once, each after all of its inputs

@@ -4,8 +4,21 @@
 
 #include <cstdint>
 #include <span>
+#include <stdexcept>
 
 namespace infersim::kernels {
+
+// A kernel or batch the model cannot time: a time beyond the horizon (kHorizon, 1e18 ns) or
+// not finite, or a count past 2^53 (a double's exact integers). It comes from a too-slow GPU
+// or a too-large architecture or batch, not from a bug: callers that know where the GPU, the
+// architecture and the batch came from report it as an InputError there.
+class OutOfModelRange : public std::overflow_error {
+ public:
+  using std::overflow_error::overflow_error;
+};
+
+// 2^53: the largest count (blocks, GEMM columns) the model computes with exactly.
+inline constexpr std::int64_t kMaxModelCount = std::int64_t{1} << 53;
 
 struct KernelCall {
   enum class Kind : std::uint8_t {

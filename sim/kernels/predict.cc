@@ -16,7 +16,7 @@ Profile predict_profile(const std::vector<Architecture>& archs, const GpuSpec& g
     ModelProfile m;
     m.family = "roofline";
     m.architecture = a.name;
-    m.mark = Mark{a.path, 0, 0};
+    m.mark = a.mark;
     m.input_kb =
         static_cast<double>(a.layer(a.order.front()).output.elements()) * kBytesPerElement / 1e3;
     m.output_kb =
@@ -26,7 +26,11 @@ Profile predict_profile(const std::vector<Architecture>& archs, const GpuSpec& g
     m.gflop = a.gemm_flops() / 1e9;
     for (const int b : predicted_batch_sizes()) {
       m.batch_sizes.push_back(b);
-      m.latency_ms.push_back(ns_to_ms(model_latency(lower(a, b), params)));
+      try {
+        m.latency_ms.push_back(ns_to_ms(model_latency(lower(a, b), params)));
+      } catch (const OutOfModelRange& e) {
+        throw out_of_range_error(a, b, params, e);
+      }
     }
     const std::vector<std::string> names =
         a.clockwork.empty() ? std::vector<std::string>{a.name} : a.clockwork;

@@ -36,10 +36,30 @@ SimTime BatchKernels::boundary_at_or_after(SimTime offset) const {
 }
 
 void BatchKernels::push(const TimedKernel& k) {
+  const SimTime ends = add_kernel_times(total(), k.ns);
+  std::int64_t sm_time = 0;
+  if (k.sms < 0 || __builtin_mul_overflow(k.ns, static_cast<std::int64_t>(k.sms), &sm_time) ||
+      __builtin_add_overflow(sm_ns.empty() ? 0 : sm_ns.back(), sm_time, &sm_time)) {
+    throw OutOfModelRange("a batch's kernels hold SMs for more than 2^63 SM-ns");
+  }
   kernels.push_back(k);
-  sm_ns.push_back((sm_ns.empty() ? 0 : sm_ns.back()) + k.ns * k.sms);
-  end.push_back(total() + k.ns);
+  sm_ns.push_back(sm_time);
+  end.push_back(ends);
 }
+
+namespace {
+
+// A calibrated time `x` in ns rounded to the nearest ns, as std::llround would, within the
+// horizon.
+SimTime checked_ns(double x) {
+  if (!(x >= 0 && x <= static_cast<double>(kHorizon))) {
+    throw OutOfModelRange(fmt::format(
+        "a calibrated kernel time of {:g} ns is beyond the time horizon of 1e18 ns", x));
+  }
+  return round_nearest(x);
+}
+
+}  // namespace
 
 std::vector<SimTime> calibrate_durations(const std::vector<SimTime>& t, SimTime target) {
   __extension__ typedef unsigned __int128 u128;  // GCC and Clang; -Wpedantic otherwise warns
@@ -99,18 +119,20 @@ KernelProgram build_program(const Architecture& arch, std::string model, int max
     }
     std::vector<SimTime> ns = modelled;
     if (p.calibrated) {
-      const SimTime total = std::accumulate(modelled.begin(), modelled.end(), SimTime{0});
+      SimTime total = 0;
+      for (const SimTime t : modelled) total = add_kernel_times(total, t);
       // L(b) was measured on the whole GPU. On a share the kernels keep the whole GPU's
       // calibration: the batch takes L(b) x (modelled on the share / modelled on the GPU),
       // rounded to the nearest ns, split over the kernels as on the GPU.
       SimTime target = measured_ns[bi];
       if (is_partial(share, p.params)) {
         SimTime whole = 0;
-        for (const KernelCall& c : p.calls[bi]) whole += kernel_time(c, p.params).ns;
+        for (const KernelCall& c : p.calls[bi]) {
+          whole = add_kernel_times(whole, kernel_time(c, p.params).ns);
+        }
         if (whole > 0) {
-          target = static_cast<SimTime>(
-              std::llround(static_cast<double>(measured_ns[bi]) * static_cast<double>(total) /
-                           static_cast<double>(whole)));
+          target = checked_ns(static_cast<double>(measured_ns[bi]) * static_cast<double>(total) /
+                              static_cast<double>(whole));
         }
       }
       ns = calibrate_durations(modelled, target);
@@ -155,8 +177,7 @@ BatchKernels merge_batches(const KernelProgram& p, std::span<const int> part_bat
       parts[j] = p.calls[static_cast<std::size_t>(part_batches[j])][i];
     }
     const KernelTime t = batched_kernel_time(parts, p.params, p.share);
-    const SimTime ns =
-        p.calibrated ? static_cast<SimTime>(std::llround(static_cast<double>(t.ns) * scale)) : t.ns;
+    const SimTime ns = p.calibrated ? checked_ns(static_cast<double>(t.ns) * scale) : t.ns;
     out.push(TimedKernel{ns, t.sms_touched, solo_share(summed(parts), ns, p.params)});
   }
   return out;

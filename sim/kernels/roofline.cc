@@ -7,6 +7,7 @@
 #include <limits>
 #include <span>
 #include <stdexcept>
+#include <tuple>
 
 namespace infersim::kernels {
 namespace {
@@ -80,6 +81,7 @@ KernelModelParams default_kernel_params(const GpuSpec& gpu) {
   const GpuKernelSpec& k = *gpu.kernel;
   KernelModelParams p;
   p.gpu = gpu.name;
+  p.gpu_mark = gpu.mark;
   p.sm_count = gpu.sm_count;
   p.peak_flops = gpu.fp32_tflops * 1e12;
   p.bandwidth = gpu.memory_bandwidth_gbs * 1e9;
@@ -116,7 +118,24 @@ int blocks_per_sm(const GemmTile& t, const KernelModelParams& p) {
   n = std::min(n, p.max_threads_per_sm / t.threads);
   n = std::min(n, p.registers_per_sm / (t.registers * t.threads));
   n = std::min(n, p.shared_bytes_per_sm / t.shared_bytes);
-  return std::max(n, 1);
+  return std::max(n, 0);
+}
+
+SmNeeds minimum_sm_resources() {
+  // The smallest tile is the least in threads, registers and shared memory alike (the 32x32
+  // tile); checked here so that a new tile cannot break the loader's guarantee unnoticed.
+  const std::vector<GemmTile>& tiles = simt_tiles();
+  const auto regs = [](const GemmTile& t) { return t.registers * t.threads; };
+  const GemmTile& least =
+      *std::min_element(tiles.begin(), tiles.end(), [&](const GemmTile& a, const GemmTile& b) {
+        return std::tie(a.threads, a.shared_bytes) < std::tie(b.threads, b.shared_bytes);
+      });
+  for (const GemmTile& t : tiles) {
+    if (t.threads < least.threads || regs(t) < regs(least) || t.shared_bytes < least.shared_bytes) {
+      throw std::logic_error("minimum_sm_resources: no tile is the least in every resource");
+    }
+  }
+  return SmNeeds{std::max(kElementwiseThreads, least.threads), regs(least), least.shared_bytes};
 }
 
 namespace {
@@ -134,7 +153,25 @@ int available_sms(const KernelModelParams& p, const GpuShare& share) {
 
 std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
 
-SimTime round_ns(double ns) { return static_cast<SimTime>(std::llround(ns)); }
+// A modelled time rounded to the nearest ns; beyond the horizon (or NaN) is out of range.
+SimTime round_ns(double ns, const KernelModelParams& p) {
+  if (!(ns <= static_cast<double>(kHorizon))) {
+    throw OutOfModelRange(
+        fmt::format("a kernel takes {:g} ns on GPU '{}', beyond the time "
+                    "horizon of 1e18 ns",
+                    ns, p.gpu));
+  }
+  return round_nearest(ns);
+}
+
+// A block count from a double, checked against kMaxModelCount.
+std::int64_t checked_count(double n, const KernelModelParams& p) {
+  if (!(n <= static_cast<double>(kMaxModelCount))) {
+    throw OutOfModelRange(
+        fmt::format("a kernel launches {:g} thread blocks on GPU '{}', more than 2^53", n, p.gpu));
+  }
+  return static_cast<std::int64_t>(n);
+}
 
 double achievable_bandwidth(const KernelModelParams& p, const GpuShare& share) {
   return p.bandwidth * p.bandwidth_efficiency * share.bandwidth_fraction;
@@ -147,15 +184,17 @@ KernelTime memory_time(const KernelCall& call, const KernelModelParams& p, const
   t.overhead_ns = p.launch_overhead_ns + p.memory_latency_ns;
   t.memory_bound = true;
   // An element-wise kernel: 256-thread blocks, one element read and written per thread.
-  constexpr double kBytesPerBlock = 256 * 2 * kBytesPerElement;
-  constexpr int kThreads = 256;
-  t.blocks =
-      std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(call.bytes / kBytesPerBlock)));
-  t.blocks_per_sm = std::min(p.max_blocks_per_sm, p.max_threads_per_sm / kThreads);
+  constexpr double kBytesPerBlock = kElementwiseThreads * 2 * kBytesPerElement;
+  t.blocks = std::max<std::int64_t>(1, checked_count(std::ceil(call.bytes / kBytesPerBlock), p));
+  t.blocks_per_sm = std::min(p.max_blocks_per_sm, p.max_threads_per_sm / kElementwiseThreads);
+  if (t.blocks_per_sm < 1) {
+    throw std::invalid_argument(
+        fmt::format("GPU '{}' cannot hold a {}-thread block on an SM", p.gpu, kElementwiseThreads));
+  }
   t.waves = ceil_div(t.blocks, static_cast<std::int64_t>(sms) * t.blocks_per_sm);
   t.sms = static_cast<int>(std::min<std::int64_t>(sms, ceil_div(t.blocks, t.blocks_per_sm)));
   t.sms_touched = static_cast<int>(std::min<std::int64_t>(sms, t.blocks));
-  t.ns = round_ns(std::max(t.memory_ns + t.overhead_ns, p.host_launch_interval_ns));
+  t.ns = round_ns(std::max(t.memory_ns + t.overhead_ns, p.host_launch_interval_ns), p);
   return t;
 }
 
@@ -191,14 +230,19 @@ KernelTime parts_time(std::span<const KernelCall> parts, const KernelModelParams
   t.tile = tile;
   t.split_k = split_k;
   t.blocks_per_sm = blocks_per_sm(tl, p);
-  std::int64_t n_tiles = 0;  // column tiles over all problems
+  if (t.blocks_per_sm < 1) {
+    throw std::invalid_argument(fmt::format(
+        "gemm_time: a {}x{} tile's block does not fit on an SM of GPU '{}'", tl.m, tl.n, p.gpu));
+  }
+  double n_tiles = 0;        // column tiles over all problems
   double bytes = 0, mn = 0;  // traffic and output elements of all problems
   for (const KernelCall& c : parts) {
-    n_tiles += ceil_div(c.n, tl.n) * c.count;
+    n_tiles += static_cast<double>(ceil_div(c.n, tl.n)) * static_cast<double>(c.count);
     bytes += c.bytes;
     mn += static_cast<double>(c.m) * static_cast<double>(c.n) * static_cast<double>(c.count);
   }
-  t.blocks = ceil_div(first.m, tl.m) * n_tiles * split_k;
+  // Exact while below 2^53, which checked_count ensures.
+  t.blocks = checked_count(static_cast<double>(ceil_div(first.m, tl.m)) * n_tiles * split_k, p);
   t.waves = ceil_div(t.blocks, static_cast<std::int64_t>(sms) * t.blocks_per_sm);
   t.sms = static_cast<int>(std::min<std::int64_t>(sms, ceil_div(t.blocks, t.blocks_per_sm)));
   t.sms_touched = static_cast<int>(std::min<std::int64_t>(sms, t.blocks));
@@ -237,7 +281,8 @@ KernelTime parts_time(std::span<const KernelCall> parts, const KernelModelParams
   }
   t.ns = round_ns(
       std::max(std::max(t.compute_ns, t.memory_ns) + t.overhead_ns, p.host_launch_interval_ns) +
-      t.reduce_ns);
+          t.reduce_ns,
+      p);
   return t;
 }
 
@@ -275,6 +320,7 @@ KernelTime batched_kernel_time(std::span<const KernelCall> parts, const KernelMo
   KernelTime best;
   bool found = false;
   for (int tile = 0; tile < static_cast<int>(p.tiles.size()); ++tile) {
+    if (blocks_per_sm(p.tiles[static_cast<std::size_t>(tile)], p) < 1) continue;
     for (const int s : p.split_k) {
       // A split must leave each block at least one k step.
       if (s > 1 && static_cast<std::int64_t>(s) * p.tiles[static_cast<std::size_t>(tile)].k > k) {
@@ -288,6 +334,10 @@ KernelTime batched_kernel_time(std::span<const KernelCall> parts, const KernelMo
       }
     }
   }
+  if (!found) {
+    throw std::invalid_argument(
+        fmt::format("kernel_time: no GEMM tile's block fits on an SM of GPU '{}'", p.gpu));
+  }
   return best;
 }
 
@@ -295,10 +345,29 @@ KernelTime kernel_time(const KernelCall& call, const KernelModelParams& p, const
   return batched_kernel_time(std::span<const KernelCall>(&call, 1), p, share);
 }
 
+InputError out_of_range_error(const Architecture& arch, std::int64_t batch,
+                              const KernelModelParams& p, const OutOfModelRange& e) {
+  return InputError(arch.mark,
+                    fmt::format("architecture '{}' at batch {} on GPU '{}' (at {}) is "
+                                "outside the kernel model's range: {}",
+                                arch.name, batch, p.gpu, format_mark(p.gpu_mark), e.what()));
+}
+
+SimTime add_kernel_times(SimTime a, SimTime b) {
+  // Each is within the horizon (round_ns), so the sum of two fits in int64.
+  if (a < 0 || b < 0 || a > kHorizon || b > kHorizon || a + b > kHorizon) {
+    throw OutOfModelRange(
+        fmt::format("kernels take {:g} ns one after another, beyond the time "
+                    "horizon of 1e18 ns",
+                    static_cast<double>(a) + static_cast<double>(b)));
+  }
+  return a + b;
+}
+
 SimTime model_latency(const std::vector<KernelCall>& calls, const KernelModelParams& p,
                       const GpuShare& share) {
   SimTime total = 0;
-  for (const KernelCall& c : calls) total += kernel_time(c, p, share).ns;
+  for (const KernelCall& c : calls) total = add_kernel_times(total, kernel_time(c, p, share).ns);
   return total;
 }
 

@@ -39,9 +39,11 @@
 
 #include <cstdint>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "sim/core/error.h"
 #include "sim/core/time.h"
 #include "sim/gpu/profile.h"
 #include "sim/kernels/graph.h"
@@ -68,6 +70,7 @@ struct GemmTile {
 // rather than describing new hardware.
 struct KernelModelParams {
   std::string gpu;
+  Mark gpu_mark;                       // the GPU's entry in gpus.yaml, for errors
   int sm_count = 0;                    // GpuSpec
   double peak_flops = 0;               // FP32 FLOP/s, GpuSpec
   double bandwidth = 0;                // device memory B/s, GpuSpec
@@ -129,15 +132,31 @@ struct KernelTime {
 };
 
 // Resident blocks of `tile` per SM: the least of the thread, block, register and
-// shared-memory limits (at least 1).
+// shared-memory limits; 0 when one block of the tile does not fit on an SM (the library then
+// launches another tile, as cuBLAS's heuristics only pick kernels the device can run).
 int blocks_per_sm(const GemmTile& tile, const KernelModelParams& p);
+
+// Threads per block of the element-wise (memory-bound) kernel: 256, one element each.
+inline constexpr int kElementwiseThreads = 256;
+
+// What one SM must hold for the model to run every layer on it: a block of the element-wise
+// kernel (it has no alternative) and a block of the smallest tile of the catalogue (a GEMM
+// falls back to it when larger tiles do not fit). The gpus.yaml loader refuses a GPU whose
+// `kernel_model:` offers less, so blocks_per_sm is never 0 for every tile.
+struct SmNeeds {
+  int threads = 0;       // max(kElementwiseThreads, the smallest tile's threads)
+  int registers = 0;     // the smallest tile's registers x threads
+  int shared_bytes = 0;  // the smallest tile's shared memory
+};
+SmNeeds minimum_sm_resources();
 
 // Time of one kernel with a given tile and split-K factor (no choice made).
 KernelTime gemm_time(const KernelCall& call, const KernelModelParams& p, int tile, int split_k,
                      const GpuShare& share = {});
 
 // Time of one kernel; for a GEMM, the fastest tile and split-K factor.
-// Throws std::invalid_argument for an empty GEMM or a share larger than the GPU.
+// Throws std::invalid_argument for an empty GEMM or a share larger than the GPU, and
+// OutOfModelRange for a time beyond the horizon or more than 2^53 blocks.
 KernelTime kernel_time(const KernelCall& call, const KernelModelParams& p,
                        const GpuShare& share = {});
 
@@ -151,7 +170,17 @@ KernelTime kernel_time(const KernelCall& call, const KernelModelParams& p,
 KernelTime batched_kernel_time(std::span<const KernelCall> parts, const KernelModelParams& p,
                                const GpuShare& share = {});
 
+// `e`, thrown while timing `arch` at `batch` on the GPU of `p`, as an InputError at the
+// architecture's name that also names the GPU's entry in gpus.yaml.
+InputError out_of_range_error(const Architecture& arch, std::int64_t batch,
+                              const KernelModelParams& p, const OutOfModelRange& e);
+
+// a + b for two kernel-model times in [0, kHorizon]; OutOfModelRange when the sum passes
+// the horizon.
+SimTime add_kernel_times(SimTime a, SimTime b);
+
 // Predicted latency of a batch: the kernels run one after another on one stream.
+// Throws OutOfModelRange when a kernel or the sum lies beyond the horizon (kHorizon).
 SimTime model_latency(const std::vector<KernelCall>& calls, const KernelModelParams& p,
                       const GpuShare& share = {});
 

@@ -59,8 +59,13 @@ RooflineReport compare_with_profile(const std::vector<Architecture>& archs, cons
         r.model = name;
         r.architecture = a->name;
         r.batch = b;
-        const std::vector<KernelCall> calls = lower(*a, b, options);
-        r.predicted_ms = ns_to_ms(model_latency(calls, with_library(params, a->library)));
+        std::vector<KernelCall> calls;
+        try {
+          calls = lower(*a, b, options);
+          r.predicted_ms = ns_to_ms(model_latency(calls, with_library(params, a->library)));
+        } catch (const OutOfModelRange& e) {
+          throw out_of_range_error(*a, b, params, e);
+        }
         double flops = 0, bytes = 0;
         for (const KernelCall& c : calls) {
           flops += c.flops;
@@ -159,11 +164,18 @@ void print_kernels(const Architecture& arch, const std::vector<KernelCall>& call
   fmt::print(out, "{:<36} {:>22} {:>8} {:>5} {:>7} {:>5} {:>4} {:>9} {:>9} {:>9} {:>9}\n", "kernel",
              "m x n x k (count)", "tile", "split", "blocks", "waves", "SMs", "comp us", "mem us",
              "reduce us", "total us");
-  SimTime total = 0;
+  // Timed before anything is printed: a kernel outside the model's range (OutOfModelRange)
+  // leaves no partial table.
   const KernelModelParams lib = with_library(params, arch.library);
+  std::vector<KernelTime> times;
+  SimTime total = 0;
   for (const KernelCall& c : calls) {
-    const KernelTime t = kernel_time(c, lib);
-    total += t.ns;
+    times.push_back(kernel_time(c, lib));
+    total = add_kernel_times(total, times.back().ns);
+  }
+  for (std::size_t i = 0; i < calls.size(); ++i) {
+    const KernelCall& c = calls[i];
+    const KernelTime& t = times[i];
     const std::string shape = c.kind == KernelCall::Kind::kGemm
                                   ? fmt::format("{}x{}x{} ({})", c.m, c.n, c.k, c.count)
                                   : fmt::format("{:.0f} KB", c.bytes / 1e3);

@@ -494,7 +494,17 @@ RunResult simulate(const Experiment& x, const Registries& reg, std::uint64_t run
     if (x.kernel_level) {
       // A batch is its kernels: L(b) is their total (equal to the profile's when calibrated
       // on a whole GPU); on a MIG instance or under an SM cap, they are timed on that share.
-      t.kernels = kernel_program(x, x.tenants[i], max_batch, tenant_share(x, x.tenants[i], t.gpu));
+      try {
+        t.kernels =
+            kernel_program(x, x.tenants[i], max_batch, tenant_share(x, x.tenants[i], t.gpu));
+      } catch (const kernels::OutOfModelRange& e) {
+        // On a whole GPU L(b) was checked when the experiment was read; an SM cap or a MIG
+        // slice slows the kernels and may take them past the horizon.
+        throw InputError(
+            x.tenants[i].mark,
+            fmt::format("model '{}' on GPU '{}' (at {}), batches up to {}: {}", x.tenants[i].model,
+                        x.gpu.name, format_mark(x.gpu.mark), max_batch, e.what()));
+      }
       for (int b = 1; b <= max_batch; ++b) t.latency_ns[b] = t.kernels->batches[b].total();
     }
     tenants.push_back(std::move(t));

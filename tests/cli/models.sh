@@ -54,5 +54,28 @@ bad gpu_unknown "no GPU 'v101'" --roofline --gpu v101
 bad batches "--batches expects batch sizes >= 1" --roofline --batches 1,0
 bad both "--roofline and --graph exclude each other" --roofline --graph resnet50_v1
 
+# gpus.yaml with one H100 constant changed (the line must exist, or the check is void).
+h100_with() {
+  sed "/^  h100:/,/^  h200:/s/$1/$2/" hardware_profiles/gpus.yaml > "$work/$3.yaml"
+  grep -q "$2" "$work/$3.yaml" || { echo "FAIL $3: no '$1' in the H100's entry"; fails=$((fails + 1)); }
+}
+# 128 threads per SM hold no 256-thread element-wise block (this divided by zero).
+h100_with "max_threads_per_sm: 2048" "max_threads_per_sm: 128" thr128
+bad sm_threads "thr128.yaml:[0-9]+:[0-9]+: expected 'max_threads_per_sm' between 256 and 65536" \
+  --roofline --gpu h100 --gpus-file "$work/thr128.yaml"
+# 1e-300 TFLOP/s wrapped L(b) to -9.2e12 ms.
+h100_with "fp32_tflops: 67" "fp32_tflops: 1e-300" tftiny
+bad tflops_tiny "tftiny.yaml:[0-9]+:[0-9]+: expected 'fp32_tflops' between 0.001 and 10000" \
+  --roofline --gpu h100 --gpus-file "$work/tftiny.yaml"
+# The slowest GPU the bounds allow (1 GFLOP/s, 1 GB/s copies) at batch 2e9: ResNet-50's
+# 7.7 GFLOP x 2e9 / 1e9 FLOP/s is about 1.5e10 s, past the 1e9 s horizon: an error at the
+# architecture naming the GPU, where the sum of kernel times once wrapped.
+h100_with "fp32_tflops: 67" "fp32_tflops: 0.001" slow
+sed -i "/^  h100:/,/^  h200:/s/copy_bandwidth_gbs: 3012 /copy_bandwidth_gbs: 1 /" "$work/slow.yaml"
+bad horizon "resnet50_v1.yaml:[0-9]+:[0-9]+: architecture 'resnet50_v1' at batch 2000000000 on GPU 'h100' \(at .*slow.yaml:[0-9]+:[0-9]+\) is outside the kernel model's range: .*beyond the time horizon" \
+  --graph resnet50_v1 --gpu h100 --gpus-file "$work/slow.yaml" --batch 2000000000
+bad horizon_roofline "outside the kernel model's range" \
+  --roofline --gpu h100 --gpus-file "$work/slow.yaml" --batches 1,2000000000
+
 if [ "$fails" -ne 0 ]; then echo "$fails models check(s) failed"; exit 1; fi
 echo "all models checks passed"
