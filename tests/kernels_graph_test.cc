@@ -16,6 +16,7 @@
 #include "sim/core/error.h"
 #include "sim/gpu/profile.h"
 #include "sim/kernels/architecture.h"
+#include "sim/kernels/lower.h"
 
 namespace infersim::kernels {
 namespace {
@@ -263,11 +264,12 @@ TEST(KernelGraph, WeightsMatchTheClockworkTableWithinTwoPercent) {
 // Writes an architecture file and removes it at the end of the test.
 class ArchFile {
  public:
-  explicit ArchFile(const std::string& layers) {
+  explicit ArchFile(const std::string& layers,
+                    const std::string& head = "name: toy\ninput: [3, 8, 8]\n") {
     path_ =
         std::filesystem::temp_directory_path() / ("infersim_arch_" + std::to_string(::getpid()) +
                                                   "_" + std::to_string(counter_++) + ".yaml");
-    std::ofstream(path_) << "name: toy\ninput: [3, 8, 8]\nlayers:\n" << layers;
+    std::ofstream(path_) << head << "layers:\n" << layers;
   }
   ~ArchFile() { std::filesystem::remove(path_); }
   std::string path() const { return path_.string(); }
@@ -277,8 +279,9 @@ class ArchFile {
   static inline int counter_ = 0;
 };
 
-std::string load_error(const std::string& layers) {
-  const ArchFile f(layers);
+std::string load_error(const std::string& layers,
+                       const std::string& head = "name: toy\ninput: [3, 8, 8]\n") {
+  const ArchFile f(layers, head);
   try {
     load_architecture(f.path());
   } catch (const InputError& e) {
@@ -320,6 +323,156 @@ TEST(KernelGraph, LoaderErrorsNameFileLineAndWhat) {
          ":4:", "not divisible by groups 3");
   expect(load_error("  - {name: p, op: maxpool, in: [data], k: 9}\n"),
          ":4:", "larger than the padded input");
+}
+
+// Integer fields are read whole and range-checked (architecture.cc, Bounds): a value past
+// its bound was cut to int (k: 2^32 + 1 ran as a 1x1 convolution) or overflowed the shape
+// arithmetic (out: 2^62 gave negative weights). Columns are those of the value on line 4.
+TEST(KernelGraph, IntegerFieldsOutsideTheirBoundsAreErrorsAtTheValue) {
+  auto expect = [](const std::string& err, const std::string& where, const std::string& what) {
+    EXPECT_NE(err.find(where), std::string::npos) << err;
+    EXPECT_NE(err.find(what), std::string::npos) << err;
+  };
+  // "  - {name: c, op: conv, in: [data], out: 4, k: " is 47 characters: k's value at 48.
+  const std::string conv = "  - {name: c, op: conv, in: [data], out: 4, k: ";
+  expect(load_error(conv + "4294967297}\n"), ":4:48:", "expected 'k' between 1 and 65536");
+  expect(load_error(conv + "[3, 4294967297]}\n"), ":4:52:", "expected 'k' between 1 and 65536");
+  expect(load_error(conv + "1, s: 4294967296}\n"), ":4:54:", "expected 's' between 1 and 65536");
+  expect(load_error(conv + "1, p: 4294967297}\n"), ":4:54:", "expected 'p' between 0 and 65536");
+  expect(load_error(conv + "1, g: 4294967297}\n"), ":4:54:", "expected 'g' between 1 and 1048576");
+  // "  - {name: c, op: conv, in: [data], out: " is 41 characters.
+  expect(load_error("  - {name: c, op: conv, in: [data], out: 4611686018427387904, k: 1}\n"),
+         ":4:42:", "expected 'out' between 1 and 1048576");
+  expect(load_error("  - {name: f, op: fc, in: [data], out: 9223372036854775807}\n"),
+         ":4:40:", "expected 'out' between 1 and 1048576");
+  // input: [3, 8, 2097152]: the third value at column 15 of line 2.
+  expect(load_error("  - {name: r, op: relu, in: [data]}\n", "name: toy\ninput: [3, 8, 2097152]\n"),
+         ":2:15:", "expected 'input' between 1 and 65536");
+}
+
+// Derived counts are checked too: each field within its bound, a product may still pass
+// 2^40 elements per sample (kMaxLayerCount), where int64 shape arithmetic would soon wrap.
+TEST(KernelGraph, LayersPastTwoToTheFortyElementsAreErrorsAtTheirLine) {
+  auto expect = [](const std::string& err, const std::string& where, const std::string& what) {
+    EXPECT_NE(err.find(where), std::string::npos) << err;
+    EXPECT_NE(err.find(what), std::string::npos) << err;
+  };
+  // 65536^3 = 2^48 input elements: at `input` (line 2, column 8), not "must be positive".
+  expect(load_error("  - {name: r, op: relu, in: [data]}\n",
+                    "name: toy\ninput: [65536, 65536, 65536]\n"),
+         ":2:8:", "input of more than 2^40 elements");
+  // 1 x 65536 x 65536 = 2^32 elements, a 1x1 convolution to 2^20 channels: 2^52 outputs.
+  const std::string big = "name: toy\ninput: [1, 65536, 65536]\n";
+  expect(load_error("  - {name: c, op: conv, in: [data], out: 1048576, k: 1}\n", big),
+         ":4:", "layer 'c': output of more than 2^40 elements");
+  // 2^20 channels of 2^10 x 2^10 = 2^40 elements, then a concat with itself: 2^41.
+  expect(load_error("  - {name: c, op: conv, in: [data], out: 1048576, k: 1}\n"
+                    "  - {name: cat, op: concat, in: [c, c]}\n",
+                    "name: toy\ninput: [1, 1024, 1024]\n"),
+         ":5:", "layer 'cat': output of more than 2^40 elements");
+}
+
+// A GEMM of more than 2^53 columns (batch x H_out x W_out) is outside the model's range: an
+// error the callers report at the architecture, never a wrapped count.
+TEST(KernelGraph, LoweringPastTwoToTheFiftyThreeColumnsIsOutOfRange) {
+  // A 1x1 convolution over 1 x 65536 x 65536: 2^32 columns per sample.
+  const ArchFile f("  - {name: c, op: conv, in: [data], out: 1, k: 1}\n",
+                   "name: toy\ninput: [1, 65536, 65536]\n");
+  const Architecture a = load_architecture(f.path());
+  EXPECT_EQ(lower(a, std::int64_t{1} << 21).front().n, std::int64_t{1} << 53);  // 2^21 x 2^32
+  EXPECT_THROW(lower(a, (std::int64_t{1} << 21) + 1), OutOfModelRange);
+}
+
+// A directory of architecture files, removed at the end of the test.
+class ArchDir {
+ public:
+  ArchDir() {
+    path_ = std::filesystem::temp_directory_path() /
+            ("infersim_archdir_" + std::to_string(::getpid()) + "_" + std::to_string(counter_++));
+    std::filesystem::create_directories(path_);
+  }
+  ~ArchDir() { std::filesystem::remove_all(path_); }
+  std::string add(const std::string& name, const std::string& text) const {
+    std::ofstream(path_ / name) << text;
+    return (path_ / name).string();
+  }
+  std::string path() const { return path_.string(); }
+  std::string dir_error() const {
+    try {
+      load_architectures(path());
+    } catch (const InputError& e) {
+      return e.what();
+    }
+    return "";
+  }
+
+ private:
+  std::filesystem::path path_;
+  static inline int counter_ = 0;
+};
+
+const char* const kToyLayers = "input: [3, 8, 8]\nlayers:\n  - {name: r, op: relu, in: [data]}\n";
+
+// Models are looked up by name, then by Clockwork row (find_for_model): a second file with
+// a name or row another file claims would shadow it, or be shadowed, depending on the sort
+// order of paths. It is an error at the second claim, naming the first.
+TEST(KernelGraph, TwoFilesClaimingOneNameOrRowAreAnError) {
+  {
+    ArchDir d;
+    const std::string a = d.add("a.yaml", std::string("name: toy\n") + kToyLayers);
+    const std::string b = d.add("b.yaml", std::string("name: toy\n") + kToyLayers);
+    const std::string err = d.dir_error();
+    // "name: " is 6 characters: the name at 1:7 in both.
+    EXPECT_NE(err.find(b + ":1:7: architecture 'toy' is already defined at " + a + ":1:7"),
+              std::string::npos)
+        << err;
+  }
+  {
+    ArchDir d;
+    const std::string a = d.add("a.yaml", std::string("name: x\nclockwork: [row]\n") + kToyLayers);
+    const std::string b = d.add("b.yaml", std::string("name: row\n") + kToyLayers);
+    const std::string err = d.dir_error();
+    // "clockwork: [" is 12 characters: the row at 2:13.
+    EXPECT_NE(err.find(b + ":1:7: architecture 'row' is already defined at " + a + ":2:13"),
+              std::string::npos)
+        << err;
+  }
+  {
+    ArchDir d;
+    const std::string a = d.add("a.yaml", std::string("name: x\nclockwork: [row]\n") + kToyLayers);
+    const std::string b = d.add("b.yaml", std::string("name: y\nclockwork: [row]\n") + kToyLayers);
+    const std::string err = d.dir_error();
+    EXPECT_NE(err.find(b + ":2:13: Clockwork row 'row' is already defined at " + a + ":2:13"),
+              std::string::npos)
+        << err;
+  }
+  {
+    // A file's own name among its rows (every shipped file does this) is one claim.
+    ArchDir d;
+    d.add("a.yaml", std::string("name: x\nclockwork: [x]\n") + kToyLayers);
+    EXPECT_EQ(d.dir_error(), "");
+  }
+}
+
+// Every problem with an architecture file is one file:line:col line (InputError), whole-file
+// problems at 1:1 as read_input_file reports them.
+TEST(KernelGraph, MalformedFilesAreInputErrorsWithAPosition) {
+  {
+    ArchDir d;
+    const std::string f = d.add("toy.yaml", "");
+    const std::string err = d.dir_error();
+    EXPECT_NE(err.find(f + ":1:1: the file is empty"), std::string::npos) << err;
+  }
+  {
+    ArchDir d;
+    std::filesystem::create_directory(d.path() + "/x.yaml");
+    const std::string err = d.dir_error();
+    EXPECT_NE(err.find(d.path() + "/x.yaml:1:1: is a directory"), std::string::npos) << err;
+  }
+  // A list as a key: at the key (line 4, column 37), not yaml-cpp's "bad conversion".
+  const std::string err = load_error("  - {name: r, op: relu, in: [data], [x]: 1}\n");
+  EXPECT_NE(err.find(":4:37: expected a key name in the relu layer, got a list"), std::string::npos)
+      << err;
 }
 
 }  // namespace

@@ -15,7 +15,8 @@ namespace infersim::kernels {
 Architecture load_architecture(const std::string& path);
 
 // Every *.yaml in `dir`, sorted by name; throws InputError on the first bad file and if two
-// files claim the same Clockwork row.
+// files claim the same name or Clockwork row (one would shadow the other in
+// find_for_model), at the second claim.
 std::vector<Architecture> load_architectures(const std::string& dir);
 
 // The architecture named `model`, else the one listing `model` among its Clockwork table rows

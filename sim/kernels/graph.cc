@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <boost/graph/topological_sort.hpp>
+#include <initializer_list>
 #include <iterator>
 #include <stdexcept>
 
@@ -82,13 +83,32 @@ namespace {
   throw std::invalid_argument(fmt::format("layer '{}': {}", l.name, what));
 }
 
+// The product of `factors` (each >= 0), or a layer error naming `what` when it passes
+// kMaxLayerCount; computed without overflow.
+std::int64_t count(const Layer& l, const char* what, std::initializer_list<std::int64_t> factors) {
+  std::int64_t n = 1;
+  for (const std::int64_t f : factors) {
+    if (__builtin_mul_overflow(n, f, &n) || n > kMaxLayerCount) {
+      fail(l, fmt::format("{} of more than 2^40 elements per sample", what));
+    }
+  }
+  return n;
+}
+
+// `s`'s elements, checked against kMaxLayerCount.
+std::int64_t elements(const Layer& l, const Shape& s, const char* what) {
+  return count(l, what, {s.c, s.h, s.w});
+}
+
 // Output extent of a window: floor((in + 2 pad - k) / stride) + 1, or with ceil mode
 // ceil(...) + 1 less a last window that would start in the right padding (the MXNet and
 // PyTorch rule).
 std::int64_t window_out(const Layer& l, std::int64_t in, int k, int s, int p) {
   if (k < 1 || s < 1 || p < 0) fail(l, "window sizes and strides must be >= 1, padding >= 0");
-  const std::int64_t span = in + 2 * p - k;
-  if (span < 0) fail(l, fmt::format("window {} larger than the padded input {}", k, in + 2 * p));
+  const std::int64_t span = in + 2 * std::int64_t{p} - k;
+  if (span < 0) {
+    fail(l, fmt::format("window {} larger than the padded input {}", k, in + 2 * std::int64_t{p}));
+  }
   std::int64_t out = span / s + 1;
   if (l.ceil_mode && span % s != 0) {
     out = span / s + 2;
@@ -120,8 +140,10 @@ void infer(Layer& l, std::int64_t out_channels) {
       }
       l.output = {out_channels, window_out(l, in.h, l.kernel_h, l.stride_h, l.pad_h),
                   window_out(l, in.w, l.kernel_w, l.stride_w, l.pad_w)};
+      elements(l, l.output, "output");
       l.gemm.m = out_channels / g;
-      l.gemm.k = (in.c / g) * l.kernel_h * l.kernel_w;
+      l.gemm.k = count(l, "a GEMM common dimension (input channels x window)",
+                       {in.c / g, l.kernel_h, l.kernel_w});
       l.gemm.n_per_sample = l.output.h * l.output.w;
       l.gemm.groups = g;
       l.flops = l.gemm.flops_per_sample();
@@ -152,6 +174,7 @@ void infer(Layer& l, std::int64_t out_channels) {
       } else {
         l.output = {in.c, window_out(l, in.h, l.kernel_h, l.stride_h, l.pad_h),
                     window_out(l, in.w, l.kernel_w, l.stride_w, l.pad_w)};
+        elements(l, l.output, "output");
         l.flops = static_cast<double>(l.output.elements()) * l.kernel_h * l.kernel_w;
       }
       l.activation_bytes = (e + static_cast<double>(l.output.elements())) * kBytesPerElement;
@@ -192,8 +215,10 @@ void infer(Layer& l, std::int64_t out_channels) {
                               s.h, s.w));
         }
         out.c += s.c;
+        count(l, "output channels", {out.c});
       }
       l.output = out;
+      elements(l, l.output, "output");
       // A concat copies every input into the output: it reads and writes each element once.
       l.activation_bytes = 2.0 * static_cast<double>(out.elements()) * kBytesPerElement;
       return;
@@ -212,7 +237,8 @@ Architecture build_architecture(std::string name, std::vector<std::string> clock
   data.name = "data";
   data.kind = LayerKind::kInput;
   data.output = input;
-  if (input.elements() <= 0) fail(data, "input shape must be positive");
+  if (input.c < 1 || input.h < 1 || input.w < 1) fail(data, "input dimensions must be >= 1");
+  elements(data, input, "input");
   boost::add_vertex(data, a.graph);
   for (std::size_t i = 0; i < layers.size(); ++i) {
     LayerSpec& spec = layers[i];

@@ -24,6 +24,12 @@ namespace infersim::kernels {
 // 3 x 224 x 224 x 4 B = 602 kB (seed 000).
 inline constexpr double kBytesPerElement = 4.0;
 
+// The most elements a layer's tensor, GEMM dimension or weight matrix may hold per sample:
+// 2^40 (4 TiB of FP32), far past any GPU's memory, and small enough that products of two
+// such counts or of one with a 2^20 channel count stay exact in int64. build_architecture
+// refuses a layer past it.
+inline constexpr std::int64_t kMaxLayerCount = std::int64_t{1} << 40;
+
 struct Shape {
   std::int64_t c = 0, h = 0, w = 0;  // channels, height, width of one sample
   std::int64_t elements() const { return c * h * w; }
@@ -110,6 +116,7 @@ struct Architecture {
   std::string path;                    // the file it was loaded from ("" if built in code)
   Mark mark;                           // where its name is written (file:line:col)
   std::vector<std::string> clockwork;  // rows of the Clockwork V100 table with these layers
+  std::vector<Mark> clockwork_marks;   // where each row is written (empty if built in code)
   KernelGraph graph;
   std::vector<LayerId> order;  // every layer once, each after all of its inputs
 

@@ -1,5 +1,7 @@
 #include "sim/kernels/lower.h"
 
+#include <fmt/format.h>
+
 #include <limits>
 #include <stdexcept>
 
@@ -67,6 +69,12 @@ std::vector<KernelCall> lower(const Architecture& arch, std::int64_t batch,
     if (l.is_gemm()) {
       c.kind = KernelCall::Kind::kGemm;
       c.m = l.gemm.m;
+      if (l.gemm.n_per_sample > kMaxModelCount / batch) {
+        throw OutOfModelRange(
+            fmt::format("layer '{}' of '{}' at batch {} is a GEMM of {} x {} "
+                        "columns, more than 2^53",
+                        l.name, arch.name, batch, batch, l.gemm.n_per_sample));
+      }
       c.n = l.gemm.n(batch);
       c.k = l.gemm.k;
       c.count = l.gemm.groups;
