@@ -147,7 +147,7 @@ TEST(TraceCsv, BadRowsAreInputErrorsAtTheirPosition) {
       {"time_s,model\n1,resnet50_v1,x\n", ":2:1:", "expected 2 fields"},
       {"time,model\n", ":1:1:", "header"},
       {"time_s,model\n1,densenet121\n", ":2:3:", "no tenant reading this trace serves model"},
-      {"", "", "empty trace"},
+      {"", ":1:1:", "empty trace"},  // a whole-file problem, at 1:1 as read_input_file reports
   };
   for (const Case& c : cases) {
     TempFile f("bad.csv", c.text);

@@ -28,8 +28,11 @@ class LineReader {
   // 1-based number of the line last returned.
   std::int64_t line_number() const { return line_; }
   const std::string& path() const { return path_; }
-  // A mark at `column` (1-based) of the line last returned.
-  Mark mark(int column = 1) const { return Mark{path_, static_cast<int>(line_), column}; }
+  // A mark at `column` (1-based) of the line last returned; before the first line (an
+  // empty file), path:1:1, the whole file.
+  Mark mark(int column = 1) const {
+    return Mark{path_, line_ == 0 ? 1 : static_cast<int>(line_), column};
+  }
 
  private:
   bool fill();  // reads more into the buffer; false at the end of the file
