@@ -161,9 +161,12 @@ void print_layers(const Architecture& arch, std::ostream& out) {
 
 void print_kernels(const Architecture& arch, const std::vector<KernelCall>& calls,
                    const KernelModelParams& params, std::ostream& out) {
-  fmt::print(out, "{:<36} {:>22} {:>8} {:>5} {:>7} {:>5} {:>4} {:>9} {:>9} {:>9} {:>9}\n", "kernel",
-             "m x n x k (count)", "tile", "split", "blocks", "waves", "SMs", "comp us", "mem us",
-             "reduce us", "total us");
+  // "SMs held": the SMs its blocks land on, min(SMs, blocks) (KernelTime::sms_touched). The
+  // compute time assumes the blocks spread so, and under `kernel_sharing: sm_budget` the
+  // kernel holds that many SMs while it runs.
+  fmt::print(out, "{:<36} {:>22} {:>8} {:>5} {:>7} {:>5} {:>8} {:>9} {:>9} {:>9} {:>9}\n", "kernel",
+             "m x n x k (count)", "tile", "split", "blocks", "waves", "SMs held", "comp us",
+             "mem us", "reduce us", "total us");
   // Timed before anything is printed: a kernel outside the model's range (OutOfModelRange)
   // leaves no partial table.
   const KernelModelParams lib = with_library(params, arch.library);
@@ -184,8 +187,8 @@ void print_kernels(const Architecture& arch, const std::vector<KernelCall>& call
                    : fmt::format("{}x{}", params.tiles[static_cast<std::size_t>(t.tile)].m,
                                  params.tiles[static_cast<std::size_t>(t.tile)].n);
     fmt::print(
-        out, "{:<36} {:>22} {:>8} {:>5} {:>7} {:>5} {:>4} {:>9.1f} {:>9.1f} {:>9.1f} {:>9.1f}\n",
-        arch.layer(c.node).name, shape, tile, t.split_k, t.blocks, t.waves, t.sms,
+        out, "{:<36} {:>22} {:>8} {:>5} {:>7} {:>5} {:>8} {:>9.1f} {:>9.1f} {:>9.1f} {:>9.1f}\n",
+        arch.layer(c.node).name, shape, tile, t.split_k, t.blocks, t.waves, t.sms_touched,
         t.compute_ns / 1e3, t.memory_ns / 1e3, t.reduce_ns / 1e3, static_cast<double>(t.ns) / 1e3);
   }
   fmt::print(out, "{} kernels, {:.3f} ms on {}\n", calls.size(), ns_to_ms(total), params.gpu);

@@ -41,6 +41,11 @@ has roofline_sgemm "^sgemm_conv2_2 .* predicted$" --roofline --gpu h100
 has roofline_batches "L32" --roofline --batches 1,32 --gpu a100
 has graph_layers "^conv1 +conv +64x112x112" --graph resnet50_v1
 has graph_kernels "^56 kernels, [0-9.]+ ms on v100" --graph resnet50_v1 --batch 2
+# The SMs a kernel holds: seed 003's conv2_2 GEMM on the V100 is 128 blocks of 64x64 split
+# 16 ways, landing on min(80 SMs, 128 blocks) = 80 SMs, what its time assumes and what
+# sm_budget reserves (not ceil(128 / 4 blocks per SM) = 32 SMs' worth of block slots).
+has graph_sms_held "^kernel .* blocks +waves +SMs held " --graph sgemm_conv2_2 --gpu v100
+has graph_sms_80 "^gemm +256x128x1152 \(1\) +64x64 +16 +128 +1 +80 " --graph sgemm_conv2_2 --gpu v100
 has graph_unfused "kernels, [0-9.]+ ms on h200" --graph densenet121 --gpu h200 --unfused
 
 if "$INFERSIM" models --roofline --gpu h100 | grep -q "median"; then
