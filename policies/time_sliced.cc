@@ -286,8 +286,8 @@ void register_time_sliced(PolicyRegistry& r) {
        "(hardware compute preemption, Pascal and later) instead of letting the running kernel "
        "finish first, as seed 003's software scheduler switched contexts only between kernels. "
        "At granularity batch a batch has no kernel boundaries and is always preempted at the "
-       "quantum",
-       0, 1});
+       "quantum, so the key is refused there (it would do nothing)",
+       0, 1, false, {}, {}, "granularity", {"kernel"}});
   r.add({"time_sliced",
          "several tenants, one CUDA context each; the GPU runs one context at a time, "
          "round-robin over contexts with work, quantum_ms slices, switch_us per switch; a "
