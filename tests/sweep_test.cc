@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,7 @@
 #include "sim/core/hash.h"
 #include "sim/results/aggregate.h"
 #include "sim/sweep/expansion.h"
+#include "sim/sweep/tables.h"
 #include "tests/harness.h"
 
 namespace infersim {
@@ -297,6 +299,25 @@ TEST(Aggregate, MeanAndHalfWidthPerPoint) {
   Table one = aggregate_table(s, {"rate"}, 1);
   EXPECT_EQ(one.rows.size(), 6u);
   EXPECT_TRUE(std::isnan(std::get<double>(one.rows[0][5])));
+}
+
+// /tenants' slo_ms is the SLO as written, and +inf for a tenant without one (slo_ms 0 in
+// the experiment): no deadline, which every latency meets, as its slo_attainment of 1
+// counts it (0 ms would be a deadline none meets).
+TEST(Tables, TenantWithoutSloHasAnInfiniteSlo) {
+  Experiment x = testing::experiment_from(
+      testing::v100_header(1, 0, 2) +
+      "policy: {name: exclusive}\ntenants:\n"
+      "  - {model: resnet50_v1, slo_ms: 25, arrival: {process: poisson, rate: 50}}\n"
+      "  - {model: densenet121, arrival: {process: poisson, rate: 50}}\n");
+  const Table t = tenants_table(x, {testing::run(x)});
+  const int slo = t.column("slo_ms"), att = t.column("slo_attainment");
+  ASSERT_GE(slo, 0);
+  ASSERT_EQ(t.rows.size(), 2u);
+  EXPECT_EQ(std::get<double>(t.rows[0][static_cast<std::size_t>(slo)]), 25.0);
+  EXPECT_EQ(std::get<double>(t.rows[1][static_cast<std::size_t>(slo)]),
+            std::numeric_limits<double>::infinity());
+  EXPECT_EQ(std::get<double>(t.rows[1][static_cast<std::size_t>(att)]), 1.0);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <ctime>
+#include <limits>
 #include <ostream>
 
 #include "sim/core/version.h"
@@ -132,7 +133,10 @@ Table tenants_table(const Experiment& x, const std::vector<RunResult>& runs) {
       row.emplace_back(x.tenants[i].name);
       row.emplace_back(x.tenants[i].model);
       row.emplace_back(static_cast<std::int64_t>(r.tenant_gpu[i]));
-      row.emplace_back(x.tenants[i].slo_ms);
+      // No SLO (slo_ms 0 in the experiment) is no deadline: +inf, which every latency meets
+      // (as slo_attainment counts it), not 0 ms, which none would.
+      row.emplace_back(x.tenants[i].slo_ms > 0 ? x.tenants[i].slo_ms
+                                               : std::numeric_limits<double>::infinity());
       push_latency(row, r.tenants[i]);
       row.emplace_back(r.slowdown[i]);
       row.emplace_back(r.p99_alone_ms[i]);
