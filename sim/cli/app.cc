@@ -88,6 +88,14 @@ bool parse_command(const std::vector<std::string>& args, const po::options_descr
   return true;
 }
 
+// -o FILE: an empty FILE is an error, not the default output (`-o ""` from an unset
+// shell variable would otherwise write results/<name>.h5 without a word).
+po::typed_value<std::string>* output_value(std::string& out) {
+  return po::value(&out)->notifier([](const std::string& v) {
+    if (v.empty()) throw po::error("-o expects a file name, got an empty one");
+  });
+}
+
 int cmd_run(const std::vector<std::string>& args, const AppHooks& hooks) {
   po::options_description opts(
       "infersim run EXPERIMENT.yaml [options]\n\n"
@@ -99,7 +107,7 @@ int cmd_run(const std::vector<std::string>& args, const AppHooks& hooks) {
   RunOptions o;
   std::string shard;
   opts.add_options()("help,h", "show this help")(
-      "output,o", po::value(&o.out), "result file (default: results/<experiment name>.h5)")(
+      "output,o", output_value(o.out), "result file (default: results/<experiment name>.h5)")(
       "jobs,j", po::value(&o.jobs)->default_value(0),
       "worker threads (default 0: every core; under mpirun, the cores divided among the "
       "machine's ranks)")(
@@ -137,7 +145,7 @@ int cmd_merge(const std::vector<std::string>& args) {
       "options");
   MergeOptions o;
   opts.add_options()("help,h", "show this help")(
-      "output,o", po::value(&o.out), "result file (default: the directory name without .d)")(
+      "output,o", output_value(o.out), "result file (default: the directory name without .d)")(
       "allow-missing", po::bool_switch(&o.allow_missing), "merge even if some runs have no shard")(
       "quiet,q", po::bool_switch(&o.quiet), "no summary table");
   if (!parse_command(args, opts, "dir", o.dir)) return 0;
@@ -170,7 +178,7 @@ int cmd_profile(const std::vector<std::string>& args) {
                                                  "cpu (OpenBLAS) or cuda (cuBLAS)")(
       "models", po::value(&models), "comma-separated models (default: the synthetic SGEMM models)")(
       "batches", po::value(&batches)->default_value("1,2,4,8,16"), "comma-separated batch sizes")(
-      "output,o", po::value(&o.out), "profile to write")(
+      "output,o", output_value(o.out), "profile to write")(
       "warmup", po::value(&o.warmup)->default_value(3), "unmeasured runs per batch size")(
       "repeats", po::value(&o.repeats)->default_value(30), "measured runs per batch size (median)")(
       "threads", po::value(&o.threads)->default_value(0),
@@ -223,7 +231,7 @@ int cmd_measure(const std::vector<std::string>& args) {
   MeasureOptions o;
   opts.add_options()("help,h", "show this help")("backend", po::value(&o.backend),
                                                  "cpu (OpenBLAS) or cuda (cuBLAS)")(
-      "output,o", po::value(&o.out), "result file (default: results/<name>.measured.h5)")(
+      "output,o", output_value(o.out), "result file (default: results/<name>.measured.h5)")(
       "set", po::value(&o.sets)->composing(),
       "override a setting by its dotted path (give `run` the same ones)")(
       "threads", po::value(&o.threads)->default_value(0),
@@ -251,7 +259,7 @@ int cmd_compare(const std::vector<std::string>& args) {
       "options");
   CompareOptions o;
   std::vector<std::string> files;
-  opts.add_options()("help,h", "show this help")("output,o", po::value(&o.out),
+  opts.add_options()("help,h", "show this help")("output,o", output_value(o.out),
                                                  "write /comparison here")(
       "report", po::value(&o.report),
       "write a markdown table of each run's mean, p50, p99, throughput and SLO attainment")(

@@ -101,5 +101,11 @@ for j in -1 4097 1000000000; do
     [ ! -e "$work/j.h5" ] || fail "-j $j: exit $rc, $(cat "$work/err")"
 done
 
+# -o with an empty name (an unset shell variable): exit 2, not the default output.
+(cd "$work" && "$INFERSIM" run "$work/exp.yaml" -o '' -q > "$work/out" 2> "$work/err")
+rc=$?
+[ "$rc" -eq 2 ] && grep -q "expects a file name" "$work/err" && [ ! -e "$work/results" ] ||
+  fail "-o '': exit $rc, $(cat "$work/err"), $(ls "$work")"
+
 if [ "$fails" -ne 0 ]; then echo "$fails exit-status check(s) failed"; exit 1; fi
 echo "all exit-status checks passed"
