@@ -428,6 +428,10 @@ int infersim_main(int argc, char** argv, const AppHooks& hooks) {
   std::string cmd = argv[1];
   std::vector<std::string> args(argv + 2, argv + argc);
   try {
+    // The listing commands take no arguments: one given is a mistake, not a filter.
+    if ((cmd == "policies" || cmd == "arrivals" || cmd == "routers") && !args.empty()) {
+      throw po::error(fmt::format("takes no arguments, got '{}'", args.front()));
+    }
     if (cmd == "run") return cmd_run(args, hooks);
     if (cmd == "merge") return cmd_merge(args);
     if (cmd == "models") return cmd_models(args);

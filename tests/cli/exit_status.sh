@@ -101,6 +101,14 @@ for j in -1 4097 1000000000; do
     [ ! -e "$work/j.h5" ] || fail "-j $j: exit $rc, $(cat "$work/err")"
 done
 
+# The listing commands take no arguments.
+for c in policies arrivals routers; do
+  "$INFERSIM" "$c" resnet50_v1 > "$work/out" 2> "$work/err"
+  rc=$?
+  [ "$rc" -eq 2 ] && [ "$(wc -l < "$work/err")" -eq 1 ] && grep -q "takes no arguments" "$work/err" ||
+    fail "$c with an argument: exit $rc, $(cat "$work/err")"
+done
+
 # -o with an empty name (an unset shell variable): exit 2, not the default output.
 (cd "$work" && "$INFERSIM" run "$work/exp.yaml" -o '' -q > "$work/out" 2> "$work/err")
 rc=$?
