@@ -341,11 +341,18 @@ int run_command_impl(const RunOptions& o, const Registries& reg, MpiWorld& world
         }
       }
     } else {
+      // No run finished, now or before: the shard directory this run made holds nothing,
+      // and is not left behind (fs::remove removes only an empty directory).
+      std::error_code ec;
+      const bool nothing = ok + done_before == 0 && fs::is_empty(dir, ec) && !ec &&
+                           fs::remove(dir, ec);
       std::cerr << fmt::format(
-          "infersim: {} not merged: {} failed{}; the finished runs' shards "
-          "are in {}; `infersim run ... --resume` runs the rest\n",
+          "infersim: {} not merged: {} failed{}; {}; `infersim run ... --resume` runs the "
+          "rest\n",
           out, plural(static_cast<std::size_t>(failed), "run"),
-          not_started ? fmt::format(", {} not started", not_started) : "", dir);
+          not_started ? fmt::format(", {} not started", not_started) : "",
+          nothing ? std::string("no run finished")
+                  : fmt::format("the finished runs' shards are in {}", dir));
     }
     std::cout << fmt::format(
         "infersim: {}{}: {} ok, {} failed, {} skipped{} in {:.2f} s with -j {}{}\n", shard_label,

@@ -101,6 +101,22 @@ for j in -1 4097 1000000000; do
     [ ! -e "$work/j.h5" ] || fail "-j $j: exit $rc, $(cat "$work/err")"
 done
 
+# 1 when every run fails (here an input error only a run can find: a closed loop that drops
+# and replaces its requests at one instant), and no empty shard directory is left behind.
+cat > "$work/loop.yaml" <<'EOF2'
+name: loop
+duration_s: 0.01
+hardware: {profile: hardware_profiles/v100_clockwork.yaml, gpu: v100, count: 1}
+policy: {name: exclusive, max_batch: 1, drop_late: true}
+tenants:
+  - {model: resnet50_v1, slo_ms: 1, arrival: {process: closed, n: 1}}
+EOF2
+timeout 20 "$INFERSIM" run "$work/loop.yaml" -o "$work/loop.h5" -q > /dev/null 2> "$work/err"
+rc=$?
+[ "$rc" -eq 1 ] && grep -q "would never advance" "$work/err" && grep -q "no run finished" "$work/err" &&
+  [ ! -e "$work/loop.h5.d" ] && [ ! -e "$work/loop.h5" ] ||
+  fail "a run whose closed loop never advances: exit $rc, $(cat "$work/err"), $(ls "$work" | grep loop)"
+
 # The listing commands take no arguments.
 for c in policies arrivals routers; do
   "$INFERSIM" "$c" resnet50_v1 > "$work/out" 2> "$work/err"
