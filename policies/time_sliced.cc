@@ -281,13 +281,21 @@ void register_time_sliced(PolicyRegistry& r) {
        "inference kernels rarely fill it",
        0, 1e6});
   params.push_back(
-      {"compute_preemption", ParamKind::kBool, 0,
+      {"compute_preemption",
+       ParamKind::kBool,
+       0,
        "at granularity kernel: preempt a batch at the quantum in the middle of a kernel "
        "(hardware compute preemption, Pascal and later) instead of letting the running kernel "
        "finish first, as seed 003's software scheduler switched contexts only between kernels. "
        "At granularity batch a batch has no kernel boundaries and is always preempted at the "
        "quantum, so the key is refused there (it would do nothing)",
-       0, 1, false, {}, {}, "granularity", {"kernel"}});
+       0,
+       1,
+       false,
+       {},
+       {},
+       "granularity",
+       {"kernel"}});
   r.add({"time_sliced",
          "several tenants, one CUDA context each; the GPU runs one context at a time, "
          "round-robin over contexts with work, quantum_ms slices, switch_us per switch; a "

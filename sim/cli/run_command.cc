@@ -344,8 +344,8 @@ int run_command_impl(const RunOptions& o, const Registries& reg, MpiWorld& world
       // No run finished, now or before: the shard directory this run made holds nothing,
       // and is not left behind (fs::remove removes only an empty directory).
       std::error_code ec;
-      const bool nothing = ok + done_before == 0 && fs::is_empty(dir, ec) && !ec &&
-                           fs::remove(dir, ec);
+      const bool nothing =
+          ok + done_before == 0 && fs::is_empty(dir, ec) && !ec && fs::remove(dir, ec);
       std::cerr << fmt::format(
           "infersim: {} not merged: {} failed{}; {}; `infersim run ... --resume` runs the "
           "rest\n",

@@ -222,8 +222,39 @@ const char* node_kind(const YAML::Node& n) {
   return "empty";
 }
 
+namespace {
+
+// A number as YAML 1.2's core schema writes one, in decimal, and not quoted or tagged:
+// `"100"`, `!!str 100`, `0x64` and `0x1p6` are refused (strtod alone reads all four as
+// numbers). Sign, digits, an optional fraction and an optional exponent.
+bool plain_decimal(const YAML::Node& n, bool integer) {
+  if (!n.IsScalar() || (n.Tag() != "?" && !n.Tag().empty())) return false;
+  const std::string& s = n.Scalar();
+  std::size_t i = 0, digits = 0;
+  auto run = [&] {
+    std::size_t k = 0;
+    for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i) ++k;
+    return k;
+  };
+  if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+  digits += run();
+  if (!integer && i < s.size() && s[i] == '.') {
+    ++i;
+    digits += run();
+  }
+  if (digits == 0) return false;
+  if (!integer && i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+    if (run() == 0) return false;
+  }
+  return i == s.size();
+}
+
+}  // namespace
+
 double yaml_double(const YAML::Node& n, const std::string& file, const std::string& what) {
-  if (n.IsScalar()) {
+  if (plain_decimal(n, false)) {
     const std::string& s = n.Scalar();
     char* end = nullptr;
     double v = std::strtod(s.c_str(), &end);
@@ -233,7 +264,7 @@ double yaml_double(const YAML::Node& n, const std::string& file, const std::stri
 }
 
 std::int64_t yaml_int(const YAML::Node& n, const std::string& file, const std::string& what) {
-  if (n.IsScalar()) {
+  if (plain_decimal(n, true)) {
     const std::string& s = n.Scalar();
     char* end = nullptr;
     errno = 0;
