@@ -83,7 +83,7 @@ TEST(Exclusive, DropLateScheduleByHand) {
 // A closed loop without think time whose SLO (1 ms) is below L(1) (2.61 ms): drop_late
 // drops each request the instant it arrives, and the loop replaces it at that instant, so
 // time would never advance (it used to spin for ever, under every policy). It is an input
-// error at the tenant. Two neighbours run: with a think time (exponential, mean 1 ms) time
+// error at the tenant. Its neighbours run: with a think time (exponential, mean 1 ms) time
 // advances and every request is dropped; with slo_ms 3 >= L(1) each request arrives as the
 // one before completes, at 0, 2.61, 5.22 and 7.83 ms (the next, 10.44, is past the 10 ms
 // run), and all 4 complete.
@@ -103,6 +103,17 @@ TEST(Exclusive, ClosedLoopDroppedAtOnceIsAnInputErrorNotAHang) {
         "  - {model: resnet50_v1, slo_ms: 1, arrival: {process: closed, n: 1, think_ms: 1}}\n"));
     EXPECT_GT(thinking.all.dropped, 0u) << policy;
     EXPECT_EQ(thinking.all.completed, 0u) << policy;
+    // A think time that often rounds to 0 ns (mean 1 ns: a draw below 0.5 ns has
+    // probability 1 - e^-0.5 = 0.39) replaces many drops at their own instant, but not
+    // over and over: time advances, and it is no loop. (The first detector, one such drop,
+    // refused it.) 2 clients over 0.5 ms: about 2 x 0.5 ms / 1 ns = 1e6 drops.
+    RunResult fast = testing::run(experiment_from(
+        v100_header(0.0005) + "policy: {name: " + policy +
+        ", max_batch: 1, drop_late: true}\ntenants:\n"
+        "  - {model: resnet50_v1, slo_ms: 1, arrival: {process: closed, n: 2, think_ms: "
+        "1e-6}}\n"));
+    EXPECT_GT(fast.all.dropped, 500000u) << policy;
+    EXPECT_EQ(fast.all.completed, 0u) << policy;
     RunResult met = testing::run(experiment_from(
         head + "  - {model: resnet50_v1, slo_ms: 3, arrival: {process: closed, n: 1}}\n"));
     EXPECT_EQ(met.all.completed, 4u) << policy;

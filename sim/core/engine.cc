@@ -93,6 +93,9 @@ void Engine::add_stream(const std::string& name, std::unique_ptr<ArrivalProcess>
   Stream st;
   st.process = process.get();
   st.closed = process->outstanding() > 0;
+  // Every request a closed stream keeps outstanding may be dropped once at an instant.
+  if (st.closed)
+    zero_time_limit_ += static_cast<std::uint64_t>(process->outstanding()) * targets.size();
   processes_.push_back(std::move(process));
   st.rng = &rngs_.emplace_back(make_rng("arrival/" + name));
   st.targets = targets_.emplace_back(std::move(targets)).data();
@@ -421,7 +424,20 @@ void Engine::drop(const Request& r, std::uint32_t gpu) {
   last_outcome_ = now_;
   if (r.arrival >= cfg_.warmup) ++counters_[r.tenant].dropped;
   if (sink_) sink_->record({r.tenant, gpu, r.arrival, now_, now_, 0, true});
-  if (finish(r.tenant) == now_ && r.arrival == now_) throw ZeroTimeLoop(r.tenant);
+  if (finish(r.tenant) == now_ && r.arrival == now_) [[unlikely]]
+    zero_time_drop(r.tenant);
+}
+
+void Engine::zero_time_drop(std::uint32_t t) {
+  // A request dropped the instant it arrived, and replaced at that instant. Once, it is a
+  // think time that rounded to 0 ns (1 ms rounds so with probability 5e-7); over and over
+  // at one instant, past every request the closed loops keep outstanding and a million
+  // more, it is a loop that never lets time advance.
+  if (now_ != zero_time_at_) {
+    zero_time_at_ = now_;
+    zero_time_drops_ = 0;
+  }
+  if (++zero_time_drops_ > zero_time_limit_) throw ZeroTimeLoop(t);
 }
 
 SimTime Engine::finish(std::uint32_t t) {

@@ -175,11 +175,12 @@ struct EngineConfig {
   std::size_t completion_log = std::size_t{1} << 18;
 };
 
-// Thrown by Engine::run when a closed-loop tenant's request is dropped the instant it
-// arrives and its replacement arrives at that same instant. The batch rule drops a request
-// at its arrival only when its L(1) alone exceeds its SLO, so every request of the tenant
-// is dropped so, and simulated time would never advance. The runner turns it into an input
-// error at the tenant.
+// Thrown by Engine::run when closed-loop requests are dropped the instant they arrive and
+// replaced at that same instant, over and over (more times at one instant than the loops
+// keep requests outstanding, plus a million). The batch rule drops a request at its arrival
+// only when its L(1) alone exceeds its SLO, so every request of the tenant is dropped so,
+// and without a think time simulated time would never advance. The runner turns it into an
+// input error at the tenant.
 class ZeroTimeLoop : public std::runtime_error {
  public:
   explicit ZeroTimeLoop(std::uint32_t tenant)
@@ -405,6 +406,7 @@ class Engine {
   // Common tail of complete() and drop(): the closed-loop replacement's arrival time, or
   // kTimeMax when there is none.
   SimTime finish(std::uint32_t tenant);
+  void zero_time_drop(std::uint32_t tenant);  // drop() of a request replaced at once
   // complete() at time `now` (= now_).
   void record_completion(const Request& r, std::uint32_t gpu, SimTime start, int batch,
                          SimTime now);
@@ -494,6 +496,11 @@ class Engine {
   RequestSink* sink_ = nullptr;
   SimTime now_ = 0;
   SimTime last_outcome_ = 0;  // time of the last completion or drop
+  // Drops at the arrival instant whose replacement arrives at that same instant
+  // (zero_time_drop): how many at zero_time_at_, and how many there make a ZeroTimeLoop.
+  SimTime zero_time_at_ = -1;
+  std::uint64_t zero_time_drops_ = 0;
+  std::uint64_t zero_time_limit_ = 1'000'000;
   std::uint64_t events_ = 0;
 };
 

@@ -205,7 +205,11 @@ Params resolve_params(const std::vector<ParamSpec>& specs,
   // Keys that apply only with a given value of another key.
   for (const auto& s : specs) {
     if (s.only_with.empty() || !p.given(s.key)) continue;
-    const std::string& v = p.get_text(s.only_with);
+    // A text key's value, or a true/false key's as "true" / "false".
+    const ParamSpec* with = find_spec(specs, s.only_with);
+    const std::string v = with && with->kind == ParamKind::kBool
+                              ? std::string(p.get_bool(s.only_with) ? "true" : "false")
+                              : p.get_text(s.only_with);
     bool ok = false;
     for (const auto& w : s.only_with_values) ok = ok || w == v;
     if (!ok) {

@@ -49,7 +49,8 @@ struct ParamSpec {
   std::string default_text = {};
   std::vector<std::string> choices = {};
   // The key may be given only when text key `only_with` has one of `only_with_values`
-  // (e.g. `minutes` only with `format: azure2019`); otherwise giving it is an error.
+  // (e.g. `minutes` only with `format: azure2019`; a true/false key's values are "true" and
+  // "false"); otherwise giving it is an error.
   std::string only_with = {};
   std::vector<std::string> only_with_values = {};
 
