@@ -468,6 +468,13 @@ Experiment parse_experiment(const YAML::Node& root, const std::string& file,
           fmt::format("arrival '{}'", base.arrival));
       entry.arrival = base.arrival;
       entry.arrival_params = base.arrival_params;
+      // Its data files (a trace): inputs of the run, so part of its config hash (an edited
+      // trace is a new run for --resume) and never an output.
+      for (const ParamSpec& spec : ai.params) {
+        if (spec.kind == ParamKind::kPath) {
+          x.data_files.push_back(base.arrival_params.get_text(spec.key));
+        }
+      }
       if (auto pop = am.find("popularity")) {
         MapReader pm(*pop, file, "popularity", {"zipf"});
         entry.popularity_mark = pm.mark();

@@ -11,7 +11,6 @@
 #include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
 #include <thread>
 
 #include "sim/config/overrides.h"
@@ -40,15 +39,20 @@ bool is_python_keyword(const std::string& s) {
 }
 
 // The bytes of a data file the experiment was built from.
-std::string read_data_file(const std::string& path) {
+// content_hash of the file's bytes, read in pieces: a trace may be hundreds of MB.
+std::string hash_data_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  if (in) text << in.rdbuf();
-  if (!in || in.bad()) {
+  std::uint64_t h = kFnvOffset;
+  std::vector<char> buf(1 << 20);
+  while (in) {
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    h = fnv1a64(std::string_view(buf.data(), static_cast<std::size_t>(in.gcount())), h);
+  }
+  if (in.bad() || !in.eof()) {
     throw std::runtime_error(
         fmt::format("cannot read {} to hash it: {}", path, std::strerror(errno)));
   }
-  return text.str();
+  return fmt::format("{:016x}", h);
 }
 
 }  // namespace
@@ -162,7 +166,7 @@ Plan make_plan(const std::string& experiment, const std::vector<std::string>& se
   std::map<std::string, std::string> file_hash;
   for (const PointCheck& c : checks) {
     for (const auto& path : c.data_files) {
-      if (!file_hash.count(path)) file_hash[path] = content_hash(read_data_file(path));
+      if (!file_hash.count(path)) file_hash[path] = hash_data_file(path);
     }
   }
   plan.input_files.push_back(sw.file());

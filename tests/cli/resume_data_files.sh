@@ -54,3 +54,29 @@ grep -q "up to date" "$work/gpus.log" && fail "an edited GPU file left the resul
 grep -q "4 runs: 4 ok, 0 failed, 0 skipped" "$work/gpus.log" \
   || fail "after the GPU file was edited: $(tail -1 "$work/gpus.log")"
 echo "ok   an edited GPU file makes --resume re-run every run"
+
+# A trace: an edited trace is a new run for --resume (traces were not part of the config
+# hash, so a cut trace left the old result set 'up to date'), and -o cannot name it.
+printf 'time_s,model\n0.1,resnet50_v1\n0.2,resnet50_v1\n0.3,resnet50_v1\n' > "$work/t.csv"
+cat > "$work/trace.yaml" <<'EOF2'
+name: tracefile
+seed: 4
+duration_s: 1
+hardware: {profile: profile.yaml, gpu: v100, count: 1}
+policy: {name: exclusive, max_batch: 8}
+tenants:
+  - {model: resnet50_v1, arrival: {process: trace, path: t.csv}}
+EOF2
+"$INFERSIM" run "$work/trace.yaml" -o "$work/trace.h5" -q > /dev/null
+printf 'time_s,model\n0.1,resnet50_v1\n' > "$work/t.csv"
+"$INFERSIM" run "$work/trace.yaml" -o "$work/trace.h5" -q --resume > "$work/trace.log"
+grep -q "up to date" "$work/trace.log" && fail "an edited trace left the result set 'up to date'"
+[ "$($PY -c "import h5py; print(int(h5py.File('$work/trace.h5')['summary']['requests'][0]))")" = 1 ] \
+  || fail "the resumed result set does not hold the edited trace's 1 request"
+echo "ok   an edited trace makes --resume re-run"
+if "$INFERSIM" run "$work/trace.yaml" -o "$work/t.csv" -q > /dev/null 2> "$work/err"; then
+  fail "-o over the trace was accepted"
+fi
+grep -q "which this command reads" "$work/err" || fail "-o over the trace: $(cat "$work/err")"
+[ "$(head -1 "$work/t.csv")" = "time_s,model" ] || fail "the trace was overwritten"
+echo "ok   -o cannot name the trace"
