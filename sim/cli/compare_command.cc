@@ -89,6 +89,8 @@ std::string text(const Table& t, std::size_t row, const char* column) {
 }
 
 double error_of(double simulated, double measured, bool points) {
+  // Both undefined (NaN: no request completed, or none arrived, in either): they agree.
+  if (std::isnan(simulated) && std::isnan(measured)) return 0;
   if (points) return (simulated - measured) * 100.0;
   if (measured == 0) return simulated == 0 ? 0 : std::numeric_limits<double>::quiet_NaN();
   return (simulated - measured) / measured * 100.0;
@@ -227,7 +229,9 @@ int compare_command(const CompareOptions& o) {
     f.commit();
     std::cout << fmt::format("wrote {} ({} rows)\n", o.out, cmp.rows.size());
   }
-  std::cout << fmt::format("largest error: {}\n", worst_where);
+  std::cout << fmt::format("largest error: {}\n", worst_where.empty()
+                                                      ? std::string("none (every figure agrees)")
+                                                      : worst_where);
   if (o.max_error >= 0 && worst > o.max_error) {
     std::cerr << fmt::format("infersim: error beyond --max-error {}: {}\n", o.max_error,
                              worst_where);
