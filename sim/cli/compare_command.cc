@@ -107,8 +107,11 @@ int compare_command(const CompareOptions& o) {
     std::vector<std::string> taken = inputs;
     if (!o.out.empty()) taken.push_back(o.out);
     check_output_path(o.report, Mark{"--report", 0, 0}, "", taken);
-    if (!o.out.empty() && std::filesystem::path(o.report).lexically_normal() ==
-                              std::filesystem::path(o.out).lexically_normal()) {
+    // Both may be new files, so compare where their names lead (links and spellings
+    // resolved), not inodes.
+    std::error_code e1, e2;
+    if (!o.out.empty() && std::filesystem::weakly_canonical(o.report, e1) ==
+                              std::filesystem::weakly_canonical(o.out, e2)) {
       throw InputError(Mark{"--report", 0, 0},
                        fmt::format("{} is also the -o file; expected another file", o.report));
     }

@@ -178,8 +178,6 @@ int profile_command(const ProfileOptions& o) {
                              : "each kernel launched on its own")),
       peaks, models_yaml);
 
-  const std::filesystem::path folder = std::filesystem::path(o.out).parent_path();
-  if (!folder.empty()) std::filesystem::create_directories(folder);
   write_text_file(o.out, text);
   std::cout << fmt::format("wrote {} ({} model(s) on {})\n", o.out, programs.size(), info.device);
   return 0;

@@ -102,6 +102,13 @@ void check_output_path(const std::string& out, const Mark& where, const std::str
 }
 
 void write_text_file(const std::string& path, const std::string& text) {
+  const fs::path parent = fs::path(path).parent_path();
+  std::error_code made;
+  if (!parent.empty()) fs::create_directories(parent, made);  // as ResultFile does
+  if (made) {
+    throw std::runtime_error(
+        fmt::format("cannot create the folder {}: {}", parent.string(), made.message()));
+  }
   const std::string tmp = temp_path_for(path);
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {

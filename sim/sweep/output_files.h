@@ -26,7 +26,8 @@ std::string default_output_path(const std::string& name, const Mark& where);
 void check_output_path(const std::string& out, const Mark& where, const std::string& shard_dir = "",
                        const std::vector<std::string>& inputs = {});
 
-// Writes `text` to `path` whole or not at all: into a temporary file beside it
+// Writes `text` to `path` whole or not at all (making its folder if need be): into a
+// temporary file beside it
 // (temp_path_for), flushed and fsynced, then renamed over `path` and the folder fsynced.
 // On failure the temporary file is removed and std::runtime_error names the path and why.
 void write_text_file(const std::string& path, const std::string& text);

@@ -113,6 +113,11 @@ cmp -s "$work/measured.h5" "$work/measured_copy.h5" || fail "compare changed its
 "$INFERSIM" compare "$work/clean.h5" "$work/measured.h5" -o "$work/cmp.h5" --report "$work/cmp.md" \
   > /dev/null || fail "compare into new files"
 grep -q "^| 0 |" "$work/cmp.md" || fail "the report has no row for run 0: $(head -3 "$work/cmp.md")"
+expect2 compare_report_is_the_output "^infersim: --report: .*cmp2.h5 is also the -o file" \
+  "$INFERSIM" compare "$work/clean.h5" "$work/measured.h5" -o "$work/cmp2.h5" --report "$work/./cmp2.h5"
+[ ! -e "$work/cmp2.h5" ] || fail "compare wrote cmp2.h5 before refusing"
+"$INFERSIM" compare "$work/clean.h5" "$work/measured.h5" --report "$work/new/sub/r.md" > /dev/null \
+  && [ -s "$work/new/sub/r.md" ] || fail "compare --report into a new folder"
 echo "ok   compare wrote its two files, and nothing else: $(ls "$work" | grep -c 'cmp\.') files"
 "$INFERSIM" run "$work/exp.yaml" -o "$work/kept.h5" -q --keep-shards > /dev/null || fail "run kept.h5"
 expect2 merge_over_a_shard "^infersim: -o: .*run-000001.h5 is .*run-000001.h5, which this command reads" \
