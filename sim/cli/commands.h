@@ -68,6 +68,8 @@ int merge_command(const MergeOptions& options);
 // hardware_profiles/architectures: under the working directory, else under the source tree
 // infersim was built from; "" when neither exists (then only synthetic models execute).
 std::string architectures_dir();
+// The files in architectures_dir(): inputs of profile and measure, never their output.
+std::vector<std::string> architecture_files();
 
 struct ProfileOptions {
   std::string backend;              // cpu | cuda

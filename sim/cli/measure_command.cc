@@ -158,7 +158,9 @@ int measure_command(const MeasureOptions& o, const Registries& reg) {
   const Sweep& sw = plan.sweep;
   // Where the result set goes, checked before anything is measured.
   const std::string out = o.out.empty() ? fmt::format("results/{}.measured.h5", plan.name) : o.out;
-  check_output_path(out, o.out.empty() ? plan.name_mark : Mark{"-o", 0, 0}, "", plan.input_files);
+  std::vector<std::string> inputs = plan.input_files;
+  for (std::string& f : architecture_files()) inputs.push_back(std::move(f));
+  check_output_path(out, o.out.empty() ? plan.name_mark : Mark{"-o", 0, 0}, "", inputs);
   const validation::ProgramLibrary library(architectures_dir());
   auto probe = validation::open_device(o.backend, o.threads);
   const validation::DeviceInfo info = probe->info();

@@ -55,6 +55,17 @@ std::string architectures_dir() {
   return "";
 }
 
+std::vector<std::string> architecture_files() {
+  std::vector<std::string> files;
+  const std::string dir = architectures_dir();
+  std::error_code ec;
+  if (dir.empty()) return files;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    files.push_back(e.path().string());
+  }
+  return files;
+}
+
 int profile_command(const ProfileOptions& o) {
   const Mark where{"--models", 0, 0};
   std::vector<std::string> models = o.models;
@@ -74,7 +85,7 @@ int profile_command(const ProfileOptions& o) {
     throw InputError(Mark{"--launch", 0, 0},
                      fmt::format("expected eager or graph, got '{}'", o.launch));
   }
-  check_output_path(o.out, Mark{"-o", 0, 0});
+  check_output_path(o.out, Mark{"-o", 0, 0}, "", architecture_files());
   if (o.launch == "graph" && o.backend != "cuda") {
     throw InputError(
         Mark{"--launch", 0, 0},

@@ -57,13 +57,16 @@ void check_output_path(const std::string& out, const Mark& where, const std::str
                                         "result set to",
                                         out));
   }
+  // OUT, and OUT.lock, which OutputLock truncates and may remove.
   struct stat in {};
-  if (::stat(out.c_str(), &st) == 0) {
+  for (const std::string& mine : {out, out + ".lock"}) {
+    if (::stat(mine.c_str(), &st) != 0) continue;
     for (const std::string& input : inputs) {
       if (::stat(input.c_str(), &in) == 0 && in.st_dev == st.st_dev && in.st_ino == st.st_ino) {
-        throw InputError(where, fmt::format("{} is {}, which this command reads; expected "
-                                            "another file to write to",
-                                            out, input));
+        throw InputError(where,
+                         fmt::format("{}{} is {}, which this command reads; expected "
+                                     "another file to write to",
+                                     mine, mine == out ? "" : " (the output's lock file)", input));
       }
     }
   }

@@ -128,6 +128,20 @@ cp "$work/kept.h5.d/run-000002.h5" "$work/kept.h5.d/run-0000002.h5"
 grep -q "(12 of 12 runs" "$work/merge.log" || fail "a copy named run-0000002.h5 was merged: $(cat "$work/merge.log")"
 echo "ok   merge took the 12 shards and not the copy named run-0000002.h5"
 
+# The lock file OUT.lock is written too: it cannot be the experiment. And profile's -o
+# cannot be an architecture file it reads (from a copy of hardware_profiles/, in case).
+cp "$work/exp.yaml" "$work/x.lock"
+expect2 lock_is_the_experiment "^infersim: -o: .*x.lock \\(the output's lock file\\) is .*x.lock, which this command reads" \
+  "$INFERSIM" run "$work/x.lock" -o "$work/x" -q
+cmp -s "$work/x.lock" "$work/exp.yaml" || fail "the experiment named x.lock was changed"
+mkdir "$work/prof" && cp -r "$repo/hardware_profiles" "$work/prof/"
+cp "$work/prof/hardware_profiles/architectures/sgemm_rnn.yaml" "$work/sgemm_rnn.orig"
+(cd "$work/prof" && expect2 profile_over_an_architecture "^infersim: -o: .*sgemm_rnn.yaml is .*sgemm_rnn.yaml, which this command reads" \
+  "$INFERSIM" profile --backend cpu --models sgemm_rnn --batches 1,2 --repeats 1 --warmup 0 \
+  -o hardware_profiles/architectures/sgemm_rnn.yaml) || exit 1
+cmp -s "$work/prof/hardware_profiles/architectures/sgemm_rnn.yaml" "$work/sgemm_rnn.orig" ||
+  fail "profile replaced the architecture file"
+
 # 4. The name leads the default output (results/<name>.h5, relative to the working folder).
 mkdir -p "$work/a/b"
 cd "$work/a/b"
