@@ -85,6 +85,10 @@ TEST(Arrivals, ModulatedProcessesStopAtTheRunsEnd) {
 TEST(Arrivals, DiurnalSkipsWholePeriods) {
   auto t = arrivals("{process: diurnal, rates: [500, 500], period_s: 1e-6}", 20);
   EXPECT_NEAR(static_cast<double>(t.size()), 10000.0, 4 * 100.0);
+  // A period of 1.5 ns is 2 whole ns (as every time is rounded), and the rate stays 500/s;
+  // with positions in whole periods of 2 ns but the rate integrated over 1.5 ns, it was 72%.
+  auto odd = arrivals("{process: diurnal, rates: [500, 500], period_s: 1.5e-9}", 20);
+  EXPECT_NEAR(static_cast<double>(odd.size()), 10000.0, 4 * 100.0);
   for (const char* bad : {"{process: onoff, rate: 100, on_s: 1e-10, off_s: 1}",
                           "{process: diurnal, rates: [100], period_s: 1e-10}"}) {
     EXPECT_THROW(arrivals(bad, 2), InputError) << bad;

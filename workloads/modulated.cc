@@ -78,10 +78,14 @@ class OnOff final : public ArrivalProcess {
 // steps per arrival, not one per period crossed.
 class Diurnal final : public ArrivalProcess {
  public:
+  // The period is a whole number of nanoseconds, as every time is, and the curve uses that
+  // period: with the unrounded one, positions (in whole periods of period_ns_) and the
+  // integrated rate (over period_s) drifted apart, and a 1.5 ns period ran at 72% of its
+  // rate. Periods of whole nanoseconds (any sane one) are unchanged.
   Diurnal(std::vector<double> rates, double period_s, double phase_s, SimTime end)
       : rates_(std::move(rates)),
-        period_s_(period_s),
-        piece_s_(period_s / static_cast<double>(rates_.size())) {
+        period_s_(static_cast<double>(to_ns(period_s)) / 1e9),
+        piece_s_(period_s_ / static_cast<double>(rates_.size())) {
     double total = 0;
     for (std::size_t i = 0; i < rates_.size(); ++i) total += 0.5 * (rate_at(i) + rate_at(i + 1));
     mean_ = total / static_cast<double>(rates_.size());
