@@ -58,11 +58,11 @@ std::map<std::string, GivenParam> given_params(const YAML::Node& map, const std:
       for (std::size_t i = 0; i < v.size(); ++i) {
         g.list.push_back(yaml_double(v[i], file, fmt::format("{}[{}]", key, i)));
       }
-    } else if (spec->kind == ParamKind::kBool && v.IsScalar() &&
-               std::set<std::string>{"true", "True", "yes", "false", "False", "no"}.count(
-                   v.Scalar())) {
-      // The spellings yaml_bool takes everywhere else (output.requests, ...); only for a
-      // true/false setting: `rate: true` is not a rate of 1.
+    } else if (spec->kind == ParamKind::kBool &&
+               !(v.IsScalar() && (v.Scalar() == "0" || v.Scalar() == "1"))) {
+      // The spellings yaml_bool takes everywhere else (output.requests, ...), or 0 and 1;
+      // anything else is "expected true or false". Only for a true/false setting: `rate:
+      // true` is not a rate of 1.
       g.value = yaml_bool(v, file, key) ? 1.0 : 0.0;
     } else {
       g.value = yaml_double(v, file, key);
