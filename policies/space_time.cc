@@ -257,13 +257,29 @@ void register_space_time(PolicyRegistry& r) {
        "evict a worker whose super-kernel finished on a stream slower than evict_threshold and "
        "restart it on a new stream (a fresh slowdown draw), as seed 003 proposes",
        0, 1});
-  params.push_back({"evict_threshold", ParamKind::kNumber, 1.1,
-                    "stream slowdown above which a worker is evicted (1.1: 10% slower)", 1, 100,
-                    false, {}, {}, "evict_stragglers", {"true"}});
-  params.push_back({"evict_ms", ParamKind::kMilliseconds, 5,
+  params.push_back({"evict_threshold",
+                    ParamKind::kNumber,
+                    1.1,
+                    "stream slowdown above which a worker is evicted (1.1: 10% slower)",
+                    1,
+                    100,
+                    false,
+                    {},
+                    {},
+                    "evict_stragglers",
+                    {"true"}});
+  params.push_back({"evict_ms",
+                    ParamKind::kMilliseconds,
+                    5,
                     "time an evicted worker's architecture runs nothing while it restarts, ms (an "
                     "assumption: a new thread and stream, and a warm-up kernel)",
-                    0, std::numeric_limits<double>::infinity(), false, {}, {}, "evict_stragglers", {"true"}});
+                    0,
+                    std::numeric_limits<double>::infinity(),
+                    false,
+                    {},
+                    {},
+                    "evict_stragglers",
+                    {"true"}});
   r.add({"space_time",
          "one process; same-architecture tenants' queued requests merge into one super-kernel "
          "of up to max_batch, earliest deadline first; super-kernels of different "

@@ -249,8 +249,10 @@ TEST(SpaceTime, RandomizedInvariants) {
         ", drop_late: " + (rng.uniform() < 0.5 ? "true" : "false") +
         ", interference: " + std::to_string(0.3 * rng.uniform()) +
         ", straggler_spread: " + std::to_string(0.5 * rng.uniform()) +
-        ", evict_stragglers: " + (rng.uniform() < 0.5 ? "true" : "false") +
-        ", evict_ms: " + std::to_string(5 * rng.uniform()) + "}\ntenants:\n";
+        (rng.uniform() < 0.5
+             ? ", evict_stragglers: true, evict_ms: " + std::to_string(5 * rng.uniform())
+             : std::string()) +
+        "}\ntenants:\n";
     std::vector<std::string> model_of;
     for (int i = 0; i < n; ++i) {
       const PoolModel& m = kPool[static_cast<int>(rng.uniform() * 2 * distinct) % 6];

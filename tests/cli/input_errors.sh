@@ -99,6 +99,8 @@ expect overlap_floor_without_overlap "$work/floor_budget.yaml" \
   "floor_budget.yaml:5:[0-9]+: 'overlap_floor' applies only with kernel_sharing: overlap \(here kernel_sharing: sm_budget\)"
 h100 "policy: {name: time_sliced, granularity: kernel, kernel_sharing: overlap}" \
   "  - {model: resnet50_v1, arrival: {process: poisson, rate: 10}}" > "$work/sharing_ts.yaml"
+good_with 5 'policy: {name: space_time, evict_ms: 10}' |
+  case_ evict_ms_without_eviction "5:[0-9]+: 'evict_ms' applies only with evict_stragglers: true \\(here evict_stragglers: false\\)"
 good_with 5 'policy: {name: time_sliced, compute_preemption: true}' |
   case_ compute_preemption_at_batch_granularity "5:[0-9]+: 'compute_preemption' applies only with granularity: kernel"
 expect kernel_sharing_on_time_sliced "$work/sharing_ts.yaml" \
