@@ -528,12 +528,6 @@ Experiment parse_experiment(const YAML::Node& root, const std::string& file,
           x.services.push_back(ServiceSpec{x.tenants[t].name, {t}, "", {}, {}});
         }
       }
-      if (entry.zipf > 0 && entry.services.size() == 1) {
-        throw InputError(entry.popularity_mark,
-                         "'popularity' splits the entry's stream over its services (its "
-                         "instances, or without a router its replicas), and this entry has one: "
-                         "give it instances (or replicas without a router), or drop popularity");
-      }
       x.entries.push_back(std::move(entry));
     }
   }

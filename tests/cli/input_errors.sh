@@ -153,8 +153,6 @@ good_with 2 'seed: -3' | case_ negative_seed "2:7: expected 'seed' >= 0"
 { good; echo 'output: {requests: maybe}'; } | case_ not_a_bool "8:[0-9]+: expected true or false for 'requests'"
 good_with 5 'policy: {name: exclusive, drop_late: 0.5}' | case_ bool_param_half "5:[0-9]+: expected true or false for 'drop_late'"
 good_with 5 'policy: {name: exclusive, drop_late: on}' | case_ bool_param_on "5:[0-9]+: expected true or false for 'drop_late'"
-tenant 'arrival: {process: poisson, rate: 100, popularity: {zipf: 1}}' |
-  case_ zipf_over_one_service "7:[0-9]+: 'popularity' splits the entry's stream over its services"
 tenant 'arrival: {process: poisson, rate: "100"}' | case_ quoted_number "7:[0-9]+: expected a number for 'rate'"
 tenant 'arrival: {process: poisson, rate: !!str 100}' | case_ tagged_number "7:[0-9]+: expected a number for 'rate'"
 tenant 'arrival: {process: poisson, rate: 0x64}' | case_ hex_number "7:[0-9]+: expected a number for 'rate'"
