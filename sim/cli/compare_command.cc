@@ -107,11 +107,9 @@ int compare_command(const CompareOptions& o) {
     std::vector<std::string> taken = inputs;
     if (!o.out.empty()) taken.push_back(o.out);
     check_output_path(o.report, Mark{"--report", 0, 0}, "", taken);
-    // Both may be new files, so compare where their names lead (links and spellings
-    // resolved), not inodes.
-    std::error_code e1, e2;
-    if (!o.out.empty() && std::filesystem::weakly_canonical(o.report, e1) ==
-                              std::filesystem::weakly_canonical(o.out, e2)) {
+    // Both may be new files, so compare where their names lead (links, "..", folders not
+    // made yet), not inodes.
+    if (!o.out.empty() && resolved_path(o.report) == resolved_path(o.out)) {
       throw InputError(Mark{"--report", 0, 0},
                        fmt::format("{} is also the -o file; expected another file", o.report));
     }

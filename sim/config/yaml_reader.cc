@@ -224,11 +224,17 @@ const char* node_kind(const YAML::Node& n) {
 
 namespace {
 
-// A number as YAML 1.2's core schema writes one, in decimal, and not quoted or tagged:
-// `"100"`, `!!str 100`, `0x64` and `0x1p6` are refused (strtod alone reads all four as
-// numbers). Sign, digits, an optional fraction and an optional exponent.
+// A number as YAML 1.2's core schema writes one, in decimal, and not quoted or tagged as
+// anything but a number: `"100"`, `!!str 100`, `0x64` and `0x1p6` are refused (strtod
+// alone reads all four as numbers), `!!float 100` is 100. Sign, digits, an optional
+// fraction and an optional exponent.
 bool plain_decimal(const YAML::Node& n, bool integer) {
-  if (!n.IsScalar() || (n.Tag() != "?" && !n.Tag().empty())) return false;
+  if (!n.IsScalar()) return false;
+  const std::string& tag = n.Tag();  // "?" plain, "!" quoted; !!int and !!float are numbers
+  if (tag != "?" && !tag.empty() && tag != "tag:yaml.org,2002:int" &&
+      tag != "tag:yaml.org,2002:float") {
+    return false;
+  }
   const std::string& s = n.Scalar();
   std::size_t i = 0, digits = 0;
   auto run = [&] {

@@ -93,9 +93,9 @@ void Engine::add_stream(const std::string& name, std::unique_ptr<ArrivalProcess>
   Stream st;
   st.process = process.get();
   st.closed = process->outstanding() > 0;
-  // Every request a closed stream keeps outstanding may be dropped once at an instant.
-  if (st.closed)
-    zero_time_limit_ += static_cast<std::uint64_t>(process->outstanding()) * targets.size();
+  // Every request a closed stream keeps outstanding (n in all, over its targets) may be
+  // dropped once at an instant.
+  if (st.closed) zero_time_limit_ += static_cast<std::uint64_t>(process->outstanding());
   processes_.push_back(std::move(process));
   st.rng = &rngs_.emplace_back(make_rng("arrival/" + name));
   st.targets = targets_.emplace_back(std::move(targets)).data();

@@ -47,6 +47,14 @@ std::string default_output_path(const std::string& name, const Mark& where) {
   return (fs::path("results") / (name + ".h5")).string();
 }
 
+std::string resolved_path(const std::string& path) {
+  std::error_code ec;
+  const fs::path absolute = fs::absolute(path, ec);
+  if (ec) return path;
+  const fs::path resolved = fs::weakly_canonical(absolute, ec);
+  return (ec ? absolute.lexically_normal() : resolved).string();
+}
+
 void check_output_path(const std::string& out, const Mark& where, const std::string& shard_dir,
                        const std::vector<std::string>& inputs) {
   struct stat st {};
@@ -60,7 +68,9 @@ void check_output_path(const std::string& out, const Mark& where, const std::str
   // OUT, and OUT.lock, which OutputLock truncates and may remove.
   struct stat in {};
   for (const std::string& mine : {out, out + ".lock"}) {
-    if (::stat(mine.c_str(), &st) != 0) continue;
+    // Where the name will lead once the writer has made its missing folders:
+    // "missing/../in.yaml" is in.yaml, though stat() of it fails today.
+    if (::stat(resolved_path(mine).c_str(), &st) != 0) continue;
     for (const std::string& input : inputs) {
       if (::stat(input.c_str(), &in) == 0 && in.st_dev == st.st_dev && in.st_ino == st.st_ino) {
         throw InputError(where,

@@ -26,6 +26,11 @@ std::string default_output_path(const std::string& name, const Mark& where);
 void check_output_path(const std::string& out, const Mark& where, const std::string& shard_dir = "",
                        const std::vector<std::string>& inputs = {});
 
+// The file `path` names, absolute: its existing folders with links resolved, the rest
+// (folders a writer will make, "..") normalized. Two names of one file resolve alike,
+// whether or not the file exists yet.
+std::string resolved_path(const std::string& path);
+
 // Writes `text` to `path` whole or not at all (making its folder if need be): into a
 // temporary file beside it
 // (temp_path_for), flushed and fsynced, then renamed over `path` and the folder fsynced.

@@ -153,6 +153,14 @@ good_with 2 'seed: -3' | case_ negative_seed "2:7: expected 'seed' >= 0"
 { good; echo 'output: {requests: maybe}'; } | case_ not_a_bool "8:[0-9]+: expected true or false for 'requests'"
 good_with 5 'policy: {name: exclusive, drop_late: 0.5}' | case_ bool_param_half "5:[0-9]+: expected true or false for 'drop_late'"
 good_with 5 'policy: {name: exclusive, drop_late: on}' | case_ bool_param_on "5:[0-9]+: expected true or false for 'drop_late'"
+# A number tagged as one is still a number: the run goes through (exit 0).
+tenant 'arrival: {process: poisson, rate: !!float 100}' > "$work/float_tag.yaml"
+cases=$((cases + 1))
+if "$INFERSIM" run "$work/float_tag.yaml" -o "$work/float_tag.h5" -q > /dev/null 2>&1; then
+  echo "ok   float_tag: !!float 100 is a rate"
+else
+  echo "FAIL float_tag: !!float 100 refused"; fails=$((fails + 1))
+fi
 tenant 'arrival: {process: poisson, rate: "100"}' | case_ quoted_number "7:[0-9]+: expected a number for 'rate'"
 tenant 'arrival: {process: poisson, rate: !!str 100}' | case_ tagged_number "7:[0-9]+: expected a number for 'rate'"
 tenant 'arrival: {process: poisson, rate: 0x64}' | case_ hex_number "7:[0-9]+: expected a number for 'rate'"

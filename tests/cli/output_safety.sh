@@ -97,6 +97,10 @@ ln -s "$repo/hardware_profiles/v100_clockwork.yaml" "$work/profile_link.yaml"
 expect2 output_is_the_profile "^infersim: -o: .*profile_link.yaml is .*v100_clockwork.yaml, which this command reads" \
   "$INFERSIM" run "$work/exp.yaml" -o "$work/profile_link.yaml" -q
 [ -L "$work/profile_link.yaml" ] || fail "the link to the profile was replaced"
+expect2 output_through_a_folder_to_come "^infersim: -o: .*nodir/../exp.yaml is .*exp.yaml, which this command reads" \
+  "$INFERSIM" run "$work/exp.yaml" -o "$work/nodir/../exp.yaml" -q
+cmp -s "$work/exp.yaml" "$work/exp_copy.yaml" || fail "the experiment file was changed through nodir/.."
+[ ! -e "$work/nodir" ] || fail "nodir was made before the refusal"
 expect2 output_is_a_new_folder "^infersim: -o: .*newdir/ names a folder; expected a file name" \
   "$INFERSIM" run "$work/exp.yaml" -o "$work/newdir/" -q
 [ ! -e "$work/newdir" ] || fail "newdir/ was made: $(find "$work/newdir")"
@@ -115,6 +119,8 @@ cmp -s "$work/measured.h5" "$work/measured_copy.h5" || fail "compare changed its
 grep -q "^| 0 |" "$work/cmp.md" || fail "the report has no row for run 0: $(head -3 "$work/cmp.md")"
 expect2 compare_report_is_the_output "^infersim: --report: .*cmp2.h5 is also the -o file" \
   "$INFERSIM" compare "$work/clean.h5" "$work/measured.h5" -o "$work/cmp2.h5" --report "$work/./cmp2.h5"
+(cd "$work" && expect2 compare_report_is_the_output_2 "^infersim: --report: ./cmp2.h5 is also the -o file" \
+  "$INFERSIM" compare clean.h5 measured.h5 -o x/../cmp2.h5 --report ./cmp2.h5) || exit 1
 [ ! -e "$work/cmp2.h5" ] || fail "compare wrote cmp2.h5 before refusing"
 "$INFERSIM" compare "$work/clean.h5" "$work/measured.h5" --report "$work/new/sub/r.md" > /dev/null \
   && [ -s "$work/new/sub/r.md" ] || fail "compare --report into a new folder"
