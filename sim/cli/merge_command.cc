@@ -39,7 +39,7 @@ int merge_command(const MergeOptions& o) {
   std::sort(files.begin(), files.end());
   std::vector<std::string> inputs;
   for (const auto& f : files) inputs.push_back(f.second);
-  check_output_path(out, out_mark, "", inputs);  // and not over a shard
+  check_not_an_input(out, out_mark, inputs);  // not over a shard
   // One infersim at a time per output (OutputLock); slot 0: the temporary file, 1: the lock.
   TempFiles temps(2);
   const OutputLock lock(out, OutputLock::Mode::Exclusive);

@@ -225,7 +225,7 @@ class Executor {
       c.info.replications = plan_.sweep.replications();
       c.info.config_hash = spec.config_hash;
       c.info.sweep_id = plan_.sweep_id;
-      c.info.experiment = experiment_identity(plan_.sweep.file());
+      c.info.experiment = plan_.experiment;
       c.info.requests = job.x->output_requests;
       c.summary = summary_table(one, {plan_.swept_values(spec.point)});
       c.tenants = tenants_table(*job.x, one);

@@ -55,18 +55,11 @@ std::string resolved_path(const std::string& path) {
   return (ec ? absolute.lexically_normal() : resolved).string();
 }
 
-void check_output_path(const std::string& out, const Mark& where, const std::string& shard_dir,
-                       const std::vector<std::string>& inputs) {
-  struct stat st {};
-  if (out.empty()) throw InputError(where, "expected a file name");
-  const std::string leaf = fs::path(out).filename().string();
-  if (out.back() == '/' || leaf == "." || leaf == "..") {
-    throw InputError(where, fmt::format("{} names a folder; expected a file name to write the "
-                                        "result set to",
-                                        out));
-  }
+void check_not_an_input(const std::string& out, const Mark& where,
+                        const std::vector<std::string>& inputs) {
   // OUT, and OUT.lock, which OutputLock truncates and may remove.
-  struct stat in {};
+  struct stat st {
+  }, in{};
   for (const std::string& mine : {out, out + ".lock"}) {
     // Where the name will lead once the writer has made its missing folders:
     // "missing/../in.yaml" is in.yaml, though stat() of it fails today.
@@ -80,6 +73,19 @@ void check_output_path(const std::string& out, const Mark& where, const std::str
       }
     }
   }
+}
+
+void check_output_path(const std::string& out, const Mark& where, const std::string& shard_dir,
+                       const std::vector<std::string>& inputs) {
+  struct stat st {};
+  if (out.empty()) throw InputError(where, "expected a file name");
+  const std::string leaf = fs::path(out).filename().string();
+  if (out.back() == '/' || leaf == "." || leaf == "..") {
+    throw InputError(where, fmt::format("{} names a folder; expected a file name to write the "
+                                        "result set to",
+                                        out));
+  }
+  check_not_an_input(out, where, inputs);
   if (::stat(out.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
     throw InputError(where, fmt::format("{} is {}; expected a regular file to write the result "
                                         "set to",

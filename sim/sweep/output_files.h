@@ -31,6 +31,11 @@ void check_output_path(const std::string& out, const Mark& where, const std::str
 // whether or not the file exists yet.
 std::string resolved_path(const std::string& path);
 
+// The part of check_output_path about inputs: neither OUT nor OUT.lock (which OutputLock
+// writes) is one of `inputs`, compared as files where their names lead.
+void check_not_an_input(const std::string& out, const Mark& where,
+                        const std::vector<std::string>& inputs);
+
 // Writes `text` to `path` whole or not at all (making its folder if need be): into a
 // temporary file beside it
 // (temp_path_for), flushed and fsynced, then renamed over `path` and the folder fsynced.

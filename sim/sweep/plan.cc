@@ -18,6 +18,7 @@
 #include "sim/core/hash.h"
 #include "sim/core/version.h"
 #include "sim/sweep/runner.h"
+#include "sim/sweep/shard_store.h"
 
 namespace infersim {
 namespace {
@@ -97,7 +98,7 @@ std::string Plan::swept_paths() const {
 
 Plan make_plan(const std::string& experiment, const std::vector<std::string>& sets, int jobs,
                const Registries& reg) {
-  Plan plan{Sweep::load(experiment, sets), {}, {}, {}, {}, {}, {}, {}, {}, {}};
+  Plan plan{Sweep::load(experiment, sets), {}, {}, {}, {}, {}, {}, {}, {}, {}, {}};
   const Sweep& sw = plan.sweep;
   // A --set on a swept path, or above or below one, would be overridden by the sweep (or
   // override part of it) without a word.
@@ -170,6 +171,7 @@ Plan make_plan(const std::string& experiment, const std::vector<std::string>& se
     }
   }
   plan.input_files.push_back(sw.file());
+  plan.experiment = experiment_identity(sw.file());
   for (const auto& [path, hash] : file_hash) plan.input_files.push_back(path);
 
   const int reps = sw.replications();

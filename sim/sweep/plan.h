@@ -43,6 +43,8 @@ struct Plan {
   // Every file the runs read: the experiment and each point's data files (an output must
   // be none of them).
   std::vector<std::string> input_files;
+  // experiment_identity of the experiment file, as its shards record it.
+  std::string experiment;
   std::string sweep_id;
   std::string name;  // the experiment's name (of point 0)
   Mark name_mark;    // where it is set (the experiment file when it is the file's stem)

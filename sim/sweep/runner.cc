@@ -7,7 +7,6 @@
 #include <climits>
 #include <cmath>
 #include <cstdint>
-#include <filesystem>
 #include <limits>
 #include <map>
 #include <set>
@@ -16,6 +15,7 @@
 
 #include "sim/kernels/program.h"
 #include "sim/sweep/kernel_programs.h"
+#include "sim/sweep/output_files.h"
 
 namespace infersim {
 namespace {
@@ -82,10 +82,7 @@ std::string shared_stream_key(const EntrySpec& entry, const ArrivalInfo& ai) {
   Params p = entry.arrival_params;
   for (const ParamSpec& s : ai.params) {
     if (s.kind != ParamKind::kPath) continue;
-    std::error_code ec;
-    const std::filesystem::path canonical =
-        std::filesystem::weakly_canonical(p.get_text(s.key), ec);
-    if (!ec) p.set_text(s.key, canonical.string());
+    p.set_text(s.key, resolved_path(p.get_text(s.key)));
   }
   return entry.arrival + "\n" + p.canonical();
 }

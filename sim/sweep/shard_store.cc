@@ -17,6 +17,7 @@
 
 #include "sim/core/hash.h"
 #include "sim/results/hdf5_writer.h"
+#include "sim/sweep/output_files.h"
 #include "sim/sweep/tables.h"
 
 namespace infersim {
@@ -330,17 +331,14 @@ std::vector<ShardCheck> check_shards(const Plan& plan, const std::string& dir,
 }
 
 std::string experiment_identity(const std::string& experiment_file) {
-  std::error_code ec;
-  fs::path p = fs::weakly_canonical(fs::absolute(experiment_file, ec), ec);
-  if (ec) p = fs::absolute(experiment_file, ec).lexically_normal();
-  std::string s = p.string();
+  std::string s = resolved_path(experiment_file);
   std::replace(s.begin(), s.end(), '\n', '?');  // one line of the description
   return s;
 }
 
 bool shard_of_plan(const Plan& plan, const ShardInfo& shard) {
   return shard.sweep_id == plan.sweep_id ||
-         (!shard.experiment.empty() && shard.experiment == experiment_identity(plan.sweep.file()));
+         (!shard.experiment.empty() && shard.experiment == plan.experiment);
 }
 
 std::vector<ShardInfo> foreign_shards(const Plan& plan, const std::string& dir) {
