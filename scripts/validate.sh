@@ -20,6 +20,13 @@
 #                        resnet50_v1 -- its kernel graph -- on cuda)
 #   DURATION, WARMUP     seconds per run (default cpu 10 and 1, cuda 4 and 0.5)
 #   REPEATS              profile runs per batch size (median; default 30)
+#   BATCHES              batch sizes the profile measures (default every size up to the
+#                        experiment's max_batch, 1,2,...,16). The measured runs execute every
+#                        size greedy batching forms, and the simulation interpolates L(b)
+#                        linearly between profiled sizes; at 85% load the p50 moves by up to
+#                        20 points with those sizes (scripts/interpolation_sensitivity.py), so
+#                        the default measures them all. BATCHES=1,2,4,8,16 gives the profiles
+#                        of the reports checked in before 2026-11-27.
 #   TENANTS              tenants on the device under the sharing policies (default 4)
 #   REQUESTS=true|false  keep per-request tables (default: true on cpu, false on cuda)
 #   GRANULARITY=batch|kernel  the policies' granularity in the simulation (default batch):
@@ -58,6 +65,7 @@ else
   REQUESTS=${REQUESTS:-false}
 fi
 REPEATS=${REPEATS:-30}
+BATCHES=${BATCHES:-$(seq -s, 1 16)}
 GRANULARITY=${GRANULARITY:-batch}
 case "$GRANULARITY" in
   batch | kernel) ;;
@@ -95,7 +103,7 @@ fi
 
 # 1. The device's own profile.
 "${prio[@]}" "$INFERSIM" profile --backend "$backend" --models "$MODEL" \
-  --repeats "$REPEATS" --launch "$LAUNCH" -o "$OUT/profile.yaml"
+  --repeats "$REPEATS" --batches "$BATCHES" --launch "$LAUNCH" -o "$OUT/profile.yaml"
 
 # 2. Rates and SLO from it: capacity = max_b b / L(b), SLO = 10 x L(1).
 read -r capacity l1 < <(awk -v m="  $MODEL:" '
@@ -149,7 +157,7 @@ echo "validate: $MODEL on $backend: capacity $capacity req/s, L(1) $l1 ms, SLO $
 # The device again, after: how far its speed drifted while it was measured (a shared or
 # thermally throttled machine drifts; the simulation saw the profile of before).
 "${prio[@]}" "$INFERSIM" profile --backend "$backend" --models "$MODEL" --no-peak \
-  --repeats "$REPEATS" --launch "$LAUNCH" -o "$OUT/profile-after.yaml"
+  --repeats "$REPEATS" --batches "$BATCHES" --launch "$LAUNCH" -o "$OUT/profile-after.yaml"
 
 # 4. The report.
 {
@@ -161,6 +169,7 @@ echo "validate: $MODEL on $backend: capacity $capacity req/s, L(1) $l1 ms, SLO $
        "Poisson arrivals, max_batch 16, SLO $slo ms (10 x L(1))"
   echo "- simulated at granularity $GRANULARITY$([ "$GRANULARITY" = kernel ] && echo ", kernel_sharing $KERNEL_SHARING (mps, space_time)")"
   echo "- batches launched: $LAUNCH (profile, exclusive, mps)$([ "$LAUNCH" = graph ] && echo "; time_sliced and space_time launch kernel by kernel, so their rows compare an eager measurement with a graph-timed profile")"
+  echo "- profiled batch sizes: $BATCHES (L(b) interpolated linearly between them)"
   echo "- capacity (max_b b/L(b) of the profile): $capacity req/s; loads ${LOADS[*]} of it"
   echo "  (rows in that order for each policy); $DURATION s per run, $WARMUP s warm-up"
   echo "- measured with: ${prio[*]:-normal priority};" \

@@ -126,6 +126,19 @@ if table "resimulate_validation.py (h200)" resim200.md tab scripts/resimulate_va
     '^\| mps \| 991\.4271 \| [0-9.]+ / 5\.226 \(\+3\.8%\) \|'
 fi
 
+# The batch sizes a profile did not measure, filled three ways (the README's table under
+# "GPU results at kernel granularity" quotes these p50 errors).
+v=validation/reports/h100-2026-11-26
+if table "interpolation_sensitivity.py" interp.md tab scripts/interpolation_sensitivity.py \
+    $v/densenet121_graph_report.md $v/densenet121_graph_profile.yaml --raise 7,15 --infersim "$INFERSIM"; then
+  expect "interpolation_sensitivity.py (DenseNet-121, H100 2026-11-26)" interp.md \
+    '^kernel model.s L\(b\) over its own line, unmeasured sizes: .* 11: 1\.102,' \
+    '^\| linear \(as simulated\) \| exclusive \| 2892\.3862 \| [0-9.]+ / 6\.177 \(-24\.4%\) \|' \
+    '^\| kernel-model shape \| exclusive \| 2892\.3862 \| [0-9.]+ / 6\.177 \(-18\.0%\) \|' \
+    '^\| uniform \+7% \| exclusive \| 2041\.6844 \| [0-9.]+ / 3\.285 \(-1\.0%\) \|' \
+    '^\| uniform \+15% \| exclusive \| 2892\.3862 \| [0-9.]+ / 6\.177 \(\+1\.1%\) \|'
+fi
+
 # Lone SGEMMs against the model, k by k: the README quotes its two summary lines, and the
 # measured column comes from h100/ksweep.txt.
 if table "lone_table.py" lone.md tab scripts/kernel_constants/lone_table.py "$INFERSIM"; then
