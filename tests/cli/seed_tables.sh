@@ -139,13 +139,19 @@ if table "interpolation_sensitivity.py" interp.md tab scripts/interpolation_sens
     '^\| uniform \+15% \| exclusive \| 2892\.3862 \| [0-9.]+ / 6\.177 \(\+1\.1%\) \|'
 fi
 
-# Lone SGEMMs against the model, k by k: the README quotes its two summary lines, and the
-# measured column comes from h100/ksweep.txt.
+# Lone SGEMMs against the model, k by k: the README quotes the two summary lines, on the
+# H100 (measured column from h100/ksweep.txt) and the H200 (h200/ksweep.txt).
 if table "lone_table.py" lone.md tab scripts/kernel_constants/lone_table.py "$INFERSIM"; then
   expect "lone_table.py (lone SGEMMs on the H100 against the model)" lone.md \
     '^\| 256x128x16384 \| 37\.90 \| [0-9.]+ \| [-+][0-9]+% \| 2 / 2 \|' \
     '^24 shapes where the model launches as many kernels as cuBLAS: median \|error\| 16%, largest 37%$' \
     '^12 shapes where the model launches fewer kernels than cuBLAS: median \|error\| 55%, largest 60%$'
+fi
+if table "lone_table.py (h200)" lone200.md tab scripts/kernel_constants/lone_table.py "$INFERSIM" \
+    scripts/kernel_constants/h200; then
+  expect "lone_table.py (lone SGEMMs on the H200 against the model)" lone200.md \
+    '^24 shapes where the model launches as many kernels as cuBLAS: median \|error\| 11%, largest 34%$' \
+    '^12 shapes where the model launches fewer kernels than cuBLAS: median \|error\| 47%, largest 55%$'
 fi
 
 short=(--set duration_s=0.5 --set warmup_s=0.05)
