@@ -214,8 +214,10 @@ Params resolve_params(const std::vector<ParamSpec>& specs,
     for (const auto& w : s.only_with_values) ok = ok || w == v;
     if (!ok) {
       throw InputError(p.mark_of(s.key, where),
-                       fmt::format("'{}' applies only with {}: {} (here {}: {})", s.key,
-                                   s.only_with, join(s.only_with_values), s.only_with, v));
+                       fmt::format("'{}' applies only with {}: {} (here {}: {}); give it only "
+                                   "where it applies (a sweep can list whole maps, each with "
+                                   "its own keys)",
+                                   s.key, s.only_with, join(s.only_with_values), s.only_with, v));
     }
   }
   return p;
