@@ -18,6 +18,7 @@ KernelGpu::KernelGpu(Engine& e, std::uint32_t gpu, std::size_t slots, int sm_cap
       overlap_(overlap),
       interference_(interference),
       slowdown_(slots, 1.0),
+      solo_util_(slots, 0.0),
       warmup_(e.config().warmup) {
   if (sm_capacity < 1) throw std::invalid_argument("KernelGpu: SM capacity must be >= 1");
   if (!(interference >= 0)) throw std::invalid_argument("interference must be >= 0");
@@ -92,10 +93,7 @@ void KernelGpu::admit(State& s) const {
 
 void KernelGpu::integrate(State& s, SimTime to) const {
   const SimTime from = std::max(s.t, warmup_);
-  if (to > from && s.n_running > 0) {
-    s.busy_ns += to - from;
-    s.sm_ns += (to - from) * std::min(sms_, capacity_ - s.free);
-  }
+  if (to > from && s.n_running > 0) s.busy_ns += to - from;
   s.t = to;
 }
 
@@ -117,14 +115,8 @@ bool KernelGpu::run_alone(State& s, SimTime until) const {
                                                    b.end.end(), until - base) -
                                   b.end.begin());
   const SimTime to = j == b.end.size() ? base + b.end.back() : until;
-  // GPU use from t to `to`: the rest of kernel i, kernels i+1..j-1 whole, kernel j up to
-  // `to`. (Within the window: run() steps instead while t is before warm-up.)
-  std::int64_t sm_ns = (k.end - s.t) * k.sms;
-  if (j > i + 1) sm_ns += b.sm_ns[j - 1] - b.sm_ns[i];
-  if (j < b.end.size() && j > i) sm_ns += (to - (base + b.end[j - 1])) * b.kernels[j].sms;
-  if (j == i) sm_ns = (to - s.t) * k.sms;
+  // Busy from t to `to`. (Within the window: run() steps instead while t is before warm-up.)
   s.busy_ns += to - s.t;
-  s.sm_ns += sm_ns;
   s.t = to;
   s.free += k.sms;
   if (j == b.end.size()) {
@@ -149,7 +141,7 @@ KernelGpu::Serial KernelGpu::run_serial(State& s, SimTime until, bool stop_at_do
   // head starts; if the kernel behind the head fits beside it, the general step takes over.
   // The scalars live in locals: stores through the slots could otherwise alias them.
   SimTime t = s.t;
-  std::int64_t busy = s.busy_ns, sm_ns = s.sm_ns;
+  std::int64_t busy = s.busy_ns;
   std::size_t head = s.queue_head, size = s.queue_size;
   const std::size_t ring = s.queue.size();
   State::Waiting* queue = s.queue.data();
@@ -161,13 +153,11 @@ KernelGpu::Serial KernelGpu::run_serial(State& s, SimTime until, bool stop_at_do
     const SimTime end = k.end;
     if (end > until) {
       busy += until - t;
-      sm_ns += (until - t) * k.sms;
       t = until;
       out = Serial::kUntil;
       break;
     }
     busy += end - t;
-    sm_ns += (end - t) * k.sms;
     t = end;
     k.sms = 0;
     if (++k.next < k.count) {
@@ -201,7 +191,6 @@ KernelGpu::Serial KernelGpu::run_serial(State& s, SimTime until, bool stop_at_do
   }
   s.t = t;
   s.busy_ns = busy;
-  s.sm_ns = sm_ns;
   s.queue_head = head;
   s.queue_size = size;
   if (slots[r].phase == Phase::kRunning) {
@@ -284,11 +273,17 @@ bool KernelGpu::run(State& s, SimTime until, bool stop_at_done) const {
 
 void KernelGpu::report(State& s) {
   if (s.busy_ns > 0) {
-    e_.add_gpu_usage(gpu_, static_cast<double>(s.busy_ns),
-                     static_cast<double>(s.sm_ns) / static_cast<double>(sms_));
+    // The batches in progress are the same since the last report (batches start and finish
+    // only at engine events, and every one reports first), so the load is the busy time at
+    // their summed solo utilization, capped at 1: the batch level's definition.
+    double u = 0;
+    for (std::size_t i = 0; i < s.slots.size(); ++i) {
+      if (s.slots[i].batch != nullptr) u += solo_util_[i];
+    }
+    const double busy = static_cast<double>(s.busy_ns);
+    e_.add_gpu_usage(gpu_, busy, busy * std::min(1.0, u));
   }
   s.busy_ns = 0;
-  s.sm_ns = 0;
 }
 
 void KernelGpu::sync() {
@@ -315,11 +310,14 @@ void KernelGpu::adopt_ahead() {
   report(state_);
 }
 
-void KernelGpu::start(std::size_t s, const kernels::BatchKernels& batch) {
+void KernelGpu::start(std::size_t s, const kernels::BatchKernels& batch, double solo_util) {
   if (state_.slots[s].batch != nullptr) {
     throw std::logic_error("KernelGpu: stream already running a batch");
   }
   if (batch.kernels.empty()) throw std::logic_error("KernelGpu: a batch without kernels");
+  if (!(solo_util >= 0 && solo_util <= 1)) {
+    throw std::logic_error(fmt::format("KernelGpu: solo utilization {} outside [0, 1]", solo_util));
+  }
   sync();  // may swap state_ for the kept copy: take references into it only afterwards
   check_valid_ = false;
   Slot& k = state_.slots[s];
@@ -328,6 +326,7 @@ void KernelGpu::start(std::size_t s, const kernels::BatchKernels& batch) {
   k.count = static_cast<std::uint32_t>(batch.kernels.size());
   k.next = 0;
   k.slowed = false;
+  solo_util_[s] = solo_util;
   enqueue(state_, static_cast<std::uint32_t>(s));
   dirty_ = true;
 }

@@ -29,8 +29,7 @@
 // achievable throughput (TimedKernel::share) costs each co-runner that share, and even a
 // kernel of no share costs `floor` (launch and scheduling work that does not overlap). The
 // factor is fixed when the kernel starts (the interference effect's rule), multiplies with
-// it and the stream's slowdown, and is rounded to the nearest ns. SM load is then reported
-// as the SMs the running kernels touch, at most all of them. The share is taken against the
+// it and the stream's slowdown, and is rounded to the nearest ns. The share is taken against the
 // whole GPU's throughput, also for kernels timed on a MIG instance or under an MPS SM cap:
 // the law was measured on whole GPUs only.
 //
@@ -51,9 +50,13 @@
 // and resuming it gives exactly the uninterrupted run (integer times, the same boundaries),
 // so the copy changes speed, never results.
 //
-// GPU use is integrated internally (busy: any kernel running; load: the fraction of SMs
-// occupied) from the measured window's start and reported with Engine::add_gpu_usage as the
-// committed state advances.
+// GPU use is integrated internally (busy: any kernel running) from the measured window's
+// start and reported with Engine::add_gpu_usage as the committed state advances; the load
+// is the busy time at the summed solo utilization u(b) of the batches in progress, capped at
+// 1, as at batch granularity (shared_gpu.h) and under exclusive and time_sliced, so that
+// `gpu_load` means one thing whatever the policy and granularity. (It used to be the
+// fraction of SMs occupied, which made mps and space_time at kernel granularity report
+// 0.50 for a lone ResNet-50 batch of 1 on an H100 where the others reported u(1) = 0.19.)
 //
 // Event payloads: completions are even (generation << 1); a policy that shares the GPU's
 // event channel uses odd payloads for its own timers.
@@ -94,8 +97,10 @@ class KernelGpu {
   bool was_slowed(std::size_t s) const { return state_.slots[s].slowed; }
 
   // Starts `batch` on idle stream s now: its first kernel joins the launch queue. The batch
-  // must outlive the run of it. Call commit() after the last start of an instant.
-  void start(std::size_t s, const kernels::BatchKernels& batch);
+  // must outlive the run of it; solo_util is its solo utilization u(b), in [0, 1], which the
+  // GPU's reported load sums while it is in progress. Call commit() after the last start
+  // of an instant.
+  void start(std::size_t s, const kernels::BatchKernels& batch, double solo_util);
 
   // Schedules the engine event of the next batch completion, if anything changed since the
   // last commit.
@@ -160,8 +165,8 @@ class KernelGpu {
     std::size_t n_running = 0;
     std::size_t done = 0;  // streams whose batch finished at time t
     // GPU use not yet reported to the engine (at most the time between two engine events):
-    // ns with a kernel running, and SM-ns occupied.
-    std::int64_t busy_ns = 0, sm_ns = 0;
+    // ns with a kernel running.
+    std::int64_t busy_ns = 0;
   };
 
   // Starts queued kernels, in order, while the head fits.
@@ -191,12 +196,13 @@ class KernelGpu {
 
   Engine& e_;
   std::uint32_t gpu_;
-  int sms_;       // the GPU's SMs (what SM load is reported against)
+  int sms_;       // the GPU's SMs
   int capacity_;  // the SM budget: sms_, or under overlap slots x sms_ (every kernel fits)
   Overlap overlap_;
   double interference_;
   std::vector<double> slowdown_;
-  bool effects_ = false;  // interference > 0, a slowdown > 1, or overlap
+  std::vector<double> solo_util_;  // per stream: u(b) of its batch in progress
+  bool effects_ = false;           // interference > 0, a slowdown > 1, or overlap
   SimTime warmup_;
   State state_;  // at the last engine event
   State ahead_;  // state_ run ahead to the next batch completion (valid unless dirty_)

@@ -286,7 +286,7 @@ class alignas(64) SharedGpuPolicy : public Policy {
   void start_batch(std::size_t slot, std::uint32_t t) {
     const std::size_t n = batches_[slot].requests.size();
     if (kernel_) {
-      start_kernels(slot, e_.tenant(t).kernels->batches[n]);
+      start_kernels(slot, e_.tenant(t).kernels->batches[n], e_.utilization(t, n));
       return;
     }
     batches_[slot].start = e_.now();
@@ -295,10 +295,11 @@ class alignas(64) SharedGpuPolicy : public Policy {
   }
 
   // Kernel granularity: starts the batch in batches_[slot].requests as `kernels`, which must
-  // outlive it (e.g. a space-time super-kernel's merged kernels).
-  void start_kernels(std::size_t slot, const kernels::BatchKernels& kernels) {
+  // outlive it (e.g. a space-time super-kernel's merged kernels), at solo utilization u (what
+  // the GPU's load counts while it runs).
+  void start_kernels(std::size_t slot, const kernels::BatchKernels& kernels, double u) {
     batches_[slot].start = e_.now();
-    kernel_->start(slot, kernels);
+    kernel_->start(slot, kernels, u);
   }
 
   // Commits the batches started in this dispatch (and the completions since the last

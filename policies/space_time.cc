@@ -106,7 +106,8 @@ class SpaceTime final : public SharedGpuPolicy {
         continue;
       }
       if (kernel_level()) {
-        start_kernels(g, merged(g));
+        // The super-kernel's load is u(B) of the group's table, as at batch granularity.
+        start_kernels(g, merged(g), e_.utilization(group.first, batches_[g].requests.size()));
       } else {
         start_batch(g, group.first);  // a group shares one latency table
       }

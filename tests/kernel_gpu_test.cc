@@ -26,11 +26,13 @@ BatchKernels batch(const std::vector<std::pair<SimTime, int>>& kernels) {
   return b;
 }
 
-// Starts scripted batches on streams at given times and records when each finishes.
+// Starts scripted batches on streams at given times and records when each finishes. u: the
+// batch's solo utilization, which the GPU's load sums while the batch is in progress.
 struct Start {
   SimTime at;
   std::size_t stream;
   const BatchKernels* batch;
+  double u = 0;
 };
 
 class ScriptPolicy final : public Policy {
@@ -47,7 +49,7 @@ class ScriptPolicy final : public Policy {
     ++events_;
     if (!KernelGpu::is_completion(payload)) {
       const Start& s = starts_[payload >> 1];
-      if (s.batch != nullptr) gpu_.start(s.stream, *s.batch);  // null: an event that starts nothing
+      if (s.batch != nullptr) gpu_.start(s.stream, *s.batch, s.u);  // null: starts nothing
       gpu_.commit();
       return;
     }
@@ -90,12 +92,13 @@ TEST(KernelGpu, ABatchAloneTakesTheSumOfItsKernelsInOneEvent) {
   // 100 + 50 + 200 ns on 80, 20 and 80 of 80 SMs, started at 1000: done at 1350. The engine
   // sees the start and one completion, not one event per kernel.
   const BatchKernels b = batch({{100, 80}, {50, 20}, {200, 80}});
-  const Result r = run(1, 80, {{1000, 0, &b}});
+  const Result r = run(1, 80, {{1000, 0, &b, 0.375}});
   EXPECT_EQ(r.ends, (Ends{{0, 1350}}));
   EXPECT_EQ(r.policy_events, 2u);
-  // Busy 350 ns; load (share of SMs) 100 * 1 + 50 * 0.25 + 200 * 1 = 312.5 ns.
+  // Busy 350 ns; load at the batch's solo utilization (not the SMs its kernels hold, as at
+  // batch granularity and under exclusive): 350 * 0.375 = 131.25 ns.
   EXPECT_DOUBLE_EQ(r.busy_ns, 350);
-  EXPECT_DOUBLE_EQ(r.load_ns, 312.5);
+  EXPECT_DOUBLE_EQ(r.load_ns, 131.25);
 }
 
 TEST(KernelGpu, TwoTenantsKernelsShareTheSms) {
@@ -108,12 +111,12 @@ TEST(KernelGpu, TwoTenantsKernelsShareTheSms) {
   //   t=180  A1 ends (stream 0 done).
   const BatchKernels a = batch({{100, 40}, {50, 80}});
   const BatchKernels b = batch({{70, 40}, {60, 30}});
-  const Result r = run(2, 80, {{0, 0, &a}, {0, 1, &b}});
+  const Result r = run(2, 80, {{0, 0, &a, 0.25}, {0, 1, &b, 0.5}});
   EXPECT_EQ(r.ends, (Ends{{1, 130}, {0, 180}}));
-  // Busy the whole 180 ns; SMs in use: 80 for 70 ns, 70 for 30, 30 for 30, 80 for 50:
-  // (5600 + 2100 + 900 + 4000) / 80 = 157.5 ns.
+  // Busy the whole 180 ns; both batches in progress until 130 (u 0.25 + 0.5), then stream 0's
+  // alone: 130 * 0.75 + 50 * 0.25 = 97.5 + 12.5 = 110 ns.
   EXPECT_DOUBLE_EQ(r.busy_ns, 180);
-  EXPECT_DOUBLE_EQ(r.load_ns, 157.5);
+  EXPECT_DOUBLE_EQ(r.load_ns, 110);
 }
 
 TEST(KernelGpu, OverlapStartsEveryKernelAndSlowsItByItsCoRunners) {
@@ -132,12 +135,14 @@ TEST(KernelGpu, OverlapStartsEveryKernelAndSlowsItByItsCoRunners) {
   b.push({600, 80, 0.0f});
   c.push({200, 80, 0.6f});
   const KernelOverlap overlap{true, 0.25};
-  const Result r = run(3, 80, {{0, 0, &a}, {200, 1, &b}, {300, 2, &c}}, 0, {}, overlap);
+  const Result r =
+      run(3, 80, {{0, 0, &a, 0.5}, {200, 1, &b, 0.25}, {300, 2, &c, 0.625}}, 0, {}, overlap);
   EXPECT_EQ(r.ends, (Ends{{2, 780}, {1, 950}, {0, 1400}}));
-  // Busy the whole 1400 ns, and the SMs the running kernels touch never fall below all 80
-  // (their sum, up to 240, is reported as at most the GPU): load 1400 ns.
+  // Busy the whole 1400 ns. Load, the batches in progress summed and capped at 1:
+  //   0..200 0.5 (100), 200..300 0.75 (75), 300..780 1.375 capped to 1 (480),
+  //   780..950 0.75 (127.5), 950..1400 0.5 (225): 1007.5 ns.
   EXPECT_DOUBLE_EQ(r.busy_ns, 1400);
-  EXPECT_DOUBLE_EQ(r.load_ns, 1400);
+  EXPECT_DOUBLE_EQ(r.load_ns, 1007.5);
   // The same under the SM budget: B0 waits for A0 (1000..1600), C0 for B0 (1600..1800), and
   // A1 launched at 1000 queues behind them (1800..2200).
   const Result budget = run(3, 80, {{0, 0, &a}, {200, 1, &b}, {300, 2, &c}});
@@ -178,12 +183,13 @@ TEST(KernelGpu, AStartAfterQuietEventsResumesFromTheStateKeptAtTheFirst) {
   // stream 1 done at 340, stream 0 at 540.
   const BatchKernels a = batch({{100, 50}, {100, 30}, {100, 50}, {100, 30}, {100, 50}});
   const BatchKernels b = batch({{40, 60}});
-  const Result r = run(2, 80, {{0, 0, &a}, {120, 0, nullptr}, {180, 0, nullptr}, {250, 1, &b}});
+  const Result r =
+      run(2, 80, {{0, 0, &a, 0.25}, {120, 0, nullptr}, {180, 0, nullptr}, {250, 1, &b, 0.5}});
   EXPECT_EQ(r.ends, (Ends{{1, 340}, {0, 540}}));
-  // Busy 0..540; SMs: 50, 30, 50 for 100 ns each, 60 (stream 1 alone) for 40, then 30 and
-  // 50 for 100 each: (5000 + 3000 + 5000 + 2400 + 3000 + 5000) / 80 = 292.5 ns.
+  // Busy 0..540; stream 0's batch (0.25) throughout, stream 1's (0.5) from 250 to 340:
+  // 540 * 0.25 + 90 * 0.5 = 135 + 45 = 180 ns, reported across the quiet events.
   EXPECT_DOUBLE_EQ(r.busy_ns, 540);
-  EXPECT_DOUBLE_EQ(r.load_ns, 292.5);
+  EXPECT_DOUBLE_EQ(r.load_ns, 180);
   // Two starts, two quiet events, two completions and the stale first prediction (500).
   EXPECT_EQ(r.policy_events, 7u);
 }
@@ -193,16 +199,19 @@ TEST(KernelGpu, BackToBackBatchesAndManyStreams) {
   // time, in stream order: stream s ends at 1000 * (s / 5 + 1).
   const BatchKernels k = batch({{1000, 16}});
   std::vector<Start> starts;
-  for (std::size_t s = 0; s < 120; ++s) starts.push_back({0, s, &k});
+  for (std::size_t s = 0; s < 120; ++s) starts.push_back({0, s, &k, 1.0 / 64});
   const Result r = run(120, 80, starts);
   ASSERT_EQ(r.ends.size(), 120u);
   for (std::size_t i = 0; i < 120; ++i) {
     EXPECT_EQ(r.ends[i].first, i);
     EXPECT_EQ(r.ends[i].second, static_cast<SimTime>(1000 * (i / 5 + 1)));
   }
-  // 24 rounds of 1000 ns, each with 80 of 80 SMs busy.
+  // 24 rounds of 1000 ns. A batch waiting for SMs is in progress too (as at batch
+  // granularity, where every started batch shares the GPU): in round r, 120 - 5r batches at
+  // 1/64 each, capped at 1 while 64 or more (r <= 11), then 60/64, 55/64, ..., 5/64:
+  // 1000 * (12 + (60 + 55 + ... + 5) / 64) = 1000 * (12 + 390 / 64) = 18093.75 ns.
   EXPECT_DOUBLE_EQ(r.busy_ns, 24000);
-  EXPECT_DOUBLE_EQ(r.load_ns, 24000);
+  EXPECT_DOUBLE_EQ(r.load_ns, 18093.75);
 }
 
 TEST(KernelGpu, InterferenceAndStragglersAreOptionalEffects) {
@@ -232,18 +241,17 @@ TEST(KernelGpu, WideKernelsOfTwoStreamsAlternateUntilTwoFitSideBySide) {
   //   t=340  A2 ends; A3 (60) starts on an empty GPU.        t=440  stream 0 done.
   const BatchKernels a = batch({{100, 60}, {100, 60}, {100, 20}, {100, 60}});
   const BatchKernels b = batch({{40, 50}, {40, 50}, {40, 50}});
-  const Result r = run(2, 80, {{0, 0, &a}, {50, 1, &b}});
+  const Result r = run(2, 80, {{0, 0, &a, 0.5}, {50, 1, &b, 0.25}});
   EXPECT_EQ(r.ends, (Ends{{1, 320}, {0, 440}}));
-  // Busy 0..440 throughout. SM-ns: 60x100 (0..100) + 50x40 (100..140) + 60x100 (140..240)
-  // + 70x40 (240..280) + 70x40 (280..320) + 20x20 (320..340) + 60x100 (340..440)
-  // = 6000 + 2000 + 6000 + 2800 + 2800 + 400 + 6000 = 26000; / 80 = 325 ns.
+  // Busy 0..440 throughout. Load: 0.5 alone (0..50), 0.75 with stream 1's batch (50..320),
+  // 0.5 again (320..440): 25 + 202.5 + 60 = 287.5 ns.
   EXPECT_DOUBLE_EQ(r.busy_ns, 440);
-  EXPECT_DOUBLE_EQ(r.load_ns, 325);
+  EXPECT_DOUBLE_EQ(r.load_ns, 287.5);
   // The same with an event at 200 that starts nothing: the model stops its run ahead
   // there, mid-alternation, and resumes from it.
-  const Result q = run(2, 80, {{0, 0, &a}, {50, 1, &b}, {200, 0, nullptr}});
+  const Result q = run(2, 80, {{0, 0, &a, 0.5}, {50, 1, &b, 0.25}, {200, 0, nullptr}});
   EXPECT_EQ(q.ends, r.ends);
-  EXPECT_DOUBLE_EQ(q.load_ns, 325);
+  EXPECT_DOUBLE_EQ(q.load_ns, 287.5);
 }
 
 // A reference for the randomized comparison below: the launch-queue semantics of the header
@@ -251,11 +259,13 @@ TEST(KernelGpu, WideKernelsOfTwoStreamsAlternateUntilTwoFitSideBySide) {
 struct Job {
   SimTime gap;  // start this long after the stream's previous batch ends (the first: at gap)
   const BatchKernels* batch;
+  double u;  // solo utilization
 };
 
 struct Reference {
   std::vector<std::pair<std::size_t, SimTime>> ends;
-  std::int64_t busy_ns = 0, sm_ns = 0;
+  std::int64_t busy_ns = 0;
+  double load_ns = 0;
 };
 
 Reference reference(int sms, const std::vector<std::vector<Job>>& jobs, SimTime warmup,
@@ -263,6 +273,7 @@ Reference reference(int sms, const std::vector<std::vector<Job>>& jobs, SimTime 
   struct Stream {
     std::size_t job = 0, kernel = 0;
     bool running = false;
+    bool started = false;  // its batch is in progress (queued or running)
     SimTime end = 0;
   };
   std::vector<Stream> st(jobs.size());
@@ -299,7 +310,11 @@ Reference reference(int sms, const std::vector<std::vector<Job>>& jobs, SimTime 
     const SimTime from = std::max(t, warmup);
     if (now > from && free < sms) {
       out.busy_ns += now - from;
-      out.sm_ns += (now - from) * (sms - free);
+      double u = 0;
+      for (std::size_t s = 0; s < st.size(); ++s) {
+        if (st[s].started) u += jobs[s][st[s].job].u;
+      }
+      out.load_ns += static_cast<double>(now - from) * std::min(1.0, u);
     }
     t = now;
     // Kernels ending now, in stream order; then admission; then batches starting now.
@@ -315,11 +330,13 @@ Reference reference(int sms, const std::vector<std::vector<Job>>& jobs, SimTime 
       }
       out.ends.emplace_back(s, now);
       x.kernel = 0;
+      x.started = false;
       if (++x.job < jobs[s].size()) starts.emplace_back(now + jobs[s][x.job].gap, seq++, s);
     }
     admit(now);
     std::sort(starts.begin(), starts.end());
     while (!starts.empty() && std::get<0>(starts.front()) == now) {
+      st[std::get<2>(starts.front())].started = true;
       queue.push_back(std::get<2>(starts.front()));
       starts.erase(starts.begin());
       admit(now);
@@ -343,7 +360,7 @@ class LoopPolicy final : public Policy {
   void on_event(std::uint64_t payload) override {
     if (!KernelGpu::is_completion(payload)) {
       const std::size_t s = payload >> 1;
-      gpu_.start(s, *jobs_[s][next_[s]].batch);
+      gpu_.start(s, *jobs_[s][next_[s]].batch, jobs_[s][next_[s]].u);
       gpu_.commit();
       return;
     }
@@ -389,7 +406,8 @@ TEST(KernelGpu, MatchesAPlainSimulationOverRandomScenarios) {
       const int n = pick(1, 6);
       for (int i = 0; i < n; ++i) {
         const SimTime gap = pick(0, 2) == 0 ? 0 : 10 * pick(1, 60);
-        js.push_back({gap, &batches[static_cast<std::size_t>(pick(0, 7))]});
+        // u in eighths: every sum and product below is exact in binary.
+        js.push_back({gap, &batches[static_cast<std::size_t>(pick(0, 7))], pick(0, 8) / 8.0});
       }
     }
     const SimTime warmup = pick(0, 1) == 0 ? 0 : 50 * pick(1, 20);
@@ -412,9 +430,7 @@ TEST(KernelGpu, MatchesAPlainSimulationOverRandomScenarios) {
     ASSERT_EQ(raw->ends_, want.ends) << "scenario " << scenario;
     EXPECT_DOUBLE_EQ(e.gpu_busy_ns(0), static_cast<double>(want.busy_ns))
         << "scenario " << scenario;
-    EXPECT_NEAR(e.gpu_load_ns(0), static_cast<double>(want.sm_ns) / 80.0,
-                1e-9 * static_cast<double>(want.sm_ns))
-        << "scenario " << scenario;
+    EXPECT_DOUBLE_EQ(e.gpu_load_ns(0), want.load_ns) << "scenario " << scenario;
   }
 }
 
