@@ -236,6 +236,14 @@ Experiment parse_experiment(const YAML::Node& root, const std::string& file,
       for (const auto& g : gpus) list += (list.empty() ? "" : ", ") + g.name;
       hw.fail("gpu", fmt::format("unknown GPU '{}' (expected one of: {})", gpu_name, list));
     }
+    if (!roofline && !x.profile->gpu.empty() && gpu_name != x.profile->gpu) {
+      // A measured profile's L(b) belong to the GPU it was measured on: on another GPU
+      // they would silently be that GPU's latencies (and its MIG slices timed from them).
+      hw.fail("gpu", fmt::format("the profile {} was measured on '{}', not '{}': its latencies "
+                                 "are the {}'s; use 'profile: roofline' to predict the {}, or a "
+                                 "profile measured on it",
+                                 profile_name, x.profile->gpu, gpu_name, x.profile->gpu, gpu_name));
+    }
     x.gpu = *spec;
     if (roofline) {
       if (!x.gpu.kernel) {

@@ -215,6 +215,7 @@ printf 'gpu: v100\nmodels:\n  m1: {input_kb: 1, output_kb: 1, weights_mb: 1, tra
 good_with 4 "hardware: {profile: $work/profiles/dup.yaml}" | sed 's/resnet50_v1/m1/' > "$work/dup_exp.yaml"
 expect profile_duplicate_key "$work/dup_exp.yaml" "dup.yaml:3:[0-9]+: duplicate key '1'"
 good_with 4 'hardware: {profile: hardware_profiles/v100_clockwork.yaml, gpu: v101}' | case_ unknown_gpu "4:[0-9]+: unknown GPU 'v101'"
+good_with 4 'hardware: {profile: hardware_profiles/v100_clockwork.yaml, gpu: h100}' | case_ profile_of_another_gpu "4:[0-9]+: the profile hardware_profiles/v100_clockwork.yaml was measured on 'v100', not 'h100'"
 
 # ---- names: valid UTF-8 without control characters
 good_with 1 'name: bad\xff\xfe' | case_ name_invalid_utf8 "1:7: experiment name 'bad\\\\xff\\\\xfe' must be valid UTF-8"
