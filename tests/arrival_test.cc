@@ -114,5 +114,30 @@ TEST(Arrivals, ZipfPopularitySplitsOneStream) {
   }
 }
 
+// With a router an entry's services are its instances: instances 2 x replicas 2, zipf 1:
+// instance 0 gets 1 / (1 + 1/2) = 2/3 of the stream, instance 1 gets 1/3, and round robin
+// halves each over its replicas: 1/3, 1/3, 1/6, 1/6 (README "Trace replay and arrival
+// processes"; without the router the four replicas are four ranks, as above).
+TEST(Arrivals, ZipfPopularityRanksInstancesWhenTheyHaveARouter) {
+  Experiment x = experiment_from(v100_header(10) +
+                                 "policy: {name: space_time}\ntenants:\n"
+                                 "  - {model: resnet18_v1, instances: 2, replicas: 2, router: "
+                                 "round_robin, arrival: {process: poisson, rate: 10000, "
+                                 "popularity: {zipf: 1}}}\n");
+  RunResult r = testing::run(x);
+  ASSERT_EQ(r.tenants.size(), 4u);
+  double total = 0;
+  for (const auto& t : r.tenants) total += static_cast<double>(t.requests);
+  const double share[4] = {1.0 / 3, 1.0 / 3, 1.0 / 6, 1.0 / 6};
+  for (int i = 0; i < 4; ++i) {
+    // Round robin deals an instance's requests alternately: its replicas differ by at most 1.
+    const double sd = std::sqrt(total * share[i] * (1 - share[i]));
+    EXPECT_NEAR(static_cast<double>(r.tenants[i].requests), total * share[i], 4 * sd) << i;
+  }
+  EXPECT_LE(std::abs(static_cast<double>(r.tenants[0].requests) -
+                     static_cast<double>(r.tenants[1].requests)),
+            1);
+}
+
 }  // namespace
 }  // namespace infersim

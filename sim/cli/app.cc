@@ -400,6 +400,12 @@ int cmd_arrivals() {
   for (const auto& a : reg.arrivals.all()) {
     std::cout << fmt::format("{}: {}\n", a.name, a.description) << describe_params(a.params);
   }
+  // Not a process's key: any process but trace takes it (sim/config/experiment.cc).
+  std::cout << "beside the keys of any process but trace, in a tenant entry's arrival:\n"
+            << fmt::format("    {:<20} {:<10} {}\n", "popularity", "none",
+                           "{zipf: s}: one stream for the entry, its requests dealt to the "
+                           "entry's services with weight 1/rank^s (its instances with a "
+                           "router; without one, every replica, instance by instance)");
   return 0;
 }
 
