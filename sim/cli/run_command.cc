@@ -280,13 +280,15 @@ int run_command_impl(const RunOptions& o, const Registries& reg, MpiWorld& world
   if (!todo.empty()) sync_directory(dir);
 
   // 7. Totals over every rank; rank 0 merges when everything is there.
-  std::int64_t totals[5] = {c.ok, c.failed, already, c.not_started, c.internal};
-  world.sum(totals, 5);
+  std::int64_t totals[6] = {c.ok, c.failed, already, c.not_started, c.internal, c.bad_input};
+  world.sum(totals, 6);
   const std::int64_t ok = totals[0], failed = totals[1], done_before = totals[2],
-                     not_started = totals[3], internal = totals[4];
+                     not_started = totals[3], internal = totals[4], bad_input = totals[5];
   const std::size_t scope = slice.size();
   int status = failed > 0 || not_started > 0 ? 1 : 0;
-  const int failed_status = internal > 0 ? 3 : 1;  // a bug in a run outranks a run failure
+  // A bug in a run outranks a run failure; runs that failed only on input found bad while
+  // running (a closed loop that would never let time advance) are bad input, exit 2.
+  const int failed_status = internal > 0 ? 3 : bad_input == failed && not_started == 0 ? 2 : 1;
 
   if (root) {
     if (status == 0) {

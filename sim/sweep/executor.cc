@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "sim/core/error.h"
 #include "sim/results/hdf5_writer.h"
 #include "sim/sweep/runner.h"
 #include "sim/sweep/tables.h"
@@ -53,7 +54,16 @@ struct Outcome {
   std::string error;
   bool not_started = false;  // dropped after another run failed (--stop-on-error)
   bool internal = false;     // the error is a std::logic_error: a bug, exit status 3
+  bool bad_input = false;    // an InputError found only while running (exit status 2)
 };
+
+// The outcome of a run that threw e.
+Outcome failure(std::size_t run, const std::exception& e) {
+  Outcome out{run, false, e.what()};
+  out.internal = dynamic_cast<const std::logic_error*>(&e) != nullptr;
+  out.bad_input = dynamic_cast<const InputError*>(&e) != nullptr;
+  return out;
+}
 
 class Executor {
  public:
@@ -132,9 +142,7 @@ class Executor {
             job.effective = points_.effective_yaml(point);
           } catch (const std::exception& e) {
             std::lock_guard<std::mutex> l(mu);
-            Outcome out{run, false, e.what()};
-            out.internal = dynamic_cast<const std::logic_error*>(&e) != nullptr;
-            outcomes.push_back(std::move(out));
+            outcomes.push_back(failure(run, e));
             ++dispatched;
             continue;
           }
@@ -163,6 +171,7 @@ class Executor {
           }
           ++c.failed;
           if (o.internal) ++c.internal;
+          if (o.bad_input) ++c.bad_input;
           const RunSpec& spec = plan_.runs[o.run];
           const std::string what = plan_.sweep.describe(spec.point);
           progress.message(
@@ -266,9 +275,7 @@ class Executor {
       stream.reset();
       sink.reset();
       temps_.clear(slot);
-      Outcome out{run, false, e.what()};
-      out.internal = dynamic_cast<const std::logic_error*>(&e) != nullptr;
-      return out;
+      return failure(run, e);
     }
   }
 

@@ -19,6 +19,7 @@ struct SweepCounts {
   std::int64_t ok = 0;
   std::int64_t failed = 0;
   std::int64_t internal = 0;     // of `failed`: internal errors (std::logic_error, a bug)
+  std::int64_t bad_input = 0;    // of `failed`: input errors found while running
   std::int64_t not_started = 0;  // left out after a failure with --stop-on-error
 };
 

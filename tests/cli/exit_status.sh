@@ -101,7 +101,7 @@ for j in -1 4097 1000000000; do
     [ ! -e "$work/j.h5" ] || fail "-j $j: exit $rc, $(cat "$work/err")"
 done
 
-# 1 when every run fails (here an input error only a run can find: a closed loop that drops
+# 2 when the runs fail only on input that a run alone can find bad (a closed loop that drops
 # and replaces its requests at one instant), and no empty shard directory is left behind.
 cat > "$work/loop.yaml" <<'EOF2'
 name: loop
@@ -113,7 +113,7 @@ tenants:
 EOF2
 timeout 20 "$INFERSIM" run "$work/loop.yaml" -o "$work/loop.h5" -q > /dev/null 2> "$work/err"
 rc=$?
-[ "$rc" -eq 1 ] && grep -q "would never advance" "$work/err" && grep -q "no run finished" "$work/err" &&
+[ "$rc" -eq 2 ] && grep -q "would never advance" "$work/err" && grep -q "no run finished" "$work/err" &&
   [ ! -e "$work/loop.h5.d" ] && [ ! -e "$work/loop.h5" ] ||
   fail "a run whose closed loop never advances: exit $rc, $(cat "$work/err"), $(ls "$work" | grep loop)"
 
