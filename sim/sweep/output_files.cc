@@ -47,14 +47,6 @@ std::string default_output_path(const std::string& name, const Mark& where) {
   return (fs::path("results") / (name + ".h5")).string();
 }
 
-std::string resolved_path(const std::string& path) {
-  std::error_code ec;
-  const fs::path absolute = fs::absolute(path, ec);
-  if (ec) return path;
-  const fs::path resolved = fs::weakly_canonical(absolute, ec);
-  return (ec ? absolute.lexically_normal() : resolved).string();
-}
-
 void check_not_an_input(const std::string& out, const Mark& where,
                         const std::vector<std::string>& inputs) {
   // OUT, and OUT.lock, which OutputLock truncates and may remove.

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "sim/core/error.h"
+#include "sim/sweep/paths.h"  // resolved_path
 
 namespace infersim {
 
@@ -25,11 +26,6 @@ std::string default_output_path(const std::string& name, const Mark& where);
 // folder, not a file. Otherwise an InputError at `where` (e.g. "-o").
 void check_output_path(const std::string& out, const Mark& where, const std::string& shard_dir = "",
                        const std::vector<std::string>& inputs = {});
-
-// The file `path` names, absolute: its existing folders with links resolved, the rest
-// (folders a writer will make, "..") normalized. Two names of one file resolve alike,
-// whether or not the file exists yet.
-std::string resolved_path(const std::string& path);
 
 // The part of check_output_path about inputs: neither OUT nor OUT.lock (which OutputLock
 // writes) is one of `inputs`, compared as files where their names lead.

@@ -15,7 +15,7 @@
 
 #include "sim/kernels/program.h"
 #include "sim/sweep/kernel_programs.h"
-#include "sim/sweep/output_files.h"
+#include "sim/sweep/paths.h"
 
 namespace infersim {
 namespace {
