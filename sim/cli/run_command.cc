@@ -242,8 +242,9 @@ int run_command_impl(const RunOptions& o, const Registries& reg, MpiWorld& world
 
   // 6. What is left to run.
   std::error_code ec;
-  fs::create_directories(dir, ec);
+  const bool made_dir = fs::create_directories(dir, ec);
   if (ec) throw std::runtime_error(fmt::format("cannot create {}: {}", dir, ec.message()));
+  if (made_dir) temps.remove_dir_if_empty(dir);  // should a signal end the run
   // What killed runs left (on this machine; --shard jobs and MPI ranks too).
   remove_stale_temps(dir);
   remove_stale_temps(

@@ -44,12 +44,14 @@ namespace {
 constexpr std::size_t kSlotChars = 4096;
 char (*g_temp_slots)[kSlotChars] = nullptr;
 std::atomic<std::size_t> g_temp_count{0};
+char g_empty_dir[kSlotChars] = {};  // TempFiles::remove_dir_if_empty
 
 extern "C" void remove_temps_and_die(int sig) {
   const std::size_t n = g_temp_count.load();
   for (std::size_t i = 0; i < n; ++i) {
     if (g_temp_slots[i][0] != '\0') ::unlink(g_temp_slots[i]);
   }
+  if (g_empty_dir[0] != '\0') ::rmdir(g_empty_dir);  // fails, harmlessly, unless empty
   std::signal(sig, SIG_DFL);
   std::raise(sig);
 }
@@ -67,9 +69,18 @@ TempFiles::TempFiles(std::size_t slots) : slots_(new char[slots][kPathMax]()) {
 
 TempFiles::~TempFiles() {
   for (std::size_t i = 0; i < std::size(kSignals); ++i) std::signal(kSignals[i], old_[i]);
+  g_empty_dir[0] = '\0';
   g_temp_count = 0;
   g_temp_slots = nullptr;
   delete[] slots_;
+}
+
+void TempFiles::remove_dir_if_empty(const std::string& dir) {
+  if (dir.empty() || dir.size() >= kSlotChars) return;  // too long to keep: left behind
+  g_empty_dir[0] = '\0';
+  std::memcpy(g_empty_dir + 1, dir.data() + 1, dir.size() - 1);
+  g_empty_dir[dir.size()] = '\0';
+  g_empty_dir[0] = dir[0];  // published last
 }
 
 void TempFiles::set(std::size_t slot, const std::string& path) {

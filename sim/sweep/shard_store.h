@@ -35,6 +35,9 @@ class TempFiles {
 
   void set(std::size_t slot, const std::string& path);
   void clear(std::size_t slot);
+  // A folder this process made: a signal that ends the process removes it too when it is
+  // still empty (rmdir removes nothing else), as a run that finished nothing does.
+  void remove_dir_if_empty(const std::string& dir);
 
  private:
   static constexpr std::size_t kPathMax = 4096;

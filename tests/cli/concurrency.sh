@@ -102,7 +102,10 @@ for sig in INT HUP TERM; do
   [ "$rc" -gt 128 ] || fail "SIG$sig: exit $rc"
   [ "$(temps)" -eq 0 ] || fail "SIG$sig left temporary files: $(find "$work" -name '*.tmp.*')"
   [ ! -e "$work/sig.h5.lock" ] || fail "SIG$sig left the lock file"
-  echo "ok   SIG$sig leaves no temporary file and no lock file"
+  if [ -d "$work/sig.h5.d" ] && [ -z "$(ls -A "$work/sig.h5.d")" ]; then
+    fail "SIG$sig left the empty shard folder it made"
+  fi
+  echo "ok   SIG$sig leaves no temporary file, no lock file and no empty shard folder"
 done
 }
 
