@@ -289,7 +289,9 @@ int run_command_impl(const RunOptions& o, const Registries& reg, MpiWorld& world
   int status = failed > 0 || not_started > 0 ? 1 : 0;
   // A bug in a run outranks a run failure; runs that failed only on input found bad while
   // running (a closed loop that would never let time advance) are bad input, exit 2.
-  const int failed_status = internal > 0 ? 3 : bad_input == failed && not_started == 0 ? 2 : 1;
+  const int failed_status = internal > 0                                            ? 3
+                            : failed > 0 && bad_input == failed && not_started == 0 ? 2
+                                                                                    : 1;
 
   if (root) {
     if (status == 0) {
