@@ -282,9 +282,9 @@ TEST(KernelGranularity, InputErrors) {
   EXPECT_EQ(error_of(v100_header(1) + "policy: {name: mps}\n" + mobile), "no error");
   // A device without kernel_model constants.
   const std::string cpu =
-      "name: t\nduration_s: 1\nhardware: {profile: hardware_profiles/v100_clockwork.yaml, "
-      "gpu: cpu}\npolicy: {name: mps, granularity: kernel}\n" +
-      tenant;
+      "name: t\nduration_s: 1\nhardware: {profile: hardware_profiles/cpu_validation.yaml, "
+      "gpu: cpu}\npolicy: {name: mps, granularity: kernel}\n"
+      "tenants:\n  - {model: sgemm_conv2_2_x4, arrival: {process: poisson, rate: 5}}\n";
   EXPECT_NE(error_of(cpu).find("which needs the kernel_model constants of GPU 'cpu'"),
             std::string::npos)
       << error_of(cpu);

@@ -236,12 +236,19 @@ Experiment parse_experiment(const YAML::Node& root, const std::string& file,
       for (const auto& g : gpus) list += (list.empty() ? "" : ", ") + g.name;
       hw.fail("gpu", fmt::format("unknown GPU '{}' (expected one of: {})", gpu_name, list));
     }
-    if (!roofline && !x.profile->gpu.empty() && gpu_name != x.profile->gpu) {
-      // A measured profile's L(b) belong to the GPU it was measured on: on another GPU
-      // they would silently be that GPU's latencies (and its MIG slices timed from them).
-      hw.fail("gpu", fmt::format("the profile {} was measured on '{}', not '{}': its latencies "
-                                 "are the {}'s; use 'profile: roofline' to predict the {}, or a "
-                                 "profile measured on it",
+    // A measured profile's L(b) belong to the GPU it was measured on: on another GPU they
+    // would silently be that GPU's latencies (and its MIG slices timed from them). A GPU of
+    // the same compute (SMs, peak FLOP/s, memory bandwidth) is that GPU with other memory or
+    // PCIe, a what-if the latencies carry over to; a GPU file that does not define the
+    // profile's GPU is the user's own, and is taken at its word.
+    const GpuSpec* measured_on = roofline ? nullptr : find_gpu(gpus, x.profile->gpu);
+    if (measured_on != nullptr && gpu_name != x.profile->gpu &&
+        (measured_on->sm_count != spec->sm_count || measured_on->fp32_tflops != spec->fp32_tflops ||
+         measured_on->fp16_tflops != spec->fp16_tflops ||
+         measured_on->memory_bandwidth_gbs != spec->memory_bandwidth_gbs)) {
+      hw.fail("gpu", fmt::format("the profile {} was measured on '{}', not '{}', which computes "
+                                 "differently: its latencies are the {}'s; use 'profile: "
+                                 "roofline' to predict the {}, or a profile measured on it",
                                  profile_name, x.profile->gpu, gpu_name, x.profile->gpu, gpu_name));
     }
     x.gpu = *spec;
