@@ -117,4 +117,22 @@ struct CompareOptions {
 // of different experiments).
 int compare_command(const CompareOptions& options);
 
+struct CheckOptions {
+  std::vector<std::string> files;
+  bool allow_missing = false;  // accept a partial result set (runs_missing > 0)
+};
+
+// Verifies each result set and prints one line per file ("x.h5: verified, 48 runs", with
+// ", 5 missing" for a partial one), for readers outside infersim (scripts/result_set.py).
+// Exit status: 0 every file verified, or read without a content checksum (an older
+// infersim's: a warning); 2 a file missing, not HDF5, not a result set, damaged, or partial
+// (unless allow_missing): one line each on stderr, and the other files are still checked.
+int check_command(const CheckOptions& options);
+
+// Reads a result set back whole and verifies its metadata and content checksums
+// (ResultReader::verify), for `check` and `compare`: throws InputError naming `file` when it
+// is missing, not HDF5, not an infersim result set (a shard, say) or damaged; warns on
+// stderr and returns false when it has no content checksum (written by an older infersim).
+bool verify_result_set(const std::string& file);
+
 }  // namespace infersim

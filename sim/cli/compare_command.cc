@@ -44,24 +44,6 @@ std::string root_attr(const std::string& file, const std::string& name) {
   }
 }
 
-// Reads the whole file back and checks its metadata checksums and its content checksum
-// (ResultReader::verify): a damaged input is an input error, never numbers read wrongly.
-void verify_input(const std::string& file) {
-  bool verified = false;
-  try {
-    verified = ResultReader(file).verify();
-  } catch (const std::exception& e) {
-    throw InputError(Mark{file, 0, 0},
-                     fmt::format("damaged or not a result set ({}); nothing compared", e.what()));
-  }
-  if (!verified) {
-    std::cerr << fmt::format(
-        "infersim: warning: {} has no content checksum (written by an older infersim); read "
-        "without verifying it\n",
-        file);
-  }
-}
-
 Table table(const std::string& file, const std::string& path) {
   try {
     return read_table(file, path);
@@ -115,8 +97,9 @@ int compare_command(const CompareOptions& o) {
     }
   }
   std::lock_guard<std::mutex> lock(hdf5_mutex());
-  verify_input(o.simulated);
-  verify_input(o.measured);
+  // A damaged input is an input error, never numbers read wrongly.
+  verify_result_set(o.simulated);
+  verify_result_set(o.measured);
   const std::string sim_id = root_attr(o.simulated, "sweep_id");
   const std::string meas_id = root_attr(o.measured, "sweep_id");
   if (sim_id != meas_id) {

@@ -6,7 +6,11 @@
 #   - one flipped byte in OUT.h5 is detected: in a datatype by any HDF5 reader (h5py), as
 #     the metadata carries checksums; in attribute text (the global heap, which has none)
 #     by infersim's content checksum; `compare` refuses the file (exit 2, one line), and
-#     `--resume` does not call it up to date nor delete the shards it kept.
+#     `--resume` does not call it up to date nor delete the shards it kept;
+#   - `infersim check` (what scripts/result_set.py runs before pandas reads a file) passes a
+#     whole, verified result set and refuses, in one line with exit 2, a partial one (unless
+#     --allow-missing), a changed byte of the `overrides` text, and files that are not
+#     result sets.
 # Each result is compared with an uninterrupted run (tests/python/compare_results.py).
 # usage: result_set_trust.sh path/to/infersim
 set -u
@@ -40,6 +44,32 @@ rm "$work/pm.h5"
 "$INFERSIM" merge "$work/pm.h5.d" --allow-missing -q > /dev/null || fail "merge --allow-missing"
 [ "$(runs "$work/pm.h5")" = 10 ] && [ "$(attr "$work/pm.h5" runs_missing)" = 2 ] \
   || fail "the partial merge is not marked: runs_missing=$(attr "$work/pm.h5" runs_missing)"
+# check_refuses WHY FILE... : `infersim check FILE...` exits 2 with one line on stderr that
+# matches the extended regex WHY.
+check_refuses() {
+  local why=$1
+  shift
+  "${damaged_env[@]}" "$INFERSIM" check "$@" > "$work/check.out" 2> "$work/check.err"
+  local rc=$?
+  [ "$rc" -eq 2 ] || fail "check $*: exit $rc, expected 2: $(cat "$work/check.out" "$work/check.err")"
+  [ "$(wc -l < "$work/check.err")" -eq 1 ] && grep -Eq "$why" "$work/check.err" \
+    || fail "check $*: expected one line matching '$why': $(cat "$work/check.err")"
+  echo "ok   check refuses $(basename "$1"), exit 2: $(cut -c1-150 "$work/check.err")"
+}
+damaged_env=()
+# HDF5 1.10 leaks a metadata-cache block when a checksum fails (H5C_protect; see
+# tests/python/corrupt_shards.py): under `make sanitize`, leak checking is off for the
+# commands that read the damaged files below.
+if [ -n "${ASAN_OPTIONS:-}" ]; then damaged_env=(env "ASAN_OPTIONS=$ASAN_OPTIONS:detect_leaks=0"); fi
+out=$("$INFERSIM" check "$work/ref.h5" 2> "$work/check.err") || fail "check of a whole result set: $(cat "$work/check.err")"
+[ "$out" = "$work/ref.h5: verified, 12 runs" ] && [ ! -s "$work/check.err" ] \
+  || fail "check of a whole result set printed: $out $(cat "$work/check.err")"
+echo "ok   check passes a whole result set: $out"
+check_refuses "pm\.h5: a partial result set: 2 of 12 runs missing" "$work/pm.h5"
+out=$("$INFERSIM" check "$work/pm.h5" --allow-missing) || fail "check --allow-missing of a partial result set"
+[ "$out" = "$work/pm.h5: verified, 10 runs, 2 missing" ] || fail "check --allow-missing printed: $out"
+echo "ok   check --allow-missing passes it: $out"
+
 "$INFERSIM" run "$work/exp.yaml" -o "$work/pm.h5" -q --resume > "$work/pm.log"
 rc=$?
 [ "$rc" -eq 0 ] || fail "--resume after a partial merge: exit $rc: $(cat "$work/pm.log")"
@@ -84,11 +114,6 @@ else:
 open(path, "wb").write(bytes(data))
 EOF2
 }
-# HDF5 1.10 leaks a metadata-cache block when a checksum fails (H5C_protect; see
-# tests/python/corrupt_shards.py): under `make sanitize`, leak checking is off for the
-# commands that read the damaged files below.
-damaged_env=()
-if [ -n "${ASAN_OPTIONS:-}" ]; then damaged_env=(env "ASAN_OPTIONS=$ASAN_OPTIONS:detect_leaks=0"); fi
 for what in bias text; do
   cp "$work/ref.h5" "$work/$what.h5"
   flip "$work/$what.h5" $what || fail "cannot find the $what byte in the result set"
@@ -110,6 +135,43 @@ except Exception:
     sys.exit(0)
 sys.exit('read ' + str(p99[:3]))" "$work/bias.h5" || fail "pandas read /summary with a changed datatype"
 echo "ok   pandas (PyTables) refuses /summary with a changed datatype (checksummed metadata)"
+
+# `check` on what scripts might be handed: the probe's tampered `overrides` text (one digit
+# of a --set value, in the global heap: only the content checksum sees it), a file cut
+# short, one that is not HDF5, an HDF5 file that is not a result set, none at all. Each is
+# refused alone and beside a good file, which still gets its line.
+"$INFERSIM" run "$work/exp.yaml" -o "$work/ov.h5" -q --set duration_s=5 \
+  --set 'sweep.grid={policy.max_batch: [4]}' > /dev/null || fail "run with --set"
+"$INFERSIM" check "$work/ov.h5" > /dev/null || fail "check of a result set with overrides"
+$PY - "$work/ov.h5" <<'EOF2' || fail "cannot find the --set text in the result set"
+import sys
+data = bytearray(open(sys.argv[1], "rb").read())
+at = data.index(b"duration_s=5\n") + len("duration_s=")
+data[at] = ord("6")
+open(sys.argv[1], "wb").write(bytes(data))
+EOF2
+[ "$($PY -c "import h5py,sys; print(h5py.File(sys.argv[1]).attrs['overrides'].split()[0])" "$work/ov.h5")" = duration_s=6 ] \
+  || fail "the flipped override is not what h5py reads"
+check_refuses "ov\.h5: damaged or not a result set \(content checksum mismatch" "$work/ov.h5"
+head -c 20000 "$work/ref.h5" > "$work/cut.h5"
+check_refuses "cut\.h5: damaged or not a result set \(.*truncated file" "$work/cut.h5"
+echo "run,policy" > "$work/text.h5"
+check_refuses "text\.h5: not an HDF5 file" "$work/text.h5"
+$PY -c "import h5py,sys; h5py.File(sys.argv[1], 'w')['x'] = [1, 2]" "$work/other.h5"
+check_refuses "other\.h5: an HDF5 file but not an infersim result set" "$work/other.h5"
+check_refuses "absent\.h5: no such file" "$work/absent.h5"
+"$INFERSIM" check "$work/ref.h5" "$work/absent.h5" > "$work/check.out" 2> "$work/check.err"
+rc=$?
+[ "$rc" -eq 2 ] && [ "$(cat "$work/check.out")" = "$work/ref.h5: verified, 12 runs" ] \
+  && [ "$(wc -l < "$work/check.err")" -eq 1 ] || fail "check of a good and a missing file: exit $rc"
+echo "ok   check of a good and a missing file: the good one's line, the other's error, exit 2"
+# A result set of an older infersim, without a content checksum: read, with a warning.
+cp "$work/ref.h5" "$work/old.h5"
+$PY -c "import h5py,sys; del h5py.File(sys.argv[1], 'r+').attrs['content_checksum']" "$work/old.h5"
+out=$("$INFERSIM" check "$work/old.h5" 2> "$work/check.err") || fail "check of an older file: exit $?"
+grep -q "warning: .*old.h5 has no content checksum" "$work/check.err" \
+  || fail "check of an older file did not warn: $(cat "$work/check.err")"
+echo "ok   check reads an older result set with a warning, exit 0: $out"
 
 # A damaged OUT.h5 whose shards were kept: --resume rebuilds it and keeps nothing unverified.
 "$INFERSIM" run "$work/exp.yaml" -o "$work/kp.h5" -q --keep-shards > /dev/null || fail "kp run"
