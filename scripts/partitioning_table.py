@@ -1,18 +1,22 @@
 #!/usr/bin/env python3
 """The README's partitioning table and figure from experiments/partitioning.yaml's results.
 
-usage: partitioning_table.py RESULTS.h5 [--svg FIGURE.svg]
+usage: partitioning_table.py RESULTS.h5 [--svg FIGURE.svg] [--allow-missing]
 
 Per partitioning (policy row) and offered load (each tenant's rate), means over the
 replications, one table per metric with a column per load: SLO attainment of all requests,
 goodput (requests that met their SLO per second, the run's one GPU), the steady tenants'
 worst isolation (p99 beside the neighbours over p99 alone on the same trace; 1.00 =
 perfectly isolated) and the bursting tenant's p99. With --svg, SLO attainment and
-isolation against load.
+isolation against load. The file is verified first (scripts/result_set.py, `infersim
+check`); a partial result set (runs missing) is refused unless --allow-missing, and then a
+mean that lacks a replication is shown as —, not taken over fewer.
 """
 import sys
 
 import pandas as pd
+
+from result_set import DASH, complete_means, load
 
 
 def label(row):
@@ -33,9 +37,10 @@ def label(row):
     return name
 
 
-def table(path):
-    s = pd.read_hdf(path, "summary")
-    t = pd.read_hdf(path, "tenants")
+def table(path, allow_missing=False):
+    rs = load(path, ("summary", "tenants"), allow_missing=allow_missing,
+              prog="partitioning_table.py")
+    s, t = rs["summary"], rs["tenants"]
     t["name"] = t["name"].astype(str)
     s["row"] = s.apply(label, axis=1)
     s["load"] = s["tenants__0__arrival__rate"]
@@ -43,17 +48,19 @@ def table(path):
     burst = t[t["name"] == "burst"].set_index("run")["p99_ms"].rename("burst_p99_ms")
     s = s.join(steady, on="run").join(burst, on="run")
     order = list(dict.fromkeys(s["row"]))
-    agg = (s.groupby(["row", "load"], sort=False)
-           [["slo_attainment", "goodput_rps", "steady_isolation", "burst_p99_ms", "p99_ms"]]
-           .mean().reset_index())
+    # Means over replications; NaN (shown as —) where one is missing, not a mean over fewer.
+    metrics = ["slo_attainment", "goodput_rps", "steady_isolation", "burst_p99_ms", "p99_ms"]
+    agg = complete_means(s, ["row", "load"], metrics, rs.replications).reset_index()
     agg["row"] = pd.Categorical(agg["row"], order)
     return agg.sort_values(["row", "load"])
 
 
 def main(argv):
+    allow_missing = "--allow-missing" in argv
+    argv = [a for a in argv if a != "--allow-missing"]
     if len(argv) not in (2, 4) or (len(argv) == 4 and argv[2] != "--svg"):
         sys.exit(__doc__)
-    agg = table(argv[1])
+    agg = table(argv[1], allow_missing)
     loads = sorted(agg["load"].unique())
     metrics = [("SLO attainment (25 ms)", "slo_attainment", "{:.3f}"),
                ("goodput, req/s", "goodput_rps", "{:.0f}"),
@@ -64,7 +71,8 @@ def main(argv):
         print("| partitioning | " + " | ".join(f"{l:.0f}" for l in loads) + " |")
         print("|---|" + "---|" * len(loads))
         for row, g in agg.groupby("row", sort=False, observed=True):
-            cells = [fmt.format(g[g["load"] == l][col].iloc[0]) for l in loads]
+            at = [g[g["load"] == l][col] for l in loads]  # none: every replication missing
+            cells = [DASH if a.empty or pd.isna(a.iloc[0]) else fmt.format(a.iloc[0]) for a in at]
             print(f"| {row} | " + " | ".join(cells) + " |")
         print()
     if len(argv) == 4:

@@ -3,7 +3,7 @@
 
     infersim run experiments/sgemm_multiplex.yaml -o SIM.h5 --set hardware.gpu=h100 \
         --set 'sweep.grid={...R = 1, 2, 10, 20, 60, 120...}'        (README, "Table 1 ... H100")
-    python3 scripts/kernel_constants/multiplex_table.py SIM.h5 [MEASURED_DIR]
+    python3 scripts/kernel_constants/multiplex_table.py SIM.h5 [MEASURED_DIR] [--allow-missing]
 
 MEASURED_DIR (default scripts/kernel_constants/h100; h200 holds second_gpu.sh's run on an
 H200, to be read against a simulation with --set hardware.gpu=h200) holds multiplex.sh's outputs:
@@ -14,13 +14,18 @@ the GPU time per problem measured and simulated under one-at-a-time (time-only),
 scheduler, as a geometric mean over R = 2, 10, 20, 60, 120, for the simulation, the three
 measurements and seed 003 (V100); and, from rsweep.txt, how well kernel_sharing: overlap's
 law (policies/kernel_gpu.h) predicts the gain of R streams over one at a time.
+
+SIM.h5 is verified first (scripts/result_set.py, `infersim check`); a partial result set
+(runs missing) is refused unless --allow-missing, and then a figure that needs a missing run
+is shown as —.
 """
 import math
 import os
 import re
 import sys
 
-import pandas as pd
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from result_set import DASH, cell, load  # noqa: E402 (scripts/result_set.py)
 
 SHAPES = {"512x1x512": "sgemm_rnn", "256x128x1152": "sgemm_conv2_2", "256x256x256": "sgemm_square"}
 SEED = {"512x1x512": (2.48, "time-only"), "256x128x1152": (3.23, "space-only"),
@@ -46,7 +51,9 @@ def tables(path):
 
 def gain(per_problem):
     """Space-time's throughput over the next best, from times per problem [time, space,
-    space-time]; and which is next best."""
+    space-time]; and which is next best. NaN and None when a time is missing."""
+    if any(math.isnan(x) for x in per_problem):
+        return math.nan, None
     best = min(per_problem[0], per_problem[1])
     return best / per_problem[2], NAMES[0] if per_problem[0] < per_problem[1] else NAMES[1]
 
@@ -62,15 +69,25 @@ def gpu_label(measured):
     return m.group(1) if m else name.split(",")[0]
 
 
-def main(sim_path, measured):
+def simulated(sim_path, allow_missing):
+    """{(model, R, policy): simulated us per problem}, the mean throughput over replications;
+    a point that lacks a run (a partial result set) has none."""
+    rs = load(sim_path, allow_missing=allow_missing, prog="multiplex_table.py")
+    s = rs["summary"]
+    keys = ["tenants__0__model", "tenants__0__replicas", "policy"]
+    g = s.groupby(keys, sort=False)["throughput_rps"]
+    complete = g.size() >= rs.replications
+    return {(m, int(r), p): 1e6 / thr for (m, r, p), thr in g.mean()[complete].items()}
+
+
+def main(sim_path, measured, allow_missing=False):
+    sim = simulated(sim_path, allow_missing)
     gpu = gpu_label(measured)
     gated = tables(os.path.join(measured, "gated.txt"))
     full = tables(os.path.join(measured, "multiplex.txt"))
-    s = pd.read_hdf(sim_path, "summary")
-    sim = {}
-    for _, row in s.iterrows():
-        sim[(row["tenants__0__model"], int(row["tenants__0__replicas"]), row["policy"])] = (
-            1e6 / row["throughput_rps"])
+
+    def us(key):  # NaN for a point missing from a partial result set
+        return sim.get(key, math.nan)
 
     print(f"GPU time per problem, us: measured on the {gpu} (eager launches held behind a"
           f" spinning kernel, median of 5) / kernel model (profile: roofline, gpu:"
@@ -80,9 +97,9 @@ def main(sim_path, measured):
     for shape, model in SHAPES.items():
         for r in [1] + RS:
             m = gated[shape][r]
-            p = [sim[(model, r, pol)] for pol in ("time_sliced", "mps", "space_time")]
-            print(f"| {shape} | {r} | " + " | ".join(f"{a:.2f} / {b:.2f}" for a, b in zip(m, p))
-                  + " |")
+            p = [us((model, r, pol)) for pol in ("time_sliced", "mps", "space_time")]
+            print(f"| {shape} | {r} | "
+                  + " | ".join(f"{a:.2f} / {cell(b, '.2f')}" for a, b in zip(m, p)) + " |")
 
     print("\nSpace-time over the next best scheduler, geometric mean over R = 2, 10, 20, 60, 120"
           " (next best, by majority of R):\n")
@@ -95,7 +112,7 @@ def main(sim_path, measured):
             gains, nexts = [], []
             for r in RS:
                 if source == "sim":
-                    t = [sim[(model, r, pol)] for pol in ("time_sliced", "mps", "space_time")]
+                    t = [us((model, r, pol)) for pol in ("time_sliced", "mps", "space_time")]
                 elif source == "gated":
                     t = gated[shape][r]
                 elif source == "graph":
@@ -105,6 +122,9 @@ def main(sim_path, measured):
                 g, n = gain(t)
                 gains.append(g)
                 nexts.append(n)
+            if None in nexts:
+                cells.append(DASH)
+                continue
             nb = max(set(nexts), key=nexts.count)
             cells.append(f"{geomean(gains):.2f}x ({nb})")
         seed = SEED[shape]
@@ -114,8 +134,8 @@ def main(sim_path, measured):
           " over R = 10, 20, 60, 120: measured GPU time (eager) / kernel model\n")
     for shape, model in SHAPES.items():
         meas = geomean([gated[shape][r][0] / gated[shape][r][1] for r in RS[1:]])
-        simg = geomean([sim[(model, r, "time_sliced")] / sim[(model, r, "mps")] for r in RS[1:]])
-        print(f"- {shape}: {meas:.2f}x / {simg:.2f}x")
+        simg = geomean([us((model, r, "time_sliced")) / us((model, r, "mps")) for r in RS[1:]])
+        print(f"- {shape}: {meas:.2f}x / {cell(simg, '.2f', 'x')}")
 
 
 # The H100's achievable rates, measured (scripts/kernel_constants/README.md): an 8192^3 FP32
@@ -202,9 +222,10 @@ def overlap_law(measured):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) < 2:
+    args = [a for a in sys.argv[1:] if a != "--allow-missing"]
+    if not args:
         sys.exit(__doc__)
     here = os.path.dirname(os.path.abspath(__file__))
-    measured_dir = sys.argv[2] if len(sys.argv) > 2 else os.path.join(here, "h100")
-    main(sys.argv[1], measured_dir)
+    measured_dir = args[1] if len(args) > 1 else os.path.join(here, "h100")
+    main(args[0], measured_dir, "--allow-missing" in sys.argv[1:])
     overlap_law(measured_dir)

@@ -11,6 +11,7 @@
 # usage: seed_tables.sh path/to/infersim
 set -u
 . "$(dirname "$0")/lib.sh"
+export INFERSIM  # the binary scripts/result_set.py verifies the result sets with
 fails=0
 fail() { echo "FAIL $*"; fails=$((fails + 1)); }
 
