@@ -175,6 +175,41 @@ TEST(Loading, WithoutOnDemandTheModelsMustFit) {
 // no room for its weights while the other replica's are resident. model_affinity sends
 // every request to the warm replica (no cold start); least_outstanding sends the first
 // request to replica 0 whenever replicas tie.
+// model_affinity's cold start goes where the weights fit without evicting: two services (a,
+// b) of resnet101_v1 (178 MB each; a tiny GPU of 204.8 MiB holds one) with a replica on
+// each of two empty tiny GPUs. a's request at 0 finds no weights anywhere and both GPUs
+// idle: its first replica (tie) loads on that replica's GPU. b's request at 1 ms finds no
+// weights either; on a's GPU they would not fit beside a's (loading, then running), on the
+// other GPU they do, so b loads there at once, and its request takes what a's took (one
+// load, then L(1)). Ties to the lowest index used to send b to its first replica too, and
+// when that shared a's GPU it waited for a to finish and be evicted.
+TEST(Loading, ModelAffinityColdStartsWhereTheWeightsFit) {
+  Files f("0,a\n0.001,b\n");
+  Experiment x = experiment_from(
+      f.header(", weights: on_demand, preload: false", 2) +
+      "tenants:\n"
+      "  - {model: resnet101_v1, name: a, replicas: 2, router: model_affinity, arrival: " +
+      f.arrival() +
+      "}\n"
+      "  - {model: resnet101_v1, name: b, replicas: 2, router: model_affinity, arrival: " +
+      f.arrival() + "}\n");
+  CollectingSink sink;
+  RunResult r = testing::run(x, &sink);
+  // Tenants: 0 = a/0, 1 = a/1, 2 = b/0, 3 = b/1.
+  ASSERT_EQ(r.tenants.size(), 4u);
+  EXPECT_EQ(r.tenants[0].requests, 1u);  // a's tie: its first replica
+  const std::uint32_t a_gpu = r.tenant_gpu[0];
+  const std::uint32_t b_served = r.tenant_gpu[2] != a_gpu ? 2 : 3;
+  ASSERT_NE(r.tenant_gpu[b_served], a_gpu);
+  EXPECT_EQ(r.tenants[b_served].requests, 1u);
+  EXPECT_EQ(r.tenants[5 - b_served].requests, 0u);
+  EXPECT_EQ(r.all.cold_starts, 2u);
+  const auto outcomes = by_arrival(sink);
+  const RequestOutcome& a = outcomes.at(0);
+  const RequestOutcome& b = outcomes.at(1'000'000);
+  EXPECT_EQ(b.end - b.arrival, a.end - a.arrival);
+}
+
 TEST(Loading, ModelAffinityRoutesToTheWarmReplica) {
   Files f("0,s\n0.01,s\n0.02,s\n0.03,s\n");
   auto experiment = [&](const std::string& router) {

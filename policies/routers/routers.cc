@@ -8,6 +8,7 @@
 // (xoshiro256**, 32 bytes), as there is one per service.
 #include <memory>
 #include <span>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -107,28 +108,40 @@ class alignas(64) PowerOfTwo final : public Router {
 
 // Model affinity (as Clockwork's scheduler prefers a worker with the model loaded): among
 // the replicas whose GPU has the weights (resident, loading or queued to load), the one with
-// the fewest outstanding requests; when none has them, the one with the fewest overall,
-// whose GPU then loads them. Without on-demand loading every replica has its weights and
-// this is least_outstanding. O(replicas).
+// the fewest outstanding requests. When none has them (a cold start), the replica whose GPU
+// can take the weights without evicting another model, then whose GPU has the fewest
+// requests outstanding, then the fewest on the replica itself; its GPU then loads them.
+// (Ties went to the lowest index before, which sent every service's cold starts to its
+// first replica's GPU: in azure_cluster only 8 of 16 GPUs ever loaded, and two models
+// that fit one GPU each could thrash on one while the other idled.) Ties to the lowest
+// index. Without on-demand loading every replica has its weights and this is
+// least_outstanding. O(replicas).
 class ModelAffinity final : public Router {
  public:
   explicit ModelAffinity(const RouterSetup& s) : e_(s.engine), replicas_(s.replicas) {}
   std::uint32_t pick() override {
-    std::uint32_t best = 0, warm = UINT32_MAX;
-    std::uint32_t fewest = UINT32_MAX, fewest_warm = UINT32_MAX;
+    std::uint32_t warm = UINT32_MAX, fewest_warm = UINT32_MAX;
     for (std::uint32_t i = 0; i < replicas_.size(); ++i) {
       const std::uint32_t t = replicas_[i];
       const std::uint32_t n = e_.outstanding(t);
-      if (n < fewest) {
-        fewest = n;
-        best = i;
-      }
       if (n < fewest_warm && e_.has_weights(t)) {
         fewest_warm = n;
         warm = i;
       }
     }
-    return warm != UINT32_MAX ? warm : best;
+    if (warm != UINT32_MAX) return warm;
+    std::uint32_t cold = 0;
+    std::tuple<bool, std::uint32_t, std::uint32_t> best{true, UINT32_MAX, UINT32_MAX};
+    for (std::uint32_t i = 0; i < replicas_.size(); ++i) {
+      const std::uint32_t t = replicas_[i];
+      const std::tuple<bool, std::uint32_t, std::uint32_t> key{
+          !e_.weights_fit(t), e_.gpu_outstanding(t), e_.outstanding(t)};
+      if (key < best) {
+        best = key;
+        cold = i;
+      }
+    }
+    return cold;
   }
 
  private:
@@ -158,7 +171,8 @@ void register_builtin_routers(RouterRegistry& r) {
          [](const RouterSetup& s) { return std::make_unique<PowerOfTwo>(s); }});
   r.add({"model_affinity",
          "prefer replicas whose GPU has the model's weights (resident or loading), fewest "
-         "outstanding first; else the replica with the fewest outstanding (a cold start)",
+         "outstanding first; else (a cold start) a replica whose GPU fits the weights without "
+         "evicting, then the GPU with the fewest outstanding, then the replica's fewest",
          {},
          [](const RouterSetup& s) { return std::make_unique<ModelAffinity>(s); }});
 }

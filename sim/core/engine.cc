@@ -373,9 +373,12 @@ void Engine::on_arrival(std::uint32_t s, std::uint32_t target) {
   const Request r{now_, t};
   if (now_ >= cfg_.warmup) ++h.arrived;
   ++outstanding_[t];
-  if (cfg_.on_demand && !weights_ready(t, r)) {  // held until its weights are loaded
-    if (!st.closed) schedule_next(s, target);
-    return;
+  if (cfg_.on_demand) {
+    ++gpus_[h.gpu].weights.outstanding;
+    if (!weights_ready(t, r)) {  // held until its weights are loaded
+      if (!st.closed) schedule_next(s, target);
+      return;
+    }
   }
   h.queue.push_back(r);
   if (!st.closed) schedule_next(s, target);
@@ -442,7 +445,11 @@ void Engine::zero_time_drop(std::uint32_t t) {
 
 SimTime Engine::finish(std::uint32_t t) {
   TenantHot& h = hot_[t];
-  if (--outstanding_[t] == 0 && cfg_.on_demand) on_idle(t);
+  const std::uint32_t left = --outstanding_[t];
+  if (cfg_.on_demand) {
+    --gpus_[h.gpu].weights.outstanding;
+    if (left == 0) on_idle(t);
+  }
   if (!h.closed_loop) return kTimeMax;
   // Closed loop: a replacement after the think time.
   const Service& sv = services_[h.service];

@@ -274,6 +274,15 @@ class Engine {
   bool has_weights(std::uint32_t t) const {
     return !cfg_.on_demand || loads_[t].state != WeightState::kAbsent;
   }
+  // With on-demand loading, for a router's cold start: whether tenant t's weights fit in its
+  // GPU's free weight memory now, without evicting another model, and the requests
+  // outstanding on that GPU (all its tenants'). Without on-demand loading: true and 0.
+  bool weights_fit(std::uint32_t t) const {
+    return !cfg_.on_demand || tenants_[t].weights_bytes <= gpus_[hot_[t].gpu].weights.free_bytes;
+  }
+  std::uint32_t gpu_outstanding(std::uint32_t t) const {
+    return cfg_.on_demand ? gpus_[hot_[t].gpu].weights.outstanding : 0;
+  }
   // Schedules `payload` for policies[gpu]->on_event at time t (>= now). A time past
   // kClockLimit (sim/core/time.h) ends the run with a std::runtime_error: the simulated
   // clock would leave the range where `now + delay` cannot overflow.
@@ -342,6 +351,7 @@ class Engine {
   // On-demand loading state of one GPU.
   struct GpuWeights {
     std::int64_t free_bytes = 0;
+    std::uint32_t outstanding = 0;  // its tenants' outstanding requests (routers' cold picks)
     std::uint32_t lru_head = UINT32_MAX, lru_tail = UINT32_MAX;  // idle resident, oldest first
     RingQueue<std::uint32_t> waiting;  // tenants queued for the copy engine
     bool copying = false;
