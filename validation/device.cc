@@ -47,7 +47,21 @@ void Device::set_batch_graphs(bool on) {
   }
 }
 
+void check_device_options(const std::string& backend, int workers) {
+  if (backend != "cpu" && backend != "cuda") {
+    throw InputError(Mark{"--backend", 0, 0},
+                     fmt::format("unknown backend '{}'; expected one of: {}", backend,
+                                 fmt::join(backends(), ", ")));
+  }
+  if (workers < 0 || workers > kMaxWorkers) {
+    throw InputError(Mark{"--threads", 0, 0},
+                     fmt::format("expected --threads from 0 (every core but one) to {}, got {}",
+                                 kMaxWorkers, workers));
+  }
+}
+
 std::unique_ptr<Device> open_device(const std::string& backend, int workers) {
+  check_device_options(backend, workers);
   if (backend == "cpu") return std::make_unique<CpuDevice>(workers);
   if (backend == "cuda") {
 #ifdef INFERSIM_HAVE_CUDA
@@ -58,8 +72,7 @@ std::unique_ptr<Device> open_device(const std::string& backend, int workers) {
                      "toolkit); rebuild on a machine with one, or use --backend cpu");
 #endif
   }
-  throw InputError(Mark{"--backend", 0, 0}, fmt::format("unknown backend '{}'; expected one of: {}",
-                                                        backend, fmt::join(backends(), ", ")));
+  throw std::logic_error(fmt::format("open_device: backend '{}' passed its checks", backend));
 }
 
 namespace {

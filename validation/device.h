@@ -93,10 +93,19 @@ class Device {
 // The backends this build has ("cpu", and "cuda" when built with CUDA).
 std::vector<std::string> backends();
 
+// The largest `workers` open_device takes: each is a thread, and no machine has more cores.
+constexpr int kMaxWorkers = 4096;
+
+// The checks of open_device's arguments that need no device and no build of the backend:
+// a backend that is neither cpu nor cuda (at --backend) and workers outside
+// 0..kMaxWorkers (at --threads) throw InputError. Commands make them before their other
+// input checks, and open the device (which may be missing or not built) after those.
+void check_device_options(const std::string& backend, int workers);
+
 // Opens the backend's device. `workers` (cpu only): worker threads, 0 = the online cores
 // but one.
-// Throws InputError for an unknown or unbuilt backend, DeviceUnavailable when the backend
-// has no device here (no GPU, no driver).
+// Throws InputError for what check_device_options refuses and for an unbuilt backend,
+// DeviceUnavailable when the backend has no device here (no GPU, no driver).
 std::unique_ptr<Device> open_device(const std::string& backend, int workers = 0);
 
 // Raised when a backend is built but no device can be opened (e.g. no GPU); its message is

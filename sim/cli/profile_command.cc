@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <iostream>
+#include <set>
 
 #include "sim/cli/commands.h"
 #include "sim/core/version.h"
@@ -70,6 +71,15 @@ int profile_command(const ProfileOptions& o) {
   const Mark where{"--models", 0, 0};
   std::vector<std::string> models = o.models;
   if (models.empty()) models = validation::synthetic_models();
+  // A profile holds each model once (a second entry is a duplicate key it would refuse).
+  std::set<std::string> seen;
+  for (const auto& m : models) {
+    if (!seen.insert(m).second) {
+      throw InputError(where, fmt::format("model '{}' is named twice; expected each model once "
+                                          "(a profile holds one entry per model)",
+                                          m));
+    }
+  }
   if (o.batches.empty()) throw InputError(Mark{"--batches", 0, 0}, "expected batch sizes");
   std::vector<int> batches = o.batches;
   std::sort(batches.begin(), batches.end());
@@ -78,9 +88,15 @@ int profile_command(const ProfileOptions& o) {
     throw InputError(Mark{"--batches", 0, 0},
                      "expected at least 2 distinct batch sizes >= 1, e.g. 1,2,4,8,16");
   }
-  if (o.repeats < 1 || o.warmup < 0) {
-    throw InputError(Mark{"--repeats", 0, 0}, "expected --repeats >= 1 and --warmup >= 0");
+  if (o.repeats < 1) {
+    throw InputError(Mark{"--repeats", 0, 0},
+                     fmt::format("expected --repeats >= 1, got {}", o.repeats));
   }
+  if (o.warmup < 0) {
+    throw InputError(Mark{"--warmup", 0, 0},
+                     fmt::format("expected --warmup >= 0, got {}", o.warmup));
+  }
+  validation::check_device_options(o.backend, o.threads);
   if (o.launch != "eager" && o.launch != "graph") {
     throw InputError(Mark{"--launch", 0, 0},
                      fmt::format("expected eager or graph, got '{}'", o.launch));

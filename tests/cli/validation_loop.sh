@@ -114,6 +114,21 @@ expect graph_on_cpu "--launch: graph launches need --backend cuda" \
   "$INFERSIM" profile --backend cpu --models sgemm_square_x2 --launch graph -o "$work/bad.h5"
 expect unknown_launch "--launch: expected eager or graph, got 'fast'" \
   "$INFERSIM" profile --backend cpu --models sgemm_square_x2 --launch fast -o "$work/bad.h5"
+# A model named twice made a profile with a duplicate key, which every later command
+# refused; a negative --threads was taken as 0; --warmup -1 was blamed on --repeats. (The
+# fast options keep a regression, which would profile, short.)
+fast=(--batches 1,2 --repeats 1 --warmup 0 --no-peak)
+expect profile_model_twice "^infersim: --models: model 'sgemm_square_x2' is named twice" \
+  "$INFERSIM" profile --backend cpu --models sgemm_square_x2,sgemm_square_x2 "${fast[@]}" \
+  -o "$work/bad.h5"
+expect profile_negative_threads "^infersim: --threads: expected --threads from 0 .* to 4096, got -2" \
+  "$INFERSIM" profile --backend cpu --models sgemm_square_x2 --threads -2 "${fast[@]}" \
+  -o "$work/bad.h5"
+expect profile_negative_warmup "^infersim: --warmup: expected --warmup >= 0, got -1" \
+  "$INFERSIM" profile --backend cpu --models sgemm_square_x2 --batches 1,2 --warmup -1 \
+  -o "$work/bad.h5"
+expect measure_negative_threads "^infersim: --threads: expected --threads from 0 .* to 4096, got -2" \
+  "$INFERSIM" measure "$work/exp.yaml" --backend cpu --threads -2 -o "$work/bad.h5"
 sed 's|profile: profile.yaml, gpu: cpu|profile: '"$PWD"'/hardware_profiles/v100_clockwork.yaml, gpu: v100|; s|sgemm_square_x2|resnet50_v1|' \
   "$work/exp.yaml" > "$work/v100.yaml"
 expect other_device "not measured by .infersim profile." \
