@@ -356,7 +356,9 @@ TEST(ProfileErrors, BadBatchSizes) {
   expect_profile_error(head + "      4: 1.0\n      2: 1.5\n", 10, "strictly ascending");
   expect_profile_error(head + "      1.5: 1.0\n      2: 1.5\n", 9, "expected an integer");
   expect_profile_error(head + "      1: 1.0\n", 9, "at least 2 batch sizes");
-  expect_profile_error(head + "      1: 2.0\n      2: 1.5\n", 10, "non-decreasing");
+  expect_profile_error(head + "      1: 2.0\n      2: 1.5\n", 10,
+                       "model 'm1': latency at batch 2 (1.5 ms) is below that at batch 1 (2 ms); "
+                       "latencies must be non-decreasing in batch size");
   expect_profile_error(
       "gpu: v100\nmodels:\n  m1:\n    input_kb: 602\n    output_kb: 4\n    weights_mb: 10\n"
       "    transfer_ms: 1\n    latency_ms: [1.0, 2.0]\n",

@@ -88,7 +88,7 @@ void read_latencies(const YAML::Node& n, const std::string& file, const std::str
     }
     if (!m.latency_ms.empty() && l < m.latency_ms.back()) {
       throw InputError(mark_of(value, file),
-                       fmt::format("latency for batch {} in {} ({} ms) is below that for batch {} "
+                       fmt::format("{}: latency at batch {} ({} ms) is below that at batch {} "
                                    "({} ms); latencies must be non-decreasing in batch size",
                                    what, b, l, m.batch_sizes.back(), m.latency_ms.back()));
     }
