@@ -306,6 +306,29 @@ TEST(ProfileErrors, NegativeLatency) {
       10, "must be > 0");
 }
 
+// The 1 ns floor applies to the latency as written: 5e-7 ms (0.5 ns) used to pass because it
+// rounds to 1 ns while 4e-7 ms (0.4 ns, rounding to 0) was refused, with the same message.
+TEST(ProfileErrors, LatencyBelowOneNanosecondAsWritten) {
+  const std::string head =
+      "gpu: v100\n"
+      "models:\n"
+      "  m1:\n"
+      "    input_kb: 602\n"
+      "    output_kb: 4\n"
+      "    weights_mb: 10\n"
+      "    transfer_ms: 1\n"
+      "    latency_ms:\n";  // line 8
+  for (const char* ms : {"5e-7", "4e-7", "0.00000099"}) {
+    expect_profile_error(head + "      1: " + ms + "\n      2: 1\n", 9,
+                         "latency for batch 1 in model 'm1' must be >= 1e-6 ms (1 ns), got ");
+  }
+  // 1e-6 ms is exactly the floor (1 ns) and loads.
+  TempYaml f(head + "      1: 1e-6\n      2: 0.000001\n");
+  const Profile p = load_profile(f.path());
+  EXPECT_DOUBLE_EQ(p.models[0].latency_ms[0], 1e-6);
+  EXPECT_DOUBLE_EQ(p.models[0].latency_ms[1], 1e-6);
+}
+
 TEST(ProfileErrors, DuplicateModelKey) {
   expect_profile_error(std::string(kGood) +
                            "  m1:\n"  // line 10

@@ -79,13 +79,14 @@ void read_latencies(const YAML::Node& n, const std::string& file, const std::str
           mark_of(value, file),
           fmt::format("latency for batch {} in {} must be > 0 ms, got {}", b, what, l));
     }
-    // Within the horizon, and at least 1 ns: a batch that takes no time would let a
-    // closed loop spin at one instant.
-    if (yaml_time(value, file, fmt::format("latency_ms[{}]", b), TimeUnit::kMilliseconds) == 0) {
+    // At least 1 ns as written (a batch that takes no time would let a closed loop spin at
+    // one instant), and within the horizon.
+    if (!(l >= 1e-6)) {
       throw InputError(
           mark_of(value, file),
           fmt::format("latency for batch {} in {} must be >= 1e-6 ms (1 ns), got {}", b, what, l));
     }
+    yaml_time(value, file, fmt::format("latency_ms[{}]", b), TimeUnit::kMilliseconds);
     if (!m.latency_ms.empty() && l < m.latency_ms.back()) {
       throw InputError(mark_of(value, file),
                        fmt::format("{}: latency at batch {} ({} ms) is below that at batch {} "
