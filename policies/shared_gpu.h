@@ -27,7 +27,8 @@
 // not pushed one ns later). IEEE double arithmetic in a fixed order gives the same bits on
 // every machine. A kernel whose remaining solo work is within 1 ns of zero when an event
 // fires completes then, so no kernel is ever left with a sliver of work that rounds to a
-// zero-length step.
+// zero-length step; but never at the instant it started, so a batch of 1 ns alone takes
+// 1 ns, as under exclusive (it took none).
 //
 // Event payloads: the model's completion events carry an even payload (generation << 1);
 // a policy that shares the GPU's event channel must use odd payloads for its own timers.
@@ -95,6 +96,7 @@ class SharedGpu {
     advance();
     k.busy = true;
     k.slowed = false;
+    k.since = e_.now();
     k.remaining = static_cast<double>(solo_ns);
     k.u = u;
     k.speed = 0;
@@ -122,7 +124,7 @@ class SharedGpu {
         k.slowed = k.slowed || k.slowdown > 1;
       }
       k.speed = speed;
-      next = std::min(next, e_.now() + ticks(k.remaining, speed));
+      next = std::min(next, e_.now() + ticks(k.remaining, speed, done_within(k)));
     }
     e_.set_gpu_share(gpu_, std::min(1.0, total_u));
     if (next == kTimeMax) {
@@ -147,7 +149,7 @@ class SharedGpu {
     std::size_t n = 0;
     for (std::size_t s = 0; s < slots_.size(); ++s) {
       Slot& k = slots_[s];
-      if (!k.busy || k.remaining > kDoneNs) continue;
+      if (!k.busy || k.remaining > done_within(k)) continue;
       k.busy = false;
       k.remaining = 0;
       k.speed = 0;
@@ -160,11 +162,11 @@ class SharedGpu {
   }
 
   // Whole ns for `work` solo-ns at `speed`: ceil, tolerating a relative rounding error of
-  // 1e-12 above an integer; at least 1 ns while work is left, at most kMaxDelay (a slowed
-  // kernel's time can exceed the horizon; the engine then stops the run at its clock
-  // limit rather than overflow).
-  static SimTime ticks(double work, double speed) {
-    if (work <= kDoneNs) return 0;
+  // 1e-12 above an integer; 0 when at most `done` is left, else at least 1 ns, at most
+  // kMaxDelay (a slowed kernel's time can exceed the horizon; the engine then stops the run
+  // at its clock limit rather than overflow).
+  static SimTime ticks(double work, double speed, double done = kDoneNs) {
+    if (work <= done) return 0;
     const double q = (work / speed) * (1.0 - 1e-12);
     if (!(q < static_cast<double>(kMaxDelay))) return kMaxDelay;  // also NaN
     // ceil(q) without the library call (x86-64 has no SSE4.1 rounding by default): q > 0, so
@@ -183,7 +185,12 @@ class SharedGpu {
     double speed = 0;
     double slowdown = 1;
     bool slowed = false;  // the kernel has run slowed by `slowdown`
+    SimTime since = 0;    // when the kernel started
   };
+
+  // The solo work a kernel may have left and be done: kDoneNs, but none at the instant it
+  // started (its whole work is left; a kernel of 1 ns would otherwise take 0).
+  double done_within(const Slot& k) const { return k.since == e_.now() ? 0.0 : kDoneNs; }
 
   // Brings every running kernel's remaining work to now at the current rates.
   void advance() {

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <random>
@@ -207,6 +209,23 @@ TEST(SharedGpu, StragglerSlowdownAppliesOnlyWhileSharing) {
   EXPECT_EQ(r.ends[1], 12 * kMs);
 }
 
+TEST(SharedGpu, OneNanosecondKernelTakesOneNanosecond) {
+  // A kernel of 1 ns solo work has it all left at the instant it starts, so it is not
+  // "within 1 ns of done" then (it used to end at its start: 0 ns). Alone at speed 1 it
+  // ends 1 ns later.
+  ScriptResult r = run_script({{5, 1, 0.5}});
+  EXPECT_EQ(r.ends[0], 6);
+  // Two of u 0.8 from 0: speed 1 / 1.6 = 0.625, 1 / 0.625 = 1.6 ns, rounded up: both at 2.
+  r = run_script({{0, 1, 0.8}, {0, 1, 0.8}});
+  EXPECT_EQ(r.ends[0], 2);
+  EXPECT_EQ(r.ends[1], 2);
+  // One started at 3 beside a 10 ns kernel, Σu = 1 fits: speed 1, it ends at 4; the other
+  // at 10.
+  r = run_script({{0, 10, 0.5}, {3, 1, 0.5}});
+  EXPECT_EQ(r.ends[0], 10);
+  EXPECT_EQ(r.ends[1], 4);
+}
+
 // ticks() rounds up without calling ceil: the same whole ns as the library's ceil over
 // random quotients at every scale, exact integers (which the 1e-12 tolerance keeps from
 // rounding up), their neighbours one ulp either side, and the clamps.
@@ -321,6 +340,33 @@ TEST(Mps, DefaultInterferenceSlowsConcurrentBatches) {
   testing::run(x, &sink);
   ASSERT_EQ(sink.outcomes.size(), 2u);
   for (const auto& o : sink.outcomes) EXPECT_EQ(o.end, 2'855'340);
+}
+
+// A profile with L(1) = L(2) = 1e-6 ms = 1 ns (the least it may say): every batch takes
+// 1 ns under every policy at batch granularity, shared or not. mps and space_time
+// (SharedGpu) completed it at its start, in 0 ns (issue F10 of the third probe).
+TEST(Mps, OneNanosecondBatchTakesOneNanosecondUnderEveryPolicy) {
+  const std::string dir = ::testing::TempDir();
+  const std::string profile = dir + "/infersim_one_ns_profile.yaml";
+  std::ofstream(profile) << "gpu: v100\nmodels:\n  m:\n    input_kb: 100\n    output_kb: 4\n"
+                            "    weights_mb: 100\n    transfer_ms: 10\n"
+                            "    latency_ms: {1: 0.000001, 2: 0.000001}\n";
+  for (const std::string policy : {"exclusive", "time_sliced", "mps", "space_time"}) {
+    // Poisson arrivals at 1e6/s for 1 ms: about 1000 requests, nearly all alone.
+    Experiment x = experiment_from(
+        "name: t\nseed: 1\nduration_s: 0.001\nhardware: {profile: " + profile +
+        ", gpu: v100, gpus_file: " + std::string(INFERSIM_SOURCE_DIR) +
+        "/hardware_profiles/gpus.yaml}\npolicy: {name: " + policy +
+        ", max_batch: 2}\ntenants:\n  - {model: m, arrival: {process: poisson, rate: 1e6}}\n");
+    testing::CollectingSink sink;
+    testing::run(x, &sink);
+    ASSERT_GT(sink.outcomes.size(), 500u) << policy;
+    for (const auto& o : sink.outcomes) {
+      ASSERT_FALSE(o.dropped) << policy;
+      ASSERT_EQ(o.end - o.start, 1) << policy << ": a batch of " << o.batch << " at " << o.start;
+    }
+  }
+  std::remove(profile.c_str());
 }
 
 std::vector<RequestOutcome> sorted_outcomes(const Experiment& x) {
