@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <string>
@@ -155,6 +157,35 @@ TEST(KernelGranularity, SpaceTimeMergesTheSameLayerOfItsTenants) {
   EXPECT_DOUBLE_EQ(r.all.max_ms, ns_to_ms(merged));
   // Three problems in one kernel beat three launches of one.
   EXPECT_LT(merged, 3 * kernels::kernel_time(parts[0], p).ns);
+}
+
+TEST(KernelGranularity, SpaceTimeSuperKernelOfOneNanosecondBatchesTakesTime) {
+  // Two resnet50_v1 tenants on a profile with L(1) = 1 ns and L(2) = 2 ns (the least a
+  // profile may give), Poisson at 1e6/s each for 1 ms: some of their requests ride one
+  // super-kernel of 2. Its calibrated total is the merged kernels' modelled time x 2 ns /
+  // modelled L(2), about 2 ns, and at least 1 ns; each of its 56 kernels rounded on its own
+  // went to 0, so a super-kernel took no time (and a closed loop spun at one instant).
+  const std::string profile = ::testing::TempDir() + "/infersim_one_ns_resnet.yaml";
+  std::ofstream(profile) << "gpu: v100\nmodels:\n  resnet50_v1:\n    input_kb: 602\n"
+                            "    output_kb: 4\n    weights_mb: 100\n    transfer_ms: 10\n"
+                            "    latency_ms: {1: 0.000001, 2: 0.000002}\n";
+  const Experiment x = experiment_from(
+      "name: t\nseed: 1\nduration_s: 0.001\nhardware: {profile: " + profile +
+      ", gpu: v100, gpus_file: " + std::string(INFERSIM_SOURCE_DIR) +
+      "/hardware_profiles/gpus.yaml, architectures: " + std::string(INFERSIM_SOURCE_DIR) +
+      "/hardware_profiles/architectures}\npolicy: {name: space_time, max_batch: 2, "
+      "granularity: kernel}\ntenants:\n  - {model: resnet50_v1, replicas: 2, arrival: "
+      "{process: poisson, rate: 1e6}}\n");
+  testing::CollectingSink sink;
+  testing::run(x, &sink);
+  std::size_t merged = 0;
+  for (const RequestOutcome& o : sink.outcomes) {
+    ASSERT_FALSE(o.dropped);
+    EXPECT_GE(o.end - o.start, 1) << "a batch of " << o.batch << " at " << o.start;
+    if (o.batch == 2) ++merged;
+  }
+  EXPECT_GT(merged, 0u);  // super-kernels formed
+  std::remove(profile.c_str());
 }
 
 // The summary tables of two runs, compared on what the policy decides.

@@ -2,6 +2,7 @@
 // measured L(b) or predicted, and the merged kernels of a space-time super-kernel.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <numeric>
 #include <stdexcept>
 #include <string>
@@ -157,6 +158,42 @@ TEST(KernelProgram, CalibratedMergesScaleByTheTotalBatch) {
   std::vector<KernelCall> calls = {p.calls[1][0], p.calls[2][0]};
   const double modelled = static_cast<double>(batched_kernel_time(calls, p.params).ns);
   EXPECT_EQ(merged.total(), std::llround(modelled * p.scale[3]));
+}
+
+// A super-kernel's kernels sum to its modelled total scaled by the calibration of its
+// total batch, rounded once (at least 1 ns): each kernel rounded on its own drifted from
+// that total, and with a profile of 1 ns batches every kernel rounded to 0.
+TEST(KernelProgram, CalibratedMergesSumToTheScaledTotal) {
+  // Modelled total of the merged kernels of `parts` (batched_kernel_time, layer by layer).
+  auto merged_modelled = [](const KernelProgram& p, const std::vector<int>& parts) {
+    SimTime total = 0;
+    for (std::size_t i = 0; i < p.calls[1].size(); ++i) {
+      std::vector<KernelCall> calls;
+      for (const int b : parts) calls.push_back(p.calls[b][i]);
+      total += batched_kernel_time(calls, p.params).ns;
+    }
+    return total;
+  };
+  // ResNet-50 v1 (56 kernels) on the V100 calibrated to the Clockwork table.
+  const KernelProgram p = build_program(arch("resnet50_v1"), "resnet50_v1", 4, gpu("v100"), {},
+                                        {0, 2'610'000, 3'780'000, 5'610'000, 7'370'000});
+  for (const std::vector<int>& parts : std::vector<std::vector<int>>{{1, 1}, {1, 2}, {2, 2}}) {
+    const int b = parts[0] + parts[1];
+    const BatchKernels merged = merge_batches(p, parts);
+    // The calibration of a batch of b: scale[b] = L(b) / modelled L(b).
+    const double scaled = static_cast<double>(merged_modelled(p, parts)) * p.scale[b];
+    EXPECT_EQ(merged.total(), std::llround(scaled)) << b;
+  }
+  // Every L(b) 1 ns (1e-6 ms, the least a profile may give): the merged batch of 2 takes
+  // max(1, round(modelled x 1 / modelled L(2))) ns; the modelled times are microseconds, so
+  // the ratio is near 1, and the total is 1 ns -- never 0.
+  const KernelProgram tiny =
+      build_program(arch("resnet50_v1"), "resnet50_v1", 2, gpu("v100"), {}, {0, 1, 1});
+  const std::vector<int> two{1, 1};
+  const BatchKernels merged = merge_batches(tiny, two);
+  const double scaled = static_cast<double>(merged_modelled(tiny, two)) * tiny.scale[2];
+  ASSERT_LT(scaled, 1.5);
+  EXPECT_EQ(merged.total(), 1);
 }
 
 }  // namespace

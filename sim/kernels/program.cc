@@ -171,14 +171,32 @@ BatchKernels merge_batches(const KernelProgram& p, std::span<const int> part_bat
     }
   }
   std::vector<KernelCall> parts(part_batches.size());
-  BatchKernels out;
+  std::vector<KernelCall> merged(n);
+  std::vector<SimTime> modelled(n);
+  std::vector<int> sms(n);
   for (std::size_t i = 0; i < n; ++i) {
     for (std::size_t j = 0; j < part_batches.size(); ++j) {
       parts[j] = p.calls[static_cast<std::size_t>(part_batches[j])][i];
     }
     const KernelTime t = batched_kernel_time(parts, p.params, p.share);
-    const SimTime ns = p.calibrated ? checked_ns(static_cast<double>(t.ns) * scale) : t.ns;
-    out.push(TimedKernel{ns, t.sms_touched, solo_share(summed(parts), ns, p.params)});
+    merged[i] = summed(parts);
+    modelled[i] = t.ns;
+    sms[i] = t.sms_touched;
+  }
+  std::vector<SimTime> ns = modelled;
+  if (p.calibrated) {
+    // The super-kernel's modelled total scaled and rounded once, then split over its kernels
+    // by largest remainder as a batch's L(b) is: rounding each kernel on its own could
+    // round them all to 0 (a super-kernel of 1 ns batches took no time, and a closed loop
+    // then spun at one instant). At least 1 ns, as every calibrated batch.
+    SimTime total = 0;
+    for (const SimTime t : modelled) total = add_kernel_times(total, t);
+    const SimTime target = std::max<SimTime>(1, checked_ns(static_cast<double>(total) * scale));
+    ns = calibrate_durations(modelled, target);
+  }
+  BatchKernels out;
+  for (std::size_t i = 0; i < n; ++i) {
+    out.push(TimedKernel{ns[i], sms[i], solo_share(merged[i], ns[i], p.params)});
   }
   return out;
 }

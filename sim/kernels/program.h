@@ -89,8 +89,9 @@ KernelProgram build_program(const Architecture& arch, std::string model, int max
 // The kernels of a space-time super-kernel: the batches of several tenants of the program's
 // model (`part_batches`, one batch size per tenant riding in it) with layer i of every part
 // merged into one batched kernel (batched_kernel_time: blocks are the sum of the parts'),
-// kernel by kernel. Durations are scaled by the calibration of a batch of the parts' total
-// size, rounded to the nearest ns. One part of b is batches[b] itself.
+// kernel by kernel. Calibrated, their total is scaled by the calibration of a batch of the
+// parts' total size, rounded to the nearest ns (at least 1) and split over the kernels as
+// calibrate_durations does. One part of b is batches[b] itself.
 // Throws std::invalid_argument for no parts, a part outside 1..max_batch or a total above
 // max_batch.
 BatchKernels merge_batches(const KernelProgram& p, std::span<const int> part_batches);
