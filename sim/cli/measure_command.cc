@@ -58,14 +58,21 @@ std::vector<std::unique_ptr<ArrivalProcess>> own_arrivals(const Experiment& x,
   return arrivals;
 }
 
-// Everything measure refuses before touching the device, for one sweep point.
-void check_point(const Experiment& x, const Registries& reg, const validation::DeviceInfo& dev,
+// Everything measure refuses without the device, for one sweep point: bad input is exit
+// status 2 whether or not `backend` has a device here.
+void check_point(const Experiment& x, const Registries& reg, const std::string& backend,
                  const validation::ProgramLibrary& library, const std::string& what) {
-  if (x.gpu_count != 1) {
+  if (x.nodes != 1) {
     throw InputError(
-        x.hardware_mark,
+        x.nodes_mark,
+        fmt::format("{}measure replays on one device: hardware.nodes must be 1, not {}", what,
+                    x.nodes));
+  }
+  if (x.gpus_per_node != 1) {
+    throw InputError(
+        x.count_mark,
         fmt::format("{}measure replays on one device: hardware.count must be 1, not {}", what,
-                    x.gpu_count));
+                    x.gpus_per_node));
   }
   const auto& policies = validation::replay_policies();
   if (std::find(policies.begin(), policies.end(), x.policy) == policies.end()) {
@@ -87,19 +94,21 @@ void check_point(const Experiment& x, const Registries& reg, const validation::D
     }
   }
   const std::string measured_on = x.profile->provenance_of("device");
-  const std::string backend = x.profile->provenance_of("backend");
-  if (measured_on != dev.device || backend != dev.backend) {
-    throw InputError(
-        x.hardware_mark,
-        measured_on.empty()
-            ? fmt::format("{}profile {} was not measured by `infersim profile` (no provenance "
-                          "device); profile this device first: infersim profile --backend {} "
-                          "--models ... -o PROFILE.yaml",
-                          what, x.profile_path, dev.backend)
-            : fmt::format("{}profile {} was measured on '{}' ({}), not on this device '{}' ({}); "
-                          "profile this device: infersim profile --backend {} -o PROFILE.yaml",
-                          what, x.profile_path, measured_on, backend, dev.device, dev.backend,
-                          dev.backend));
+  const std::string measured_with = x.profile->provenance_of("backend");
+  if (measured_on.empty()) {
+    throw InputError(x.profile_mark,
+                     fmt::format("{}profile {} was not measured by `infersim profile` (no "
+                                 "provenance device); profile this device first: infersim profile "
+                                 "--backend {} --models ... -o PROFILE.yaml",
+                                 what, x.profile_path, backend));
+  }
+  if (measured_with != backend) {
+    throw InputError(x.profile_mark,
+                     fmt::format("{}profile {} was measured with the {} backend (on '{}'), not "
+                                 "with --backend {}; measure with --backend {}, or profile with "
+                                 "--backend {} first",
+                                 what, x.profile_path, measured_with, measured_on, backend,
+                                 measured_with, backend));
   }
   const int max_batch = reg.policies.get(x.policy, x.policy_mark).needs(x.policy_params).max_batch;
   const std::vector<std::unique_ptr<ArrivalProcess>> arrivals = own_arrivals(x, reg);
@@ -130,6 +139,21 @@ void check_point(const Experiment& x, const Registries& reg, const validation::D
   }
 }
 
+// The profile was measured on the device measure opened (after check_point, which checked
+// the backend).
+void check_device(const Experiment& x, const validation::DeviceInfo& dev, const std::string& what) {
+  const std::string measured_on = x.profile->provenance_of("device");
+  if (measured_on != dev.device) {
+    throw InputError(
+        x.profile_mark,
+        fmt::format("{}profile {} was measured on '{}' ({}), not on this device '{}' "
+                    "({}); profile this device: infersim profile --backend {} -o "
+                    "PROFILE.yaml",
+                    what, x.profile_path, measured_on, x.profile->provenance_of("backend"),
+                    dev.device, dev.backend, dev.backend));
+  }
+}
+
 // Collects a run's per-request outcomes for /runs/<run>/requests.
 class RecordSink final : public RequestSink {
  public:
@@ -153,6 +177,7 @@ double us(double ns) { return ns / 1e3; }
 
 int measure_command(const MeasureOptions& o, const Registries& reg) {
   const auto start = std::chrono::steady_clock::now();
+  validation::check_device_options(o.backend, o.threads);
   // 1. The same plan `run` makes (same points, seeds and config hashes).
   const Plan plan = make_plan(o.experiment, o.sets, 1, reg);
   const Sweep& sw = plan.sweep;
@@ -162,14 +187,26 @@ int measure_command(const MeasureOptions& o, const Registries& reg) {
   for (std::string& f : architecture_files()) inputs.push_back(std::move(f));
   check_output_path(out, o.out.empty() ? plan.name_mark : Mark{"-o", 0, 0}, "", inputs);
   const validation::ProgramLibrary library(architectures_dir());
+  // Every input check first, then the device (which may be missing, or its backend not
+  // built), then whether the profile was measured on it.
+  auto point_what = [&](std::size_t p) {
+    return sw.points() > 1 ? fmt::format("sweep point {}: ", p) : std::string();
+  };
+  for (std::size_t p = 0; p < sw.points(); ++p) {
+    const Experiment x = sw.experiment(p, reg);
+    try {
+      check_point(x, reg, o.backend, library, point_what(p));
+    } catch (const InputError& e) {
+      sw.rethrow_for_point(p, e);
+    }
+  }
   auto probe = validation::open_device(o.backend, o.threads);
   const validation::DeviceInfo info = probe->info();
   probe.reset();
   for (std::size_t p = 0; p < sw.points(); ++p) {
-    Experiment x = sw.experiment(p, reg);
-    const std::string what = sw.points() > 1 ? fmt::format("sweep point {}: ", p) : "";
+    const Experiment x = sw.experiment(p, reg);
     try {
-      check_point(x, reg, info, library, what);
+      check_device(x, info, point_what(p));
     } catch (const InputError& e) {
       sw.rethrow_for_point(p, e);
     }

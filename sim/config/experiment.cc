@@ -207,6 +207,9 @@ Experiment parse_experiment(const YAML::Node& root, const std::string& file,
                  {"profile", "gpu", "count", "nodes", "gpus_file", "activation_factor", "weights",
                   "preload", "architectures"});
     x.hardware_mark = hw.mark();
+    x.profile_mark = hw.mark("profile");
+    x.count_mark = hw.mark("count");
+    x.nodes_mark = hw.mark("nodes");
     arch_mark = hw.mark("architectures");
     arch_dir = hw.get_string("architectures", "hardware_profiles/architectures");
     gpu_mark = hw.mark("gpu");

@@ -104,6 +104,12 @@ struct Experiment {
   bool on_demand = false;
   bool preload = true;  // hardware.preload (on_demand): start with what fits resident
   Mark hardware_mark;
+  // Where hardware.profile, hardware.count and hardware.nodes were given (the mapping's
+  // mark for a key left out): errors about the profile or the GPU count point there, to a
+  // --set or sweep entry when one gave the value.
+  Mark profile_mark;
+  Mark count_mark;
+  Mark nodes_mark;
 
   std::string policy;
   Params policy_params;

@@ -138,6 +138,17 @@ sed 's|^  device: .*|  device: "NVIDIA H100 80GB HBM3 (sm_90, 132 SMs, 79 GiB)"|
 sed 's|profile: profile.yaml|profile: h100.yaml|' "$work/exp.yaml" > "$work/h100exp.yaml"
 expect profile_of_another_device "measured on 'NVIDIA H100" \
   "$INFERSIM" measure "$work/h100exp.yaml" --backend cpu -o "$work/bad.h5"
+# The profile given with --set is blamed on the --set, not on the file's hardware line; a
+# second node is named as hardware.nodes (it was "hardware.count must be 1, not 2"); and a
+# profile of another backend is bad input (exit 2) before the device is opened: with
+# --backend cuda and no GPU this exited 1 ("no CUDA device").
+expect set_profile_of_another_device \
+  "^infersim: --set hardware.profile=h100.yaml: sweep point 0: profile .*h100.yaml was measured on 'NVIDIA H100" \
+  "$INFERSIM" measure "$work/exp.yaml" --backend cpu --set hardware.profile=h100.yaml -o "$work/bad.h5"
+expect set_two_nodes "^infersim: --set hardware.nodes=2: sweep point 0: measure replays on one device: hardware.nodes must be 1, not 2" \
+  "$INFERSIM" measure "$work/exp.yaml" --backend cpu --set hardware.nodes=2 -o "$work/bad.h5"
+expect cpu_profile_on_cuda "exp.yaml:5:[0-9]+: sweep point 0: profile .*profile.yaml was measured with the cpu backend .*not with --backend cuda" \
+  "$INFERSIM" measure "$work/exp.yaml" --backend cuda -o "$work/bad.h5"
 # 150% of the capacity, max_b b / L(b), offered.
 over=$(awk '/latency_ms:/ {
     s = $0; sub(/.*\{/, "", s); sub(/\}.*/, "", s); n = split(s, kv, ",")
