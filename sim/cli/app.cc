@@ -254,9 +254,10 @@ int cmd_compare(const std::vector<std::string>& args) {
       "infersim compare SIMULATED.h5 MEASURED.h5 [options]\n\n"
       "Prints, and with -o writes as /comparison, the simulated and measured mean, p50, p90,\n"
       "p95, p99, throughput and SLO attainment of every run, over all tenants and per\n"
-      "tenant; error_pct is (simulated - measured) / measured in percent, for SLO attainment\n"
-      "the difference in points. The files must come from the same experiment (config\n"
-      "hashes). Exit status: 0 ok, 1 an error beyond --max-error, 2 bad input.\n\n"
+      "tenant; error_pct is (simulated - measured) / measured in percent (+-inf against a\n"
+      "measured 0; 0 when both are NaN), for SLO attainment the difference in points. The\n"
+      "files must come from the same experiment (config hashes). Exit status: 0 ok, 1 an\n"
+      "error beyond --max-error, 2 bad input.\n\n"
       "options");
   CompareOptions o;
   std::vector<std::string> files;

@@ -135,4 +135,11 @@ int check_command(const CheckOptions& options);
 // stderr and returns false when it has no content checksum (written by an older infersim).
 bool verify_result_set(const std::string& file);
 
+// /comparison's error_pct of `simulated` against `measured`: (simulated - measured) /
+// measured in percent, or with `points` (a fraction, SLO attainment) the difference in
+// points. Both NaN (nothing to measure on either side) agree: 0. Against a measured 0: 0
+// for 0, +inf or -inf for any other number, as the division says; NaN when one side only
+// is NaN.
+double comparison_error(double simulated, double measured, bool points);
+
 }  // namespace infersim

@@ -70,15 +70,17 @@ std::string text(const Table& t, std::size_t row, const char* column) {
   return fmt::format("{}", std::get<double>(v));
 }
 
-double error_of(double simulated, double measured, bool points) {
+}  // namespace
+
+double comparison_error(double simulated, double measured, bool points) {
   // Both undefined (NaN: no request completed, or none arrived, in either): they agree.
   if (std::isnan(simulated) && std::isnan(measured)) return 0;
   if (points) return (simulated - measured) * 100.0;
-  if (measured == 0) return simulated == 0 ? 0 : std::numeric_limits<double>::quiet_NaN();
+  // Against a measured 0 the division gives +-inf for any other number (and NaN for NaN):
+  // a throughput of 307 against 0 is infinitely off, not undefined. 0 against 0 agrees.
+  if (measured == 0 && simulated == 0) return 0;
   return (simulated - measured) / measured * 100.0;
 }
-
-}  // namespace
 
 int compare_command(const CompareOptions& o) {
   // Both outputs are checked before anything is read: neither may be an input, a device or
@@ -131,7 +133,7 @@ int compare_command(const CompareOptions& o) {
   double worst = 0;
   std::string worst_where;
   auto add = [&](std::int64_t run, const std::string& tenant, const Metric& m, double s, double v) {
-    const double e = error_of(s, v, m.points);
+    const double e = comparison_error(s, v, m.points);
     cmp.rows.push_back({run, tenant, std::string(m.name), s, v, e});
     const double a = std::isnan(e) ? std::numeric_limits<double>::infinity() : std::abs(e);
     if (a > worst) {
@@ -175,10 +177,13 @@ int compare_command(const CompareOptions& o) {
       add(run, "", m, s, v);
       const std::string n = m.name;
       if (n == "p90" || n == "p95") continue;
-      md += m.points ? fmt::format(" {:.3f} / {:.3f} ({:+.1f}) |", s, v, error_of(s, v, true))
-                     : fmt::format(" {:.4g} / {:.4g} ({:+.1f}%) |", s, v, error_of(s, v, false));
-      line += m.points ? fmt::format("  {:>6.3f}/{:<6.3f}({:+5.1f})", s, v, error_of(s, v, true))
-                       : fmt::format("  {:>7.3f}/{:<7.3f}({:+5.1f}%)", s, v, error_of(s, v, false));
+      md += m.points
+                ? fmt::format(" {:.3f} / {:.3f} ({:+.1f}) |", s, v, comparison_error(s, v, true))
+                : fmt::format(" {:.4g} / {:.4g} ({:+.1f}%) |", s, v, comparison_error(s, v, false));
+      line +=
+          m.points
+              ? fmt::format("  {:>6.3f}/{:<6.3f}({:+5.1f})", s, v, comparison_error(s, v, true))
+              : fmt::format("  {:>7.3f}/{:<7.3f}({:+5.1f}%)", s, v, comparison_error(s, v, false));
     }
     std::cout << line << "\n";
     md += "\n";
