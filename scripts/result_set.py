@@ -153,13 +153,21 @@ class ResultSet:
         self.total = int(attrs.get("runs_total", "0") or 0)
         self.replications = int(attrs.get("replications", "1") or 1)
         self._experiment = None
+        self.points = None  # {point: its experiment as YAML text}, from /points when present
 
     def __getitem__(self, name):
         return self.tables[name]
 
     def experiment(self, row=None):
-        """The experiment as a run used it: the YAML text as written, the --set overrides
-        applied, then (given a /summary row) that run's swept values."""
+        """The experiment as a run used it. Given a /summary row of a result set that has
+        /points (infersim writes each point's experiment there, every --set and swept value
+        applied), that point's; otherwise rebuilt here: the YAML text as written, the --set
+        overrides applied, then the row's swept values (result sets of older infersims)."""
+        if row is not None and self.points is not None and "run" in row:
+            import yaml
+            point = int(row["run"]) // self.replications  # run = point x replications + rep
+            if point in self.points:
+                return yaml.safe_load(self.points[point]) or {}
         if self._experiment is None:
             import yaml
             x = yaml.safe_load(self.attrs.get("experiment_yaml", "")) or {}
@@ -186,6 +194,10 @@ def load(path, tables=("summary",), optional=(), allow_missing=False, prog=None)
             table_attrs = {t: {k: _text(v) for k, v in f[t].attrs.items()}
                            for t in list(tables) + list(optional) if t in f}
             request_runs = sorted(int(r) for r in f["runs"]) if "runs" in f else []
+            # /points (2026-11-27 on): each point's experiment as its runs simulated it.
+            points = ({int(p): _text(y) for p, y in zip(f["points"]["point"],
+                                                        f["points"]["effective_yaml"])}
+                      if "points" in f else None)
         absent = [t for t in tables if t not in table_attrs]
         if absent:
             raise ResultSetError(f"{path}: has no table {', '.join('/' + t for t in absent)}")
@@ -204,6 +216,7 @@ def load(path, tables=("summary",), optional=(), allow_missing=False, prog=None)
     except Exception as e:  # read unverified (no binary): HDF5, PyTables or pandas errors
         _fail(prog, f"{path}: cannot read it as a result set: {' '.join(str(e).split())}")
     rs = ResultSet(path, frames, attrs, table_attrs, request_runs)
+    rs.points = points
     if rs.missing:
         _say(prog, f"warning: {path} lacks {rs.missing} of {rs.total} runs (a partial result "
                    f"set, read with --allow-missing): a figure that needs a missing run is {DASH} "

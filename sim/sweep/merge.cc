@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <map>
 #include <mutex>
 #include <set>
 #include <stdexcept>
@@ -19,6 +20,7 @@ MergedSet collect_shards(const std::vector<ShardContent>& shards) {
   m.swept = split_lines(shards.front().attr("swept_columns"));
   m.swept_paths = shards.front().attr("swept_paths");
   std::set<std::string> data_files;
+  std::map<std::uint64_t, std::string> effective;  // point -> its experiment, as YAML
   for (std::size_t i = 0; i < shards.size(); ++i) {
     const Table& s = shards[i].summary;
     const Table& t = shards[i].tenants;
@@ -39,11 +41,17 @@ MergedSet collect_shards(const std::vector<ShardContent>& shards) {
                       shards[i].info.path, shards.front().info.path));
     }
     for (const auto& line : split_lines(shards[i].attr("data_files"))) data_files.insert(line);
+    effective.emplace(shards[i].info.point, shards[i].attr("effective_yaml"));
     m.summary.rows.insert(m.summary.rows.end(), s.rows.begin(), s.rows.end());
     m.tenants.rows.insert(m.tenants.rows.end(), t.rows.begin(), t.rows.end());
     m.gpus.rows.insert(m.gpus.rows.end(), g.rows.begin(), g.rows.end());
   }
   for (const auto& line : data_files) m.data_files += line + "\n";
+  m.points.add_column("point", ColType::Int64);
+  m.points.add_column("effective_yaml", ColType::String);
+  for (const auto& [point, yaml] : effective) {
+    m.points.rows.push_back({static_cast<std::int64_t>(point), yaml});
+  }
   if (shards.front().info.replications >= 2) {
     m.aggregate = aggregate_table(m.summary, m.swept, shards.front().info.replications);
   }
@@ -65,6 +73,7 @@ void write_merged(const MergedSet& m, const std::vector<ShardContent>& shards,
   f.write_table("/tenants", m.tenants);
   f.write_table("/gpus", m.gpus);
   if (m.aggregate) f.write_table("/aggregate", *m.aggregate);
+  f.write_table("/points", m.points);
   // Swept columns are identifiers; each table with them says which path each one is.
   f.set_attr("/summary", "swept_paths", m.swept_paths);
   if (m.aggregate) f.set_attr("/aggregate", "swept_paths", m.swept_paths);

@@ -17,6 +17,9 @@ struct MergedSet {
   Table tenants;
   Table gpus;
   std::optional<Table> aggregate;
+  // /points: each point present and the experiment its runs simulated, as YAML (the file
+  // with every --set and swept value applied), so a reader need not apply them itself.
+  Table points;
   std::vector<std::string> swept;  // the swept columns
   std::string swept_paths;         // "column=dotted.path" lines (Plan::swept_paths)
   std::string data_files;          // "content-hash  path" lines of every shard, each once

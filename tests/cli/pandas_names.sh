@@ -3,7 +3,7 @@
 # /aggregate raises no warning at all (PyTables' NaturalNameWarning for a dotted name
 # included; `python3 -W error`), the columns are the paths with "__" for "." (a path that is
 # a fixed column gets the prefix "sweep__"), and each table's swept_paths attribute maps
-# every swept column back to its dotted path.
+# every swept column back to its dotted path. /points holds each point's experiment.
 # usage: pandas_names.sh path/to/infersim
 set -eu
 INFERSIM=$(realpath "$1")
@@ -55,4 +55,34 @@ print("ok   pd.read_hdf reads /summary and /aggregate without a warning:",
       ", ".join(expected))
 EOF2
 $PY -W error tests/python/check_results.py "$work/out.h5"
+
+# /points: each point's experiment as its runs simulated it, every --set and swept value
+# applied. 2 x 2 x 2 = 8 points of 2 replications; run r is point r // 2. The grid's last
+# key varies fastest, so point 5 = rate index 1 (200), max_batch index 0 (4), seed index 1
+# (3); the --set gives every point slo_ms 40.
+"$INFERSIM" run "$work/exp.yaml" -o "$work/set.h5" -q --set tenants.0.slo_ms=40 > /dev/null
+INFERSIM="$INFERSIM" $PY -W error - "$work/set.h5" <<'EOF2' || fail "/points"
+import sys
+import pandas as pd
+import yaml
+sys.path.insert(0, "scripts")
+from result_set import load
+
+path = sys.argv[1]
+points = pd.read_hdf(path, "points")
+assert list(points["point"]) == list(range(8)), list(points["point"])
+x = yaml.safe_load(points["effective_yaml"][5])
+got = (x["tenants"][0]["arrival"]["rate"], x["policy"]["max_batch"], x["seed"],
+       x["tenants"][0]["slo_ms"])
+assert got == (200, 4, 3, 40), got
+assert "sweep" not in x, sorted(x)
+rs = load(path)
+s = rs["summary"]
+for _, row in s.iterrows():  # the loader hands each run its point's experiment
+    x = rs.experiment(row)
+    assert x["tenants"][0]["arrival"]["rate"] == row["tenants__0__arrival__rate"], row["run"]
+    assert x["policy"]["max_batch"] == row["policy__max_batch"], row["run"]
+    assert x["seed"] == row["sweep__seed"] and x["tenants"][0]["slo_ms"] == 40, row["run"]
+print("ok   /points holds each point's experiment, --set and swept values applied")
+EOF2
 echo "all pandas name checks passed"
