@@ -93,6 +93,23 @@ const char* kGood =
     "    transfer_ms: 1\n"                         // 8
     "    latency_ms: {1: 1.0, 2: 1.5, 4: 2.5}\n";  // 9
 
+// Model m1 up to its `latency_ms:` key (line 8), for tests that write the latencies.
+const char* kModelUpToLatencies =
+    "gpu: v100\n"
+    "models:\n"
+    "  m1:\n"
+    "    input_kb: 602\n"
+    "    output_kb: 4\n"
+    "    weights_mb: 10\n"
+    "    transfer_ms: 1\n"
+    "    latency_ms:\n";  // 8
+
+// GPU g with its required keys (lines 1-8), for tests of what follows: its kernel_model.
+const char* kGpuBeforeKernelModel =
+    "gpus:\n  g:\n"  // 1-2
+    "    memory_gib: 16\n    fp32_tflops: 15.7\n    fp16_tflops: 125\n"
+    "    memory_bandwidth_gbs: 900\n    sm_count: 80\n    pcie_gbs: 16\n";  // 3-8
+
 // ---------------------------------------------------------------- the real profile
 
 TEST(Profile, ClockworkHasEveryRowOfTheSeedTable) {
@@ -309,15 +326,7 @@ TEST(ProfileErrors, NegativeLatency) {
 // The 1 ns floor applies to the latency as written: 5e-7 ms (0.5 ns) used to pass because it
 // rounds to 1 ns while 4e-7 ms (0.4 ns, rounding to 0) was refused, with the same message.
 TEST(ProfileErrors, LatencyBelowOneNanosecondAsWritten) {
-  const std::string head =
-      "gpu: v100\n"
-      "models:\n"
-      "  m1:\n"
-      "    input_kb: 602\n"
-      "    output_kb: 4\n"
-      "    weights_mb: 10\n"
-      "    transfer_ms: 1\n"
-      "    latency_ms:\n";  // line 8
+  const std::string head = kModelUpToLatencies;  // lines 1-8
   for (const char* ms : {"5e-7", "4e-7", "0.00000099"}) {
     expect_profile_error(head + "      1: " + ms + "\n      2: 1\n", 9,
                          "latency for batch 1 in model 'm1' must be >= 1e-6 ms (1 ns), got ");
@@ -366,15 +375,7 @@ TEST(ProfileErrors, NonNumber) {
 }
 
 TEST(ProfileErrors, BadBatchSizes) {
-  const std::string head =
-      "gpu: v100\n"
-      "models:\n"
-      "  m1:\n"
-      "    input_kb: 602\n"
-      "    output_kb: 4\n"
-      "    weights_mb: 10\n"
-      "    transfer_ms: 1\n"
-      "    latency_ms:\n";  // line 8
+  const std::string head = kModelUpToLatencies;  // lines 1-8
   expect_profile_error(head + "      0: 1.0\n      2: 1.5\n", 9, "must be >= 1");
   expect_profile_error(head + "      4: 1.0\n      2: 1.5\n", 10, "strictly ascending");
   expect_profile_error(head + "      1.5: 1.0\n      2: 1.5\n", 9, "expected an integer");
@@ -508,10 +509,7 @@ TEST(Gpus, KernelModelConstants) {
 }
 
 TEST(Gpus, KernelModelErrors) {
-  const std::string head =
-      "gpus:\n  g:\n"  // 1-2
-      "    memory_gib: 16\n    fp32_tflops: 15.7\n    fp16_tflops: 125\n"
-      "    memory_bandwidth_gbs: 900\n    sm_count: 80\n    pcie_gbs: 16\n";  // 3-8
+  const std::string head = kGpuBeforeKernelModel;  // lines 1-8
   const std::string km =
       "    kernel_model:\n"                 // 9
       "      copy_bandwidth_gbs: 790\n"     // 10
@@ -551,9 +549,7 @@ TEST(Gpus, KernelModelErrors) {
 // divided by zero), so the bound is an error at the key.
 TEST(Gpus, KernelModelSmResourcesHoldEveryKernel) {
   const std::string head =
-      "gpus:\n  g:\n"
-      "    memory_gib: 16\n    fp32_tflops: 15.7\n    fp16_tflops: 125\n"
-      "    memory_bandwidth_gbs: 900\n    sm_count: 80\n    pcie_gbs: 16\n"  // 3-8
+      std::string(kGpuBeforeKernelModel) +  // lines 1-8
       "    kernel_model:\n      copy_bandwidth_gbs: 790\n      launch_overhead_us: 1.9\n"
       "      host_launch_interval_us: 3\n      memory_latency_ns: 349\n";  // 9-13
   const std::string ok =
