@@ -89,6 +89,27 @@ bool parse_command(const std::vector<std::string>& args, const po::options_descr
   return true;
 }
 
+// The same for a command whose positional arguments are a list of up to `max` (-1: any
+// number) into `positionals`; the caller checks how many it got, and reads what else was
+// given from `vm`.
+bool parse_command(const std::vector<std::string>& args, const po::options_description& opts,
+                   const char* positional_name, int max, std::vector<std::string>& positionals,
+                   po::variables_map& vm) {
+  po::options_description hidden;
+  hidden.add_options()(positional_name, po::value(&positionals)->composing());
+  po::options_description all;
+  all.add(opts).add(hidden);
+  po::positional_options_description pos;
+  pos.add(positional_name, max);
+  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    std::cout << opts;
+    return false;
+  }
+  return true;
+}
+
 // -o FILE: an empty FILE is an error, not the default output (`-o ""` from an unset
 // shell variable would otherwise write results/<name>.h5 without a word).
 po::typed_value<std::string>* output_value(std::string& out) {
@@ -267,19 +288,8 @@ int cmd_compare(const std::vector<std::string>& args) {
       "write a markdown table of each run's mean, p50, p99, throughput and SLO attainment")(
       "max-error", po::value(&o.max_error),
       "exit 1 when any |error_pct| exceeds this (percent; points for slo_attainment)");
-  po::options_description hidden;
-  hidden.add_options()("files", po::value(&files)->composing());
-  po::options_description all;
-  all.add(opts).add(hidden);
-  po::positional_options_description pos;
-  pos.add("files", 2);
   po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    std::cout << opts;
-    return 0;
-  }
+  if (!parse_command(args, opts, "files", 2, files, vm)) return 0;
   if (files.size() != 2) throw po::error("expected SIMULATED.h5 MEASURED.h5");
   if (vm.count("max-error") && !(o.max_error >= 0)) throw po::error("--max-error expects >= 0");
   o.simulated = files[0];
@@ -301,19 +311,8 @@ int cmd_check(const std::vector<std::string>& args) {
   opts.add_options()("help,h", "show this help")(
       "allow-missing", po::bool_switch(&o.allow_missing),
       "accept a partial result set (runs missing); its line says how many");
-  po::options_description hidden;
-  hidden.add_options()("files", po::value(&o.files)->composing());
-  po::options_description all;
-  all.add(opts).add(hidden);
-  po::positional_options_description pos;
-  pos.add("files", -1);
   po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    std::cout << opts;
-    return 0;
-  }
+  if (!parse_command(args, opts, "files", -1, o.files, vm)) return 0;
   if (o.files.empty()) throw po::error("expected RESULT.h5 (one or more)");
   return check_command(o);
 }
