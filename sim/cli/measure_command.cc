@@ -192,10 +192,12 @@ int measure_command(const MeasureOptions& o, const Registries& reg) {
   auto point_what = [&](std::size_t p) {
     return sw.points() > 1 ? fmt::format("sweep point {}: ", p) : std::string();
   };
+  std::vector<Experiment> points;  // each point built once for both checks
+  points.reserve(sw.points());
   for (std::size_t p = 0; p < sw.points(); ++p) {
-    const Experiment x = sw.experiment(p, reg);
+    points.push_back(sw.experiment(p, reg));
     try {
-      check_point(x, reg, o.backend, library, point_what(p));
+      check_point(points.back(), reg, o.backend, library, point_what(p));
     } catch (const InputError& e) {
       sw.rethrow_for_point(p, e);
     }
@@ -204,9 +206,8 @@ int measure_command(const MeasureOptions& o, const Registries& reg) {
   const validation::DeviceInfo info = probe->info();
   probe.reset();
   for (std::size_t p = 0; p < sw.points(); ++p) {
-    const Experiment x = sw.experiment(p, reg);
     try {
-      check_device(x, info, point_what(p));
+      check_device(points[p], info, point_what(p));
     } catch (const InputError& e) {
       sw.rethrow_for_point(p, e);
     }
