@@ -27,7 +27,7 @@ import sys
 import numpy as np
 import yaml
 
-from result_set import DASH, REPO, cell, load
+from result_set import DASH, REPO, cell, complete_means, load
 
 SEED = {  # shape: (R=10, R=20, geomean, next best)
     "sgemm_rnn": (1.21, 2.14, 2.48, "time-only"),
@@ -63,10 +63,8 @@ def r_text(rs):
 def per_point(s, column, replications):
     """(shape, R) x policy: the mean of `column` over replications, NaN where a run is
     missing (a partial result set) rather than a mean over fewer."""
-    g = s.groupby([MODEL, REPS, "policy"])[column]
-    means = g.mean()
-    means[g.size() < replications] = np.nan
-    return means.unstack("policy").reindex(columns=list(POLICIES))
+    means = complete_means(s, [MODEL, REPS, "policy"], column, replications)
+    return means.unstack("policy").sort_index().reindex(columns=list(POLICIES))
 
 
 def value(t, r, p):

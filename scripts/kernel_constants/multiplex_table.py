@@ -25,7 +25,7 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from result_set import DASH, cell, load  # noqa: E402 (scripts/result_set.py)
+from result_set import DASH, cell, complete_means, load  # noqa: E402 (scripts/result_set.py)
 
 SHAPES = {"512x1x512": "sgemm_rnn", "256x128x1152": "sgemm_conv2_2", "256x256x256": "sgemm_square"}
 SEED = {"512x1x512": (2.48, "time-only"), "256x128x1152": (3.23, "space-only"),
@@ -75,9 +75,8 @@ def simulated(sim_path, allow_missing):
     rs = load(sim_path, allow_missing=allow_missing, prog="multiplex_table.py")
     s = rs["summary"]
     keys = ["tenants__0__model", "tenants__0__replicas", "policy"]
-    g = s.groupby(keys, sort=False)["throughput_rps"]
-    complete = g.size() >= rs.replications
-    return {(m, int(r), p): 1e6 / thr for (m, r, p), thr in g.mean()[complete].items()}
+    thr = complete_means(s, keys, "throughput_rps", rs.replications).dropna()
+    return {(m, int(r), p): 1e6 / t for (m, r, p), t in thr.items()}
 
 
 def main(sim_path, measured, allow_missing=False):
